@@ -1,0 +1,346 @@
+//! The GPU context: adapter and device selection, the pending command list,
+//! and error capture.
+
+use std::sync::{Arc, Mutex};
+
+use wgpu::util::DeviceExt;
+
+use crate::error::{Error, Result};
+use crate::pipeline::PipelineCache;
+use crate::wgsl::Shader;
+
+/// What kind of adapter the kernels run on; it picks the tile configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdapterClass {
+    /// A software rasterizer (lavapipe, SwiftShader, WARP): each invocation is a
+    /// SIMD lane of a CPU thread, barriers are expensive.
+    Cpu,
+    /// A hardware GPU (discrete, integrated or virtual) or the browser's WebGPU.
+    Gpu,
+}
+
+/// Per-adapter launch configuration, given to the kernels as `override`
+/// constants. [`Gpu::new`] picks it from the adapter; callers may replace it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// The class it was chosen for.
+    pub class: AdapterClass,
+    /// Invocations per workgroup along the pixel axis of convolutions.
+    pub conv_wg_pixels: u32,
+    /// Invocations per workgroup along the channel axis of convolutions.
+    pub conv_wg_channels: u32,
+}
+
+impl Tuning {
+    /// The configuration for an adapter class.
+    pub fn for_class(class: AdapterClass) -> Self {
+        match class {
+            // One SIMD lane per invocation: a narrow workgroup, many of them, so
+            // both CPU threads stay busy; each lane does an 8x4 register block.
+            AdapterClass::Cpu => Tuning { class, conv_wg_pixels: 16, conv_wg_channels: 1 },
+            // Warps of 32 or waves of 64 share one 8-channel weight block, so
+            // weight loads broadcast and input loads coalesce.
+            AdapterClass::Gpu => Tuning { class, conv_wg_pixels: 64, conv_wg_channels: 1 },
+        }
+    }
+
+    /// A short text for benchmark tables.
+    pub fn describe(&self) -> String {
+        format!(
+            "{:?}: register-blocked implicit GEMM, 8 channels x 4 pixels per invocation, workgroup {}x{}",
+            self.class, self.conv_wg_pixels, self.conv_wg_channels
+        )
+    }
+}
+
+/// How to pick the adapter and device.
+#[derive(Clone, Debug, Default)]
+pub struct GpuOptions {
+    /// Device limits to request; `None` requests `wgpu::Limits::default()`,
+    /// the WebGPU default limits, so what runs natively runs in a browser.
+    pub limits: Option<wgpu::Limits>,
+    /// Prefer this adapter (case-insensitive substring of its name) over the
+    /// `WGPU_ADAPTER_NAME` environment variable.
+    pub adapter_name: Option<String>,
+}
+
+pub(crate) enum Command {
+    Dispatch { pipeline: Arc<wgpu::ComputePipeline>, bind_group: wgpu::BindGroup, groups: [u32; 3] },
+    Copy { src: wgpu::Buffer, src_offset: u64, dst: wgpu::Buffer, dst_offset: u64, size: u64 },
+    Clear { buffer: wgpu::Buffer },
+}
+
+/// A device, its queue, the pipeline cache and the commands recorded since the
+/// last submission.
+pub struct Gpu {
+    /// The wgpu device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+    tuning: Tuning,
+    pipelines: PipelineCache,
+    pending: Mutex<Vec<Command>>,
+    errors: Arc<Mutex<Vec<String>>>,
+}
+
+impl Gpu {
+    /// Finds an adapter (honouring `WGPU_BACKEND` and `WGPU_ADAPTER_NAME`)
+    /// and opens a device with the WebGPU default limits unless `options`
+    /// asks for others.
+    pub async fn new(options: GpuOptions) -> Result<Gpu> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = pick_adapter(&instance, &options).await?;
+        let info = adapter.get_info();
+        let limits = options.limits.clone().unwrap_or_default();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("cyclegan"),
+                required_features: wgpu::Features::empty(),
+                required_limits: limits.clone(),
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| Error::RequestDevice(format!("{} ({:?}): {e}", info.name, info.backend)))?;
+        let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = errors.clone();
+        // wgpu's default handler panics; keep the error and report it from the
+        // next flush or readback instead.
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            sink.lock().unwrap().push(e.to_string());
+        }));
+        let class = match info.device_type {
+            wgpu::DeviceType::Cpu => AdapterClass::Cpu,
+            _ => AdapterClass::Gpu,
+        };
+        Ok(Gpu {
+            device,
+            queue,
+            info,
+            limits,
+            tuning: Tuning::for_class(class),
+            pipelines: PipelineCache::default(),
+            pending: Mutex::new(Vec::new()),
+            errors,
+        })
+    }
+
+    /// [`Gpu::new`] for native callers that are not async.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn new_blocking(options: GpuOptions) -> Result<Gpu> {
+        pollster::block_on(Self::new(options))
+    }
+
+    /// The adapter's description.
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.info
+    }
+
+    /// One line naming the adapter, its backend and driver.
+    pub fn describe(&self) -> String {
+        let i = &self.info;
+        format!("{} ({:?}, {:?}, driver {} {})", i.name, i.backend, i.device_type, i.driver, i.driver_info)
+    }
+
+    /// The limits the device was opened with.
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.limits
+    }
+
+    /// The kernel launch configuration in use.
+    pub fn tuning(&self) -> Tuning {
+        self.tuning
+    }
+
+    /// Replaces the launch configuration (for benchmarks and tests).
+    pub fn set_tuning(&mut self, tuning: Tuning) {
+        self.tuning = tuning;
+    }
+
+    /// Largest storage buffer, in bytes, that one binding may hold.
+    pub fn max_binding_bytes(&self) -> u64 {
+        (self.limits.max_storage_buffer_binding_size as u64).min(self.limits.max_buffer_size)
+    }
+
+    pub(crate) fn pipeline(
+        &self,
+        shader: &Shader,
+        entry: &'static str,
+        constants: &[(&'static str, f64)],
+    ) -> Result<Arc<wgpu::ComputePipeline>> {
+        let p = self.pipelines.get(&self.device, shader, entry, constants);
+        self.check_errors()?;
+        Ok(p)
+    }
+
+    /// Records one dispatch: binding 0 is `params` as a uniform, the others
+    /// are `(binding, buffer)` pairs as the kernel in `wgsl/` declares them.
+    pub(crate) fn dispatch<P: bytemuck::Pod>(
+        &self,
+        op: &'static str,
+        pipeline: Arc<wgpu::ComputePipeline>,
+        params: &P,
+        buffers: &[(u32, &wgpu::Buffer)],
+        groups: [u32; 3],
+    ) -> Result<()> {
+        let max = self.limits.max_compute_workgroups_per_dimension;
+        if let Some(&g) = groups.iter().find(|&&g| g > max) {
+            return Err(Error::DispatchTooLarge { op, count: g as u64, limit: max });
+        }
+        if groups.contains(&0) {
+            return Ok(());
+        }
+        let uniform = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(op),
+            contents: bytemuck::bytes_of(params),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let mut entries = Vec::with_capacity(buffers.len() + 1);
+        entries.push(wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() });
+        for &(binding, b) in buffers {
+            entries.push(wgpu::BindGroupEntry { binding, resource: b.as_entire_binding() });
+        }
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(op),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        self.pending.lock().unwrap().push(Command::Dispatch { pipeline, bind_group, groups });
+        Ok(())
+    }
+
+    pub(crate) fn copy(&self, src: &wgpu::Buffer, src_offset: u64, dst: &wgpu::Buffer, dst_offset: u64, size: u64) {
+        self.pending.lock().unwrap().push(Command::Copy {
+            src: src.clone(),
+            src_offset,
+            dst: dst.clone(),
+            dst_offset,
+            size,
+        });
+    }
+
+    /// Records zero-filling `buffer`.
+    pub fn clear(&self, buffer: &wgpu::Buffer) {
+        self.pending.lock().unwrap().push(Command::Clear { buffer: buffer.clone() });
+    }
+
+    /// Submits everything recorded since the last flush as one command buffer,
+    /// consecutive dispatches sharing one compute pass.
+    pub fn flush(&self) -> Result<Option<wgpu::SubmissionIndex>> {
+        let commands = std::mem::take(&mut *self.pending.lock().unwrap());
+        if commands.is_empty() {
+            self.check_errors()?;
+            return Ok(None);
+        }
+        let mut encoder =
+            self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("cyclegan") });
+        let mut i = 0;
+        while i < commands.len() {
+            match &commands[i] {
+                Command::Dispatch { .. } => {
+                    let mut pass = encoder
+                        .begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+                    while let Some(Command::Dispatch { pipeline, bind_group, groups }) = commands.get(i) {
+                        pass.set_pipeline(pipeline);
+                        pass.set_bind_group(0, bind_group, &[]);
+                        pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+                        i += 1;
+                    }
+                }
+                Command::Copy { src, src_offset, dst, dst_offset, size } => {
+                    encoder.copy_buffer_to_buffer(src, *src_offset, dst, *dst_offset, *size);
+                    i += 1;
+                }
+                Command::Clear { buffer } => {
+                    encoder.clear_buffer(buffer, 0, None);
+                    i += 1;
+                }
+            }
+        }
+        let index = self.queue.submit([encoder.finish()]);
+        self.check_errors()?;
+        Ok(Some(index))
+    }
+
+    /// Submits pending work and, natively, blocks until the GPU has finished
+    /// it (in a browser it returns at once; the browser drives the queue).
+    pub fn sync(&self) -> Result<()> {
+        self.flush()?;
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Gpu(e.to_string()))?;
+        self.check_errors()
+    }
+
+    /// Returns the first error wgpu reported since the last check, if any.
+    pub fn check_errors(&self) -> Result<()> {
+        let mut errors = self.errors.lock().unwrap();
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let msg = errors.join("; ");
+        errors.clear();
+        Err(Error::Gpu(msg))
+    }
+
+    /// Creates a uniform or storage buffer holding `contents`.
+    pub(crate) fn buffer_init(&self, label: &str, contents: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
+    }
+
+    /// Reads `size` bytes of `buffer` back to the host (async; natively it
+    /// polls the device, in a browser it awaits the mapping).
+    pub(crate) async fn read_bytes(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.copy(buffer, 0, &staging, 0, size);
+        self.flush()?;
+        let (tx, rx) = futures_channel::oneshot::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Gpu(e.to_string()))?;
+        let mapped = rx.await.map_err(|_| Error::Readback("the device dropped the mapping request".into()))?;
+        self.check_errors()?;
+        mapped.map_err(|e| Error::Readback(e.to_string()))?;
+        let bytes = staging.slice(..).get_mapped_range().map_err(|e| Error::Readback(e.to_string()))?.to_vec();
+        staging.unmap();
+        Ok(bytes)
+    }
+}
+
+async fn pick_adapter(instance: &wgpu::Instance, options: &GpuOptions) -> Result<wgpu::Adapter> {
+    let wanted = options
+        .adapter_name
+        .clone()
+        .or_else(|| std::env::var("WGPU_ADAPTER_NAME").ok())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_lowercase());
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(wanted) = wanted {
+        let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
+        let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+        return adapters
+            .into_iter()
+            .find(|a| a.get_info().name.to_lowercase().contains(&wanted))
+            .ok_or_else(|| Error::NoAdapter(format!("none named like {wanted:?}; found {names:?}")));
+    }
+    #[cfg(target_arch = "wasm32")]
+    let _ = wanted;
+    instance
+        .request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::from_env().unwrap_or(wgpu::PowerPreference::HighPerformance),
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Error::NoAdapter(e.to_string()))
+}

@@ -1,0 +1,189 @@
+//! 2-D convolution (`wgsl/conv2d.wgsl`).
+
+use crate::context::Gpu;
+use crate::error::{Error, Result};
+use crate::ops::{div_ceil, dummy, groups_1d, u32_of, Activation};
+use crate::tensor::Tensor;
+use crate::wgsl;
+
+/// How a convolution pads its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Padding {
+    /// Zeros outside the image.
+    #[default]
+    Zero,
+    /// Mirror without repeating the edge (PyTorch's ReflectionPad2d).
+    Reflect,
+}
+
+/// Geometry and epilogue of a convolution.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Conv2dParams {
+    /// Stride along both axes.
+    pub stride: usize,
+    /// Padding on every side.
+    pub padding: usize,
+    /// Zero or reflect padding.
+    pub padding_mode: Padding,
+    /// Activation applied after the bias.
+    pub activation: Activation,
+}
+
+impl Default for Conv2dParams {
+    fn default() -> Self {
+        Conv2dParams { stride: 1, padding: 0, padding_mode: Padding::Zero, activation: Activation::None }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    c_in: u32,
+    h_in: u32,
+    w_in: u32,
+    c_out: u32,
+    h_out: u32,
+    w_out: u32,
+    k_h: u32,
+    k_w: u32,
+    stride: u32,
+    pad: u32,
+    reflect: u32,
+    has_bias: u32,
+    act: u32,
+    slope: f32,
+    c_out8: u32,
+}
+
+const OP: &str = "conv2d";
+
+/// Output size of a convolution along one axis, or `None` if the kernel does
+/// not fit.
+pub(crate) fn conv_out(size: usize, k: usize, stride: usize, pad: usize) -> Option<usize> {
+    (size + 2 * pad).checked_sub(k).map(|r| r / stride + 1)
+}
+
+fn params_for(x: [usize; 4], w: [usize; 4], p: &Conv2dParams) -> Result<Params> {
+    let [n, c_in, h, wd] = x;
+    let [c_out, wc_in, kh, kw] = w;
+    if wc_in != c_in {
+        return Err(Error::shape(OP, format!("input {x:?} has {c_in} channels but weight {w:?} expects {wc_in}")));
+    }
+    if p.stride == 0 {
+        return Err(Error::shape(OP, "stride must be at least 1"));
+    }
+    if p.padding_mode == Padding::Reflect && (p.padding >= h || p.padding >= wd) {
+        return Err(Error::shape(OP, format!("reflect padding {} needs an input larger than {}x{}", p.padding, h, wd)));
+    }
+    let (Some(h_out), Some(w_out)) = (conv_out(h, kh, p.stride, p.padding), conv_out(wd, kw, p.stride, p.padding))
+    else {
+        return Err(Error::shape(
+            OP,
+            format!("kernel {kh}x{kw} is larger than input {h}x{wd} padded by {}", p.padding),
+        ));
+    };
+    let (act, slope) = p.activation.code();
+    Ok(Params {
+        n: u32_of(OP, "N", n)?,
+        c_in: u32_of(OP, "C_in", c_in)?,
+        h_in: u32_of(OP, "H", h)?,
+        w_in: u32_of(OP, "W", wd)?,
+        c_out: u32_of(OP, "C_out", c_out)?,
+        h_out: h_out as u32,
+        w_out: w_out as u32,
+        k_h: kh as u32,
+        k_w: kw as u32,
+        stride: p.stride as u32,
+        pad: p.padding as u32,
+        reflect: (p.padding_mode == Padding::Reflect) as u32,
+        has_bias: 0,
+        act,
+        slope,
+        c_out8: div_ceil(c_out, 8) as u32 * 8,
+    })
+}
+
+/// Packs a PyTorch-layout conv2d weight [C_out, C_in, KH, KW] into the
+/// kernel's [KH*KW, C_in, C_out rounded up to 8] layout.
+pub fn conv2d_pack_weight(gpu: &Gpu, weight: &Tensor) -> Result<Tensor> {
+    let [c_out, c_in, kh, kw] = weight.nchw(OP, "weight")?;
+    let c_out8 = div_ceil(c_out, 8) * 8;
+    let packed = Tensor::empty(gpu, &[kh * kw, c_in, c_out8])?;
+    let params = Params {
+        c_in: c_in as u32,
+        c_out: c_out as u32,
+        k_h: kh as u32,
+        k_w: kw as u32,
+        c_out8: c_out8 as u32,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let pipeline = gpu.pipeline(&wgsl::CONV2D, "conv2d_pack_weight", &[])?;
+    let groups = groups_1d(gpu, OP, packed.len(), 64)?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, weight.buffer()), (4, packed.buffer())], groups)?;
+    Ok(packed)
+}
+
+/// y = act(conv2d(x, weight) + bias): x [N, C_in, H, W], weight
+/// [C_out, C_in, KH, KW] (PyTorch layout), bias [C_out].
+pub fn conv2d(gpu: &Gpu, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, p: &Conv2dParams) -> Result<Tensor> {
+    let ws = weight.nchw(OP, "weight")?;
+    let packed = conv2d_pack_weight(gpu, weight)?;
+    conv2d_packed(gpu, x, &packed, ws, bias, p)
+}
+
+/// [`conv2d`] with a weight already packed by [`conv2d_pack_weight`];
+/// `weight_shape` is the PyTorch shape it was packed from.
+pub fn conv2d_packed(
+    gpu: &Gpu,
+    x: &Tensor,
+    packed: &Tensor,
+    weight_shape: [usize; 4],
+    bias: Option<&Tensor>,
+    p: &Conv2dParams,
+) -> Result<Tensor> {
+    let xs = x.nchw(OP, "input")?;
+    let mut params = params_for(xs, weight_shape, p)?;
+    let c_out = weight_shape[0];
+    if packed.len() != weight_shape[2] * weight_shape[3] * weight_shape[1] * params.c_out8 as usize {
+        return Err(Error::shape(
+            OP,
+            format!("packed weight {:?} does not match weight shape {weight_shape:?}", packed.shape()),
+        ));
+    }
+    let dummy_bias;
+    let bias = match bias {
+        Some(b) => {
+            if b.len() != c_out {
+                return Err(Error::shape(OP, format!("bias {:?} must have {c_out} values", b.shape())));
+            }
+            params.has_bias = 1;
+            b
+        }
+        None => {
+            dummy_bias = dummy(gpu)?;
+            &dummy_bias
+        }
+    };
+    let (h_out, w_out) = (params.h_out as usize, params.w_out as usize);
+    let y = Tensor::empty(gpu, &[xs[0], c_out, h_out, w_out])?;
+    let t = gpu.tuning();
+    let pipeline = gpu.pipeline(
+        &wgsl::CONV2D,
+        "conv2d",
+        &[("WG_PIX", t.conv_wg_pixels as f64), ("WG_CH", t.conv_wg_channels as f64)],
+    )?;
+    let groups = [
+        u32_of(OP, "workgroups", div_ceil(div_ceil(h_out * w_out, 4), t.conv_wg_pixels as usize))?,
+        u32_of(OP, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
+        params.n,
+    ];
+    gpu.dispatch(
+        OP,
+        pipeline,
+        &params,
+        &[(1, x.buffer()), (2, packed.buffer()), (3, bias.buffer()), (4, y.buffer())],
+        groups,
+    )?;
+    Ok(y)
+}

@@ -1,0 +1,25 @@
+//! The WGSL sources, one per op family, each valid WGSL on its own.
+
+/// One WGSL source file.
+#[derive(Clone, Copy, Debug)]
+pub struct Shader {
+    /// File stem, also the shader module's label.
+    pub name: &'static str,
+    /// The WGSL text.
+    pub source: &'static str,
+}
+
+macro_rules! shaders {
+    ($($id:ident => $name:literal),* $(,)?) => {
+        $(
+            #[doc = concat!("`wgsl/", $name, ".wgsl`")]
+            pub const $id: Shader = Shader { name: $name, source: include_str!(concat!("../wgsl/", $name, ".wgsl")) };
+        )*
+        /// Every shader of the library.
+        pub const ALL: &[Shader] = &[$($id),*];
+    };
+}
+
+shaders! {
+    CONV2D => "conv2d",
+}
