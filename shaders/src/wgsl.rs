@@ -22,4 +22,5 @@ macro_rules! shaders {
 
 shaders! {
     CONV2D => "conv2d",
+    CONV_TRANSPOSE2D => "conv_transpose2d",
 }

@@ -2,8 +2,12 @@
 //! the op; gradients are `<op>_backward_<wrt>`.
 
 mod conv2d;
+mod conv_transpose2d;
 
-pub use conv2d::{conv2d, conv2d_pack_weight, Conv2dParams, Padding};
+pub use conv2d::{conv2d, conv2d_pack_weight, conv2d_packed, Conv2dParams, Padding};
+pub use conv_transpose2d::{
+    conv_transpose2d, conv_transpose2d_pack_weight, conv_transpose2d_packed, ConvTranspose2dParams,
+};
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};

@@ -1,0 +1,187 @@
+//! Transposed 2-D convolution (`wgsl/conv_transpose2d.wgsl`).
+
+use crate::context::Gpu;
+use crate::error::{Error, Result};
+use crate::ops::{div_ceil, dummy, groups_1d, u32_of, Activation};
+use crate::tensor::Tensor;
+use crate::wgsl;
+
+/// Geometry and epilogue of a transposed convolution.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvTranspose2dParams {
+    /// Stride along both axes.
+    pub stride: usize,
+    /// Padding removed from every side of the full output.
+    pub padding: usize,
+    /// Extra rows and columns added at the bottom and right (< stride).
+    pub output_padding: usize,
+    /// Activation applied after the bias.
+    pub activation: Activation,
+}
+
+impl Default for ConvTranspose2dParams {
+    fn default() -> Self {
+        ConvTranspose2dParams { stride: 1, padding: 0, output_padding: 0, activation: Activation::None }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    c_in: u32,
+    h_in: u32,
+    w_in: u32,
+    c_out: u32,
+    h_out: u32,
+    w_out: u32,
+    k_h: u32,
+    k_w: u32,
+    stride: u32,
+    pad: u32,
+    has_bias: u32,
+    act: u32,
+    slope: f32,
+    c_out8: u32,
+    _pad0: u32,
+}
+
+const OP: &str = "conv_transpose2d";
+
+/// Output size along one axis: (size - 1) * stride - 2 * pad + k + output_padding.
+pub(crate) fn conv_transpose_out(size: usize, k: usize, stride: usize, pad: usize, out_pad: usize) -> Option<usize> {
+    ((size - 1) * stride + k + out_pad).checked_sub(2 * pad).filter(|&o| o > 0)
+}
+
+/// Packs a PyTorch-layout transposed-convolution weight [C_in, C_out, KH, KW]
+/// into the kernel's [KH*KW, C_in, C_out rounded up to 8] layout.
+pub fn conv_transpose2d_pack_weight(gpu: &Gpu, weight: &Tensor) -> Result<Tensor> {
+    let [c_in, c_out, kh, kw] = weight.nchw(OP, "weight")?;
+    let c_out8 = div_ceil(c_out, 8) * 8;
+    let packed = Tensor::empty(gpu, &[kh * kw, c_in, c_out8])?;
+    let params = Params {
+        c_in: c_in as u32,
+        c_out: c_out as u32,
+        k_h: kh as u32,
+        k_w: kw as u32,
+        c_out8: c_out8 as u32,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let pipeline = gpu.pipeline(&wgsl::CONV_TRANSPOSE2D, "conv_transpose2d_pack_weight", &[])?;
+    let groups = groups_1d(gpu, OP, packed.len(), 64)?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, weight.buffer()), (4, packed.buffer())], groups)?;
+    Ok(packed)
+}
+
+/// y = act(conv_transpose2d(x, weight) + bias): x [N, C_in, H, W], weight
+/// [C_in, C_out, KH, KW] (PyTorch layout), bias [C_out].
+pub fn conv_transpose2d(
+    gpu: &Gpu,
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    p: &ConvTranspose2dParams,
+) -> Result<Tensor> {
+    let ws = weight.nchw(OP, "weight")?;
+    let packed = conv_transpose2d_pack_weight(gpu, weight)?;
+    conv_transpose2d_packed(gpu, x, &packed, ws, bias, p)
+}
+
+/// [`conv_transpose2d`] with a weight already packed by
+/// [`conv_transpose2d_pack_weight`]; `weight_shape` is its PyTorch shape.
+pub fn conv_transpose2d_packed(
+    gpu: &Gpu,
+    x: &Tensor,
+    packed: &Tensor,
+    weight_shape: [usize; 4],
+    bias: Option<&Tensor>,
+    p: &ConvTranspose2dParams,
+) -> Result<Tensor> {
+    let [n, c_in, h, wd] = x.nchw(OP, "input")?;
+    let [wc_in, c_out, kh, kw] = weight_shape;
+    if wc_in != c_in {
+        return Err(Error::shape(
+            OP,
+            format!("input {:?} has {c_in} channels but weight {weight_shape:?} expects {wc_in}", x.shape()),
+        ));
+    }
+    if p.stride == 0 || p.output_padding >= p.stride {
+        return Err(Error::shape(
+            OP,
+            format!(
+                "need stride >= 1 and output_padding < stride, got stride {} output_padding {}",
+                p.stride, p.output_padding
+            ),
+        ));
+    }
+    let (Some(h_out), Some(w_out)) = (
+        conv_transpose_out(h, kh, p.stride, p.padding, p.output_padding),
+        conv_transpose_out(wd, kw, p.stride, p.padding, p.output_padding),
+    ) else {
+        return Err(Error::shape(
+            OP,
+            format!("padding {} leaves no output for input {h}x{wd} and kernel {kh}x{kw}", p.padding),
+        ));
+    };
+    let c_out8 = div_ceil(c_out, 8) * 8;
+    if packed.len() != kh * kw * c_in * c_out8 {
+        return Err(Error::shape(
+            OP,
+            format!("packed weight {:?} does not match weight shape {weight_shape:?}", packed.shape()),
+        ));
+    }
+    let (act, slope) = p.activation.code();
+    let mut params = Params {
+        n: u32_of(OP, "N", n)?,
+        c_in: u32_of(OP, "C_in", c_in)?,
+        h_in: u32_of(OP, "H", h)?,
+        w_in: u32_of(OP, "W", wd)?,
+        c_out: u32_of(OP, "C_out", c_out)?,
+        h_out: u32_of(OP, "H_out", h_out)?,
+        w_out: u32_of(OP, "W_out", w_out)?,
+        k_h: kh as u32,
+        k_w: kw as u32,
+        stride: p.stride as u32,
+        pad: p.padding as u32,
+        has_bias: 0,
+        act,
+        slope,
+        c_out8: c_out8 as u32,
+        _pad0: 0,
+    };
+    let dummy_bias;
+    let bias = match bias {
+        Some(b) => {
+            if b.len() != c_out {
+                return Err(Error::shape(OP, format!("bias {:?} must have {c_out} values", b.shape())));
+            }
+            params.has_bias = 1;
+            b
+        }
+        None => {
+            dummy_bias = dummy(gpu)?;
+            &dummy_bias
+        }
+    };
+    let y = Tensor::empty(gpu, &[n, c_out, h_out, w_out])?;
+    let t = gpu.tuning();
+    let pipeline = gpu.pipeline(
+        &wgsl::CONV_TRANSPOSE2D,
+        "conv_transpose2d",
+        &[("WG_PIX", t.conv_wg_pixels as f64), ("WG_CH", t.conv_wg_channels as f64)],
+    )?;
+    let phase_pixels = div_ceil(h_out, p.stride) * div_ceil(w_out, p.stride);
+    let groups = [
+        u32_of(OP, "workgroups", div_ceil(div_ceil(phase_pixels, 4), t.conv_wg_pixels as usize))?,
+        u32_of(OP, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
+        u32_of(OP, "workgroups", n * p.stride * p.stride)?,
+    ];
+    gpu.dispatch(
+        OP,
+        pipeline,
+        &params,
+        &[(1, x.buffer()), (2, packed.buffer()), (3, bias.buffer()), (4, y.buffer())],
+        groups,
+    )?;
+    Ok(y)
+}
