@@ -1,13 +1,297 @@
-//! `trainer bench`: kernel and network timings.
+//! `trainer bench`: kernel timings for every convolution of the CycleGAN
+//! networks, as a table and as JSON.
 
-use anyhow::Result;
-use clap::Args;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use shaders::ops::{self, Activation, Conv2dParams, ConvTranspose2dParams, Padding};
+use shaders::{Gpu, GpuOptions, Tensor};
+
+/// What to measure.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Suite {
+    /// Every convolution layer of resnet_9blocks (ngf 64) and the 70x70 PatchGAN (ndf 64).
+    Kernels,
+}
 
 /// Options of `trainer bench`.
 #[derive(Args)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// What to measure.
+    #[arg(value_enum, default_value = "kernels")]
+    suite: Suite,
+    /// Image size the networks see (the reference trains at 256).
+    #[arg(long, default_value_t = 256)]
+    size: usize,
+    /// Timed repetitions per row (after one warm-up run).
+    #[arg(long, default_value_t = 3)]
+    iters: usize,
+    /// Measure only rows whose name contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Override the convolution workgroup width (invocations along pixels).
+    #[arg(long)]
+    conv_wg_pixels: Option<u32>,
+    /// Also write the results as JSON to this file ("-" for stdout).
+    #[arg(long)]
+    json: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Conv { k: usize, stride: usize, pad: usize, reflect: bool },
+    ConvTranspose { k: usize, stride: usize, pad: usize, out_pad: usize },
+}
+
+struct Layer {
+    net: &'static str,
+    name: String,
+    c_in: usize,
+    c_out: usize,
+    size: usize,
+    kind: Kind,
+    /// How many times the layer occurs in one forward pass.
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct Row {
+    net: &'static str,
+    layer: String,
+    pass: &'static str,
+    input: [usize; 4],
+    output: [usize; 4],
+    count: usize,
+    ms: f64,
+    gflops: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    adapter: String,
+    config: String,
+    iters: usize,
+    rows: Vec<Row>,
+    generator_forward_conv_ms: f64,
+    discriminator_forward_conv_ms: f64,
+}
+
+fn layers(size: usize) -> Vec<Layer> {
+    let conv = |k, stride, pad, reflect| Kind::Conv { k, stride, pad, reflect };
+    let mut l = vec![
+        Layer {
+            net: "resnet_9blocks",
+            name: "c7s1-64".into(),
+            c_in: 3,
+            c_out: 64,
+            size,
+            kind: conv(7, 1, 3, true),
+            count: 1,
+        },
+        Layer {
+            net: "resnet_9blocks",
+            name: "d128".into(),
+            c_in: 64,
+            c_out: 128,
+            size,
+            kind: conv(3, 2, 1, false),
+            count: 1,
+        },
+        Layer {
+            net: "resnet_9blocks",
+            name: "d256".into(),
+            c_in: 128,
+            c_out: 256,
+            size: size / 2,
+            kind: conv(3, 2, 1, false),
+            count: 1,
+        },
+        Layer {
+            net: "resnet_9blocks",
+            name: "R256 conv3x3".into(),
+            c_in: 256,
+            c_out: 256,
+            size: size / 4,
+            kind: conv(3, 1, 1, true),
+            count: 18,
+        },
+        Layer {
+            net: "resnet_9blocks",
+            name: "u128".into(),
+            c_in: 256,
+            c_out: 128,
+            size: size / 4,
+            kind: Kind::ConvTranspose { k: 3, stride: 2, pad: 1, out_pad: 1 },
+            count: 1,
+        },
+        Layer {
+            net: "resnet_9blocks",
+            name: "u64".into(),
+            c_in: 128,
+            c_out: 64,
+            size: size / 2,
+            kind: Kind::ConvTranspose { k: 3, stride: 2, pad: 1, out_pad: 1 },
+            count: 1,
+        },
+        Layer {
+            net: "resnet_9blocks",
+            name: "c7s1-3".into(),
+            c_in: 64,
+            c_out: 3,
+            size,
+            kind: conv(7, 1, 3, true),
+            count: 1,
+        },
+    ];
+    let mut s = size;
+    for (i, (ci, co, stride)) in
+        [(3, 64, 2), (64, 128, 2), (128, 256, 2), (256, 512, 1), (512, 1, 1)].into_iter().enumerate()
+    {
+        l.push(Layer {
+            net: "patchgan_70",
+            name: format!("C{co} k4 s{stride}{}", if i == 0 { " (no norm)" } else { "" }),
+            c_in: ci,
+            c_out: co,
+            size: s,
+            kind: conv(4, stride, 1, false),
+            count: 1,
+        });
+        s = (s + 2 - 4) / stride + 1;
+    }
+    l
+}
+
+fn time_ms(gpu: &Gpu, iters: usize, mut f: impl FnMut() -> shaders::Result<Tensor>) -> Result<f64> {
+    f()?;
+    gpu.sync()?;
+    let start = Instant::now();
+    for _ in 0..iters {
+        f()?;
+        gpu.sync()?;
+    }
+    Ok(start.elapsed().as_secs_f64() * 1e3 / iters as f64)
+}
+
+fn random(len: usize, seed: u64) -> Vec<f32> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..len).map(|_| rng.gen_range(-1.0f32..1.0)).collect()
+}
+
+fn measure(gpu: &Gpu, layer: &Layer, iters: usize) -> Result<Vec<Row>> {
+    let x_shape = [1, layer.c_in, layer.size, layer.size];
+    let x = Tensor::from_slice(gpu, &x_shape, &random(x_shape.iter().product(), 1))?;
+    let mut rows = Vec::new();
+    match layer.kind {
+        Kind::Conv { k, stride, pad, reflect } => {
+            let ws = [layer.c_out, layer.c_in, k, k];
+            let w = Tensor::from_slice(gpu, &ws, &random(ws.iter().product(), 2))?;
+            let b = Tensor::from_slice(gpu, &[layer.c_out], &random(layer.c_out, 3))?;
+            let packed = ops::conv2d_pack_weight(gpu, &w)?;
+            let p = Conv2dParams {
+                stride,
+                padding: pad,
+                padding_mode: if reflect { Padding::Reflect } else { Padding::Zero },
+                activation: Activation::None,
+            };
+            let y = ops::conv2d_packed(gpu, &x, &packed, ws, Some(&b), &p)?;
+            let out: [usize; 4] = y.shape().try_into()?;
+            let flops = 2.0 * (out.iter().product::<usize>() * layer.c_in * k * k) as f64;
+            let ms = time_ms(gpu, iters, || ops::conv2d_packed(gpu, &x, &packed, ws, Some(&b), &p))?;
+            rows.push(row(layer, "forward", x_shape, out, ms, flops));
+        }
+        Kind::ConvTranspose { k, stride, pad, out_pad } => {
+            let ws = [layer.c_in, layer.c_out, k, k];
+            let w = Tensor::from_slice(gpu, &ws, &random(ws.iter().product(), 2))?;
+            let b = Tensor::from_slice(gpu, &[layer.c_out], &random(layer.c_out, 3))?;
+            let packed = ops::conv_transpose2d_pack_weight(gpu, &w)?;
+            let p =
+                ConvTranspose2dParams { stride, padding: pad, output_padding: out_pad, activation: Activation::None };
+            let y = ops::conv_transpose2d_packed(gpu, &x, &packed, ws, Some(&b), &p)?;
+            let out: [usize; 4] = y.shape().try_into()?;
+            // Useful work only: each input pixel meets every tap once.
+            let flops = 2.0 * (x_shape.iter().product::<usize>() * layer.c_out * k * k) as f64;
+            let ms = time_ms(gpu, iters, || ops::conv_transpose2d_packed(gpu, &x, &packed, ws, Some(&b), &p))?;
+            rows.push(row(layer, "forward", x_shape, out, ms, flops));
+        }
+    }
+    Ok(rows)
+}
+
+fn row(layer: &Layer, pass: &'static str, input: [usize; 4], output: [usize; 4], ms: f64, flops: f64) -> Row {
+    Row {
+        net: layer.net,
+        layer: layer.name.clone(),
+        pass,
+        input,
+        output,
+        count: layer.count,
+        ms,
+        gflops: flops / ms / 1e6,
+    }
+}
 
 /// Runs the benchmark.
-pub fn run(_args: BenchArgs) -> Result<()> {
-    anyhow::bail!("not built yet")
+pub fn run(args: BenchArgs) -> Result<()> {
+    let Suite::Kernels = args.suite;
+    let mut gpu = Gpu::new_blocking(GpuOptions::default()).context("opening the GPU")?;
+    if let Some(wg) = args.conv_wg_pixels {
+        let mut t = gpu.tuning();
+        t.conv_wg_pixels = wg;
+        gpu.set_tuning(t);
+    }
+    let config = gpu.tuning().describe();
+    println!("adapter: {}", gpu.describe());
+    println!("config:  {config}");
+    println!("timing:  wall clock of submit + wait, mean of {} runs after one warm-up", args.iters);
+    println!();
+    println!(
+        "{:<15} {:<22} {:<8} {:>18} {:>18} {:>4} {:>10} {:>9}",
+        "net", "layer", "pass", "input", "output", "x", "ms", "GFLOP/s"
+    );
+    let mut rows = Vec::new();
+    for layer in layers(args.size) {
+        if let Some(f) = &args.filter {
+            if !format!("{} {}", layer.net, layer.name).contains(f.as_str()) {
+                continue;
+            }
+        }
+        for r in measure(&gpu, &layer, args.iters).with_context(|| format!("{} {}", layer.net, layer.name))? {
+            println!(
+                "{:<15} {:<22} {:<8} {:>18} {:>18} {:>4} {:>10.2} {:>9.2}",
+                r.net,
+                r.layer,
+                r.pass,
+                format!("{:?}", r.input),
+                format!("{:?}", r.output),
+                r.count,
+                r.ms,
+                r.gflops
+            );
+            rows.push(r);
+        }
+    }
+    let total = |net: &str| {
+        rows.iter().filter(|r| r.net == net && r.pass == "forward").map(|r| r.ms * r.count as f64).sum::<f64>()
+    };
+    let report = Report {
+        adapter: gpu.describe(),
+        config,
+        iters: args.iters,
+        generator_forward_conv_ms: total("resnet_9blocks"),
+        discriminator_forward_conv_ms: total("patchgan_70"),
+        rows,
+    };
+    println!();
+    println!("resnet_9blocks forward, all convolutions: {:.1} ms", report.generator_forward_conv_ms);
+    println!("patchgan_70 forward, all convolutions:    {:.1} ms", report.discriminator_forward_conv_ms);
+    let json = serde_json::to_string_pretty(&report)?;
+    match args.json.as_deref() {
+        Some("-") => println!("{json}"),
+        Some(path) => std::fs::write(path, json).with_context(|| format!("writing {path}"))?,
+        None => {}
+    }
+    Ok(())
 }
