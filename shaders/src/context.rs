@@ -64,6 +64,27 @@ pub struct GpuOptions {
     pub adapter_name: Option<String>,
 }
 
+/// Storage buffers of dropped tensors, by byte size, for reuse.
+#[derive(Debug, Default)]
+pub(crate) struct BufferPool {
+    free: Mutex<std::collections::HashMap<u64, Vec<wgpu::Buffer>>>,
+    allocated: std::sync::atomic::AtomicU64,
+}
+
+impl BufferPool {
+    pub(crate) fn take(&self, size: u64) -> Option<wgpu::Buffer> {
+        self.free.lock().unwrap().get_mut(&size).and_then(Vec::pop)
+    }
+
+    pub(crate) fn put(&self, buffer: wgpu::Buffer) {
+        self.free.lock().unwrap().entry(buffer.size()).or_default().push(buffer);
+    }
+
+    pub(crate) fn record_allocation(&self, bytes: u64) {
+        self.allocated.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 pub(crate) enum Command {
     Dispatch { pipeline: Arc<wgpu::ComputePipeline>, bind_group: wgpu::BindGroup, groups: [u32; 3] },
     Copy { src: wgpu::Buffer, src_offset: u64, dst: wgpu::Buffer, dst_offset: u64, size: u64 },
@@ -83,6 +104,7 @@ pub struct Gpu {
     pipelines: PipelineCache,
     pending: Mutex<Vec<Command>>,
     errors: Arc<Mutex<Vec<String>>>,
+    pool: Arc<BufferPool>,
 }
 
 impl Gpu {
@@ -125,6 +147,7 @@ impl Gpu {
             pipelines: PipelineCache::default(),
             pending: Mutex::new(Vec::new()),
             errors,
+            pool: Arc::default(),
         })
     }
 
@@ -158,6 +181,24 @@ impl Gpu {
     /// Replaces the launch configuration (for benchmarks and tests).
     pub fn set_tuning(&mut self, tuning: Tuning) {
         self.tuning = tuning;
+    }
+
+    pub(crate) fn pool(&self) -> &Arc<BufferPool> {
+        &self.pool
+    }
+
+    /// Bytes of tensor storage allocated so far, live or pooled for reuse:
+    /// the peak tensor memory since the last [`Gpu::release_pooled`].
+    pub fn tensor_bytes_allocated(&self) -> u64 {
+        self.pool.allocated.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Frees the pooled buffers of dropped tensors.
+    pub fn release_pooled(&self) {
+        let mut free = self.pool.free.lock().unwrap();
+        let bytes: u64 = free.values().flatten().map(|b| b.size()).sum();
+        free.clear();
+        self.pool.allocated.fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Largest storage buffer, in bytes, that one binding may hold.

@@ -1,13 +1,35 @@
 //! NCHW f32 tensors in storage buffers.
 
-use crate::context::Gpu;
+use std::sync::{Arc, Weak};
+
+use crate::context::{BufferPool, Gpu};
 use crate::error::{Error, Result};
 
 /// A contiguous f32 tensor on the GPU. Cloning shares the buffer.
+///
+/// When the last handle drops, the buffer goes back to the [`Gpu`]'s pool and
+/// a later tensor of the same byte size reuses it. That is safe without
+/// waiting: the queue runs commands in order, so work recorded later sees the
+/// buffer only after earlier work that used it, and host writes
+/// ([`Tensor::write`]) flush pending work first.
 #[derive(Clone, Debug)]
 pub struct Tensor {
-    buffer: wgpu::Buffer,
+    storage: Arc<Storage>,
     shape: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct Storage {
+    buffer: wgpu::Buffer,
+    pool: Weak<BufferPool>,
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.upgrade() {
+            pool.put(self.buffer.clone());
+        }
+    }
 }
 
 const USAGE: wgpu::BufferUsages =
@@ -29,23 +51,27 @@ impl Tensor {
         Ok(bytes as usize / 4)
     }
 
-    /// An uninitialised (in practice zero-filled, as wgpu clears new buffers)
-    /// tensor.
+    /// A tensor with unspecified contents (a recycled buffer may hold old
+    /// values): for outputs that a kernel overwrites completely.
     pub fn empty(gpu: &Gpu, shape: &[usize]) -> Result<Tensor> {
         let len = Self::check_shape(gpu, "Tensor::empty", "tensor", shape)?;
-        let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: None,
-            size: (len * 4) as u64,
-            usage: USAGE,
-            mapped_at_creation: false,
+        let pool = gpu.pool();
+        let buffer = pool.take((len * 4) as u64).unwrap_or_else(|| {
+            pool.record_allocation((len * 4) as u64);
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: None,
+                size: (len * 4) as u64,
+                usage: USAGE,
+                mapped_at_creation: false,
+            })
         });
-        Ok(Tensor { buffer, shape: shape.to_vec() })
+        Ok(Tensor { storage: Arc::new(Storage { buffer, pool: Arc::downgrade(pool) }), shape: shape.to_vec() })
     }
 
     /// A zero tensor.
     pub fn zeros(gpu: &Gpu, shape: &[usize]) -> Result<Tensor> {
         let t = Self::empty(gpu, shape)?;
-        gpu.clear(&t.buffer);
+        gpu.clear(t.buffer());
         Ok(t)
     }
 
@@ -58,8 +84,9 @@ impl Tensor {
                 format!("shape {shape:?} holds {len} values but {} were given", data.len()),
             ));
         }
-        let buffer = gpu.buffer_init("tensor", bytemuck::cast_slice(data), USAGE);
-        Ok(Tensor { buffer, shape: shape.to_vec() })
+        let t = Self::empty(gpu, shape)?;
+        t.write(gpu, data)?;
+        Ok(t)
     }
 
     /// Overwrites the tensor's contents from the host (queued before the next
@@ -72,13 +99,13 @@ impl Tensor {
             ));
         }
         gpu.flush()?;
-        gpu.queue.write_buffer(&self.buffer, 0, bytemuck::cast_slice(data));
+        gpu.queue.write_buffer(self.buffer(), 0, bytemuck::cast_slice(data));
         Ok(())
     }
 
     /// Copies the tensor back to the host.
     pub async fn read(&self, gpu: &Gpu) -> Result<Vec<f32>> {
-        let bytes = gpu.read_bytes(&self.buffer, self.byte_len()).await?;
+        let bytes = gpu.read_bytes(self.buffer(), self.byte_len()).await?;
         Ok(bytemuck::cast_slice(&bytes).to_vec())
     }
 
@@ -93,7 +120,7 @@ impl Tensor {
         if shape.iter().product::<usize>() != self.len() || shape.contains(&0) {
             return Err(Error::shape("reshape", format!("cannot view {:?} as {shape:?}", self.shape)));
         }
-        Ok(Tensor { buffer: self.buffer.clone(), shape: shape.to_vec() })
+        Ok(Tensor { storage: self.storage.clone(), shape: shape.to_vec() })
     }
 
     /// The shape.
@@ -118,7 +145,7 @@ impl Tensor {
 
     /// The storage buffer.
     pub fn buffer(&self) -> &wgpu::Buffer {
-        &self.buffer
+        &self.storage.buffer
     }
 
     /// The shape as (N, C, H, W), or a shape error naming `op` and `what`.
