@@ -22,5 +22,8 @@ macro_rules! shaders {
 
 shaders! {
     CONV2D => "conv2d",
+    INSTANCE_NORM => "instance_norm",
+    ELEMENTWISE => "elementwise",
+    IMAGE => "image",
     CONV_TRANSPOSE2D => "conv_transpose2d",
 }

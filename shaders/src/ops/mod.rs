@@ -3,11 +3,19 @@
 
 mod conv2d;
 mod conv_transpose2d;
+mod elementwise;
+mod image;
+mod instance_norm;
 
 pub use conv2d::{conv2d, conv2d_pack_weight, conv2d_packed, Conv2dParams, Padding};
 pub use conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_pack_weight, conv_transpose2d_packed, ConvTranspose2dParams,
 };
+pub use elementwise::{add, add_assign, leaky_relu, relu, tanh};
+#[cfg(not(target_arch = "wasm32"))]
+pub use image::tensor_to_image_blocking;
+pub use image::{image_to_tensor, tensor_to_image};
+pub use instance_norm::{instance_norm, InstanceNormParams};
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};

@@ -1,0 +1,79 @@
+// Elementwise ops over flat f32 arrays of `len` values: relu, leaky_relu,
+// tanh, add (y = a + b) and add_assign (y += a).
+//
+// One invocation per element. Dispatch: ceil(len / WG) workgroups, folded
+// into (x, y) where that exceeds the per-dimension limit of 65535; the element
+// is gid.x + gid.y * num_workgroups.x * WG.
+// Bindings: 0 params (uniform), 1 a, 2 b (add only), 3 y.
+
+struct Params {
+    len: u32,
+    // leaky_relu: y = a if a > 0 else slope * a
+    slope: f32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+override WG: u32 = 256u;
+
+fn element(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * WG;
+}
+
+@compute @workgroup_size(WG)
+fn relu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = element(gid, nwg);
+    if i < p.len {
+        y[i] = max(a[i], 0.0);
+    }
+}
+
+@compute @workgroup_size(WG)
+fn leaky_relu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = element(gid, nwg);
+    if i < p.len {
+        let v = a[i];
+        y[i] = select(v * p.slope, v, v > 0.0);
+    }
+}
+
+// This entry point shadows the builtin tanh in this module, and the builtin
+// may return NaN past |x| ~ 88 anyway (gpuweb/gpuweb#4458): tanh is computed
+// from exp(-2|x|), which saturates to +-1, with a Taylor series near 0 where
+// 1 - exp(-2|x|) would cancel.
+@compute @workgroup_size(WG)
+fn tanh(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = element(gid, nwg);
+    if i < p.len {
+        let v = a[i];
+        let m = abs(v);
+        if m < 0.1 {
+            let m2 = m * m;
+            y[i] = v * (1.0 + m2 * (-1.0 / 3.0 + m2 * (2.0 / 15.0 + m2 * (-17.0 / 315.0))));
+        } else {
+            let t = exp(-2.0 * m);
+            y[i] = sign(v) * (1.0 - t) / (1.0 + t);
+        }
+    }
+}
+
+@compute @workgroup_size(WG)
+fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = element(gid, nwg);
+    if i < p.len {
+        y[i] = a[i] + b[i];
+    }
+}
+
+@compute @workgroup_size(WG)
+fn add_assign(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = element(gid, nwg);
+    if i < p.len {
+        y[i] += a[i];
+    }
+}
