@@ -22,6 +22,10 @@ macro_rules! shaders {
 
 shaders! {
     CONV2D => "conv2d",
+    ACTIVATION_BACKWARD => "activation_backward",
+    INSTANCE_NORM_BACKWARD => "instance_norm_backward",
+    LOSS => "loss",
+    ADAM => "adam",
     INSTANCE_NORM => "instance_norm",
     ELEMENTWISE => "elementwise",
     IMAGE => "image",

@@ -2,6 +2,7 @@
 //! comparison that names the worst index.
 
 pub mod ref_norm;
+pub mod ref_train;
 pub mod reference;
 
 use rand::{Rng, SeedableRng};

@@ -1,12 +1,20 @@
 //! Kernel launchers, one module per op family. Forward ops are named after
 //! the op; gradients are `<op>_backward_<wrt>`.
 
+mod activation_backward;
+mod adam;
 mod conv2d;
 mod conv_transpose2d;
 mod elementwise;
 mod image;
 mod instance_norm;
+mod instance_norm_backward;
+mod loss;
 
+pub use activation_backward::{
+    activation_backward_input, leaky_relu_backward_input, relu_backward_input, tanh_backward_input,
+};
+pub use adam::{Adam, AdamConfig};
 pub use conv2d::{conv2d, conv2d_pack_weight, conv2d_packed, Conv2dParams, Padding};
 pub use conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_pack_weight, conv_transpose2d_packed, ConvTranspose2dParams,
@@ -16,6 +24,10 @@ pub use elementwise::{add, add_assign, leaky_relu, relu, tanh};
 pub use image::tensor_to_image_blocking;
 pub use image::{image_to_tensor, tensor_to_image};
 pub use instance_norm::{instance_norm, InstanceNormParams};
+pub use instance_norm_backward::{
+    instance_norm_backward_bias, instance_norm_backward_input, instance_norm_backward_weight,
+};
+pub use loss::{accumulate, l1_loss, mse_loss_const};
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};

@@ -1,0 +1,151 @@
+//! Losses reduced on the GPU with their gradients, and gradient accumulation
+//! (`wgsl/loss.wgsl`).
+//!
+//! Loss values stay on the GPU as [1] tensors, so a training step reads them
+//! back only when it logs. Gradients either go to a new tensor or are added to
+//! an existing gradient buffer, since gradients fan in (a generator output
+//! receives the GAN, cycle and identity terms).
+
+use crate::context::Gpu;
+use crate::error::{Error, Result};
+use crate::ops::{add_assign, groups_1d, u32_of};
+use crate::tensor::Tensor;
+use crate::wgsl;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    len: u32,
+    accumulate: u32,
+    label: f32,
+    grad_scale: f32,
+    loss_scale: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+/// Elements one workgroup of the loss kernels reduces (256 invocations x 8).
+const CHUNK: usize = 256 * 8;
+
+/// Where a loss writes its gradient.
+fn grad_target(gpu: &Gpu, op: &'static str, x: &Tensor, into: Option<&Tensor>) -> Result<(Tensor, u32)> {
+    match into {
+        Some(g) => {
+            if g.shape() != x.shape() {
+                return Err(Error::shape(
+                    op,
+                    format!("gradient buffer {:?} must have the input's shape {:?}", g.shape(), x.shape()),
+                ));
+            }
+            if g.buffer() == x.buffer() {
+                return Err(Error::shape(op, "the gradient buffer must not be the input's buffer"));
+            }
+            Ok((g.clone(), 1))
+        }
+        None => Ok((Tensor::empty(gpu, x.shape())?, 0)),
+    }
+}
+
+/// Records the two reduction dispatches of entry point `op`.
+fn launch(
+    gpu: &Gpu,
+    op: &'static str,
+    mut params: Params,
+    a: &Tensor,
+    b: Option<&Tensor>,
+    grad: &Tensor,
+) -> Result<Tensor> {
+    let groups = groups_1d(gpu, op, a.len(), CHUNK)?;
+    let count = groups[0] as usize * groups[1] as usize;
+    let partial = Tensor::empty(gpu, &[count])?;
+    let loss = Tensor::empty(gpu, &[1])?;
+    let pipeline = gpu.pipeline(&wgsl::LOSS, op, &[])?;
+    let mut buffers = vec![(1, a.buffer()), (3, grad.buffer()), (4, partial.buffer())];
+    if let Some(b) = b {
+        buffers.push((2, b.buffer()));
+    }
+    gpu.dispatch(op, pipeline, &params, &buffers, groups)?;
+    params.len = u32_of(op, "partial sums", count)?;
+    let pipeline = gpu.pipeline(&wgsl::LOSS, "loss_finish", &[])?;
+    gpu.dispatch(op, pipeline, &params, &[(4, partial.buffer()), (5, loss.buffer())], [1, 1, 1])?;
+    Ok(loss)
+}
+
+/// LSGAN's loss against a constant label: returns (weight * mean((x -
+/// target)^2) as a [1] tensor, its gradient wrt x), the gradient written to a
+/// new tensor or, with `accumulate_into`, added to that buffer (returned).
+pub fn mse_loss_const(
+    gpu: &Gpu,
+    x: &Tensor,
+    target: f32,
+    weight: f32,
+    accumulate_into: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    const OP: &str = "mse_loss_const";
+    let len = x.len();
+    let (grad, accumulate) = grad_target(gpu, OP, x, accumulate_into)?;
+    let params = Params {
+        len: u32_of(OP, "length", len)?,
+        accumulate,
+        label: target,
+        grad_scale: (2.0 * weight as f64 / len as f64) as f32,
+        loss_scale: (weight as f64 / len as f64) as f32,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let loss = launch(gpu, OP, params, x, None, &grad)?;
+    Ok((loss, grad))
+}
+
+/// L1 loss: returns (weight * mean(|a - b|) as a [1] tensor, its gradient wrt
+/// a, weight * sign(a - b) / len with sign(0) = 0), the gradient written to a
+/// new tensor or, with `accumulate_into`, added to that buffer (returned).
+pub fn l1_loss(
+    gpu: &Gpu,
+    a: &Tensor,
+    b: &Tensor,
+    weight: f32,
+    accumulate_into: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    const OP: &str = "l1_loss";
+    if a.shape() != b.shape() {
+        return Err(Error::shape(OP, format!("a {:?} and b {:?} must have the same shape", a.shape(), b.shape())));
+    }
+    let len = a.len();
+    let (grad, accumulate) = grad_target(gpu, OP, a, accumulate_into)?;
+    if grad.buffer() == b.buffer() {
+        return Err(Error::shape(OP, "the gradient buffer must not be b's buffer"));
+    }
+    let scale = (weight as f64 / len as f64) as f32;
+    let params = Params {
+        len: u32_of(OP, "length", len)?,
+        accumulate,
+        grad_scale: scale,
+        loss_scale: scale,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let loss = launch(gpu, OP, params, a, Some(b), &grad)?;
+    Ok((loss, grad))
+}
+
+/// dst += scale * src for tensors of the same shape (gradient fan-in); with
+/// scale 1 it is [`add_assign`]. They must not share a buffer.
+pub fn accumulate(gpu: &Gpu, dst: &Tensor, src: &Tensor, scale: f32) -> Result<()> {
+    const OP: &str = "accumulate";
+    if scale == 1.0 {
+        return add_assign(gpu, dst, src);
+    }
+    if dst.shape() != src.shape() {
+        return Err(Error::shape(
+            OP,
+            format!("dst {:?} and src {:?} must have the same shape", dst.shape(), src.shape()),
+        ));
+    }
+    if dst.buffer() == src.buffer() {
+        return Err(Error::shape(OP, format!("dst and src {:?} are the same buffer", dst.shape())));
+    }
+    let params = Params { len: u32_of(OP, "length", dst.len())?, grad_scale: scale, ..bytemuck::Zeroable::zeroed() };
+    let pipeline = gpu.pipeline(&wgsl::LOSS, OP, &[])?;
+    let groups = groups_1d(gpu, OP, dst.len(), 256)?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, src.buffer()), (3, dst.buffer())], groups)
+}

@@ -1,0 +1,134 @@
+// Losses reduced on the GPU with their input gradients, and scaled gradient
+// accumulation. Deterministic: every sum is a fixed-order tree, no atomics.
+//
+//   mse_loss_const: loss = weight * mean((a - label)^2),
+//                   grad = weight * 2 * (a - label) / len
+//   l1_loss:        loss = weight * mean(|a - b|),
+//                   grad (wrt a) = weight * sign(a - b) / len, sign(0) = 0
+// `grad_scale` carries weight * 2 / len or weight / len; with accumulate = 1
+// the gradient is added to grad (gradients fan in), else it overwrites it.
+//
+// The loss is two dispatches. mse_loss_const / l1_loss: workgroup w (of 256
+// invocations) owns elements [w * CHUNK, (w + 1) * CHUNK), CHUNK = 256 * 8;
+// invocation l visits w * CHUNK + l + 256 * k for k = 0..8 in order, writes
+// the gradient, and the workgroup's sum goes through a tree in workgroup
+// memory to partial[w]. Dispatch: ceil(len / CHUNK) workgroups folded into
+// (x, y) (`groups_1d`), w = wg.x + wg.y * num_workgroups.x; partial has one
+// value per dispatched workgroup (those past the end write 0).
+// loss_finish: one workgroup of 256 sums partial[0..count] the same way and
+// writes loss[0] = sum * loss_scale. Dispatch: (1, 1, 1).
+//
+// accumulate: grad[i] += grad_scale * a[i], one invocation per element.
+// Dispatch: ceil(len / 256) workgroups folded into (x, y).
+//
+// Bindings: 0 params (uniform), 1 a, 2 b (l1_loss only), 3 grad,
+// 4 partial, 5 loss.
+
+struct Params {
+    // elements of a, b, grad; for loss_finish the number of partial sums
+    len: u32,
+    accumulate: u32,
+    label: f32,
+    grad_scale: f32,
+    loss_scale: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(4) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(5) var<storage, read_write> loss: array<f32>;
+
+const WG: u32 = 256u;
+const ITEMS: u32 = 8u;
+
+var<workgroup> red: array<f32, 256>;
+
+fn store_grad(i: u32, g: f32) {
+    if p.accumulate != 0u {
+        grad[i] += g;
+    } else {
+        grad[i] = g;
+    }
+}
+
+// Tree-reduces each invocation's `v` into red[0].
+fn reduce(lid: u32, v: f32) -> f32 {
+    red[lid] = v;
+    workgroupBarrier();
+    for (var k = WG / 2u; k > 0u; k >>= 1u) {
+        if lid < k {
+            red[lid] += red[lid + k];
+        }
+        workgroupBarrier();
+    }
+    return red[0];
+}
+
+@compute @workgroup_size(WG)
+fn mse_loss_const(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let w = wid.x + wid.y * nwg.x;
+    var s = 0.0;
+    for (var k = 0u; k < ITEMS; k++) {
+        let i = w * WG * ITEMS + k * WG + lid;
+        if i < p.len {
+            let d = a[i] - p.label;
+            s += d * d;
+            store_grad(i, p.grad_scale * d);
+        }
+    }
+    let total = reduce(lid, s);
+    if lid == 0u {
+        partial[w] = total;
+    }
+}
+
+@compute @workgroup_size(WG)
+fn l1_loss(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let w = wid.x + wid.y * nwg.x;
+    var s = 0.0;
+    for (var k = 0u; k < ITEMS; k++) {
+        let i = w * WG * ITEMS + k * WG + lid;
+        if i < p.len {
+            let d = a[i] - b[i];
+            s += abs(d);
+            store_grad(i, p.grad_scale * sign(d));
+        }
+    }
+    let total = reduce(lid, s);
+    if lid == 0u {
+        partial[w] = total;
+    }
+}
+
+@compute @workgroup_size(WG)
+fn loss_finish(@builtin(local_invocation_index) lid: u32) {
+    var s = 0.0;
+    for (var i = lid; i < p.len; i += WG) {
+        s += partial[i];
+    }
+    let total = reduce(lid, s);
+    if lid == 0u {
+        loss[0] = total * p.loss_scale;
+    }
+}
+
+@compute @workgroup_size(WG)
+fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * WG;
+    if i < p.len {
+        grad[i] += p.grad_scale * a[i];
+    }
+}
