@@ -30,4 +30,5 @@ shaders! {
     ELEMENTWISE => "elementwise",
     IMAGE => "image",
     CONV_TRANSPOSE2D => "conv_transpose2d",
+    CONV_BACKWARD => "conv_backward",
 }

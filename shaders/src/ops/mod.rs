@@ -4,6 +4,7 @@
 mod activation_backward;
 mod adam;
 mod conv2d;
+mod conv_backward;
 mod conv_transpose2d;
 mod elementwise;
 mod image;
@@ -16,6 +17,10 @@ pub use activation_backward::{
 };
 pub use adam::{Adam, AdamConfig};
 pub use conv2d::{conv2d, conv2d_pack_weight, conv2d_packed, Conv2dParams, Padding};
+pub use conv_backward::{
+    conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight, conv_transpose2d_backward_bias,
+    conv_transpose2d_backward_input, conv_transpose2d_backward_weight,
+};
 pub use conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_pack_weight, conv_transpose2d_packed, ConvTranspose2dParams,
 };

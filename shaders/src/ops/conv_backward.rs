@@ -1,0 +1,444 @@
+//! Gradients of conv2d and conv_transpose2d (`wgsl/conv_backward.wgsl`; the
+//! input gradients reuse the forward kernels of `wgsl/conv_transpose2d.wgsl`
+//! and `wgsl/conv2d.wgsl`).
+//!
+//! `dy` is the gradient of the convolution's output before its activation:
+//! the `activation` field of the parameters is ignored here.
+
+use crate::context::{AdapterClass, Gpu};
+use crate::error::{Error, Result};
+use crate::ops::conv2d::conv_out;
+use crate::ops::conv_transpose2d::conv_transpose_out;
+use crate::ops::{
+    conv2d, conv_transpose2d_pack_weight, div_ceil, groups_1d, u32_of, Activation, Conv2dParams, ConvTranspose2dParams,
+    Padding,
+};
+use crate::tensor::Tensor;
+use crate::wgsl;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    c_g: u32,
+    h_g: u32,
+    w_g: u32,
+    c_a: u32,
+    h_a: u32,
+    w_a: u32,
+    k_h: u32,
+    k_w: u32,
+    stride: u32,
+    pad: u32,
+    reflect: u32,
+    split_len: u32,
+    splits: u32,
+    len: u32,
+    _pad0: u32,
+}
+
+/// `Params` of `wgsl/conv_transpose2d.wgsl`, mirrored here to launch that
+/// kernel with an output size chosen per axis.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct TransposeParams {
+    n: u32,
+    c_in: u32,
+    h_in: u32,
+    w_in: u32,
+    c_out: u32,
+    h_out: u32,
+    w_out: u32,
+    k_h: u32,
+    k_w: u32,
+    stride: u32,
+    pad: u32,
+    has_bias: u32,
+    act: u32,
+    slope: f32,
+    c_out8: u32,
+    _pad0: u32,
+}
+
+/// Invocations per workgroup of the 1-D kernels (sum of splits, fold).
+const WG_1D: usize = 64;
+
+fn check_stride(op: &'static str, stride: usize) -> Result<()> {
+    if stride == 0 {
+        return Err(Error::shape(op, "stride must be at least 1"));
+    }
+    Ok(())
+}
+
+/// Checks conv2d operands and returns the output shape [N, C_out, H_out, W_out].
+fn conv2d_out_shape(op: &'static str, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Result<[usize; 4]> {
+    let [n, c_in, h, w] = xs;
+    let [c_out, wc_in, kh, kw] = ws;
+    check_stride(op, p.stride)?;
+    if wc_in != c_in || ws.contains(&0) || xs.contains(&0) {
+        return Err(Error::shape(op, format!("input {xs:?} does not fit weight {ws:?}")));
+    }
+    if p.padding_mode == Padding::Reflect && (p.padding >= h || p.padding >= w) {
+        return Err(Error::shape(op, format!("reflect padding {} needs an input larger than {h}x{w}", p.padding)));
+    }
+    match (conv_out(h, kh, p.stride, p.padding), conv_out(w, kw, p.stride, p.padding)) {
+        (Some(ho), Some(wo)) => Ok([n, c_out, ho, wo]),
+        _ => Err(Error::shape(op, format!("kernel {kh}x{kw} is larger than input {h}x{w} padded by {}", p.padding))),
+    }
+}
+
+/// Checks conv_transpose2d operands and returns the output shape.
+fn conv_transpose2d_out_shape(
+    op: &'static str,
+    xs: [usize; 4],
+    ws: [usize; 4],
+    p: &ConvTranspose2dParams,
+) -> Result<[usize; 4]> {
+    let [n, c_in, h, w] = xs;
+    let [wc_in, c_out, kh, kw] = ws;
+    check_stride(op, p.stride)?;
+    if wc_in != c_in || ws.contains(&0) || xs.contains(&0) || p.output_padding >= p.stride {
+        return Err(Error::shape(
+            op,
+            format!(
+                "input {xs:?} and weight {ws:?} with stride {} output_padding {} (must be < stride) do not fit",
+                p.stride, p.output_padding
+            ),
+        ));
+    }
+    match (
+        conv_transpose_out(h, kh, p.stride, p.padding, p.output_padding),
+        conv_transpose_out(w, kw, p.stride, p.padding, p.output_padding),
+    ) {
+        (Some(ho), Some(wo)) => Ok([n, c_out, ho, wo]),
+        _ => Err(Error::shape(op, format!("padding {} leaves no output for input {xs:?}, weight {ws:?}", p.padding))),
+    }
+}
+
+fn expect_shape(op: &'static str, what: &str, t: &Tensor, want: [usize; 4]) -> Result<()> {
+    if t.shape() != want {
+        return Err(Error::shape(op, format!("{what} has shape {:?}, expected {want:?}", t.shape())));
+    }
+    Ok(())
+}
+
+/// Gradient of conv2d with respect to its input: dx [N, C_in, H, W] from
+/// dy [N, C_out, H_out, W_out], weight [C_out, C_in, KH, KW] and the input's shape.
+pub fn conv2d_backward_input(
+    gpu: &Gpu,
+    dy: &Tensor,
+    weight: &Tensor,
+    input_shape: [usize; 4],
+    p: &Conv2dParams,
+) -> Result<Tensor> {
+    const OP: &str = "conv2d_backward_input";
+    let ws = weight.nchw(OP, "weight")?;
+    let ys = conv2d_out_shape(OP, input_shape, ws, p)?;
+    expect_shape(OP, "dy", dy, ys)?;
+    let [n, c_in, h, w] = input_shape;
+    let [c_out, _, kh, kw] = ws;
+    // The conv2d weight [C_out, C_in, KH, KW] is the conv_transpose2d weight
+    // [C_in_t = C_out, C_out_t = C_in, KH, KW] of the adjoint operator.
+    let packed = conv_transpose2d_pack_weight(gpu, weight)?;
+    let transpose = |pad: usize, h_out: usize, w_out: usize| {
+        let params = TransposeParams {
+            n: u32_of(OP, "N", n)?,
+            c_in: u32_of(OP, "C_out", c_out)?,
+            h_in: ys[2] as u32,
+            w_in: ys[3] as u32,
+            c_out: u32_of(OP, "C_in", c_in)?,
+            h_out: u32_of(OP, "H", h_out)?,
+            w_out: u32_of(OP, "W", w_out)?,
+            k_h: kh as u32,
+            k_w: kw as u32,
+            stride: p.stride as u32,
+            pad: u32_of(OP, "padding", pad)?,
+            c_out8: (div_ceil(c_in, 8) * 8) as u32,
+            ..bytemuck::Zeroable::zeroed()
+        };
+        transpose_launch(gpu, OP, dy, &packed, &params)
+    };
+    // As a transposed convolution of dy (stride s, padding p) the output size
+    // is (H_out - 1) * s - 2p + KH + output_padding, so the input size needs
+    //   output_padding = H - ((H_out - 1) * s - 2p + KH) = (H + 2p - KH) mod s,
+    // always < s; the last output_padding rows (and any row between taps when
+    // KH < s) are seen by no output and get gradient 0, which the transposed
+    // kernel writes wherever no tap lands. Its size is given per axis here.
+    match p.padding_mode {
+        Padding::Zero => transpose(p.padding, h, w),
+        Padding::Reflect => {
+            // Gradient of the padded input (conv with pad 0), then the fold.
+            let pad = p.padding;
+            let padded = transpose(0, h + 2 * pad, w + 2 * pad)?;
+            let dx = Tensor::empty(gpu, &input_shape)?;
+            let params = Params {
+                n: n as u32,
+                c_a: c_in as u32,
+                h_a: h as u32,
+                w_a: w as u32,
+                pad: pad as u32,
+                ..bytemuck::Zeroable::zeroed()
+            };
+            let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, "conv2d_backward_input_fold", &[])?;
+            let groups = groups_1d(gpu, OP, dx.len(), WG_1D)?;
+            gpu.dispatch(OP, pipeline, &params, &[(1, padded.buffer()), (3, dx.buffer())], groups)?;
+            Ok(dx)
+        }
+    }
+}
+
+/// Launches `conv_transpose2d` of `wgsl/conv_transpose2d.wgsl` without bias.
+fn transpose_launch(
+    gpu: &Gpu,
+    op: &'static str,
+    x: &Tensor,
+    packed: &Tensor,
+    params: &TransposeParams,
+) -> Result<Tensor> {
+    let (n, c_out, h_out, w_out) =
+        (params.n as usize, params.c_out as usize, params.h_out as usize, params.w_out as usize);
+    let s = params.stride as usize;
+    let y = Tensor::empty(gpu, &[n, c_out, h_out, w_out])?;
+    let dummy_bias = crate::ops::dummy(gpu)?;
+    let t = gpu.tuning();
+    let pipeline = gpu.pipeline(
+        &wgsl::CONV_TRANSPOSE2D,
+        "conv_transpose2d",
+        &[("WG_PIX", t.conv_wg_pixels as f64), ("WG_CH", t.conv_wg_channels as f64)],
+    )?;
+    let phase_pixels = div_ceil(h_out, s) * div_ceil(w_out, s);
+    let groups = [
+        u32_of(op, "workgroups", div_ceil(div_ceil(phase_pixels, 4), t.conv_wg_pixels as usize))?,
+        u32_of(op, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
+        u32_of(op, "workgroups", n * s * s)?,
+    ];
+    gpu.dispatch(
+        op,
+        pipeline,
+        params,
+        &[(1, x.buffer()), (2, packed.buffer()), (3, dummy_bias.buffer()), (4, y.buffer())],
+        groups,
+    )?;
+    Ok(y)
+}
+
+/// Gradient of conv2d with respect to its weight: dW [C_out, C_in, KH, KW]
+/// from the input x [N, C_in, H, W] and dy [N, C_out, H_out, W_out].
+pub fn conv2d_backward_weight(
+    gpu: &Gpu,
+    x: &Tensor,
+    dy: &Tensor,
+    weight_shape: [usize; 4],
+    p: &Conv2dParams,
+) -> Result<Tensor> {
+    const OP: &str = "conv2d_backward_weight";
+    let xs = x.nchw(OP, "input")?;
+    let ys = conv2d_out_shape(OP, xs, weight_shape, p)?;
+    expect_shape(OP, "dy", dy, ys)?;
+    let geometry = WeightGrad {
+        op: OP,
+        g: dy,
+        g_shape: ys,
+        a: x,
+        a_shape: xs,
+        kernel: [weight_shape[2], weight_shape[3]],
+        stride: p.stride,
+        pad: p.padding,
+        reflect: p.padding_mode == Padding::Reflect,
+    };
+    weight_grad(gpu, &geometry)
+}
+
+/// Gradient of conv_transpose2d with respect to its weight: dW
+/// [C_in, C_out, KH, KW] from the input x [N, C_in, H, W] and dy [N, C_out, H_out, W_out].
+pub fn conv_transpose2d_backward_weight(
+    gpu: &Gpu,
+    x: &Tensor,
+    dy: &Tensor,
+    weight_shape: [usize; 4],
+    p: &ConvTranspose2dParams,
+) -> Result<Tensor> {
+    const OP: &str = "conv_transpose2d_backward_weight";
+    let xs = x.nchw(OP, "input")?;
+    let ys = conv_transpose2d_out_shape(OP, xs, weight_shape, p)?;
+    expect_shape(OP, "dy", dy, ys)?;
+    // dW[ci, co, ky, kx] = sum x[n, ci, iy, ix] * dy[n, co, iy*s - p + ky, ix*s - p + kx]:
+    // x is read on the grid, dy through the taps with zero padding.
+    let geometry = WeightGrad {
+        op: OP,
+        g: x,
+        g_shape: xs,
+        a: dy,
+        a_shape: ys,
+        kernel: [weight_shape[2], weight_shape[3]],
+        stride: p.stride,
+        pad: p.padding,
+        reflect: false,
+    };
+    weight_grad(gpu, &geometry)
+}
+
+/// Operands of the weight-gradient kernel (see `wgsl/conv_backward.wgsl`).
+struct WeightGrad<'a> {
+    op: &'static str,
+    g: &'a Tensor,
+    g_shape: [usize; 4],
+    a: &'a Tensor,
+    a_shape: [usize; 4],
+    kernel: [usize; 2],
+    stride: usize,
+    pad: usize,
+    reflect: bool,
+}
+
+/// Number of splits of a reduction over `rows` rows of `row_len` elements,
+/// for a launch of `groups` workgroups without splitting, each split's
+/// partial result holding `len` values.
+fn choose_splits(gpu: &Gpu, rows: usize, row_len: usize, groups: usize, len: usize) -> usize {
+    // Enough workgroups to fill the adapter, each reducing at least a few
+    // thousand products: CPU adapters run one workgroup per thread, GPUs
+    // want tens of thousands of invocations in flight.
+    let (target_groups, min_len) = match gpu.tuning().class {
+        AdapterClass::Cpu => (128, 2048),
+        AdapterClass::Gpu => (1024, 512),
+    };
+    let by_occupancy = div_ceil(target_groups, groups.max(1));
+    let by_length = (rows * row_len / min_len).max(1);
+    let by_memory = (gpu.max_binding_bytes() as usize / (4 * len)).max(1);
+    let max_groups = gpu.limits().max_compute_workgroups_per_dimension as usize;
+    by_occupancy.min(by_length).min(by_memory).min(max_groups).min(rows).max(1)
+}
+
+fn weight_grad(gpu: &Gpu, d: &WeightGrad) -> Result<Tensor> {
+    let op = d.op;
+    let [n, c_g, h_g, w_g] = d.g_shape;
+    let [_, c_a, h_a, w_a] = d.a_shape;
+    let [kh, kw] = d.kernel;
+    let taps = kh * kw;
+    let len = c_g * c_a * taps;
+    let wg = gpu.tuning().conv_wg_pixels as usize;
+    // 8 x 4 (g x a channel) blocks, or 4 x 8 where that computes fewer
+    // padding channels (C_g small: 3 at the generator's tail, 1 at PatchGAN's).
+    let padded = |bg: usize, ba: usize| div_ceil(c_g, bg) * bg * div_ceil(c_a, ba) * ba;
+    let wide_a = padded(4, 8) < padded(8, 4);
+    let (bg, ba) = if wide_a { (4, 8) } else { (8, 4) };
+    let blocks = div_ceil(c_g, bg) * div_ceil(c_a, ba);
+    let groups_x = div_ceil(blocks, wg);
+    let rows = n * h_g;
+    let splits = choose_splits(gpu, rows, w_g, groups_x * taps, len);
+    let split_len = div_ceil(rows, splits);
+    let splits = div_ceil(rows, split_len);
+    let dw = Tensor::empty(gpu, &[c_g, c_a, kh, kw])?;
+    let partial = if splits > 1 { Tensor::empty(gpu, &[splits, len])? } else { dw.clone() };
+    let params = Params {
+        n: u32_of(op, "N", n)?,
+        c_g: u32_of(op, "channels", c_g)?,
+        h_g: u32_of(op, "height", h_g)?,
+        w_g: u32_of(op, "width", w_g)?,
+        c_a: u32_of(op, "channels", c_a)?,
+        h_a: u32_of(op, "height", h_a)?,
+        w_a: u32_of(op, "width", w_a)?,
+        k_h: u32_of(op, "KH", kh)?,
+        k_w: u32_of(op, "KW", kw)?,
+        stride: u32_of(op, "stride", d.stride)?,
+        pad: u32_of(op, "padding", d.pad)?,
+        reflect: d.reflect as u32,
+        split_len: u32_of(op, "rows", split_len)?,
+        splits: splits as u32,
+        len: u32_of(op, "weight size", len)?,
+        _pad0: 0,
+    };
+    let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, op, &[("WG", wg as f64), ("WIDE_A", wide_a as u8 as f64)])?;
+    let groups = [u32_of(op, "workgroups", groups_x)?, u32_of(op, "workgroups", taps)?, splits as u32];
+    gpu.dispatch(op, pipeline, &params, &[(1, d.g.buffer()), (2, d.a.buffer()), (3, partial.buffer())], groups)?;
+    if splits > 1 {
+        sum_splits(gpu, op, &partial, &dw, splits, len)?;
+    }
+    Ok(dw)
+}
+
+/// out[i] = sum over s of partial[s, i], in order of s.
+fn sum_splits(gpu: &Gpu, op: &'static str, partial: &Tensor, out: &Tensor, splits: usize, len: usize) -> Result<()> {
+    let params = Params { splits: splits as u32, len: u32_of(op, "length", len)?, ..bytemuck::Zeroable::zeroed() };
+    let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, "conv_backward_sum_splits", &[])?;
+    let groups = groups_1d(gpu, op, len, WG_1D)?;
+    gpu.dispatch(op, pipeline, &params, &[(1, partial.buffer()), (3, out.buffer())], groups)
+}
+
+fn bias_grad(gpu: &Gpu, op: &'static str, dy: &Tensor) -> Result<Tensor> {
+    let [n, c, h, w] = dy.nchw(op, "dy")?;
+    let hw = h * w;
+    let wg = gpu.tuning().conv_wg_pixels as usize;
+    let groups_x = div_ceil(c, wg);
+    // Each invocation sums one chunk of one plane; a chunk index yields N * C partials.
+    let chunks = choose_splits(gpu, hw, 1, groups_x * n, c * n);
+    let chunk = div_ceil(hw, chunks);
+    let chunks = div_ceil(hw, chunk);
+    let splits = n * chunks;
+    let db = Tensor::empty(gpu, &[c])?;
+    let partial = if splits > 1 { Tensor::empty(gpu, &[splits, c])? } else { db.clone() };
+    let params = Params {
+        n: u32_of(op, "N", n)?,
+        c_g: u32_of(op, "C", c)?,
+        h_g: u32_of(op, "H", h)?,
+        w_g: u32_of(op, "W", w)?,
+        split_len: u32_of(op, "chunk", chunk)?,
+        splits: u32_of(op, "splits", splits)?,
+        len: c as u32,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, "conv2d_backward_bias", &[("WG", wg as f64)])?;
+    let groups = [u32_of(op, "workgroups", groups_x)?, chunks as u32, u32_of(op, "workgroups", n)?];
+    gpu.dispatch(op, pipeline, &params, &[(1, dy.buffer()), (3, partial.buffer())], groups)?;
+    if splits > 1 {
+        sum_splits(gpu, op, &partial, &db, splits, c)?;
+    }
+    Ok(db)
+}
+
+/// Gradient of conv2d with respect to its bias: db [C_out], the sum of dy
+/// [N, C_out, H_out, W_out] over batch and pixels.
+pub fn conv2d_backward_bias(gpu: &Gpu, dy: &Tensor) -> Result<Tensor> {
+    bias_grad(gpu, "conv2d_backward_bias", dy)
+}
+
+/// Gradient of conv_transpose2d with respect to its bias: db [C_out] (the
+/// same sum as [`conv2d_backward_bias`]).
+pub fn conv_transpose2d_backward_bias(gpu: &Gpu, dy: &Tensor) -> Result<Tensor> {
+    bias_grad(gpu, "conv_transpose2d_backward_bias", dy)
+}
+
+/// Gradient of conv_transpose2d with respect to its input: dx [N, C_in, H, W]
+/// from dy [N, C_out, H_out, W_out] and weight [C_in, C_out, KH, KW].
+pub fn conv_transpose2d_backward_input(
+    gpu: &Gpu,
+    dy: &Tensor,
+    weight: &Tensor,
+    p: &ConvTranspose2dParams,
+) -> Result<Tensor> {
+    const OP: &str = "conv_transpose2d_backward_input";
+    let ys = dy.nchw(OP, "dy")?;
+    let ws = weight.nchw(OP, "weight")?;
+    check_stride(OP, p.stride)?;
+    // dx = conv2d(dy, w) with stride s, padding p (zeros): the transposed
+    // weight [C_in, C_out, KH, KW] is a conv2d weight [C_out_conv = C_in,
+    // C_in_conv = C_out]. Its output size (H_out + 2p - KH) / s + 1 is H
+    // because H_out = (H - 1) * s - 2p + KH + output_padding, output_padding < s.
+    let conv = Conv2dParams {
+        stride: p.stride,
+        padding: p.padding,
+        padding_mode: Padding::Zero,
+        activation: Activation::None,
+    };
+    let xs = conv2d_out_shape(OP, ys, [ws[0], ws[1], ws[2], ws[3]], &conv)?;
+    if conv_transpose2d_out_shape(OP, xs, ws, p)? != ys {
+        return Err(Error::shape(
+            OP,
+            format!(
+                "dy {ys:?} is not the output of conv_transpose2d with weight {ws:?}, stride {} padding {} output_padding {}",
+                p.stride, p.padding, p.output_padding
+            ),
+        ));
+    }
+    conv2d(gpu, dy, weight, None, &conv)
+}
