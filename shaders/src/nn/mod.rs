@@ -1,0 +1,4 @@
+//! Networks and their weights.
+
+pub mod pth;
+pub mod weights;

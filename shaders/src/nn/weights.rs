@@ -1,0 +1,592 @@
+//! Weight files on the host: an ordered state_dict of f32 tensors, read from
+//! safetensors or a PyTorch checkpoint and written as safetensors.
+//!
+//! Names are the reference implementation's state_dict keys (`model.1.weight`,
+//! `model.10.conv_block.5.bias`, ...). Parsers take bytes, so the same code
+//! runs natively and in the browser; callers read the file and add its name to
+//! errors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use super::pth;
+
+/// Largest safetensors header accepted, as in the reference implementation.
+const MAX_HEADER_BYTES: u64 = 100_000_000;
+
+/// Why a weight file could not be read; each message names the tensor or key.
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    /// The bytes match no supported format.
+    #[error("not a weight file: expected safetensors, a PyTorch zip checkpoint (torch >= 1.6) or a legacy PyTorch pickle; the file starts with {head}")]
+    UnknownFormat {
+        /// The first bytes, escaped.
+        head: String,
+    },
+    /// The file ends before a structure it declares.
+    #[error("the file ends early: {0} (truncated download or copy?)")]
+    Truncated(String),
+    /// The safetensors header is malformed.
+    #[error("safetensors header: {0}")]
+    Header(String),
+    /// The zip container of a PyTorch checkpoint is malformed.
+    #[error("zip archive: {0}")]
+    Zip(String),
+    /// The pickle stream of a PyTorch checkpoint is malformed or uses something unsupported.
+    #[error("pickle at byte {offset}: {msg}")]
+    Pickle {
+        /// Byte offset of the offending opcode in its pickle stream.
+        offset: usize,
+        /// What is wrong there.
+        msg: String,
+    },
+    /// The pickle names a global outside the allowlist; nothing was executed.
+    #[error("the pickle refers to `{module}.{name}`, which a state_dict never needs; refusing to load the file (only collections.OrderedDict, torch storages and torch's tensor rebuild functions are allowed)")]
+    ForbiddenGlobal {
+        /// Module of the global.
+        module: String,
+        /// Name of the global.
+        name: String,
+    },
+    /// The checkpoint holds no dict of tensors.
+    #[error("no state_dict found: {0}; save `model.state_dict()` with torch.save")]
+    NoStateDict(String),
+    /// A state_dict entry is not a tensor.
+    #[error("entry `{key}` is {found}, not a tensor")]
+    NotATensor {
+        /// The entry's key.
+        key: String,
+        /// What it is instead.
+        found: String,
+    },
+    /// A tensor's element type cannot be used as weights.
+    #[error("tensor `{key}` has dtype {dtype}; weights must be floating point (f32, f16, bf16 or f64)")]
+    DType {
+        /// The tensor's name.
+        key: String,
+        /// Its element type.
+        dtype: String,
+    },
+    /// A tensor's shape, offsets or storage are inconsistent.
+    #[error("tensor `{key}`: {msg}")]
+    Tensor {
+        /// The tensor's name.
+        key: String,
+        /// What is inconsistent.
+        msg: String,
+    },
+    /// A tensor holds NaN or an infinity.
+    #[error("tensor `{key}` holds {value} at flat index {index}; weights must be finite")]
+    NonFinite {
+        /// The tensor's name.
+        key: String,
+        /// Flat index of the first non-finite value.
+        index: usize,
+        /// That value.
+        value: f32,
+    },
+    /// The same name occurs twice.
+    #[error("tensor `{0}` appears twice")]
+    Duplicate(String),
+}
+
+/// Element types found in weight files; everything is converted to f32 on load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// 64-bit float.
+    F64,
+    /// 32-bit float.
+    F32,
+    /// IEEE half precision.
+    F16,
+    /// bfloat16.
+    BF16,
+    /// 64-bit signed integer.
+    I64,
+    /// 32-bit signed integer.
+    I32,
+    /// 16-bit signed integer.
+    I16,
+    /// 8-bit signed integer.
+    I8,
+    /// 8-bit unsigned integer.
+    U8,
+    /// Boolean stored as one byte.
+    Bool,
+}
+
+impl DType {
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            DType::F64 | DType::I64 => 8,
+            DType::F32 | DType::I32 => 4,
+            DType::F16 | DType::BF16 | DType::I16 => 2,
+            DType::I8 | DType::U8 | DType::Bool => 1,
+        }
+    }
+
+    /// Whether the type is floating point (usable as weights).
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::F64 | DType::F32 | DType::F16 | DType::BF16)
+    }
+
+    /// The safetensors name of the type (`F32`, `BF16`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F64 => "F64",
+            DType::F32 => "F32",
+            DType::F16 => "F16",
+            DType::BF16 => "BF16",
+            DType::I64 => "I64",
+            DType::I32 => "I32",
+            DType::I16 => "I16",
+            DType::I8 => "I8",
+            DType::U8 => "U8",
+            DType::Bool => "BOOL",
+        }
+    }
+
+    fn from_safetensors(name: &str) -> Option<DType> {
+        [
+            DType::F64,
+            DType::F32,
+            DType::F16,
+            DType::BF16,
+            DType::I64,
+            DType::I32,
+            DType::I16,
+            DType::I8,
+            DType::U8,
+            DType::Bool,
+        ]
+        .into_iter()
+        .find(|d| d.name() == name)
+    }
+
+    /// Appends the elements of `bytes` (a whole number of elements) to `out` as f32.
+    pub(crate) fn decode_into(self, bytes: &[u8], big_endian: bool, out: &mut Vec<f32>) {
+        fn arr<const N: usize>(c: &[u8], be: bool) -> [u8; N] {
+            let mut a: [u8; N] = c.try_into().expect("chunk of element size");
+            if be {
+                a.reverse();
+            }
+            a
+        }
+        let be = big_endian;
+        let n = self.size();
+        out.reserve(bytes.len() / n);
+        let chunks = bytes.chunks_exact(n);
+        match self {
+            DType::F64 => out.extend(chunks.map(|c| f64::from_le_bytes(arr(c, be)) as f32)),
+            DType::F32 => out.extend(chunks.map(|c| f32::from_le_bytes(arr(c, be)))),
+            DType::F16 => out.extend(chunks.map(|c| f16_to_f32(u16::from_le_bytes(arr(c, be))))),
+            DType::BF16 => out.extend(chunks.map(|c| f32::from_bits((u16::from_le_bytes(arr(c, be)) as u32) << 16))),
+            DType::I64 => out.extend(chunks.map(|c| i64::from_le_bytes(arr(c, be)) as f32)),
+            DType::I32 => out.extend(chunks.map(|c| i32::from_le_bytes(arr(c, be)) as f32)),
+            DType::I16 => out.extend(chunks.map(|c| i16::from_le_bytes(arr(c, be)) as f32)),
+            DType::I8 => out.extend(chunks.map(|c| c[0] as i8 as f32)),
+            DType::U8 => out.extend(chunks.map(|c| c[0] as f32)),
+            DType::Bool => out.extend(chunks.map(|c| (c[0] != 0) as u8 as f32)),
+        }
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// IEEE binary16 to binary32, exact (subnormals, infinities and NaN included).
+pub(crate) fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let man = (h & 0x3ff) as u32;
+    let bits = match (exp, man) {
+        (0, 0) => sign,
+        (0, _) => {
+            let (mut e, mut m) = (127 - 15 + 1, man);
+            while m & 0x400 == 0 {
+                m <<= 1;
+                e -= 1;
+            }
+            sign | (e << 23) | ((m & 0x3ff) << 13)
+        }
+        (0x1f, _) => sign | 0x7f80_0000 | (man << 13),
+        _ => sign | ((exp + 127 - 15) << 23) | (man << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// A tensor in host memory: row-major f32 values and their shape.
+#[derive(Clone, PartialEq)]
+pub struct HostTensor {
+    /// Dimensions, outermost first (NCHW; ConvTranspose weights are [in, out, kh, kw]).
+    pub shape: Vec<usize>,
+    /// Row-major values; `data.len()` is the product of `shape`.
+    pub data: Vec<f32>,
+}
+
+impl HostTensor {
+    /// A tensor from its shape and values; panics if their sizes disagree.
+    pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Self {
+        let numel: usize = shape.iter().product();
+        assert_eq!(numel, data.len(), "HostTensor::new: shape {shape:?} needs {numel} values, got {}", data.len());
+        HostTensor { shape, data }
+    }
+
+    /// Number of elements (product of the shape).
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+impl fmt::Debug for HostTensor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let head = &self.data[..self.data.len().min(6)];
+        let more = if self.data.len() > head.len() { ", ..." } else { "" };
+        write!(f, "HostTensor {{ shape: {:?}, data: {head:?}{more} }}", self.shape)
+    }
+}
+
+/// Which container a weight file uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightsFormat {
+    /// safetensors (the project's own format).
+    Safetensors,
+    /// A torch.save zip archive (torch >= 1.6).
+    PthZip,
+    /// A legacy torch.save pickle stream (torch < 1.6).
+    PthLegacy,
+}
+
+impl WeightsFormat {
+    /// Recognises the format from the first bytes of a file.
+    pub fn detect(bytes: &[u8]) -> Option<WeightsFormat> {
+        if pth::is_zip(bytes) {
+            Some(WeightsFormat::PthZip)
+        } else if pth::is_legacy(bytes) {
+            Some(WeightsFormat::PthLegacy)
+        } else if bytes.len() >= 9 && bytes[8] == b'{' {
+            Some(WeightsFormat::Safetensors)
+        } else {
+            None
+        }
+    }
+}
+
+/// Whether a key is a legacy InstanceNorm statistic that loading skips.
+pub fn is_ignored_key(name: &str) -> bool {
+    ["running_mean", "running_var", "num_batches_tracked"].iter().any(|s| name.ends_with(s))
+}
+
+/// An ordered map from state_dict names to host tensors, plus string metadata.
+#[derive(Clone, Debug, Default)]
+pub struct StateDict {
+    entries: Vec<(String, HostTensor)>,
+    index: HashMap<String, usize>,
+    metadata: BTreeMap<String, String>,
+}
+
+impl PartialEq for StateDict {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries && self.metadata == other.metadata
+    }
+}
+
+impl StateDict {
+    /// An empty state_dict.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of tensors.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no tensors.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds a tensor, or replaces the one of that name in place; fails if data and shape disagree.
+    pub fn insert(&mut self, name: impl Into<String>, tensor: HostTensor) -> Result<(), WeightsError> {
+        let name = name.into();
+        if tensor.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) != Some(tensor.data.len()) {
+            let msg = format!("shape {:?} does not match {} values", tensor.shape, tensor.data.len());
+            return Err(WeightsError::Tensor { key: name, msg });
+        }
+        match self.index.get(&name) {
+            Some(&i) => self.entries[i].1 = tensor,
+            None => {
+                self.index.insert(name.clone(), self.entries.len());
+                self.entries.push((name, tensor));
+            }
+        }
+        Ok(())
+    }
+
+    /// The tensor of that name.
+    pub fn get(&self, name: &str) -> Option<&HostTensor> {
+        self.index.get(name).map(|&i| &self.entries[i].1)
+    }
+
+    /// Removes and returns the tensor of that name, keeping the others' order.
+    pub fn remove(&mut self, name: &str) -> Option<HostTensor> {
+        let i = self.index.remove(name)?;
+        let (_, t) = self.entries.remove(i);
+        for v in self.index.values_mut() {
+            if *v > i {
+                *v -= 1;
+            }
+        }
+        Some(t)
+    }
+
+    /// Names and tensors in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &HostTensor)> {
+        self.entries.iter().map(|(n, t)| (n.as_str(), t))
+    }
+
+    /// Names in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The string metadata (safetensors `__metadata__`).
+    pub fn metadata(&self) -> &BTreeMap<String, String> {
+        &self.metadata
+    }
+
+    /// Sets one metadata entry.
+    pub fn set_metadata(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.metadata.insert(key.into(), value.into());
+    }
+
+    /// Reads any supported file: safetensors, a torch.save zip archive or a legacy torch.save pickle.
+    pub fn load(bytes: &[u8]) -> Result<Self, WeightsError> {
+        match WeightsFormat::detect(bytes) {
+            Some(WeightsFormat::Safetensors) => Self::from_safetensors(bytes),
+            Some(WeightsFormat::PthZip | WeightsFormat::PthLegacy) => Self::from_pth(bytes),
+            None => Err(WeightsError::UnknownFormat { head: escape_head(bytes) }),
+        }
+    }
+
+    /// Reads a PyTorch state_dict (zip or legacy torch.save) without executing any of it.
+    pub fn from_pth(bytes: &[u8]) -> Result<Self, WeightsError> {
+        let mut sd = StateDict::new();
+        for (name, t) in pth::read_state_dict(bytes)? {
+            if is_ignored_key(&name) {
+                continue;
+            }
+            if !t.dtype.is_float() {
+                return Err(WeightsError::DType { key: name, dtype: t.dtype.to_string() });
+            }
+            sd.push_loaded(name, HostTensor { shape: t.shape, data: t.data })?;
+        }
+        Ok(sd)
+    }
+
+    /// Reads a safetensors file; F32, F16, BF16 and F64 tensors are converted to f32.
+    pub fn from_safetensors(bytes: &[u8]) -> Result<Self, WeightsError> {
+        let (header, data) = split_safetensors(bytes)?;
+        let mut metadata = BTreeMap::new();
+        let mut infos = Vec::with_capacity(header.len());
+        for (name, info) in header {
+            if name == "__metadata__" {
+                let serde_json::Value::Object(map) = info else {
+                    return Err(WeightsError::Header("`__metadata__` is not an object".into()));
+                };
+                for (k, v) in map {
+                    let serde_json::Value::String(v) = v else {
+                        return Err(WeightsError::Header(format!("metadata `{k}` is not a string")));
+                    };
+                    metadata.insert(k, v);
+                }
+            } else {
+                infos.push(parse_info(name, &info)?);
+            }
+        }
+        infos.sort_by_key(|i| (i.begin, i.end));
+        let mut sd = StateDict { metadata, ..Self::default() };
+        let mut at = 0;
+        for info in infos {
+            let bad = |msg: String| WeightsError::Tensor { key: info.name.clone(), msg };
+            if info.begin != at {
+                return Err(bad(format!("data starts at byte {} but the previous tensor ends at {at}", info.begin)));
+            }
+            let numel = info.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            let want = numel.and_then(|n| n.checked_mul(info.dtype.size()));
+            if want != Some(info.end - info.begin) {
+                return Err(bad(format!(
+                    "{} {:?} does not fill data_offsets [{}, {}]",
+                    info.dtype, info.shape, info.begin, info.end
+                )));
+            }
+            if info.end > data.len() {
+                return Err(WeightsError::Truncated(format!(
+                    "tensor `{}` needs bytes up to {} of the data section, which has {}",
+                    info.name,
+                    info.end,
+                    data.len()
+                )));
+            }
+            if !info.dtype.is_float() {
+                return Err(WeightsError::DType { key: info.name, dtype: info.dtype.to_string() });
+            }
+            let mut values = Vec::new();
+            info.dtype.decode_into(&data[info.begin..info.end], false, &mut values);
+            at = info.end;
+            sd.push_loaded(info.name, HostTensor { shape: info.shape, data: values })?;
+        }
+        if at != data.len() {
+            return Err(WeightsError::Header(format!(
+                "tensors cover {at} bytes of the data section, which has {}",
+                data.len()
+            )));
+        }
+        Ok(sd)
+    }
+
+    /// Writes safetensors: F32 tensors in this order, metadata in `__metadata__`.
+    pub fn to_safetensors(&self) -> Vec<u8> {
+        let json = |s: &str| serde_json::to_string(s).expect("a string always serialises");
+        let mut header = String::from("{");
+        if !self.metadata.is_empty() {
+            header.push_str("\"__metadata__\":{");
+            let items: Vec<String> = self.metadata.iter().map(|(k, v)| format!("{}:{}", json(k), json(v))).collect();
+            header.push_str(&items.join(","));
+            header.push('}');
+        }
+        let mut offset = 0usize;
+        for (i, (name, t)) in self.entries.iter().enumerate() {
+            if i > 0 || !self.metadata.is_empty() {
+                header.push(',');
+            }
+            let end = offset + 4 * t.data.len();
+            let shape: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
+            header.push_str(&format!(
+                "{}:{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
+                json(name),
+                shape.join(",")
+            ));
+            offset = end;
+        }
+        header.push('}');
+        while header.len() % 8 != 0 {
+            header.push(' ');
+        }
+        let mut out = Vec::with_capacity(8 + header.len() + offset);
+        out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        for (_, t) in &self.entries {
+            for v in &t.data {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Adds a freshly loaded tensor: a duplicate name or a non-finite value is an error.
+    fn push_loaded(&mut self, name: String, t: HostTensor) -> Result<(), WeightsError> {
+        if self.index.contains_key(&name) {
+            return Err(WeightsError::Duplicate(name));
+        }
+        if let Some((index, &value)) = t.data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(WeightsError::NonFinite { key: name, index, value });
+        }
+        self.insert(name, t)
+    }
+}
+
+impl IntoIterator for StateDict {
+    type Item = (String, HostTensor);
+    type IntoIter = std::vec::IntoIter<(String, HostTensor)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+/// One tensor entry of a safetensors header.
+struct Info {
+    name: String,
+    dtype: DType,
+    shape: Vec<usize>,
+    begin: usize,
+    end: usize,
+}
+
+/// Splits a safetensors file into its parsed JSON header and its data section.
+fn split_safetensors(bytes: &[u8]) -> Result<(serde_json::Map<String, serde_json::Value>, &[u8]), WeightsError> {
+    let Some(len) = bytes.get(..8) else {
+        return Err(WeightsError::Truncated(format!("{} bytes, shorter than the 8-byte header length", bytes.len())));
+    };
+    let len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
+    if len > MAX_HEADER_BYTES {
+        return Err(WeightsError::Header(format!("declared length {len} exceeds the {MAX_HEADER_BYTES}-byte limit")));
+    }
+    let end = 8 + len as usize;
+    let Some(text) = bytes.get(8..end) else {
+        return Err(WeightsError::Truncated(format!(
+            "the header declares {len} bytes but the file has {} after the length",
+            bytes.len() - 8
+        )));
+    };
+    let text = std::str::from_utf8(text).map_err(|e| WeightsError::Header(format!("not UTF-8: {e}")))?;
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(map)) => Ok((map, &bytes[end..])),
+        Ok(_) => Err(WeightsError::Header("not a JSON object".into())),
+        Err(e) => Err(WeightsError::Header(format!("invalid JSON: {e}"))),
+    }
+}
+
+fn parse_info(name: String, info: &serde_json::Value) -> Result<Info, WeightsError> {
+    let bad = |msg: &str| WeightsError::Tensor { key: name.clone(), msg: msg.to_string() };
+    let dtype = info.get("dtype").and_then(|d| d.as_str()).ok_or_else(|| bad("header entry has no string `dtype`"))?;
+    let dtype = DType::from_safetensors(dtype)
+        .ok_or_else(|| WeightsError::DType { key: name.clone(), dtype: dtype.to_string() })?;
+    let uint = |v: &serde_json::Value| v.as_u64().and_then(|u| usize::try_from(u).ok());
+    let shape = info
+        .get("shape")
+        .and_then(|s| s.as_array())
+        .and_then(|s| s.iter().map(uint).collect::<Option<Vec<usize>>>())
+        .ok_or_else(|| bad("header entry has no `shape` list of non-negative integers"))?;
+    let offsets = info
+        .get("data_offsets")
+        .and_then(|s| s.as_array())
+        .and_then(|s| s.iter().map(uint).collect::<Option<Vec<usize>>>())
+        .filter(|o| o.len() == 2 && o[0] <= o[1])
+        .ok_or_else(|| bad("header entry has no `data_offsets` [begin, end] with begin <= end"))?;
+    Ok(Info { name, dtype, shape, begin: offsets[0], end: offsets[1] })
+}
+
+/// The first bytes of a file, escaped for an error message.
+pub(crate) fn escape_head(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "nothing (empty file)".into();
+    }
+    let head: String =
+        bytes[..bytes.len().min(16)].iter().flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect();
+    format!("b\"{head}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::f16_to_f32;
+
+    #[test]
+    fn f16_conversion_is_exact() {
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x7bff), 65504.0);
+        assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
+        assert_eq!(f16_to_f32(0x03ff), 1023.0 * 2f32.powi(-24));
+        assert_eq!(f16_to_f32(0x0400), 2f32.powi(-14));
+        assert_eq!(f16_to_f32(0x8000).to_bits(), 0x8000_0000);
+        assert_eq!(f16_to_f32(0x7c00), f32::INFINITY);
+        assert!(f16_to_f32(0x7e00).is_nan());
+    }
+}
