@@ -47,6 +47,12 @@ pub enum Error {
     /// wgpu reported an error (validation, out of memory, device lost).
     #[error("GPU error: {0}")]
     Gpu(String),
+    /// Weights do not fit a network's architecture.
+    #[error("{0}")]
+    Network(String),
+    /// A weight file could not be read.
+    #[error(transparent)]
+    Weights(#[from] crate::nn::weights::WeightsError),
     /// Mapping a buffer for readback failed.
     #[error("readback failed: {0}")]
     Readback(String),

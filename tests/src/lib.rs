@@ -2,6 +2,7 @@
 //! comparison that names the worst index.
 
 pub mod ref_conv_backward;
+pub mod ref_nets;
 pub mod ref_norm;
 pub mod ref_train;
 pub mod reference;

@@ -1,0 +1,90 @@
+//! Whole-image translation with a generator: any width and height in, the
+//! same size out, shared by the trainer and the browser.
+//!
+//! The generator halves the size twice, so the image is reflect-padded on the
+//! right and bottom to a multiple of 4, translated, and cropped back. Alpha is
+//! not translated: the output keeps the input's alpha bytes.
+
+use super::generator::ResnetGenerator;
+use crate::context::Gpu;
+use crate::error::{Error, Result};
+use crate::ops::{image_to_tensor, tensor_to_image};
+
+/// Mirror index into an axis of length `n` for any offset (repeating the
+/// reflection when the pad exceeds the axis; a 1-pixel axis repeats itself).
+pub fn mirror(i: usize, n: usize) -> usize {
+    if n == 1 {
+        return 0;
+    }
+    let period = 2 * (n - 1);
+    let m = i % period;
+    if m < n {
+        m
+    } else {
+        period - m
+    }
+}
+
+/// Reflect-pads an RGBA8 image on the right and bottom to `pw` x `ph`.
+pub fn pad_rgba(rgba: &[u8], w: usize, h: usize, pw: usize, ph: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pw * ph * 4);
+    for y in 0..ph {
+        let row = &rgba[mirror(y, h) * w * 4..][..w * 4];
+        for x in 0..pw {
+            out.extend_from_slice(&row[mirror(x, w) * 4..][..4]);
+        }
+    }
+    out
+}
+
+/// Largest number of pixels (of the padded image) the device can translate
+/// with this generator: its widest activation, [1, C, H, W] with
+/// C = max(ngf, input_nc, output_nc), must fit one storage binding.
+pub fn max_pixels(gpu: &Gpu, net: &ResnetGenerator) -> usize {
+    let c = net.config();
+    let widest = c.ngf.max(c.input_nc).max(c.output_nc).max(1);
+    (gpu.max_binding_bytes() / (4 * widest as u64)) as usize
+}
+
+/// Translates one RGBA8 image of `width` x `height`; returns RGBA8 of the same
+/// size with the input's alpha.
+pub async fn translate_rgba(
+    gpu: &Gpu,
+    net: &ResnetGenerator,
+    rgba: &[u8],
+    width: usize,
+    height: usize,
+) -> Result<Vec<u8>> {
+    const OP: &str = "translate";
+    if width == 0 || height == 0 || rgba.len() != width * height * 4 {
+        return Err(Error::shape(
+            OP,
+            format!("{width}x{height} RGBA8 needs {} bytes, got {}", width * height * 4, rgba.len()),
+        ));
+    }
+    let (pw, ph) = (width.div_ceil(4) * 4, height.div_ceil(4) * 4);
+    let limit = max_pixels(gpu, net);
+    if pw * ph > limit {
+        let side = ((limit as f64).sqrt() as usize) / 4 * 4;
+        return Err(Error::shape(
+            OP,
+            format!(
+                "a {width}x{height} image is too large for this device with ngf {}: at most {limit} pixels fit (about {side}x{side}); scale the image down",
+                net.config().ngf
+            ),
+        ));
+    }
+    let padded = if (pw, ph) == (width, height) { None } else { Some(pad_rgba(rgba, width, height, pw, ph)) };
+    let x = image_to_tensor(gpu, padded.as_deref().unwrap_or(rgba), 1, pw, ph)?;
+    let y = net.forward(gpu, &x)?;
+    let out = tensor_to_image(gpu, &y).await?;
+    let mut result = Vec::with_capacity(width * height * 4);
+    for row in 0..height {
+        let src = &out[row * pw * 4..][..width * 4];
+        let alpha = &rgba[row * width * 4..][..width * 4];
+        for (px, a) in src.chunks_exact(4).zip(alpha.chunks_exact(4)) {
+            result.extend_from_slice(&[px[0], px[1], px[2], a[3]]);
+        }
+    }
+    Ok(result)
+}
