@@ -12,8 +12,11 @@ use shaders::{Gpu, GpuOptions, Tensor};
 /// What to measure.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Suite {
-    /// Every convolution layer of resnet_9blocks (ngf 64) and the 70x70 PatchGAN (ndf 64).
+    /// Every convolution layer of resnet_9blocks (ngf 64) and the 70x70 PatchGAN (ndf 64): forward, and input
+    /// and weight gradients for the generator's layers.
     Kernels,
+    /// Whole generator forward passes (latency and peak tensor memory).
+    Nets,
 }
 
 /// Options of `trainer bench`.
@@ -201,6 +204,13 @@ fn measure(gpu: &Gpu, layer: &Layer, iters: usize) -> Result<Vec<Row>> {
             let flops = 2.0 * (out.iter().product::<usize>() * layer.c_in * k * k) as f64;
             let ms = time_ms(gpu, iters, || ops::conv2d_packed(gpu, &x, &packed, ws, Some(&b), &p))?;
             rows.push(row(layer, "forward", x_shape, out, ms, flops));
+            if layer.net == "resnet_9blocks" {
+                let dy = Tensor::from_slice(gpu, &out, &random(out.iter().product(), 4))?;
+                let ms = time_ms(gpu, iters, || ops::conv2d_backward_input(gpu, &dy, &w, x_shape, &p))?;
+                rows.push(row(layer, "dinput", x_shape, out, ms, flops));
+                let ms = time_ms(gpu, iters, || ops::conv2d_backward_weight(gpu, &x, &dy, ws, &p))?;
+                rows.push(row(layer, "dweight", x_shape, out, ms, flops));
+            }
         }
         Kind::ConvTranspose { k, stride, pad, out_pad } => {
             let ws = [layer.c_in, layer.c_out, k, k];
@@ -215,6 +225,11 @@ fn measure(gpu: &Gpu, layer: &Layer, iters: usize) -> Result<Vec<Row>> {
             let flops = 2.0 * (x_shape.iter().product::<usize>() * layer.c_out * k * k) as f64;
             let ms = time_ms(gpu, iters, || ops::conv_transpose2d_packed(gpu, &x, &packed, ws, Some(&b), &p))?;
             rows.push(row(layer, "forward", x_shape, out, ms, flops));
+            let dy = Tensor::from_slice(gpu, &out, &random(out.iter().product(), 4))?;
+            let ms = time_ms(gpu, iters, || ops::conv_transpose2d_backward_input(gpu, &dy, &w, &p))?;
+            rows.push(row(layer, "dinput", x_shape, out, ms, flops));
+            let ms = time_ms(gpu, iters, || ops::conv_transpose2d_backward_weight(gpu, &x, &dy, ws, &p))?;
+            rows.push(row(layer, "dweight", x_shape, out, ms, flops));
         }
     }
     Ok(rows)
@@ -235,13 +250,24 @@ fn row(layer: &Layer, pass: &'static str, input: [usize; 4], output: [usize; 4],
 
 /// Runs the benchmark.
 pub fn run(args: BenchArgs) -> Result<()> {
-    let Suite::Kernels = args.suite;
+    match args.suite {
+        Suite::Kernels => kernels(args),
+        Suite::Nets => nets(args),
+    }
+}
+
+fn open_gpu(args: &BenchArgs) -> Result<Gpu> {
     let mut gpu = Gpu::new_blocking(GpuOptions::default()).context("opening the GPU")?;
     if let Some(wg) = args.conv_wg_pixels {
         let mut t = gpu.tuning();
         t.conv_wg_pixels = wg;
         gpu.set_tuning(t);
     }
+    Ok(gpu)
+}
+
+fn kernels(args: BenchArgs) -> Result<()> {
+    let gpu = open_gpu(&args)?;
     let config = gpu.tuning().describe();
     println!("adapter: {}", gpu.describe());
     println!("config:  {config}");
@@ -288,6 +314,53 @@ pub fn run(args: BenchArgs) -> Result<()> {
     println!("resnet_9blocks forward, all convolutions: {:.1} ms", report.generator_forward_conv_ms);
     println!("patchgan_70 forward, all convolutions:    {:.1} ms", report.discriminator_forward_conv_ms);
     let json = serde_json::to_string_pretty(&report)?;
+    match args.json.as_deref() {
+        Some("-") => println!("{json}"),
+        Some(path) => std::fs::write(path, json).with_context(|| format!("writing {path}"))?,
+        None => {}
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct NetRow {
+    net: String,
+    ngf: usize,
+    size: usize,
+    ms: f64,
+    peak_tensor_mib: f64,
+}
+
+/// Generator forward latency, image upload to output ready, batch 1.
+fn nets(args: BenchArgs) -> Result<()> {
+    use shaders::nn::generator::{GeneratorConfig, ResnetGenerator};
+    let gpu = open_gpu(&args)?;
+    println!("adapter: {}", gpu.describe());
+    println!("config:  {}", gpu.tuning().describe());
+    println!("timing:  wall clock of submit + wait, mean of {} runs after one warm-up", args.iters);
+    println!();
+    println!("{:<16} {:>4} {:>10} {:>12} {:>16}", "generator", "ngf", "size", "ms", "peak MiB");
+    let mut rows = Vec::new();
+    for (blocks, ngf, size) in [(9, 64, 256), (9, 64, 512), (6, 32, 128)] {
+        let cfg = GeneratorConfig::resnet(blocks, ngf);
+        if let Some(f) = &args.filter {
+            if !format!("{} {size}", cfg.net_name()).contains(f.as_str()) {
+                continue;
+            }
+        }
+        gpu.release_pooled();
+        let base = gpu.tensor_bytes_allocated();
+        let net = ResnetGenerator::init(&gpu, cfg, 1)?;
+        let shape = [1, 3, size, size];
+        let x = Tensor::from_slice(&gpu, &shape, &random(3 * size * size, 5))?;
+        let ms = time_ms(&gpu, args.iters, || net.forward(&gpu, &x))?;
+        let peak = (gpu.tensor_bytes_allocated() - base) as f64 / (1 << 20) as f64;
+        println!("{:<16} {:>4} {:>10} {:>12.1} {:>16.1}", cfg.net_name(), ngf, format!("{size}x{size}"), ms, peak);
+        rows.push(NetRow { net: cfg.net_name(), ngf, size, ms, peak_tensor_mib: peak });
+    }
+    println!();
+    println!("peak MiB: weights, packed weights, input and every activation alive at once (buffers are recycled)");
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "adapter": gpu.describe(), "rows": rows }))?;
     match args.json.as_deref() {
         Some("-") => println!("{json}"),
         Some(path) => std::fs::write(path, json).with_context(|| format!("writing {path}"))?,
