@@ -136,3 +136,34 @@ fn translate_a_single_file_and_convert() {
     assert!(stderr.contains("garbage.pth"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn translate_with_a_full_resnet_9blocks() {
+    let dir = scratch("r9");
+    let cfg = GeneratorConfig::resnet(9, 64);
+    let w = dir.join("latest_net_G_A.safetensors");
+    let mut sd = init_normal(&cfg.param_specs(), 3);
+    // Reference checkpoints may carry legacy InstanceNorm statistics; they are ignored on load.
+    sd.insert("model.2.running_mean", shaders::nn::weights::HostTensor::new(vec![64], vec![0.0; 64])).unwrap();
+    std::fs::write(&w, sd.to_safetensors()).unwrap();
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    ImageBuffer::from_fn(23, 18, |x, y| Rgb([x as u8 * 11, y as u8 * 13, 200])).save(input.join("one.png")).unwrap();
+    ImageBuffer::from_fn(16, 16, |x, y| Rgb([x as u8 * 3, 50, y as u8 * 9])).save(input.join("two.bmp")).unwrap();
+    let out = dir.join("out");
+    let run = trainer()
+        .args(["translate", "--weights"])
+        .arg(&w)
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("resnet_9blocks ngf 64"), "{stderr}");
+    assert_eq!(image::open(out.join("one.png")).unwrap().to_rgb8().dimensions(), (23, 18));
+    assert_eq!(image::open(out.join("two.png")).unwrap().to_rgb8().dimensions(), (16, 16));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,7 +1,7 @@
 //! A network's parameters on the GPU, in state_dict order, checked against
 //! the shapes its architecture expects.
 
-use super::weights::{HostTensor, StateDict};
+use super::weights::{is_ignored_key, HostTensor, StateDict};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -22,8 +22,8 @@ impl ParamSpec {
 }
 
 /// Checks a state_dict against the expected parameters: every one present
-/// with its shape, nothing else (legacy running statistics are dropped by the
-/// reader already). Returns the tensors in `specs` order.
+/// with its shape, nothing else but legacy InstanceNorm running statistics
+/// (ignored, in any file format). Returns the tensors in `specs` order.
 pub fn match_state_dict<'a>(net: &str, specs: &[ParamSpec], sd: &'a StateDict) -> Result<Vec<&'a HostTensor>> {
     let mut out = Vec::with_capacity(specs.len());
     let mut missing = Vec::new();
@@ -42,7 +42,7 @@ pub fn match_state_dict<'a>(net: &str, specs: &[ParamSpec], sd: &'a StateDict) -
     if !missing.is_empty() {
         return Err(Error::Network(format!("{net}: missing tensors {}", list(&missing))));
     }
-    let extra: Vec<&str> = sd.names().filter(|n| !specs.iter().any(|s| s.name == *n)).collect();
+    let extra: Vec<&str> = sd.names().filter(|n| !is_ignored_key(n) && !specs.iter().any(|s| s.name == *n)).collect();
     if !extra.is_empty() {
         return Err(Error::Network(format!("{net}: unexpected tensors {} (a different architecture?)", list(&extra))));
     }
