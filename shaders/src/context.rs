@@ -203,7 +203,7 @@ impl Gpu {
 
     /// Largest storage buffer, in bytes, that one binding may hold.
     pub fn max_binding_bytes(&self) -> u64 {
-        (self.limits.max_storage_buffer_binding_size as u64).min(self.limits.max_buffer_size)
+        self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size)
     }
 
     pub(crate) fn pipeline(

@@ -285,7 +285,7 @@ impl ResnetGenerator {
         h = layer(&h, up, &Self::NORM, None)?;
         h = layer(&h, up + 1, &Self::NORM, None)?;
         let last = up + 2;
-        if let Some(t) = tape.as_deref_mut() {
+        if let Some(t) = tape {
             t.tail_input = Some(h.clone());
         }
         conv2d_packed(
