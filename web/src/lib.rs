@@ -1,11 +1,327 @@
-//! The browser API over `shaders`: adapter discovery for now; network
-//! loading and translation build on it.
+//! The browser API over `shaders`: open a WebGPU device, load generators from
+//! weight-file bytes (safetensors or PyTorch `.pth`), translate RGBA images,
+//! and report the adapter and the time each translation took.
+//!
+//! Every export returns `Result<_, JsError>` whose message says what happened
+//! and what to try. Calls on one [`Translator`] should not overlap: WebGPU
+//! error scopes are per device, so the JS side queues them.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use shaders::nn::generator::ResnetGenerator;
+use shaders::nn::translate::{max_pixels, translate_rgba};
+use shaders::nn::weights::StateDict;
+use shaders::{wgpu, Gpu, GpuOptions};
 use wasm_bindgen::prelude::*;
 
-/// Opens a WebGPU device and returns a line describing the adapter.
+mod messages;
+
+use messages::{NO_ADAPTER, NO_WEBGPU};
+
+thread_local! {
+    static PANIC_HANDLER: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
+    static LOST_HANDLER: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
+}
+
 #[wasm_bindgen]
-pub async fn adapter_info() -> Result<String, JsError> {
-    let gpu = shaders::Gpu::new(shaders::GpuOptions::default()).await.map_err(|e| JsError::new(&e.to_string()))?;
-    Ok(gpu.describe())
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(s: &str);
+}
+
+/// Routes Rust panics to `console.error` and to `handler(message)`, so the
+/// page can say that the module stopped instead of hanging.
+#[wasm_bindgen]
+pub fn set_panic_handler(handler: Option<js_sys::Function>) {
+    PANIC_HANDLER.with(|h| *h.borrow_mut() = handler);
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let msg = format!("Internal error in the WebAssembly module: {info}");
+            console_error(&msg);
+            PANIC_HANDLER.with(|h| {
+                if let Some(f) = h.borrow().as_ref() {
+                    let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&msg));
+                }
+            });
+        }));
+    });
+}
+
+/// Whether this JS global (window or worker) exposes `navigator.gpu`.
+#[wasm_bindgen]
+pub fn has_webgpu() -> bool {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
+    !navigator.is_undefined()
+        && js_sys::Reflect::get(&navigator, &"gpu".into()).is_ok_and(|g| !g.is_undefined() && !g.is_null())
+}
+
+/// `performance.now()` where there is one (window and workers), else `Date.now()`.
+fn now_ms() -> f64 {
+    let perf = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap_or(JsValue::UNDEFINED);
+    js_sys::Reflect::get(&perf, &"now".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call0(&perf).ok())
+        .and_then(|v| v.as_f64())
+        .unwrap_or_else(js_sys::Date::now)
+}
+
+/// Device-loss state shared with wgpu's device-lost callback.
+#[derive(Default)]
+struct LostState {
+    /// Why the device was lost, once it has been.
+    reason: Option<String>,
+    /// The translator was freed on purpose; its device's loss is expected.
+    released: bool,
+}
+
+struct Generator {
+    net: ResnetGenerator,
+    description: String,
+}
+
+/// A WebGPU device with the generators loaded into it, by slot name
+/// (the app uses `"a2b"` and `"b2a"`).
+#[wasm_bindgen]
+pub struct Translator {
+    gpu: Rc<Gpu>,
+    nets: RefCell<HashMap<String, Rc<Generator>>>,
+    lost: Arc<Mutex<LostState>>,
+}
+
+/// One translated image and how long it took.
+#[wasm_bindgen]
+pub struct Translation {
+    pixels: Vec<u8>,
+    width: u32,
+    height: u32,
+    ms: f64,
+}
+
+#[wasm_bindgen]
+impl Translation {
+    /// RGBA8 pixels, `width * height * 4` bytes (a copy as a `Uint8Array`).
+    #[wasm_bindgen(getter)]
+    pub fn pixels(&self) -> Vec<u8> {
+        self.pixels.clone()
+    }
+
+    /// Width in pixels (the input's).
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels (the input's).
+    #[wasm_bindgen(getter)]
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Milliseconds from upload to readback of the result, both included.
+    #[wasm_bindgen(getter)]
+    pub fn ms(&self) -> f64 {
+        self.ms
+    }
+}
+
+/// Error scopes around one operation: WebGPU reports validation and
+/// out-of-memory errors asynchronously, so each operation pops its own.
+struct Scopes(Vec<wgpu::ErrorScopeGuard>);
+
+impl Scopes {
+    fn push(device: &wgpu::Device) -> Self {
+        Scopes(vec![
+            device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
+            device.push_error_scope(wgpu::ErrorFilter::Validation),
+            device.push_error_scope(wgpu::ErrorFilter::Internal),
+        ])
+    }
+
+    /// The first error any scope caught.
+    async fn pop(mut self) -> Option<wgpu::Error> {
+        let mut first = None;
+        while let Some(scope) = self.0.pop() {
+            if let Some(e) = scope.pop().await {
+                first.get_or_insert(e);
+            }
+        }
+        first
+    }
+}
+
+#[wasm_bindgen]
+impl Translator {
+    /// Opens a WebGPU device with the WebGPU default limits. `on_lost(message)`
+    /// is called if the device is later lost (driver reset, GPU memory
+    /// pressure, tab in the background too long).
+    pub async fn create(on_lost: Option<js_sys::Function>) -> Result<Translator, JsError> {
+        if !has_webgpu() {
+            return Err(JsError::new(NO_WEBGPU));
+        }
+        let gpu = Gpu::new(GpuOptions::default()).await.map_err(|e| match e {
+            shaders::Error::NoAdapter(_) => JsError::new(NO_ADAPTER),
+            shaders::Error::RequestDevice(d) => JsError::new(&messages::request_device(&d)),
+            e => JsError::new(&format!("Could not open WebGPU: {e}. Reload the page to try again.")),
+        })?;
+        LOST_HANDLER.with(|h| *h.borrow_mut() = on_lost);
+        let lost: Arc<Mutex<LostState>> = Arc::default();
+        let state = lost.clone();
+        gpu.device.set_device_lost_callback(move |reason, message| {
+            let mut s = state.lock().unwrap();
+            if s.released {
+                return;
+            }
+            let text = messages::device_lost(&format!("{reason:?}"), &message);
+            s.reason = Some(text.clone());
+            drop(s);
+            LOST_HANDLER.with(|h| {
+                if let Some(f) = h.borrow().as_ref() {
+                    let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&text));
+                }
+            });
+        });
+        Ok(Translator { gpu: Rc::new(gpu), nets: RefCell::default(), lost })
+    }
+
+    /// One line naming the adapter and the kernel configuration chosen for it.
+    pub fn adapter(&self) -> String {
+        let info = self.gpu.adapter_info();
+        let name = if info.name.is_empty() { "WebGPU adapter" } else { &info.name };
+        let kind = match info.device_type {
+            wgpu::DeviceType::Cpu => "software fallback adapter",
+            _ => "hardware adapter",
+        };
+        format!("{name} ({kind}); kernels: {}", self.gpu.tuning().describe())
+    }
+
+    /// Largest storage binding the device grants, in bytes (WebGPU default: 128 MiB).
+    pub fn max_binding_bytes(&self) -> f64 {
+        self.gpu.max_binding_bytes() as f64
+    }
+
+    /// Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
+    /// legacy checkpoint; nothing in it is executed), uploads it into `slot`
+    /// (replacing what was there) and returns a description of the network.
+    pub async fn load_generator(&self, slot: String, bytes: Vec<u8>) -> Result<String, JsError> {
+        self.check_lost()?;
+        let sd = StateDict::load(&bytes).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
+        drop(bytes);
+        let scopes = Scopes::push(&self.gpu.device);
+        let built = ResnetGenerator::from_state_dict(&self.gpu, &sd);
+        let flushed = built.is_ok().then(|| self.gpu.flush());
+        let gpu_error = scopes.pop().await;
+        self.check_lost()?;
+        let net = built.map_err(|e| match e {
+            shaders::Error::Network(_) | shaders::Error::Weights(_) | shaders::Error::Shape { .. } => {
+                JsError::new(&messages::bad_weights(&e.to_string()))
+            }
+            e => JsError::new(&messages::gpu_failure("uploading the weights", &e.to_string())),
+        })?;
+        if let Some(Err(e)) = flushed {
+            return Err(JsError::new(&messages::gpu_failure("uploading the weights", &e.to_string())));
+        }
+        if let Some(e) = gpu_error {
+            return Err(JsError::new(&messages::gpu_failure("uploading the weights", &e.to_string())));
+        }
+        let c = net.config();
+        let params: usize = sd.iter().map(|(_, t)| t.numel()).sum();
+        let description = format!(
+            "{} ngf {}{} ({:.2} M parameters)",
+            c.net_name(),
+            c.ngf,
+            if c.dropout { " with dropout" } else { "" },
+            params as f64 / 1e6
+        );
+        self.nets.borrow_mut().insert(slot, Rc::new(Generator { net, description: description.clone() }));
+        Ok(description)
+    }
+
+    /// Whether `slot` holds a generator.
+    pub fn has_generator(&self, slot: &str) -> bool {
+        self.nets.borrow().contains_key(slot)
+    }
+
+    /// The description [`Translator::load_generator`] returned for `slot`.
+    pub fn describe_generator(&self, slot: &str) -> Option<String> {
+        self.nets.borrow().get(slot).map(|g| g.description.clone())
+    }
+
+    /// The largest image, in pixels, the generator in `slot` can translate on
+    /// this device (its widest activation must fit one storage binding).
+    pub fn max_pixels(&self, slot: &str) -> Result<f64, JsError> {
+        Ok(max_pixels(&self.gpu, &self.generator(slot)?.net) as f64)
+    }
+
+    /// Translates `width` x `height` RGBA8 pixels with the generator in
+    /// `slot`; the result has the same size and keeps the input's alpha.
+    pub async fn translate(
+        &self,
+        slot: String,
+        rgba: Vec<u8>,
+        width: u32,
+        height: u32,
+    ) -> Result<Translation, JsError> {
+        self.check_lost()?;
+        let generator = self.generator(&slot)?;
+        let (w, h) = (width as usize, height as usize);
+        if w == 0 || h == 0 || rgba.len() != w * h * 4 {
+            return Err(JsError::new(&format!(
+                "The image data does not match its size: {width}x{height} RGBA needs {} bytes, got {}. Try another image.",
+                w * h * 4,
+                rgba.len()
+            )));
+        }
+        let limit = max_pixels(&self.gpu, &generator.net);
+        if w.div_ceil(4) * h.div_ceil(4) * 16 > limit {
+            return Err(JsError::new(&messages::too_large(width, height, limit)));
+        }
+        let start = now_ms();
+        let scopes = Scopes::push(&self.gpu.device);
+        let result = translate_rgba(&self.gpu, &generator.net, &rgba, w, h).await;
+        let gpu_error = scopes.pop().await;
+        let ms = now_ms() - start;
+        self.check_lost()?;
+        if let Some(e) = gpu_error {
+            return Err(JsError::new(&messages::gpu_failure("translating", &e.to_string())));
+        }
+        let pixels = result.map_err(|e| JsError::new(&messages::gpu_failure("translating", &e.to_string())))?;
+        Ok(Translation { pixels, width, height, ms })
+    }
+
+    /// Frees the generators and the device now rather than when the garbage
+    /// collector gets to it; the device's loss that follows is not reported.
+    pub fn release(self) {
+        self.lost.lock().unwrap().released = true;
+        self.nets.borrow_mut().clear();
+        self.gpu.release_pooled();
+        self.gpu.device.destroy();
+    }
+
+    /// Destroys the device without marking it released, as a driver reset
+    /// would; for testing the page's device-lost path.
+    pub fn simulate_device_loss(&self) {
+        self.gpu.device.destroy();
+    }
+}
+
+impl Translator {
+    fn generator(&self, slot: &str) -> Result<Rc<Generator>, JsError> {
+        self.nets.borrow().get(slot).cloned().ok_or_else(|| {
+            JsError::new(&format!(
+                "No generator is loaded for {slot}. Load a weights file (.safetensors or .pth) first."
+            ))
+        })
+    }
+
+    fn check_lost(&self) -> Result<(), JsError> {
+        match &self.lost.lock().unwrap().reason {
+            Some(reason) => Err(JsError::new(reason)),
+            None => Ok(()),
+        }
+    }
 }

@@ -1,0 +1,158 @@
+/* tslint:disable */
+/* eslint-disable */
+
+/**
+ * One translated image and how long it took.
+ */
+export class Translation {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Height in pixels (the input's).
+     */
+    readonly height: number;
+    /**
+     * Milliseconds from upload to readback of the result, both included.
+     */
+    readonly ms: number;
+    /**
+     * RGBA8 pixels, `width * height * 4` bytes (a copy as a `Uint8Array`).
+     */
+    readonly pixels: Uint8Array;
+    /**
+     * Width in pixels (the input's).
+     */
+    readonly width: number;
+}
+
+/**
+ * A WebGPU device with the generators loaded into it, by slot name
+ * (the app uses `"a2b"` and `"b2a"`).
+ */
+export class Translator {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * One line naming the adapter and the kernel configuration chosen for it.
+     */
+    adapter(): string;
+    /**
+     * Opens a WebGPU device with the WebGPU default limits. `on_lost(message)`
+     * is called if the device is later lost (driver reset, GPU memory
+     * pressure, tab in the background too long).
+     */
+    static create(on_lost?: Function | null): Promise<Translator>;
+    /**
+     * The description [`Translator::load_generator`] returned for `slot`.
+     */
+    describe_generator(slot: string): string | undefined;
+    /**
+     * Whether `slot` holds a generator.
+     */
+    has_generator(slot: string): boolean;
+    /**
+     * Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
+     * legacy checkpoint; nothing in it is executed), uploads it into `slot`
+     * (replacing what was there) and returns a description of the network.
+     */
+    load_generator(slot: string, bytes: Uint8Array | number[]): Promise<string>;
+    /**
+     * Largest storage binding the device grants, in bytes (WebGPU default: 128 MiB).
+     */
+    max_binding_bytes(): number;
+    /**
+     * The largest image, in pixels, the generator in `slot` can translate on
+     * this device (its widest activation must fit one storage binding).
+     */
+    max_pixels(slot: string): number;
+    /**
+     * Frees the generators and the device now rather than when the garbage
+     * collector gets to it; the device's loss that follows is not reported.
+     */
+    release(): void;
+    /**
+     * Destroys the device without marking it released, as a driver reset
+     * would; for testing the page's device-lost path.
+     */
+    simulate_device_loss(): void;
+    /**
+     * Translates `width` x `height` RGBA8 pixels with the generator in
+     * `slot`; the result has the same size and keeps the input's alpha.
+     */
+    translate(slot: string, rgba: Uint8Array | number[], width: number, height: number): Promise<Translation>;
+}
+
+/**
+ * Whether this JS global (window or worker) exposes `navigator.gpu`.
+ */
+export function has_webgpu(): boolean;
+
+/**
+ * Routes Rust panics to `console.error` and to `handler(message)`, so the
+ * page can say that the module stopped instead of hanging.
+ */
+export function set_panic_handler(handler?: Function | null): void;
+
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+export interface InitOutput {
+    readonly memory: WebAssembly.Memory;
+    readonly __wbg_translation_free: (a: number, b: number) => void;
+    readonly __wbg_translator_free: (a: number, b: number) => void;
+    readonly has_webgpu: () => number;
+    readonly set_panic_handler: (a: number) => void;
+    readonly translation_height: (a: number) => number;
+    readonly translation_ms: (a: number) => number;
+    readonly translation_pixels: (a: number) => [number, number];
+    readonly translation_width: (a: number) => number;
+    readonly translator_adapter: (a: number) => [number, number];
+    readonly translator_create: (a: number) => any;
+    readonly translator_describe_generator: (a: number, b: number, c: number) => [number, number];
+    readonly translator_has_generator: (a: number, b: number, c: number) => number;
+    readonly translator_load_generator: (a: number, b: number, c: number, d: number, e: number) => any;
+    readonly translator_max_binding_bytes: (a: number) => number;
+    readonly translator_max_pixels: (a: number, b: number, c: number) => [number, number, number];
+    readonly translator_release: (a: number) => void;
+    readonly translator_simulate_device_loss: (a: number) => void;
+    readonly translator_translate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => any;
+    readonly wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_21: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_22: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h8c223939539c9d7c: (a: number, b: number, c: any, d: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_20: (a: number, b: number, c: any) => void;
+    readonly __wbindgen_malloc: (a: number, b: number) => number;
+    readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
+    readonly __wbindgen_free: (a: number, b: number, c: number) => void;
+    readonly __wbindgen_exn_store: (a: number) => void;
+    readonly __externref_table_alloc: () => number;
+    readonly __wbindgen_externrefs: WebAssembly.Table;
+    readonly __wbindgen_destroy_closure: (a: number, b: number) => void;
+    readonly __externref_table_dealloc: (a: number) => void;
+    readonly __wbindgen_start: () => void;
+}
+
+export type SyncInitInput = BufferSource | WebAssembly.Module;
+
+/**
+ * Instantiates the given `module`, which can either be bytes or
+ * a precompiled `WebAssembly.Module`.
+ *
+ * @param {{ module: SyncInitInput }} module - Passing `SyncInitInput` directly is deprecated.
+ *
+ * @returns {InitOutput}
+ */
+export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;
+
+/**
+ * If `module_or_path` is {RequestInfo} or {URL}, makes a request and
+ * for everything else, calls `WebAssembly.instantiate` directly.
+ *
+ * @param {{ module_or_path: InitInput | Promise<InitInput> }} module_or_path - Passing `InitInput` directly is deprecated.
+ *
+ * @returns {Promise<InitOutput>}
+ */
+export default function __wbg_init (module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<InitOutput>;

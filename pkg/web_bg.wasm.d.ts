@@ -1,0 +1,37 @@
+/* tslint:disable */
+/* eslint-disable */
+export const memory: WebAssembly.Memory;
+export const __wbg_translation_free: (a: number, b: number) => void;
+export const __wbg_translator_free: (a: number, b: number) => void;
+export const has_webgpu: () => number;
+export const set_panic_handler: (a: number) => void;
+export const translation_height: (a: number) => number;
+export const translation_ms: (a: number) => number;
+export const translation_pixels: (a: number) => [number, number];
+export const translation_width: (a: number) => number;
+export const translator_adapter: (a: number) => [number, number];
+export const translator_create: (a: number) => any;
+export const translator_describe_generator: (a: number, b: number, c: number) => [number, number];
+export const translator_has_generator: (a: number, b: number, c: number) => number;
+export const translator_load_generator: (a: number, b: number, c: number, d: number, e: number) => any;
+export const translator_max_binding_bytes: (a: number) => number;
+export const translator_max_pixels: (a: number, b: number, c: number) => [number, number, number];
+export const translator_release: (a: number) => void;
+export const translator_simulate_device_loss: (a: number) => void;
+export const translator_translate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => any;
+export const wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_21: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_22: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h8c223939539c9d7c: (a: number, b: number, c: any, d: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_20: (a: number, b: number, c: any) => void;
+export const __wbindgen_malloc: (a: number, b: number) => number;
+export const __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
+export const __wbindgen_free: (a: number, b: number, c: number) => void;
+export const __wbindgen_exn_store: (a: number) => void;
+export const __externref_table_alloc: () => number;
+export const __wbindgen_externrefs: WebAssembly.Table;
+export const __wbindgen_destroy_closure: (a: number, b: number) => void;
+export const __externref_table_dealloc: (a: number) => void;
+export const __wbindgen_start: () => void;

@@ -1,0 +1,491 @@
+// The page: pick or drop an image, choose the direction, see input and
+// output side by side, download the result, load other weights. Translation
+// runs in web/worker.js (on the page only where workers lack WebGPU).
+//
+// URL parameters: ?weights=URL (a generator for the selected direction),
+// ?weights_a=URL / ?weights_b=URL (the A->B / B->A generators), and
+// ?direction=a2b|b2a. Without them the bundled pair in web/models/ is used.
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  image: $('image-input'),
+  weights: $('weights-input'),
+  direction: $('direction'),
+  translate: $('translate'),
+  download: $('download'),
+  input: $('input'),
+  output: $('output'),
+  status: $('status'),
+  error: $('error'),
+  progress: $('progress'),
+  adapter: $('adapter'),
+  models: $('models'),
+  weightsNote: $('weights-note'),
+  timing: $('timing'),
+  drop: $('drop'),
+};
+
+const DIRECTIONS = { a2b: 'A → B', b2a: 'B → A' };
+const BUNDLED = { a2b: 'models/G_A.safetensors', b2a: 'models/G_B.safetensors' };
+const WEIGHT_EXTENSIONS = /\.(safetensors|pth|pt|ckpt|bin)$/i;
+
+const NO_WEBGPU =
+  'This browser does not offer WebGPU (navigator.gpu is missing). ' +
+  'Use a current Chrome or Edge (version 113 or later), Safari 26 or later, or Firefox 141 or later on Windows. ' +
+  'On Linux, start Chrome with --enable-unsafe-webgpu or turn on chrome://flags/#enable-unsafe-webgpu. ' +
+  'WebGPU also needs a secure page: open it over https or from http://localhost.';
+
+// ---- status, progress and errors -------------------------------------------
+
+function showStatus(text) {
+  els.status.textContent = text;
+}
+
+function showProgress(fraction) {
+  if (fraction === null) {
+    els.progress.hidden = true;
+    return;
+  }
+  els.progress.hidden = false;
+  if (Number.isFinite(fraction)) els.progress.value = fraction;
+  else els.progress.removeAttribute('value'); // indeterminate
+}
+
+function showError(text) {
+  els.error.textContent = text;
+  els.error.hidden = false;
+}
+
+function clearError() {
+  els.error.hidden = true;
+  els.error.textContent = '';
+}
+
+function message(e) {
+  return (e && e.message) || String(e);
+}
+
+window.addEventListener('error', (e) => showError(`Unexpected error: ${e.message}. Reload the page.`));
+window.addEventListener('unhandledrejection', (e) => showError(`Unexpected error: ${message(e.reason)}. Reload the page.`));
+
+// ---- the engine: in a worker, or on the page as a fallback ------------------
+
+function workerEngine(onEvent) {
+  return new Promise((resolve, reject) => {
+    let worker;
+    try {
+      worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    const pending = new Map();
+    let next = 1;
+    let started = false;
+    const timer = setTimeout(() => {
+      if (!started) reject(new Error('the worker did not start within 30 s'));
+    }, 30000);
+    const api = {
+      where: 'a Web Worker',
+      request(msg, transfer = []) {
+        return new Promise((res, rej) => {
+          const id = next++;
+          pending.set(id, { res, rej });
+          worker.postMessage({ id, ...msg }, transfer);
+        });
+      },
+      terminate: () => worker.terminate(),
+    };
+    worker.onmessage = ({ data }) => {
+      if (data.event === 'started') {
+        started = true;
+        clearTimeout(timer);
+        resolve(api);
+      } else if (data.event) {
+        onEvent(data);
+      } else {
+        const p = pending.get(data.id);
+        pending.delete(data.id);
+        if (data.ok) p?.res(data);
+        else p?.rej(new Error(data.error));
+      }
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      const text = `The background worker failed (${e.message || 'its scripts could not be loaded'})`;
+      if (!started) {
+        clearTimeout(timer);
+        reject(new Error(text));
+        return;
+      }
+      for (const p of pending.values()) p.rej(new Error(`${text}. Reload the page.`));
+      pending.clear();
+      onEvent({ event: 'crash', message: `${text}. Reload the page.` });
+    };
+  });
+}
+
+async function pageEngine(onEvent) {
+  let createEngine;
+  try {
+    ({ createEngine } = await import('./engine.js'));
+  } catch (e) {
+    throw new Error(
+      `The app's WebAssembly module could not be loaded (${message(e)}). ` +
+        'Serve the repository with a static file server (python3 -m http.server) and open it over http://localhost; ' +
+        'if pkg/ is missing, run web/build.sh.',
+    );
+  }
+  const request = createEngine(onEvent);
+  return { where: 'the page (this browser has no WebGPU in workers)', request, terminate() {} };
+}
+
+function onEngineEvent(ev) {
+  if (ev.event === 'lost') {
+    showError(ev.message);
+    showStatus('The GPU device was lost; the next translation opens a new one.');
+  } else if (ev.event === 'panic') {
+    showError(`${ev.message}. Reload the page.`);
+    showStatus('Stopped.');
+  } else if (ev.event === 'crash') {
+    showError(ev.message);
+    showStatus('Stopped.');
+  }
+}
+
+async function startEngine() {
+  if (!navigator.gpu) throw new Error(NO_WEBGPU);
+  let engine;
+  try {
+    engine = await workerEngine(onEngineEvent);
+  } catch (e) {
+    console.warn(`Running on the page: ${message(e)}`);
+    engine = await pageEngine(onEngineEvent);
+  }
+  let info = await engine.request({ op: 'init' });
+  if (!info.webgpu) {
+    // This browser exposes WebGPU on the page but not in workers.
+    engine.terminate();
+    engine = await pageEngine(onEngineEvent);
+    info = await engine.request({ op: 'init' });
+  }
+  els.adapter.textContent = `GPU: ${info.adapter}. Running in ${engine.where}.`;
+  return engine;
+}
+
+let enginePromise = null;
+
+function engine() {
+  enginePromise ??= startEngine();
+  return enginePromise;
+}
+
+// ---- models ----------------------------------------------------------------
+
+// models[direction] = {label, origin, read(onProgress) -> ArrayBuffer, promise, description}
+const models = { a2b: null, b2a: null };
+
+function renderModels() {
+  const lines = Object.entries(DIRECTIONS).map(([dir, name]) => {
+    const m = models[dir];
+    if (!m) return `${name}: no generator; load a weights file with this direction selected`;
+    const state = m.description ? m.description : m.promise ? 'loading…' : 'loads when this direction is used';
+    return `${name}: ${m.label} (${m.origin}), ${state}`;
+  });
+  els.models.textContent = lines.join('\n');
+  els.weightsNote.textContent = `A weights file you load becomes the ${DIRECTIONS[els.direction.value]} generator (the selected direction); a model file holds one generator.`;
+}
+
+async function download(url, label, onProgress) {
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(
+      `Could not download ${label} (${message(e)}). Check the address and the connection; ` +
+        'a file on another site must allow cross-origin requests (CORS).',
+    );
+  }
+  if (!res.ok) {
+    throw new Error(`Could not download ${label}: the server answered HTTP ${res.status} ${res.statusText}.`);
+  }
+  const total = Number(res.headers.get('content-length')) || 0;
+  if (!res.body) return res.arrayBuffer();
+  const reader = res.body.getReader();
+  const chunks = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    onProgress(received, total);
+  }
+  const bytes = new Uint8Array(received);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.length;
+  }
+  return bytes.buffer;
+}
+
+function urlModel(url, origin) {
+  const name = decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || url);
+  return {
+    label: name,
+    origin,
+    read: (onProgress) => download(url, name, onProgress),
+  };
+}
+
+function bundledModel(dir) {
+  const url = new URL(BUNDLED[dir], import.meta.url).href;
+  const m = urlModel(url, 'bundled');
+  const read = m.read;
+  m.read = (onProgress) =>
+    read(onProgress).catch((e) => {
+      throw new Error(
+        `${e.message} The bundled ${DIRECTIONS[dir]} model (web/${BUNDLED[dir]}) is not available in this copy of the site. ` +
+          'Load a generator with "Weights" (.safetensors or .pth), or open the page with ?weights=URL.',
+      );
+    });
+  return m;
+}
+
+function fileModel(file) {
+  return { label: file.name, origin: 'your file', read: () => file.arrayBuffer() };
+}
+
+const mb = (n) => (n / 1e6).toFixed(1);
+
+function ensureModel(dir) {
+  const m = models[dir];
+  if (!m) {
+    return Promise.reject(
+      new Error(`There is no ${DIRECTIONS[dir]} generator. Select ${DIRECTIONS[dir]} and load a weights file (.safetensors or .pth).`),
+    );
+  }
+  if (!m.promise) {
+    m.promise = (async () => {
+      const e = await engine();
+      showStatus(`Loading ${m.label}…`);
+      showProgress(NaN);
+      const bytes = await m.read((got, total) => {
+        showStatus(total ? `Loading ${m.label}: ${mb(got)} of ${mb(total)} MB` : `Loading ${m.label}: ${mb(got)} MB`);
+        showProgress(total ? got / total : NaN);
+      });
+      showStatus(`Preparing ${m.label} on the GPU…`);
+      const { description } = await e.request({ op: 'load', slot: dir, bytes, name: m.label }, [bytes]);
+      m.description = description;
+      renderModels();
+      return m;
+    })();
+    m.promise
+      .catch(() => {
+        m.promise = null;
+      })
+      .finally(() => {
+        showProgress(null);
+        renderModels();
+      });
+    renderModels();
+  }
+  return m.promise;
+}
+
+async function loadWeightsFile(file) {
+  const dir = els.direction.value;
+  const previous = models[dir];
+  clearError();
+  models[dir] = fileModel(file);
+  try {
+    await ensureModel(dir);
+    showStatus(`Loaded ${file.name} for ${DIRECTIONS[dir]}: ${models[dir].description}`);
+  } catch (e) {
+    models[dir] = previous;
+    renderModels();
+    showError(`${file.name}: ${message(e)}`);
+    showStatus(`${file.name} was not loaded; ${DIRECTIONS[dir]} keeps its previous generator.`);
+    return;
+  }
+  if (picture) translate();
+}
+
+// ---- images ----------------------------------------------------------------
+
+let picture = null; // {bitmap, name}
+let generation = 0;
+
+async function loadImageFile(file) {
+  clearError();
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, {
+      imageOrientation: 'from-image',
+      premultiplyAlpha: 'none',
+      colorSpaceConversion: 'none',
+    });
+  } catch (e) {
+    showError(`Could not read "${file.name}" as an image (${message(e)}). Choose a PNG, JPEG, WebP, GIF, BMP or AVIF file.`);
+    showStatus('No image.');
+    return;
+  }
+  picture?.bitmap.close();
+  picture = { bitmap, name: file.name.replace(/\.[^.]*$/, '') || 'image' };
+  drawInput(bitmap.width, bitmap.height);
+  translate();
+}
+
+function drawInput(width, height) {
+  const c = els.input;
+  c.width = width;
+  c.height = height;
+  const ctx = c.getContext('2d', { willReadFrequently: true });
+  ctx.imageSmoothingQuality = 'high';
+  ctx.clearRect(0, 0, width, height);
+  ctx.drawImage(picture.bitmap, 0, 0, width, height);
+  els.drop.classList.add('has-image');
+  return ctx;
+}
+
+// The largest size with the input's aspect ratio whose padded pixel count fits.
+function fitSize(width, height, maxPixels) {
+  const padded = (w, h) => Math.ceil(w / 4) * 4 * Math.ceil(h / 4) * 4;
+  let scale = 1;
+  let [w, h] = [width, height];
+  while (padded(w, h) > maxPixels && w > 4 && h > 4) {
+    scale *= Math.min(0.99, Math.sqrt(maxPixels / padded(w, h)));
+    [w, h] = [Math.max(1, Math.floor(width * scale)), Math.max(1, Math.floor(height * scale))];
+  }
+  return [w, h];
+}
+
+async function translate() {
+  if (!picture) {
+    showStatus('Choose or drop an image.');
+    return;
+  }
+  const gen = ++generation;
+  const dir = els.direction.value;
+  const current = () => gen === generation;
+  clearError();
+  els.download.disabled = true;
+  els.timing.textContent = '';
+  let tick = null;
+  try {
+    await ensureModel(dir);
+    const e = await engine();
+    if (!current()) return;
+    const { maxPixels } = await e.request({ op: 'maxPixels', slot: dir });
+    const { width: w0, height: h0 } = picture.bitmap;
+    const [w, h] = fitSize(w0, h0, maxPixels);
+    const ctx = drawInput(w, h);
+    const rgba = ctx.getImageData(0, 0, w, h).data.buffer;
+    const start = performance.now();
+    const label = `Translating ${w}×${h} (${DIRECTIONS[dir]})`;
+    showStatus(`${label}…`);
+    tick = setInterval(() => {
+      if (current()) showStatus(`${label}… ${Math.round((performance.now() - start) / 1000)} s`);
+    }, 1000);
+    const r = await e.request({ op: 'translate', slot: dir, rgba, width: w, height: h }, [rgba]);
+    const ms = Math.round(performance.now() - start);
+    if (!current()) return;
+    const out = els.output;
+    out.width = r.width;
+    out.height = r.height;
+    out.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(r.pixels), r.width, r.height), 0, 0);
+    els.download.disabled = false;
+    const scaled = w === w0 && h === h0 ? '' : ` Scaled down from ${w0}×${h0} to fit this GPU's buffer limit.`;
+    els.timing.textContent = `${DIRECTIONS[dir]} with ${models[dir].label}; GPU work (upload, network, readback) ${Math.round(r.ms)} ms.${scaled}`;
+    showStatus(`Done in ${ms} ms`);
+  } catch (err) {
+    if (current()) {
+      showError(message(err));
+      showStatus('Translation failed.');
+    }
+  } finally {
+    clearInterval(tick);
+  }
+}
+
+function downloadResult() {
+  const dir = els.direction.value;
+  els.output.toBlob((blob) => {
+    if (!blob) {
+      showError('The browser could not encode the result as PNG. Try again, or right-click the output to save it.');
+      return;
+    }
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `${picture?.name ?? 'image'}_${dir === 'a2b' ? 'AtoB' : 'BtoA'}.png`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+  }, 'image/png');
+}
+
+// ---- wiring ----------------------------------------------------------------
+
+function openFile(file) {
+  if (!file) return;
+  if (WEIGHT_EXTENSIONS.test(file.name)) loadWeightsFile(file);
+  else loadImageFile(file);
+}
+
+els.image.addEventListener('change', () => {
+  loadImageFile(els.image.files[0]);
+  els.image.value = '';
+});
+els.weights.addEventListener('change', () => {
+  const f = els.weights.files[0];
+  els.weights.value = '';
+  if (f) loadWeightsFile(f);
+});
+els.direction.addEventListener('change', () => {
+  renderModels();
+  if (picture) translate();
+  else ensureModel(els.direction.value).catch((e) => showError(message(e)));
+});
+els.translate.addEventListener('click', () => translate());
+els.download.addEventListener('click', downloadResult);
+for (const type of ['dragenter', 'dragover']) {
+  document.addEventListener(type, (e) => {
+    e.preventDefault();
+    els.drop.classList.add('dragging');
+  });
+}
+document.addEventListener('dragleave', (e) => {
+  if (!e.relatedTarget) els.drop.classList.remove('dragging');
+});
+document.addEventListener('drop', (e) => {
+  e.preventDefault();
+  els.drop.classList.remove('dragging');
+  openFile(e.dataTransfer?.files?.[0]);
+});
+
+function start() {
+  const params = new URLSearchParams(location.search);
+  const dir = params.get('direction');
+  if (dir in DIRECTIONS) els.direction.value = dir;
+  models.a2b = params.has('weights_a') ? urlModel(params.get('weights_a'), '?weights_a') : bundledModel('a2b');
+  models.b2a = params.has('weights_b') ? urlModel(params.get('weights_b'), '?weights_b') : bundledModel('b2a');
+  if (params.has('weights')) models[els.direction.value] = urlModel(params.get('weights'), '?weights');
+  renderModels();
+  showStatus('Starting WebGPU…');
+  const slow = setTimeout(() => showStatus('Still waiting for WebGPU to start… (if this lasts, reload the page)'), 20000);
+  engine()
+    .finally(() => clearTimeout(slow))
+    .then(() => ensureModel(els.direction.value))
+    .then(() => {
+      if (!picture) showStatus('Ready: choose or drop an image.');
+    })
+    .catch((e) => {
+      showError(message(e));
+      showStatus('Not ready.');
+    });
+}
+
+// For tests: destroys the GPU device as a driver reset would.
+window.cyclegan = { simulateDeviceLoss: async () => (await engine()).request({ op: 'simulateDeviceLoss' }) };
+
+start();

@@ -1,0 +1,108 @@
+// The translation engine over the wasm module (pkg/web.js): one WebGPU
+// device, one generator per direction slot, requests run one at a time.
+// It runs inside web/worker.js, or on the page itself where a browser offers
+// WebGPU only there. Requests are {op, ...}; results are plain objects;
+// events (device lost, module panic) go to the sink given to createEngine.
+
+import init, { Translator, set_panic_handler, has_webgpu } from '../pkg/web.js';
+
+export function createEngine(emit) {
+  let ready = null; // Promise<void> of the wasm module
+  let translator = null; // Promise<Translator>
+  let dead = null; // why the module cannot run any more (a panic)
+  const weights = new Map(); // slot -> {bytes, name}: reloaded after a device loss
+  let queue = Promise.resolve();
+
+  function module() {
+    ready ??= init().then(() =>
+      set_panic_handler((message) => {
+        dead = message;
+        emit({ event: 'panic', message });
+      }),
+    );
+    return ready;
+  }
+
+  async function device() {
+    if (dead) throw new Error(`${dead}. Reload the page.`);
+    await module();
+    if (!translator) {
+      const t = Translator.create((message) => {
+        // Forget the lost device; the next request opens a new one and
+        // reloads the generators from the bytes kept here.
+        translator = null;
+        emit({ event: 'lost', message });
+      });
+      translator = t;
+      t.catch(() => {
+        if (translator === t) translator = null;
+      });
+      const tr = await t;
+      for (const [slot, w] of weights) {
+        if (!tr.has_generator(slot)) await tr.load_generator(slot, w.bytes);
+      }
+    }
+    return translator;
+  }
+
+  const ops = {
+    async init() {
+      await module();
+      if (!has_webgpu()) return { webgpu: false };
+      const t = await device();
+      // Browsers leave wgpu's adapter name empty; vendor and architecture
+      // come from GPUAdapter.info.
+      let vendor = '';
+      try {
+        const info = (await navigator.gpu.requestAdapter())?.info;
+        vendor = [info?.vendor, info?.architecture, info?.device].filter(Boolean).join(' ');
+      } catch {}
+      const adapter = vendor ? `${vendor} · ${t.adapter()}` : t.adapter();
+      return { webgpu: true, adapter, maxBindingBytes: t.max_binding_bytes() };
+    },
+    async load({ slot, bytes, name }) {
+      const data = new Uint8Array(bytes);
+      const t = await device();
+      const description = await t.load_generator(slot, data);
+      weights.set(slot, { bytes: data, name });
+      return { description };
+    },
+    async maxPixels({ slot }) {
+      const t = await device();
+      return { maxPixels: t.max_pixels(slot) };
+    },
+    async translate({ slot, rgba, width, height }) {
+      const t = await device();
+      const result = await t.translate(slot, new Uint8Array(rgba), width, height);
+      try {
+        const pixels = result.pixels;
+        return { pixels: pixels.buffer, width: result.width, height: result.height, ms: result.ms, transfer: [pixels.buffer] };
+      } finally {
+        result.free();
+      }
+    },
+    async simulateDeviceLoss() {
+      (await device()).simulate_device_loss();
+      return {};
+    },
+  };
+
+  // Runs one request after the previous one has finished.
+  return function request(msg) {
+    const op = ops[msg.op];
+    if (!op) return Promise.reject(new Error(`unknown engine request ${msg.op}`));
+    // After a panic the call that trapped fails with "unreachable"; report
+    // the panic's message instead.
+    const run = queue.then(() => op(msg)).catch((e) => {
+      throw dead ? new Error(`${dead}. Reload the page.`) : e;
+    });
+    queue = run.catch(() => {});
+    return run;
+  };
+}
+
+// Error text for postMessage: JsError and DOMException messages, or the value.
+export function errorText(e) {
+  if (e instanceof Error || (e && typeof e.message === 'string')) return e.message || String(e);
+  return String(e);
+}

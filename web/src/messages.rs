@@ -1,0 +1,83 @@
+//! The sentences a person sees when something fails: what happened, then
+//! what to try.
+
+/// `navigator.gpu` is missing.
+pub const NO_WEBGPU: &str = "This browser does not offer WebGPU (navigator.gpu is missing). \
+Use a current Chrome or Edge (version 113 or later), Safari 26 or later, or Firefox 141 or later on Windows. \
+On Linux, start Chrome with --enable-unsafe-webgpu or turn on chrome://flags/#enable-unsafe-webgpu. \
+WebGPU also needs a secure page: open it over https or from http://localhost.";
+
+/// `requestAdapter()` returned null.
+pub const NO_ADAPTER: &str = "WebGPU is present but the browser granted no GPU adapter. \
+The GPU may be blocklisted or hardware acceleration turned off: check chrome://gpu (or about:support in Firefox), \
+turn on hardware acceleration, update the graphics driver, or on Linux enable chrome://flags/#enable-unsafe-webgpu, then reload the page.";
+
+/// The adapter refused a device with the WebGPU default limits.
+pub fn request_device(detail: &str) -> String {
+    format!(
+        "The GPU adapter refused a WebGPU device with the default limits ({detail}). \
+         Close other tabs that use the GPU and reload the page, or try another browser."
+    )
+}
+
+/// The device was lost after it was opened.
+pub fn device_lost(reason: &str, message: &str) -> String {
+    let message = if message.is_empty() { String::new() } else { format!(": {message}") };
+    format!(
+        "The GPU device was lost (reason {reason}{message}). This happens when the graphics driver resets, \
+         the GPU runs out of memory, or the system suspends. Reload the page to start again; \
+         with a large image, try a smaller one."
+    )
+}
+
+/// A weights file that cannot be used as a generator.
+pub fn bad_weights(detail: &str) -> String {
+    format!(
+        "This file cannot be used as generator weights: {detail}. \
+         Choose a ResnetGenerator state_dict: a .safetensors file written by `trainer`, \
+         or a reference checkpoint such as latest_net_G_A.pth (not a discriminator, latest_net_D_*.pth)."
+    )
+}
+
+/// WebGPU failed while doing `what`.
+pub fn gpu_failure(what: &str, detail: &str) -> String {
+    format!(
+        "The GPU failed while {what}: {detail}. Reload the page and try again; \
+         if it persists, try a smaller image or another browser."
+    )
+}
+
+/// An image above the device's size limit for this generator.
+pub fn too_large(width: u32, height: u32, max_pixels: usize) -> String {
+    let side = (max_pixels as f64).sqrt() as usize / 4 * 4;
+    format!(
+        "A {width}x{height} image is too large for this GPU with this generator: at most {max_pixels} pixels \
+         (about {side}x{side}) fit in one WebGPU buffer. Scale the image down and try again."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_to_try() {
+        for m in [
+            NO_WEBGPU.to_string(),
+            NO_ADAPTER.to_string(),
+            request_device("x"),
+            device_lost("Unknown", "reset"),
+            bad_weights("no `model.1.weight`"),
+            gpu_failure("translating", "out of memory"),
+            too_large(4000, 3000, 2_000_000),
+        ] {
+            assert!(m.contains(". ") && m.ends_with('.'), "{m}");
+            assert!(
+                ["Use", "Reload", "reload", "Choose", "Scale", "Close", "turn on"].iter().any(|w| m.contains(w)),
+                "{m}"
+            );
+        }
+        assert!(too_large(4000, 3000, 2_000_000).contains("about 1412x1412"));
+        assert!(device_lost("Unknown", "").contains("(reason Unknown)"));
+    }
+}
