@@ -2,18 +2,24 @@
 
 mod bench;
 mod imageio;
+mod train;
 mod translate;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// CycleGAN on WebGPU: unpaired image-to-image translation whose numerical
 /// work is hand-written WGSL compute kernels.
+///
+/// Without a subcommand it trains: `trainer --domain-a DIR --domain-b DIR`,
+/// or `trainer` alone for the built-in demo.
 #[derive(Parser)]
-#[command(name = "trainer", version, about)]
+#[command(name = "trainer", version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    train: train::TrainArgs,
 }
 
 #[derive(Subcommand)]
@@ -27,9 +33,12 @@ enum Command {
 }
 
 fn main() -> Result<()> {
-    match Cli::parse().command {
-        Command::Translate(args) => translate::translate(args),
-        Command::Convert(args) => translate::convert(args),
-        Command::Bench(args) => bench::run(args),
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    match cli.command {
+        None => train::run(cli.train, &matches),
+        Some(Command::Translate(args)) => translate::translate(args),
+        Some(Command::Convert(args)) => translate::convert(args),
+        Some(Command::Bench(args)) => bench::run(args),
     }
 }

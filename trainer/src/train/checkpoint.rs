@@ -1,0 +1,320 @@
+//! Checkpoint folders under `<checkpoints-dir>/<name>/`:
+//!
+//! - `latest/`: `G_A`, `G_B`, `D_A`, `D_B` `.safetensors` (reference
+//!   state_dict layout, loadable by `trainer translate`), plus what resuming
+//!   needs: `adam_G`/`adam_D.safetensors` (moments and step), `pool_A`/
+//!   `pool_B.safetensors` (the image pools, oldest first) and
+//!   `manifest.json` (position, RNG state, learning rate, options, file sizes).
+//! - `epoch_<n>/`: the four networks and a manifest, after epoch n.
+//!
+//! A folder is written as `<folder>.tmp-<pid>/` (each file fsynced, the
+//! manifest last), then switched in by two renames: the old folder to
+//! `<folder>.old-<pid>/`, the new one into place. Killed at any instant,
+//! either `<folder>/` or `<folder>.old-<pid>/` holds a complete checkpoint,
+//! and [`recover`] puts the latter back.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use shaders::nn::cyclegan::TrainState;
+use shaders::nn::weights::{HostTensor, StateDict};
+
+use super::options::TrainArgs;
+use super::order::Position;
+use crate::translate::load_state_dict;
+
+/// The networks' file stems, in [`TrainState::nets`] order.
+pub const NETS: [&str; 4] = ["G_A", "G_B", "D_A", "D_B"];
+/// The manifest's file name.
+pub const MANIFEST: &str = "manifest.json";
+/// The resumable checkpoint's folder.
+pub const LATEST: &str = "latest";
+/// Version of the folder layout.
+pub const FORMAT: u32 = 1;
+
+/// What a checkpoint folder holds besides its tensors.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Layout version.
+    pub format: u32,
+    /// "latest" (resumable) or "epoch" (networks only).
+    pub kind: String,
+    /// Where training stood when it was saved.
+    pub position: Position,
+    /// State of the generator that drives the image pools.
+    pub rng: u64,
+    /// Learning rate of the epoch under way.
+    pub lr: f64,
+    /// The networks' architecture, e.g. "resnet_9blocks ngf 64, n_layers_d 3 ndf 64".
+    pub architecture: String,
+    /// Images in domain A and B when it was saved.
+    pub images: [usize; 2],
+    /// The run's options.
+    pub options: TrainArgs,
+    /// Every other file of the folder and its size in bytes.
+    pub files: BTreeMap<String, u64>,
+}
+
+/// A checkpoint read back: its manifest and training state.
+pub struct Loaded {
+    /// The folder it came from.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// The state to resume.
+    pub state: TrainState,
+}
+
+/// The files of a checkpoint: the networks, and with `resumable` the
+/// optimisers and pools.
+pub fn state_files(state: &TrainState, resumable: bool) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> =
+        NETS.iter().zip(&state.nets).map(|(n, sd)| (format!("{n}.safetensors"), sd.to_safetensors())).collect();
+    if resumable {
+        files.push(("adam_G.safetensors".into(), state.adam_g.to_safetensors()));
+        files.push(("adam_D.safetensors".into(), state.adam_d.to_safetensors()));
+        files.push(("pool_A.safetensors".into(), pool_dict(&state.pool_a).to_safetensors()));
+        files.push(("pool_B.safetensors".into(), pool_dict(&state.pool_b).to_safetensors()));
+    }
+    files
+}
+
+fn pool_dict(pool: &[HostTensor]) -> StateDict {
+    let mut sd = StateDict::new();
+    for (i, t) in pool.iter().enumerate() {
+        sd.insert(format!("pool.{i:05}"), t.clone()).expect("pool tensors are consistent");
+    }
+    sd
+}
+
+/// The first non-finite value of a state, named, if any.
+pub fn first_non_finite(state: &TrainState) -> Option<String> {
+    let dicts = NETS.into_iter().zip(&state.nets).chain([("adam_G", &state.adam_g), ("adam_D", &state.adam_d)]);
+    for (file, sd) in dicts {
+        for (name, t) in sd.iter() {
+            if let Some(v) = t.data.iter().find(|v| !v.is_finite()) {
+                return Some(format!("{file} tensor `{name}` holds {v}"));
+            }
+        }
+    }
+    for (label, pool) in [("pool_A", &state.pool_a), ("pool_B", &state.pool_b)] {
+        for (i, t) in pool.iter().enumerate() {
+            if let Some(v) = t.data.iter().find(|v| !v.is_finite()) {
+                return Some(format!("{label} image {i} holds {v}"));
+            }
+        }
+    }
+    None
+}
+
+static WRITES: AtomicUsize = AtomicUsize::new(0);
+
+/// Test hook: `CYCLEGAN_TEST_CRASH_CHECKPOINT=<n>:<files|swap>` aborts the
+/// process during this process's n-th checkpoint write, after its first file
+/// (`files`) or between the two renames (`swap`).
+fn crash_point(write: usize, stage: &str) {
+    if let Ok(spec) = std::env::var("CYCLEGAN_TEST_CRASH_CHECKPOINT") {
+        if spec == format!("{write}:{stage}") {
+            eprintln!("\nCYCLEGAN_TEST_CRASH_CHECKPOINT: aborting during checkpoint write {write} ({stage})");
+            std::process::abort();
+        }
+    }
+}
+
+/// Writes `files` and the manifest as `run_dir/folder/`, atomically.
+pub fn write_folder(run_dir: &Path, folder: &str, files: &[(String, Vec<u8>)], manifest: &mut Manifest) -> Result<()> {
+    let write = WRITES.fetch_add(1, Ordering::SeqCst) + 1;
+    let pid = std::process::id();
+    let target = run_dir.join(folder);
+    let tmp = run_dir.join(format!("{folder}.tmp-{pid}"));
+    let old = run_dir.join(format!("{folder}.old-{pid}"));
+    let fail = |what: &str, p: &Path| format!("checkpoint {}: cannot {what} {}", target.display(), p.display());
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).with_context(|| fail("remove", &tmp))?;
+    }
+    std::fs::create_dir_all(&tmp).with_context(|| fail("create", &tmp))?;
+    manifest.files.clear();
+    for (name, bytes) in files {
+        write_synced(&tmp.join(name), bytes).with_context(|| fail("write", &tmp.join(name)))?;
+        manifest.files.insert(name.clone(), bytes.len() as u64);
+        crash_point(write, "files");
+    }
+    let json = serde_json::to_vec_pretty(manifest).context("serialising the manifest")?;
+    write_synced(&tmp.join(MANIFEST), &json).with_context(|| fail("write", &tmp.join(MANIFEST)))?;
+    sync_dir(&tmp);
+    if target.exists() {
+        if old.exists() {
+            std::fs::remove_dir_all(&old).with_context(|| fail("remove", &old))?;
+        }
+        std::fs::rename(&target, &old).with_context(|| fail("move aside", &target))?;
+    }
+    crash_point(write, "swap");
+    std::fs::rename(&tmp, &target).with_context(|| fail("move into place", &tmp))?;
+    sync_dir(run_dir);
+    if old.exists() {
+        std::fs::remove_dir_all(&old).with_context(|| fail("remove", &old))?;
+    }
+    Ok(())
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Makes renames in `dir` durable (a no-op where folders cannot be opened).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Finishes a switch that a killed run left half done: if `folder/` has no
+/// manifest but a complete `folder.old-<pid>/` exists, it is moved back.
+/// Unfinished `folder.tmp-<pid>/` folders are removed when `clean` is set.
+pub fn recover(run_dir: &Path, folder: &str, clean: bool) -> Result<()> {
+    let target = run_dir.join(folder);
+    let Ok(entries) = std::fs::read_dir(run_dir) else { return Ok(()) };
+    let mut olds = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&format!("{folder}.old-")) && e.path().join(MANIFEST).is_file() {
+            olds.push(e.path());
+        } else if clean && name.starts_with(&format!("{folder}.tmp-")) {
+            std::fs::remove_dir_all(e.path())
+                .with_context(|| format!("cannot remove the unfinished checkpoint {}", e.path().display()))?;
+        }
+    }
+    if !target.join(MANIFEST).is_file() {
+        if let Some(best) = olds.iter().max_by_key(|p| read_manifest(p).map(|m| m.position.total_iters).unwrap_or(0)) {
+            if target.exists() {
+                bail!("{}: neither it nor {} is complete; remove one by hand", target.display(), best.display());
+            }
+            std::fs::rename(best, &target)
+                .with_context(|| format!("cannot restore {} as {}", best.display(), target.display()))?;
+            eprintln!("restored {} from an interrupted checkpoint write", target.display());
+        }
+    }
+    Ok(())
+}
+
+/// Reads a folder's manifest.
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join(MANIFEST);
+    let bytes = std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let m: Manifest =
+        serde_json::from_slice(&bytes).with_context(|| format!("{}: not a checkpoint manifest", path.display()))?;
+    if m.format != FORMAT {
+        bail!("{}: checkpoint format {} is not the supported {FORMAT}", path.display(), m.format);
+    }
+    Ok(m)
+}
+
+/// Loads a resumable checkpoint folder, checking every file against the manifest.
+pub fn load(dir: &Path) -> Result<Loaded> {
+    let manifest = read_manifest(dir)?;
+    for (name, &size) in &manifest.files {
+        let path = dir.join(name);
+        let got =
+            std::fs::metadata(&path).with_context(|| format!("{}: missing from the checkpoint", path.display()))?;
+        if got.len() != size {
+            bail!("{}: {} bytes, the manifest says {size}: the checkpoint is damaged", path.display(), got.len());
+        }
+    }
+    if manifest.kind != LATEST {
+        bail!(
+            "{}: an epoch checkpoint holds only the networks; resume from latest/ or start from it with --init-weights",
+            dir.display()
+        );
+    }
+    let nets = load_nets(dir)?;
+    let sd = |name: &str| load_state_dict(&dir.join(format!("{name}.safetensors")));
+    let pool = |name: &str| -> Result<Vec<HostTensor>> { Ok(sd(name)?.into_iter().map(|(_, t)| t).collect()) };
+    let state = TrainState {
+        nets,
+        adam_g: sd("adam_G")?,
+        adam_d: sd("adam_D")?,
+        pool_a: pool("pool_A")?,
+        pool_b: pool("pool_B")?,
+    };
+    Ok(Loaded { dir: dir.to_path_buf(), manifest, state })
+}
+
+/// Reads G_A, G_B, D_A, D_B from a folder: ours (`G_A.safetensors`), or a
+/// reference run's (`G_A.pth`, `latest_net_G_A.pth`).
+pub fn load_nets(dir: &Path) -> Result<[StateDict; 4]> {
+    let one = |name: &str| -> Result<StateDict> {
+        let names = [format!("{name}.safetensors"), format!("{name}.pth"), format!("latest_net_{name}.pth")];
+        match names.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
+            Some(path) => load_state_dict(&path),
+            None => bail!("{}: no {} (or {}, {})", dir.display(), names[0], names[1], names[2]),
+        }
+    };
+    Ok([one(NETS[0])?, one(NETS[1])?, one(NETS[2])?, one(NETS[3])?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::options::TrainArgs;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    fn manifest(total: u64) -> Manifest {
+        Manifest {
+            format: FORMAT,
+            kind: LATEST.into(),
+            position: Position { epoch: 1, epoch_iter: total, total_iters: total },
+            rng: 3,
+            lr: 2e-4,
+            architecture: "x".into(),
+            images: [1, 1],
+            options: Cli::parse_from(["t"]).args,
+            files: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn switch_replaces_and_recovery_restores() {
+        let run = std::env::temp_dir().join(format!("train-ckpt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&run);
+        std::fs::create_dir_all(&run).unwrap();
+        let files = vec![("a.bin".to_string(), vec![1u8, 2, 3])];
+        write_folder(&run, LATEST, &files, &mut manifest(1)).unwrap();
+        write_folder(&run, LATEST, &files, &mut manifest(2)).unwrap();
+        assert_eq!(read_manifest(&run.join(LATEST)).unwrap().position.total_iters, 2);
+        assert_eq!(read_manifest(&run.join(LATEST)).unwrap().files["a.bin"], 3);
+        let names: Vec<String> =
+            std::fs::read_dir(&run).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, vec![LATEST.to_string()], "no temporary folders left");
+        // A run killed between the renames leaves only latest.old-<pid>/.
+        std::fs::rename(run.join(LATEST), run.join("latest.old-77")).unwrap();
+        std::fs::create_dir_all(run.join("latest.tmp-77")).unwrap();
+        recover(&run, LATEST, true).unwrap();
+        assert_eq!(read_manifest(&run.join(LATEST)).unwrap().position.total_iters, 2);
+        assert!(!run.join("latest.old-77").exists() && !run.join("latest.tmp-77").exists());
+        std::fs::remove_dir_all(&run).unwrap();
+    }
+
+    #[test]
+    fn empty_pool_round_trips() {
+        let bytes = pool_dict(&[]).to_safetensors();
+        assert_eq!(StateDict::load(&bytes).unwrap().len(), 0);
+        let t = HostTensor::new(vec![1, 3, 1, 2], vec![0.5; 6]);
+        let back = StateDict::load(&pool_dict(&[t.clone(), t.clone()]).to_safetensors()).unwrap();
+        assert_eq!(back.into_iter().map(|(_, t)| t).collect::<Vec<_>>(), vec![t.clone(), t]);
+    }
+}

@@ -1,0 +1,112 @@
+//! Training, the default command: CycleGAN on two folders of images (or on
+//! the built-in demo), with the reference's options, checkpoints, loss log,
+//! sample grids and loss curve under `<checkpoints-dir>/<name>/`.
+
+mod checkpoint;
+mod data;
+mod demo;
+mod font;
+mod loader;
+mod losslog;
+mod options;
+mod order;
+mod plot;
+mod prefetch;
+mod progress;
+mod samples;
+mod schedule;
+mod session;
+mod setup;
+mod transform;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::ArgMatches;
+
+pub use options::TrainArgs;
+
+use loader::Loader;
+use losslog::LossLog;
+use prefetch::Prefetch;
+use session::{Session, Stop};
+use transform::Transform;
+
+/// Batches each loader thread keeps ready.
+const PREFETCH_DEPTH: usize = 2;
+
+/// Runs training with the parsed options; `matches` tells which options
+/// the user set (the demo replaces only the others).
+pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
+    let args = setup::options(args, matches)?;
+    let run_dir = args.checkpoints_dir.join(&args.name);
+    let start = setup::start(&args, &run_dir)?;
+    let (dir_a, dir_b) = setup::domain_dirs(&args, &run_dir)?;
+    let (a, b) = setup::domains(&args, &dir_a, &dir_b)?;
+    let order = setup::order(&args, &a, &b);
+    let iters_per_epoch = order.iters_per_epoch();
+    let epochs = args.n_epochs + args.n_epochs_decay;
+    let end = args.max_iters.unwrap_or(u64::MAX).min(epochs * iters_per_epoch);
+    let images = [a.len(), b.len()];
+    let skipped = a.skipped + b.skipped;
+    eprintln!(
+        "{} iterations per epoch, {epochs} epochs ({} + {} decaying){}",
+        iters_per_epoch,
+        args.n_epochs,
+        args.n_epochs_decay,
+        args.max_iters.map(|m| format!(", stopping at iteration {m}")).unwrap_or_default()
+    );
+    if start.position().total_iters >= end {
+        let at = start.position().total_iters;
+        eprintln!("nothing to do: the checkpoint is at iteration {at}, the run ends at iteration {end}");
+        println!("results in {}", run_dir.display());
+        return Ok(());
+    }
+    let (gpu, model, rng, pos) = setup::model(&args, start)?;
+    eprintln!("networks: {}", args.architecture());
+
+    let web = run_dir.join("web");
+    std::fs::create_dir_all(web.join("images")).with_context(|| format!("{}: cannot create", web.display()))?;
+    checkpoint::recover(&run_dir, checkpoint::LATEST, true)?;
+    let resumed = (pos.total_iters > 0).then_some(pos.total_iters);
+    let log = LossLog::open(&run_dir.join("loss_log.jsonl"), resumed)?;
+    samples::write_index(&web, &args.name)?;
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\nsecond Ctrl-C: quitting without saving (the last checkpoint is intact)");
+            std::process::exit(130);
+        }
+        eprintln!("\nCtrl-C: finishing this iteration, then saving latest/ (press again to quit at once)");
+    })
+    .context("installing the Ctrl-C handler")?;
+
+    let loader = Arc::new(Loader::new(a, b, order, Transform::new(&args), args.n_layers_d));
+    let mut prefetch = Prefetch::start(loader.clone(), pos, end, prefetch::default_threads(), PREFETCH_DEPTH);
+    let mut session =
+        Session::new(&args, &gpu, model, rng, pos, iters_per_epoch, end, run_dir.clone(), images, log, interrupted);
+    let result = session.train(&mut prefetch);
+    session.progress.clear();
+    drop(prefetch);
+    let unreadable = skipped + loader.unreadable();
+    if unreadable > 0 {
+        eprintln!("{unreadable} unreadable image files were skipped");
+    }
+    let stop = result?;
+    let at = session.pos.total_iters;
+    match stop {
+        Stop::Finished => eprintln!("training finished: {at} iterations, {epochs} epochs"),
+        Stop::MaxIters => eprintln!("stopped at iteration {at} (--max-iters); resume with --continue-train"),
+        Stop::Interrupted => eprintln!("interrupted at iteration {at}; resume with --continue-train"),
+    }
+    let r = run_dir.display();
+    eprintln!("translate with: trainer translate --weights {r}/latest/G_A.safetensors --input IMAGE --output OUT.png");
+    println!(
+        "results in {r}: latest/ (G_A G_B D_A D_B .safetensors and the resume state), loss_log.jsonl, \
+         loss_curve.png, web/index.html"
+    );
+    Ok(())
+}

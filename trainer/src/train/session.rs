@@ -1,0 +1,229 @@
+//! The training loop: batches from the loader threads, one GPU step per
+//! iteration, and at their frequencies the loss log, sample grids and
+//! checkpoints. Losses are read back only when logged and before a save.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use shaders::nn::cyclegan::{CycleGan, StepOutput};
+use shaders::nn::params::SplitMix64;
+use shaders::ops::image_to_tensor;
+use shaders::Gpu;
+
+use super::checkpoint::{self, Manifest, LATEST};
+use super::losslog::{check_finite, LossLog, Point};
+use super::options::TrainArgs;
+use super::order::Position;
+use super::prefetch::Prefetch;
+use super::progress::Progress;
+use super::schedule::lr_at;
+use super::{plot, samples};
+
+/// Why the loop ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Every epoch is done.
+    Finished,
+    /// `--max-iters` reached.
+    MaxIters,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// A run in progress.
+pub struct Session<'a> {
+    /// The options.
+    pub args: &'a TrainArgs,
+    /// The GPU.
+    pub gpu: &'a Gpu,
+    /// The networks and optimisers.
+    pub model: CycleGan,
+    /// Drives the image pools.
+    pub rng: SplitMix64,
+    /// Where training stands.
+    pub pos: Position,
+    /// Iterations per epoch.
+    pub iters_per_epoch: u64,
+    /// Total iteration to stop at.
+    pub end: u64,
+    /// `<checkpoints-dir>/<name>`.
+    pub run_dir: PathBuf,
+    /// Images in domain A and B.
+    pub images: [usize; 2],
+    /// `loss_log.jsonl`.
+    pub log: LossLog,
+    /// The display.
+    pub progress: Progress,
+    /// Set by Ctrl-C.
+    pub interrupted: Arc<AtomicBool>,
+    /// Output of the latest step and the epoch it belonged to.
+    last: Option<(StepOutput, u64)>,
+    saved_at: Option<u64>,
+}
+
+impl<'a> Session<'a> {
+    /// A session that starts at `pos`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        args: &'a TrainArgs,
+        gpu: &'a Gpu,
+        model: CycleGan,
+        rng: SplitMix64,
+        pos: Position,
+        iters_per_epoch: u64,
+        end: u64,
+        run_dir: PathBuf,
+        images: [usize; 2],
+        log: LossLog,
+        interrupted: Arc<AtomicBool>,
+    ) -> Self {
+        let epochs = args.n_epochs + args.n_epochs_decay;
+        let progress = Progress::new(end, epochs, iters_per_epoch);
+        Session {
+            args,
+            gpu,
+            model,
+            rng,
+            pos,
+            iters_per_epoch,
+            end,
+            run_dir,
+            images,
+            log,
+            progress,
+            interrupted,
+            last: None,
+            saved_at: Some(pos.total_iters).filter(|&t| t > 0),
+        }
+    }
+
+    fn lr(&self, epoch: u64) -> f64 {
+        lr_at(self.args.lr, epoch, self.args.n_epochs, self.args.n_epochs_decay)
+    }
+
+    /// Trains until the end, `--max-iters` or Ctrl-C, then saves `latest/`.
+    pub fn train(&mut self, prefetch: &mut Prefetch) -> Result<Stop> {
+        let a = self.args;
+        let stop = loop {
+            if self.pos.total_iters >= self.end {
+                break if self.end < (a.n_epochs + a.n_epochs_decay) * self.iters_per_epoch {
+                    Stop::MaxIters
+                } else {
+                    Stop::Finished
+                };
+            }
+            if self.interrupted.load(Ordering::SeqCst) {
+                break Stop::Interrupted;
+            }
+            self.iteration(prefetch)?;
+        };
+        if self.saved_at != Some(self.pos.total_iters) {
+            self.save(&[LATEST])?;
+        }
+        if !self.log.points.is_empty() {
+            plot::save(&self.log.points, &self.args.name, &self.run_dir.join("loss_curve.png"))?;
+        }
+        Ok(stop)
+    }
+
+    fn iteration(&mut self, prefetch: &mut Prefetch) -> Result<()> {
+        let (a, gpu) = (self.args, self.gpu);
+        let batch = prefetch.next_batch()?;
+        debug_assert_eq!(batch.pos, self.pos, "batches arrive in iteration order");
+        let real_a = image_to_tensor(gpu, &batch.a, batch.n, batch.width, batch.height).context("uploading images")?;
+        let real_b = image_to_tensor(gpu, &batch.b, batch.n, batch.width, batch.height).context("uploading images")?;
+        let epoch = self.pos.epoch;
+        let lr = self.lr(epoch);
+        let out = self
+            .model
+            .step(gpu, &real_a, &real_b, lr as f32, &mut self.rng)
+            .with_context(|| format!("training step {} (epoch {epoch})", self.pos.total_iters + 1))?;
+        let epoch_done = self.pos.advance(self.iters_per_epoch);
+        let iters = self.pos.total_iters;
+
+        let mut read = None;
+        if iters % a.print_freq == 0 {
+            let losses = read_losses(gpu, &out)?;
+            self.log.append(Point { iters, epoch, losses }, lr)?;
+            check_finite(&losses, iters, epoch)?;
+            plot::save(&self.log.points, &a.name, &self.run_dir.join("loss_curve.png"))?;
+            read = Some(losses);
+        }
+        if iters % a.display_freq == 0 {
+            let web = self.run_dir.join("web");
+            samples::save_grid(
+                gpu,
+                &real_a,
+                &real_b,
+                &out,
+                &web.join("images").join(samples::grid_name(iters, epoch)),
+            )?;
+            samples::write_index(&web, &a.name)?;
+        }
+        self.progress.update(self.pos, read);
+        self.last = Some((out, epoch));
+
+        if iters % a.save_latest_freq == 0 {
+            self.save(&[LATEST])?;
+        }
+        if epoch_done {
+            let next = self.lr(epoch + 1);
+            let change = if next != lr && epoch < a.n_epochs + a.n_epochs_decay {
+                format!("; learning rate {lr:.7} -> {next:.7}")
+            } else {
+                String::new()
+            };
+            if epoch % a.save_epoch_freq == 0 {
+                self.save(&[LATEST, &format!("epoch_{epoch}")])?;
+                self.progress.println(&format!("end of epoch {epoch}: saved latest/ and epoch_{epoch}/{change}"));
+            } else {
+                self.progress.println(&format!("end of epoch {epoch}{change}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves the model into each of `folders` (the first `latest/`
+    /// resumable, `epoch_<n>/` networks only), after checking that the last
+    /// losses and every saved value are finite.
+    fn save(&mut self, folders: &[&str]) -> Result<()> {
+        let iters = self.pos.total_iters;
+        if let Some((out, epoch)) = &self.last {
+            check_finite(&read_losses(self.gpu, out)?, iters, *epoch)?;
+        }
+        let state = pollster::block_on(self.model.state(self.gpu)).context("reading the model back to save it")?;
+        if let Some(bad) = checkpoint::first_non_finite(&state) {
+            anyhow::bail!(
+                "non-finite value at iteration {iters}: {bad}; training stopped and the last checkpoint was not \
+                 overwritten (try a lower --lr)"
+            );
+        }
+        let mut manifest = Manifest {
+            format: checkpoint::FORMAT,
+            kind: String::new(),
+            position: self.pos,
+            rng: self.rng.0,
+            lr: self.lr(self.pos.epoch),
+            architecture: self.args.architecture(),
+            images: self.images,
+            options: self.args.clone(),
+            files: Default::default(),
+        };
+        let full = checkpoint::state_files(&state, true);
+        for folder in folders {
+            let resumable = *folder == LATEST;
+            manifest.kind = if resumable { LATEST.into() } else { "epoch".into() };
+            let files = if resumable { &full[..] } else { &full[..4] };
+            checkpoint::write_folder(&self.run_dir, folder, files, &mut manifest)?;
+        }
+        self.saved_at = Some(iters);
+        Ok(())
+    }
+}
+
+fn read_losses(gpu: &Gpu, out: &StepOutput) -> Result<[f32; 8]> {
+    let v = out.losses.read_blocking(gpu).context("reading the losses back")?;
+    v.try_into().map_err(|v: Vec<f32>| anyhow::anyhow!("the step returned {} losses, expected 8", v.len()))
+}

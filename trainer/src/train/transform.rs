@@ -1,0 +1,149 @@
+//! Per-image preprocessing as the reference's `get_transform`: resize
+//! (bicubic), random crop, random horizontal flip.
+
+use anyhow::{bail, Result};
+use image::imageops::{self, FilterType};
+use image::RgbImage;
+use shaders::nn::params::SplitMix64;
+
+use super::options::{Preprocess, TrainArgs};
+use super::order::below;
+
+/// The preprocessing of a run.
+#[derive(Clone, Copy, Debug)]
+pub struct Transform {
+    /// `--preprocess`.
+    pub preprocess: Preprocess,
+    /// `--load-size`.
+    pub load_size: u32,
+    /// `--crop-size`.
+    pub crop_size: u32,
+    /// Random horizontal flips (not `--no-flip`).
+    pub flip: bool,
+}
+
+/// Bicubic, as PIL's BICUBIC (a = -0.5, widened when shrinking).
+const BICUBIC: FilterType = FilterType::CatmullRom;
+
+impl Transform {
+    /// The transform the options ask for.
+    pub fn new(args: &TrainArgs) -> Self {
+        Transform {
+            preprocess: args.preprocess,
+            load_size: args.load_size,
+            crop_size: args.crop_size,
+            flip: !args.no_flip,
+        }
+    }
+
+    /// Preprocesses one image; crop position and flip come from `seed`.
+    pub fn apply(&self, img: RgbImage, seed: u64) -> Result<RgbImage> {
+        let mut rng = SplitMix64(seed);
+        let (load, crop) = (self.load_size, self.crop_size);
+        let mut img = match self.preprocess {
+            Preprocess::ResizeAndCrop => resize(img, load, load),
+            Preprocess::ScaleWidth | Preprocess::ScaleWidthAndCrop => {
+                let (w, h) = scale_width_size(img.dimensions(), load, crop);
+                resize(img, w, h)
+            }
+            Preprocess::Crop => img,
+            Preprocess::None => {
+                let (w, h) = img.dimensions();
+                let (nw, nh) = (multiple_of_4(w), multiple_of_4(h));
+                if nw == 0 || nh == 0 {
+                    bail!("image is {w}x{h}; too small to train on");
+                }
+                resize(img, nw, nh)
+            }
+        };
+        if self.preprocess.crops() {
+            let (w, h) = img.dimensions();
+            if w < crop || h < crop {
+                bail!("image is {w}x{h} after preprocessing, smaller than --crop-size {crop}");
+            }
+            let y = below(&mut rng, (h - crop + 1) as usize) as u32;
+            let x = below(&mut rng, (w - crop + 1) as usize) as u32;
+            if (w, h) != (crop, crop) {
+                img = imageops::crop_imm(&img, x, y, crop, crop).to_image();
+            }
+        }
+        if self.flip && rng.uniform() < 0.5 {
+            imageops::flip_horizontal_in_place(&mut img);
+        }
+        Ok(img)
+    }
+}
+
+fn resize(img: RgbImage, w: u32, h: u32) -> RgbImage {
+    if img.dimensions() == (w, h) {
+        img
+    } else {
+        imageops::resize(&img, w, h, BICUBIC)
+    }
+}
+
+/// The reference's `__scale_width`: width `load`, aspect ratio kept, height
+/// truncated and at least `crop`; unchanged if already that wide and tall enough.
+pub fn scale_width_size((ow, oh): (u32, u32), load: u32, crop: u32) -> (u32, u32) {
+    if ow == load && oh >= crop {
+        return (ow, oh);
+    }
+    let h = (load as f64 * oh as f64 / ow as f64) as u32;
+    (load, h.max(crop))
+}
+
+/// The reference's `__make_power_2` with base 4: Python's round (half to even).
+pub fn multiple_of_4(n: u32) -> u32 {
+    (n as f64 / 4.0).round_ties_even() as u32 * 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(preprocess: Preprocess, flip: bool) -> Transform {
+        Transform { preprocess, load_size: 12, crop_size: 8, flip }
+    }
+
+    fn gradient(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 8) as u8, (y * 8) as u8, 7]))
+    }
+
+    #[test]
+    fn sizes_follow_the_reference() {
+        assert_eq!(t(Preprocess::ResizeAndCrop, true).apply(gradient(30, 20), 1).unwrap().dimensions(), (8, 8));
+        assert_eq!(t(Preprocess::Crop, true).apply(gradient(30, 20), 1).unwrap().dimensions(), (8, 8));
+        assert_eq!(t(Preprocess::ScaleWidth, false).apply(gradient(24, 10), 1).unwrap().dimensions(), (12, 8));
+        assert_eq!(t(Preprocess::ScaleWidth, false).apply(gradient(24, 30), 1).unwrap().dimensions(), (12, 15));
+        assert_eq!(t(Preprocess::ScaleWidthAndCrop, true).apply(gradient(24, 30), 1).unwrap().dimensions(), (8, 8));
+        assert_eq!(t(Preprocess::None, false).apply(gradient(30, 21), 1).unwrap().dimensions(), (32, 20));
+        assert_eq!((multiple_of_4(10), multiple_of_4(14), multiple_of_4(13)), (8, 16, 12));
+        let e = t(Preprocess::Crop, true).apply(gradient(30, 6), 1).unwrap_err().to_string();
+        assert!(e.contains("smaller than --crop-size 8"), "{e}");
+    }
+
+    #[test]
+    fn crop_is_exact_and_seeded() {
+        let src = gradient(30, 20);
+        let out = t(Preprocess::Crop, false).apply(src.clone(), 5).unwrap();
+        // The crop is a window of the source: find its offset from the gradient.
+        let p = out.get_pixel(0, 0);
+        let (x, y) = (p[0] as u32 / 8, p[1] as u32 / 8);
+        assert_eq!(out, imageops::crop_imm(&src, x, y, 8, 8).to_image());
+        assert_eq!(out, t(Preprocess::Crop, false).apply(src.clone(), 5).unwrap());
+        let offsets: std::collections::HashSet<(u8, u8)> = (0..40)
+            .map(|s| {
+                let p = *t(Preprocess::Crop, false).apply(src.clone(), s).unwrap().get_pixel(0, 0);
+                (p[0], p[1])
+            })
+            .collect();
+        assert!(offsets.len() > 10, "crops vary with the seed");
+        let flips = (0..40)
+            .filter(|&s| {
+                let a = t(Preprocess::Crop, true).apply(src.clone(), s).unwrap();
+                a.get_pixel(0, 0)[0] > a.get_pixel(7, 0)[0]
+            })
+            .count();
+        assert!((8..=32).contains(&flips), "about half the images are flipped: {flips} of 40");
+    }
+}
