@@ -26,21 +26,7 @@ pub fn act_grad(pre: f64, act: Activation) -> f64 {
     }
 }
 
-/// `act` of `v` in f64.
-pub fn activate(v: f64, act: Activation) -> f64 {
-    match act {
-        Activation::None => v,
-        Activation::Relu => v.max(0.0),
-        Activation::LeakyRelu(s) => {
-            if v > 0.0 {
-                v
-            } else {
-                s as f64 * v
-            }
-        }
-        Activation::Tanh => v.tanh(),
-    }
-}
+pub use crate::ref_norm::activate;
 
 /// instance_norm in f64: y = act((x - mean) * rstd * gamma + beta) per plane
 /// of x [N, C, H, W] (biased variance); returns y and the (mean, rstd) pairs.

@@ -8,7 +8,7 @@
 use crate::context::{AdapterClass, Gpu};
 use crate::error::{Error, Result};
 use crate::ops::conv2d::conv_out;
-use crate::ops::conv_transpose2d::conv_transpose_out;
+use crate::ops::conv_transpose2d::{self, conv_transpose_out};
 use crate::ops::{
     conv2d, conv_transpose2d_pack_weight, div_ceil, groups_1d, u32_of, Activation, Conv2dParams, ConvTranspose2dParams,
     Padding,
@@ -34,29 +34,6 @@ struct Params {
     split_len: u32,
     splits: u32,
     len: u32,
-    _pad0: u32,
-}
-
-/// `Params` of `wgsl/conv_transpose2d.wgsl`, mirrored here to launch that
-/// kernel with an output size chosen per axis.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct TransposeParams {
-    n: u32,
-    c_in: u32,
-    h_in: u32,
-    w_in: u32,
-    c_out: u32,
-    h_out: u32,
-    w_out: u32,
-    k_h: u32,
-    k_w: u32,
-    stride: u32,
-    pad: u32,
-    has_bias: u32,
-    act: u32,
-    slope: f32,
-    c_out8: u32,
     _pad0: u32,
 }
 
@@ -141,7 +118,7 @@ pub fn conv2d_backward_input(
     // [C_in_t = C_out, C_out_t = C_in, KH, KW] of the adjoint operator.
     let packed = conv_transpose2d_pack_weight(gpu, weight)?;
     let transpose = |pad: usize, h_out: usize, w_out: usize| {
-        let params = TransposeParams {
+        let params = conv_transpose2d::Params {
             n: u32_of(OP, "N", n)?,
             c_in: u32_of(OP, "C_out", c_out)?,
             h_in: ys[2] as u32,
@@ -156,7 +133,7 @@ pub fn conv2d_backward_input(
             c_out8: (div_ceil(c_in, 8) * 8) as u32,
             ..bytemuck::Zeroable::zeroed()
         };
-        transpose_launch(gpu, OP, dy, &packed, &params)
+        conv_transpose2d::launch(gpu, OP, dy, &packed, &crate::ops::dummy(gpu)?, &params)
     };
     // As a transposed convolution of dy (stride s, padding p) the output size
     // is (H_out - 1) * s - 2p + KH + output_padding, so the input size needs
@@ -185,41 +162,6 @@ pub fn conv2d_backward_input(
             Ok(dx)
         }
     }
-}
-
-/// Launches `conv_transpose2d` of `wgsl/conv_transpose2d.wgsl` without bias.
-fn transpose_launch(
-    gpu: &Gpu,
-    op: &'static str,
-    x: &Tensor,
-    packed: &Tensor,
-    params: &TransposeParams,
-) -> Result<Tensor> {
-    let (n, c_out, h_out, w_out) =
-        (params.n as usize, params.c_out as usize, params.h_out as usize, params.w_out as usize);
-    let s = params.stride as usize;
-    let y = Tensor::empty(gpu, &[n, c_out, h_out, w_out])?;
-    let dummy_bias = crate::ops::dummy(gpu)?;
-    let t = gpu.tuning();
-    let pipeline = gpu.pipeline(
-        &wgsl::CONV_TRANSPOSE2D,
-        "conv_transpose2d",
-        &[("WG_PIX", t.conv_wg_pixels as f64), ("WG_CH", t.conv_wg_channels as f64)],
-    )?;
-    let phase_pixels = div_ceil(h_out, s) * div_ceil(w_out, s);
-    let groups = [
-        u32_of(op, "workgroups", div_ceil(div_ceil(phase_pixels, 4), t.conv_wg_pixels as usize))?,
-        u32_of(op, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
-        u32_of(op, "workgroups", n * s * s)?,
-    ];
-    gpu.dispatch(
-        op,
-        pipeline,
-        params,
-        &[(1, x.buffer()), (2, packed.buffer()), (3, dummy_bias.buffer()), (4, y.buffer())],
-        groups,
-    )?;
-    Ok(y)
 }
 
 /// Gradient of conv2d with respect to its weight: dW [C_out, C_in, KH, KW]

@@ -25,25 +25,27 @@ impl Default for ConvTranspose2dParams {
     }
 }
 
+/// The uniform of `wgsl/conv_transpose2d.wgsl` (also launched by conv2d's
+/// input gradient, with an output size chosen per axis).
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n: u32,
-    c_in: u32,
-    h_in: u32,
-    w_in: u32,
-    c_out: u32,
-    h_out: u32,
-    w_out: u32,
-    k_h: u32,
-    k_w: u32,
-    stride: u32,
-    pad: u32,
-    has_bias: u32,
-    act: u32,
-    slope: f32,
-    c_out8: u32,
-    _pad0: u32,
+pub(crate) struct Params {
+    pub(crate) n: u32,
+    pub(crate) c_in: u32,
+    pub(crate) h_in: u32,
+    pub(crate) w_in: u32,
+    pub(crate) c_out: u32,
+    pub(crate) h_out: u32,
+    pub(crate) w_out: u32,
+    pub(crate) k_h: u32,
+    pub(crate) k_w: u32,
+    pub(crate) stride: u32,
+    pub(crate) pad: u32,
+    pub(crate) has_bias: u32,
+    pub(crate) act: u32,
+    pub(crate) slope: f32,
+    pub(crate) c_out8: u32,
+    pub(crate) _pad0: u32,
 }
 
 const OP: &str = "conv_transpose2d";
@@ -163,6 +165,22 @@ pub fn conv_transpose2d_packed(
             &dummy_bias
         }
     };
+    launch(gpu, OP, x, packed, bias, &params)
+}
+
+/// Records the transposed convolution described by `params` (output size
+/// included) of x with a packed weight; `bias` is bound as is.
+pub(crate) fn launch(
+    gpu: &Gpu,
+    op: &'static str,
+    x: &Tensor,
+    packed: &Tensor,
+    bias: &Tensor,
+    params: &Params,
+) -> Result<Tensor> {
+    let (n, c_out, h_out, w_out) =
+        (params.n as usize, params.c_out as usize, params.h_out as usize, params.w_out as usize);
+    let s = params.stride as usize;
     let y = Tensor::empty(gpu, &[n, c_out, h_out, w_out])?;
     let t = gpu.tuning();
     let pipeline = gpu.pipeline(
@@ -170,16 +188,16 @@ pub fn conv_transpose2d_packed(
         "conv_transpose2d",
         &[("WG_PIX", t.conv_wg_pixels as f64), ("WG_CH", t.conv_wg_channels as f64)],
     )?;
-    let phase_pixels = div_ceil(h_out, p.stride) * div_ceil(w_out, p.stride);
+    let phase_pixels = div_ceil(h_out, s) * div_ceil(w_out, s);
     let groups = [
-        u32_of(OP, "workgroups", div_ceil(div_ceil(phase_pixels, 4), t.conv_wg_pixels as usize))?,
-        u32_of(OP, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
-        u32_of(OP, "workgroups", n * p.stride * p.stride)?,
+        u32_of(op, "workgroups", div_ceil(div_ceil(phase_pixels, 4), t.conv_wg_pixels as usize))?,
+        u32_of(op, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
+        u32_of(op, "workgroups", n * s * s)?,
     ];
     gpu.dispatch(
-        OP,
+        op,
         pipeline,
-        &params,
+        params,
         &[(1, x.buffer()), (2, packed.buffer()), (3, bias.buffer()), (4, y.buffer())],
         groups,
     )?;
