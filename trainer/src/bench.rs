@@ -17,6 +17,8 @@ pub enum Suite {
     Kernels,
     /// Whole generator forward passes (latency and peak tensor memory).
     Nets,
+    /// CycleGAN training iterations (seconds per iteration and peak tensor memory), batch 1.
+    Train,
 }
 
 /// Options of `trainer bench`.
@@ -253,6 +255,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     match args.suite {
         Suite::Kernels => kernels(args),
         Suite::Nets => nets(args),
+        Suite::Train => train(args),
     }
 }
 
@@ -360,6 +363,77 @@ fn nets(args: BenchArgs) -> Result<()> {
     }
     println!();
     println!("peak MiB: weights, packed weights, input and every activation alive at once (buffers are recycled)");
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "adapter": gpu.describe(), "rows": rows }))?;
+    match args.json.as_deref() {
+        Some("-") => println!("{json}"),
+        Some(path) => std::fs::write(path, json).with_context(|| format!("writing {path}"))?,
+        None => {}
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct TrainRow {
+    net: String,
+    ngf: usize,
+    ndf: usize,
+    size: usize,
+    seconds_per_iteration: f64,
+    peak_tensor_mib: f64,
+}
+
+/// Seconds per CycleGAN training iteration (both generators and
+/// discriminators, forward, backward and Adam; inputs already on the GPU).
+fn train(args: BenchArgs) -> Result<()> {
+    use shaders::nn::cyclegan::{CycleGan, CycleGanConfig};
+    use shaders::nn::discriminator::DiscriminatorConfig;
+    use shaders::nn::generator::GeneratorConfig;
+    use shaders::nn::params::SplitMix64;
+    let gpu = open_gpu(&args)?;
+    println!("adapter: {}", gpu.describe());
+    println!("config:  {}", gpu.tuning().describe());
+    println!("timing:  wall clock of step + wait, mean of {} iterations after one warm-up", args.iters);
+    println!();
+    println!("{:<16} {:>4} {:>4} {:>10} {:>12} {:>16}", "generator", "ngf", "ndf", "size", "s/iter", "peak MiB");
+    let mut rows = Vec::new();
+    for (blocks, ngf, size) in [(6, 32, 128), (9, 64, 256)] {
+        let config = CycleGanConfig {
+            generator: GeneratorConfig::resnet(blocks, ngf),
+            discriminator: DiscriminatorConfig::basic(64),
+            lambda_a: 10.0,
+            lambda_b: 10.0,
+            lambda_identity: 0.5,
+            beta1: 0.5,
+            beta2: 0.999,
+            pool_size: 50,
+        };
+        if let Some(f) = &args.filter {
+            if !format!("{} {size}", config.generator.net_name()).contains(f.as_str()) {
+                continue;
+            }
+        }
+        gpu.release_pooled();
+        let base = gpu.tensor_bytes_allocated();
+        let mut gan = CycleGan::new(&gpu, config, 1)?;
+        let shape = [1, 3, size, size];
+        let a = Tensor::from_slice(&gpu, &shape, &random(3 * size * size, 5))?;
+        let b = Tensor::from_slice(&gpu, &shape, &random(3 * size * size, 6))?;
+        let mut rng = SplitMix64(7);
+        drop(gan.step(&gpu, &a, &b, 2e-4, &mut rng)?);
+        gpu.sync()?;
+        let start = Instant::now();
+        for _ in 0..args.iters {
+            drop(gan.step(&gpu, &a, &b, 2e-4, &mut rng)?);
+            gpu.sync()?;
+        }
+        let secs = start.elapsed().as_secs_f64() / args.iters as f64;
+        let peak = (gpu.tensor_bytes_allocated() - base) as f64 / (1 << 20) as f64;
+        let net = config.generator.net_name();
+        println!("{:<16} {:>4} {:>4} {:>10} {:>12.3} {:>16.1}", net, ngf, 64, format!("{size}x{size}"), secs, peak);
+        rows.push(TrainRow { net, ngf, ndf: 64, size, seconds_per_iteration: secs, peak_tensor_mib: peak });
+    }
+    println!();
+    println!("peak MiB: weights, gradients, Adam moments, activations kept for backward and pooled fakes");
     let json = serde_json::to_string_pretty(&serde_json::json!({ "adapter": gpu.describe(), "rows": rows }))?;
     match args.json.as_deref() {
         Some("-") => println!("{json}"),

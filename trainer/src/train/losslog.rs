@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use shaders::nn::cyclegan::LOSS_NAMES;
 
 use crate::translate::write_atomic;
@@ -86,13 +86,22 @@ fn parse(line: &str) -> Option<Point> {
     Some(Point { iters: v.get("iters")?.as_u64()?, epoch: v.get("epoch")?.as_u64()?, losses })
 }
 
-/// An error naming the first non-finite loss and where it happened.
+/// Training produced a non-finite number; nothing may be saved after it.
+#[derive(Debug)]
+pub struct Diverged(pub String);
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}; training was stopped and the last checkpoint was not overwritten (try a lower --lr)", self.0)
+    }
+}
+
+impl std::error::Error for Diverged {}
+
+/// A [`Diverged`] error naming the first non-finite loss and where it happened.
 pub fn check_finite(losses: &[f32; 8], iters: u64, epoch: u64) -> Result<()> {
     if let Some((name, v)) = LOSS_NAMES.iter().zip(losses).find(|(_, v)| !v.is_finite()) {
-        bail!(
-            "loss {name} is {v} at iteration {iters} (epoch {epoch}): training diverged and was stopped; the last \
-             checkpoint was not overwritten (try a lower --lr, or --continue-train from it)"
-        );
+        return Err(Diverged(format!("loss {name} is {v} at iteration {iters} (epoch {epoch})")).into());
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use shaders::ops::image_to_tensor;
 use shaders::Gpu;
 
 use super::checkpoint::{self, Manifest, LATEST};
-use super::losslog::{check_finite, LossLog, Point};
+use super::losslog::{check_finite, Diverged, LossLog, Point};
 use super::options::TrainArgs;
 use super::order::Position;
 use super::prefetch::Prefetch;
@@ -61,6 +61,8 @@ pub struct Session<'a> {
     /// Output of the latest step and the epoch it belonged to.
     last: Option<(StepOutput, u64)>,
     saved_at: Option<u64>,
+    /// False while a step may have changed the model without the position following.
+    consistent: bool,
 }
 
 impl<'a> Session<'a> {
@@ -96,6 +98,7 @@ impl<'a> Session<'a> {
             interrupted,
             last: None,
             saved_at: Some(pos.total_iters).filter(|&t| t > 0),
+            consistent: true,
         }
     }
 
@@ -117,7 +120,10 @@ impl<'a> Session<'a> {
             if self.interrupted.load(Ordering::SeqCst) {
                 break Stop::Interrupted;
             }
-            self.iteration(prefetch)?;
+            if let Err(e) = self.iteration(prefetch) {
+                self.save_after_error(&e);
+                return Err(e);
+            }
         };
         if self.saved_at != Some(self.pos.total_iters) {
             self.save(&[LATEST])?;
@@ -136,11 +142,13 @@ impl<'a> Session<'a> {
         let real_b = image_to_tensor(gpu, &batch.b, batch.n, batch.width, batch.height).context("uploading images")?;
         let epoch = self.pos.epoch;
         let lr = self.lr(epoch);
+        self.consistent = false;
         let out = self
             .model
             .step(gpu, &real_a, &real_b, lr as f32, &mut self.rng)
             .with_context(|| format!("training step {} (epoch {epoch})", self.pos.total_iters + 1))?;
         let epoch_done = self.pos.advance(self.iters_per_epoch);
+        self.consistent = true;
         let iters = self.pos.total_iters;
 
         let mut read = None;
@@ -185,6 +193,20 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
+    /// After an error that is neither divergence nor inside a step (a data
+    /// or output error), keeps the progress made: saves `latest/` if it is behind.
+    fn save_after_error(&mut self, e: &anyhow::Error) {
+        let diverged = e.chain().any(|c| c.is::<Diverged>());
+        if diverged || !self.consistent || self.saved_at == Some(self.pos.total_iters) || self.pos.total_iters == 0 {
+            return;
+        }
+        self.progress.clear();
+        match self.save(&[LATEST]) {
+            Ok(()) => eprintln!("saved latest/ at iteration {} before stopping", self.pos.total_iters),
+            Err(s) => eprintln!("could not save latest/ before stopping: {s:#}"),
+        }
+    }
+
     /// Saves the model into each of `folders` (the first `latest/`
     /// resumable, `epoch_<n>/` networks only), after checking that the last
     /// losses and every saved value are finite.
@@ -195,10 +217,7 @@ impl<'a> Session<'a> {
         }
         let state = pollster::block_on(self.model.state(self.gpu)).context("reading the model back to save it")?;
         if let Some(bad) = checkpoint::first_non_finite(&state) {
-            anyhow::bail!(
-                "non-finite value at iteration {iters}: {bad}; training stopped and the last checkpoint was not \
-                 overwritten (try a lower --lr)"
-            );
+            return Err(Diverged(format!("non-finite value at iteration {iters}: {bad}")).into());
         }
         let mut manifest = Manifest {
             format: checkpoint::FORMAT,
