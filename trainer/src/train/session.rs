@@ -150,10 +150,11 @@ impl<'a> Session<'a> {
         let epoch_done = self.pos.advance(self.iters_per_epoch);
         self.consistent = true;
         let iters = self.pos.total_iters;
+        let out = &self.last.insert((out, epoch)).0;
 
         let mut read = None;
         if iters % a.print_freq == 0 {
-            let losses = read_losses(gpu, &out)?;
+            let losses = read_losses(gpu, out)?;
             self.log.append(Point { iters, epoch, losses }, lr)?;
             check_finite(&losses, iters, epoch)?;
             plot::save(&self.log.points, &a.name, &self.run_dir.join("loss_curve.png"))?;
@@ -161,19 +162,14 @@ impl<'a> Session<'a> {
         }
         if iters % a.display_freq == 0 {
             let web = self.run_dir.join("web");
-            samples::save_grid(
-                gpu,
-                &real_a,
-                &real_b,
-                &out,
-                &web.join("images").join(samples::grid_name(iters, epoch)),
-            )?;
+            let grid = web.join("images").join(samples::grid_name(iters, epoch));
+            samples::save_grid(gpu, &real_a, &real_b, out, &grid)?;
             samples::write_index(&web, &a.name)?;
         }
         self.progress.update(self.pos, read);
-        self.last = Some((out, epoch));
 
-        if iters % a.save_latest_freq == 0 {
+        let epoch_save = epoch_done && epoch % a.save_epoch_freq == 0;
+        if iters % a.save_latest_freq == 0 && !epoch_save {
             self.save(&[LATEST])?;
         }
         if epoch_done {
@@ -183,7 +179,7 @@ impl<'a> Session<'a> {
             } else {
                 String::new()
             };
-            if epoch % a.save_epoch_freq == 0 {
+            if epoch_save {
                 self.save(&[LATEST, &format!("epoch_{epoch}")])?;
                 self.progress.println(&format!("end of epoch {epoch}: saved latest/ and epoch_{epoch}/{change}"));
             } else {
