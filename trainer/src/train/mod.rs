@@ -49,6 +49,15 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
     let epochs = args.n_epochs + args.n_epochs_decay;
     let end = args.max_iters.unwrap_or(u64::MAX).min(epochs * iters_per_epoch);
     let images = [a.len(), b.len()];
+    if let setup::Start::Resume(loaded) = &start {
+        if loaded.manifest.images != images {
+            eprintln!(
+                "note: the domains held {:?} images at the checkpoint and hold {images:?} now, so the data order \
+                 differs from the interrupted run's",
+                loaded.manifest.images
+            );
+        }
+    }
     let skipped = a.skipped + b.skipped;
     eprintln!(
         "{} iterations per epoch, {epochs} epochs ({} + {} decaying){}",
