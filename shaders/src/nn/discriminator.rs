@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::params::{download, init_normal, match_state_dict, upload, ParamSpec};
+use super::params::{download, init_normal, upload, ParamSpec};
 use super::weights::StateDict;
 use crate::context::Gpu;
 use crate::error::{Error, Result};
@@ -110,8 +110,7 @@ impl NLayerDiscriminator {
     /// Builds a network of a known architecture from a state_dict.
     pub fn with_config(gpu: &Gpu, config: DiscriminatorConfig, sd: &StateDict) -> Result<Self> {
         let specs = config.param_specs();
-        let host = match_state_dict("NLayerDiscriminator", &specs, sd)?;
-        let params = upload(gpu, &host)?;
+        let params = upload(gpu, "NLayerDiscriminator", &specs, sd)?;
         let mut net = NLayerDiscriminator { config, specs, params, packed: Vec::new() };
         net.repack(gpu)?;
         Ok(net)
@@ -145,11 +144,7 @@ impl NLayerDiscriminator {
 
     /// Reads the weights back as a state_dict with metadata.
     pub async fn to_state_dict(&self, gpu: &Gpu) -> Result<StateDict> {
-        let mut sd = download(gpu, &self.specs, &self.params).await?;
-        for (k, v) in self.config.metadata() {
-            sd.set_metadata(k, v);
-        }
-        Ok(sd)
+        download(gpu, &self.specs, &self.params, self.config.metadata()).await
     }
 
     /// Forward pass: x [N, input_nc, H, W] to the patch scores [N, 1, H', W'].

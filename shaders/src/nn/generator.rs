@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::params::{download, init_normal, match_state_dict, upload, ParamSpec};
+use super::params::{download, init_normal, upload, ParamSpec};
 use super::weights::StateDict;
 use crate::context::Gpu;
 use crate::error::{Error, Result};
@@ -142,8 +142,7 @@ impl ResnetGenerator {
     /// Builds a network of a known architecture from a state_dict.
     pub fn with_config(gpu: &Gpu, config: GeneratorConfig, sd: &StateDict) -> Result<Self> {
         let specs = config.param_specs();
-        let host = match_state_dict("ResnetGenerator", &specs, sd)?;
-        let params = upload(gpu, &host)?;
+        let params = upload(gpu, "ResnetGenerator", &specs, sd)?;
         let mut net = ResnetGenerator { config, specs, params, packed: Vec::new() };
         net.repack(gpu)?;
         Ok(net)
@@ -191,11 +190,7 @@ impl ResnetGenerator {
 
     /// Reads the weights back as a state_dict with metadata.
     pub async fn to_state_dict(&self, gpu: &Gpu) -> Result<StateDict> {
-        let mut sd = download(gpu, &self.specs, &self.params).await?;
-        for (k, v) in self.config.metadata() {
-            sd.set_metadata(k, v);
-        }
-        Ok(sd)
+        download(gpu, &self.specs, &self.params, self.config.metadata()).await
     }
 
     /// Checks an input's shape: [N, input_nc, H, W] with H and W multiples of

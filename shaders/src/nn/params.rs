@@ -1,6 +1,8 @@
 //! A network's parameters on the GPU, in state_dict order, checked against
 //! the shapes its architecture expects.
 
+use std::collections::BTreeMap;
+
 use super::weights::{is_ignored_key, HostTensor, StateDict};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
@@ -60,14 +62,23 @@ fn list(names: &[&str]) -> String {
     }
 }
 
-/// Uploads host tensors in order.
-pub(crate) fn upload(gpu: &Gpu, tensors: &[&HostTensor]) -> Result<Vec<Tensor>> {
-    tensors.iter().map(|t| Tensor::from_slice(gpu, &t.shape, &t.data)).collect()
+/// Checks a state_dict against `specs` ([`match_state_dict`]) and uploads its
+/// tensors in `specs` order.
+pub(crate) fn upload(gpu: &Gpu, net: &str, specs: &[ParamSpec], sd: &StateDict) -> Result<Vec<Tensor>> {
+    match_state_dict(net, specs, sd)?.iter().map(|t| Tensor::from_slice(gpu, &t.shape, &t.data)).collect()
 }
 
-/// Reads GPU tensors back into a state_dict with the given names.
-pub(crate) async fn download(gpu: &Gpu, specs: &[ParamSpec], tensors: &[Tensor]) -> Result<StateDict> {
+/// Reads GPU tensors back into a state_dict with the given names and metadata.
+pub(crate) async fn download(
+    gpu: &Gpu,
+    specs: &[ParamSpec],
+    tensors: &[Tensor],
+    metadata: BTreeMap<String, String>,
+) -> Result<StateDict> {
     let mut sd = StateDict::new();
+    for (k, v) in metadata {
+        sd.set_metadata(k, v);
+    }
     for (s, t) in specs.iter().zip(tensors) {
         let data = t.read(gpu).await?;
         sd.insert(s.name.clone(), HostTensor::new(s.shape.clone(), data)).map_err(|e| Error::Network(e.to_string()))?;

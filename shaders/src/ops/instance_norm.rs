@@ -38,7 +38,7 @@ const OP: &str = "instance_norm";
 
 /// Invocations per workgroup for planes of `hw` values: a power of two from
 /// 32 to 256, so small planes do not idle most of a 256-wide workgroup.
-fn workgroup_size(hw: usize) -> u32 {
+pub(crate) fn workgroup_size(hw: usize) -> u32 {
     hw.next_power_of_two().clamp(32, 256) as u32
 }
 

@@ -2,6 +2,7 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::instance_norm::workgroup_size;
 use crate::ops::{div_ceil, dummy, groups_1d, u32_of, InstanceNormParams};
 use crate::tensor::Tensor;
 use crate::wgsl;
@@ -20,12 +21,6 @@ struct Params {
 }
 
 const OP: &str = "instance_norm_backward_input";
-
-/// Invocations per workgroup for planes of `hw` values, as the forward picks
-/// them: a power of two from 32 to 256.
-fn workgroup_size(hw: usize) -> u32 {
-    hw.next_power_of_two().clamp(32, 256) as u32
-}
 
 /// Gradient of [`instance_norm`](crate::ops::instance_norm) wrt its input x,
 /// including its fused activation, from x, the forward's stats [N, C, 2] and
