@@ -6,8 +6,11 @@
 // the 8 output channels one invocation owns are two aligned vec4 loads.
 // Padding (zero or reflect) is index arithmetic; nothing is copied.
 //
-// Each invocation computes 8 output channels x 4 consecutive output pixels
-// (flattened over H_out*W_out) of one image: 8 vec4 accumulators. The tap loop
+// Each invocation computes 8 output channels x 4 output pixels (flattened
+// over H_out*W_out) of one image: 8 vec4 accumulators. A workgroup covers
+// 4*WG_PIX consecutive pixels and invocation i takes pixels i, i + WG_PIX,
+// i + 2*WG_PIX, i + 3*WG_PIX, so neighbouring invocations (SIMD lanes on a
+// CPU adapter, a warp on a GPU) read neighbouring inputs. The tap loop
 // (ky, kx) is outermost so the 4 input offsets and padding masks are computed
 // once per tap and the inner loop over C_in is only loads and FMAs.
 //
@@ -87,10 +90,12 @@ fn store4(n: u32, co: u32, pix: u32, v: vec4<f32>) {
 @compute @workgroup_size(WG_PIX, WG_CH, 1)
 fn conv2d(
     @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
 ) {
     let hw_out = p.h_out * p.w_out;
     let hw_in = p.h_in * p.w_in;
-    let p0 = gid.x * 4u;
+    let p0 = wid.x * 4u * WG_PIX + lid.x;
     let co0 = gid.y * 8u;
     let n = gid.z;
     if p0 >= hw_out || co0 >= p.c_out {
@@ -100,7 +105,7 @@ fn conv2d(
     var oy: vec4<u32>;
     var ox: vec4<u32>;
     for (var j = 0u; j < 4u; j++) {
-        let pj = min(p0 + j, hw_out - 1u);
+        let pj = min(p0 + j * WG_PIX, hw_out - 1u);
         oy[j] = pj / p.w_out;
         ox[j] = pj % p.w_out;
     }
@@ -140,10 +145,11 @@ fn conv2d(
             }
         }
     }
+    let s = WG_PIX;
     store4(n, co0, p0, a0); store4(n, co0 + 4u, p0, b0);
-    if p0 + 1u < hw_out { store4(n, co0, p0 + 1u, a1); store4(n, co0 + 4u, p0 + 1u, b1); }
-    if p0 + 2u < hw_out { store4(n, co0, p0 + 2u, a2); store4(n, co0 + 4u, p0 + 2u, b2); }
-    if p0 + 3u < hw_out { store4(n, co0, p0 + 3u, a3); store4(n, co0 + 4u, p0 + 3u, b3); }
+    if p0 + s < hw_out { store4(n, co0, p0 + s, a1); store4(n, co0 + 4u, p0 + s, b1); }
+    if p0 + 2u * s < hw_out { store4(n, co0, p0 + 2u * s, a2); store4(n, co0 + 4u, p0 + 2u * s, b2); }
+    if p0 + 3u * s < hw_out { store4(n, co0, p0 + 3u * s, a3); store4(n, co0 + 4u, p0 + 3u * s, b3); }
 }
 
 // Packs PyTorch's [C_out, C_in, KH, KW] weight into [KH*KW][C_in][C_out8].

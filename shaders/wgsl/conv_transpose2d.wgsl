@@ -10,8 +10,9 @@
 // oy = iy * stride - pad + ky. Output rows with the same oy mod stride (a
 // "phase") use the same taps, ky = (oy + pad) mod stride + t * stride, so the
 // output is split into stride^2 phases and each invocation computes 8 output
-// channels x 4 pixels of one phase: every tap it visits is a real one, no
-// multiply by an inserted zero.
+// channels x 4 pixels of one phase (WG_PIX apart in the phase's flattened
+// grid, as in conv2d): every tap it visits is a real one, no multiply by an
+// inserted zero.
 //
 // Dispatch: (ceil(phase pixels / (4*WG_PIX)), ceil(C_out / (8*WG_CH)),
 // N * stride^2), the largest phase (0, 0) sizing x. Bindings: 0 params
@@ -81,7 +82,11 @@ fn src_coord(o: u32, k: u32, size: u32) -> vec2<i32> {
 }
 
 @compute @workgroup_size(WG_PIX, WG_CH, 1)
-fn conv_transpose2d(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn conv_transpose2d(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
     let s = p.stride;
     let n = gid.z / (s * s);
     let phase = gid.z % (s * s);
@@ -94,7 +99,7 @@ fn conv_transpose2d(@builtin(global_invocation_id) gid: vec3<u32>) {
     let ph = (p.h_out - qy + s - 1u) / s;
     let pw = (p.w_out - qx + s - 1u) / s;
     let count = ph * pw;
-    let p0 = gid.x * 4u;
+    let p0 = wid.x * 4u * WG_PIX + lid.x;
     let co0 = gid.y * 8u;
     if p0 >= count || co0 >= p.c_out {
         return;
@@ -102,7 +107,7 @@ fn conv_transpose2d(@builtin(global_invocation_id) gid: vec3<u32>) {
     var oy: vec4<u32>;
     var ox: vec4<u32>;
     for (var j = 0u; j < 4u; j++) {
-        let pj = min(p0 + j, count - 1u);
+        let pj = min(p0 + j * WG_PIX, count - 1u);
         oy[j] = qy + (pj / pw) * s;
         ox[j] = qx + (pj % pw) * s;
     }
@@ -144,9 +149,9 @@ fn conv_transpose2d(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
     store4(n, co0, oy.x, ox.x, a0); store4(n, co0 + 4u, oy.x, ox.x, b0);
-    if p0 + 1u < count { store4(n, co0, oy.y, ox.y, a1); store4(n, co0 + 4u, oy.y, ox.y, b1); }
-    if p0 + 2u < count { store4(n, co0, oy.z, ox.z, a2); store4(n, co0 + 4u, oy.z, ox.z, b2); }
-    if p0 + 3u < count { store4(n, co0, oy.w, ox.w, a3); store4(n, co0 + 4u, oy.w, ox.w, b3); }
+    if p0 + WG_PIX < count { store4(n, co0, oy.y, ox.y, a1); store4(n, co0 + 4u, oy.y, ox.y, b1); }
+    if p0 + 2u * WG_PIX < count { store4(n, co0, oy.z, ox.z, a2); store4(n, co0 + 4u, oy.z, ox.z, b2); }
+    if p0 + 3u * WG_PIX < count { store4(n, co0, oy.w, ox.w, a3); store4(n, co0 + 4u, oy.w, ox.w, b3); }
 }
 
 // Packs PyTorch's [C_in, C_out, KH, KW] weight into [KH*KW][C_in][C_out8].

@@ -70,3 +70,17 @@ fn conv2d_cyclegan_layers() {
         check(&g, c, 200 + i as u64);
     }
 }
+
+/// The launch configuration chosen for hardware GPUs, run on the test adapter.
+#[test]
+fn conv2d_with_gpu_tuning() {
+    let mut g = gpu();
+    g.set_tuning(shaders::Tuning::for_class(shaders::AdapterClass::Gpu));
+    let cases = [
+        Case { x: [2, 3, 37, 29], w: [5, 3, 3, 3], stride: 1, pad: 1, reflect: true, bias: true },
+        Case { x: [1, 16, 19, 23], w: [24, 16, 4, 4], stride: 2, pad: 1, reflect: false, bias: true },
+    ];
+    for (i, c) in cases.iter().enumerate() {
+        check(&g, c, 500 + i as u64);
+    }
+}

@@ -72,3 +72,12 @@ fn conv_transpose2d_rejects_bad_shapes() {
     let p = ConvTranspose2dParams { stride: 2, output_padding: 2, ..Default::default() };
     assert!(conv_transpose2d(&g, &x, &w, None, &p).is_err());
 }
+
+/// The launch configuration chosen for hardware GPUs, run on the test adapter.
+#[test]
+fn conv_transpose2d_with_gpu_tuning() {
+    let mut g = gpu();
+    g.set_tuning(shaders::Tuning::for_class(shaders::AdapterClass::Gpu));
+    let c = Case { x: [2, 16, 11, 9], w: [16, 8, 3, 3], stride: 2, pad: 1, out_pad: 1, bias: true };
+    check(&g, &c, 600);
+}
