@@ -42,6 +42,30 @@ pub(crate) fn workgroup_size(hw: usize) -> u32 {
     hw.next_power_of_two().clamp(32, 256) as u32
 }
 
+/// The (gamma, beta) to bind: the affine parameters, checked to hold one
+/// value per channel of x, or `placeholder` twice when there are none.
+pub(crate) fn affine_operands<'a>(
+    op: &'static str,
+    x: &Tensor,
+    c: usize,
+    affine: Option<(&'a Tensor, &'a Tensor)>,
+    placeholder: &'a Tensor,
+) -> Result<(&'a Tensor, &'a Tensor)> {
+    match affine {
+        Some((g, b)) if g.len() != c || b.len() != c => Err(Error::shape(
+            op,
+            format!(
+                "input {:?} has {c} channels but gamma {:?} and beta {:?} must have {c} values each",
+                x.shape(),
+                g.shape(),
+                b.shape()
+            ),
+        )),
+        Some((g, b)) => Ok((g, b)),
+        None => Ok((placeholder, placeholder)),
+    }
+}
+
 /// y = act((x - mean) * rstd * gamma + beta) + residual per (n, c) plane of
 /// x [N, C, H, W], with PyTorch InstanceNorm2d semantics (biased variance,
 /// rstd = 1 / sqrt(var + eps)); `affine` is (gamma [C], beta [C]) and
@@ -72,24 +96,8 @@ pub fn instance_norm(
         eps: p.eps,
     };
     let placeholder = dummy(gpu)?;
-    let (gamma, beta) = match affine {
-        Some((g, b)) => {
-            if g.len() != c || b.len() != c {
-                return Err(Error::shape(
-                    OP,
-                    format!(
-                        "input {:?} has {c} channels but gamma {:?} and beta {:?} must have {c} values each",
-                        x.shape(),
-                        g.shape(),
-                        b.shape()
-                    ),
-                ));
-            }
-            params.has_affine = 1;
-            (g, b)
-        }
-        None => (&placeholder, &placeholder),
-    };
+    let (gamma, beta) = affine_operands(OP, x, c, affine, &placeholder)?;
+    params.has_affine = affine.is_some() as u32;
     let residual = match residual {
         Some(r) => {
             if r.shape() != x.shape() {

@@ -2,7 +2,7 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
-use crate::ops::instance_norm::workgroup_size;
+use crate::ops::instance_norm::{affine_operands, workgroup_size};
 use crate::ops::{div_ceil, dummy, groups_1d, u32_of, InstanceNormParams};
 use crate::tensor::Tensor;
 use crate::wgsl;
@@ -71,24 +71,8 @@ pub fn instance_norm_backward_input(
         _pad1: 0,
     };
     let placeholder = dummy(gpu)?;
-    let (gamma, beta) = match affine {
-        Some((g, b)) => {
-            if g.len() != c || b.len() != c {
-                return Err(Error::shape(
-                    OP,
-                    format!(
-                        "input {:?} has {c} channels but gamma {:?} and beta {:?} must have {c} values each",
-                        x.shape(),
-                        g.shape(),
-                        b.shape()
-                    ),
-                ));
-            }
-            params.has_affine = 1;
-            (g, b)
-        }
-        None => (&placeholder, &placeholder),
-    };
+    let (gamma, beta) = affine_operands(OP, x, c, affine, &placeholder)?;
+    params.has_affine = affine.is_some() as u32;
     let dx = Tensor::empty(gpu, x.shape())?;
     let sums = Tensor::empty(gpu, &[n, c, 2])?;
     let wg = workgroup_size(hw);
