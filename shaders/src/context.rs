@@ -7,6 +7,7 @@ use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
 use crate::pipeline::PipelineCache;
+use crate::tensor::Tensor;
 use crate::wgsl::Shader;
 
 /// What kind of adapter the kernels run on; it picks the tile configuration.
@@ -88,7 +89,7 @@ impl BufferPool {
 pub(crate) enum Command {
     Dispatch { pipeline: Arc<wgpu::ComputePipeline>, bind_group: wgpu::BindGroup, groups: [u32; 3] },
     Copy { src: wgpu::Buffer, src_offset: u64, dst: wgpu::Buffer, dst_offset: u64, size: u64 },
-    Clear { buffer: wgpu::Buffer },
+    Clear { buffer: wgpu::Buffer, offset: u64, size: u64 },
 }
 
 /// A device, its queue, the pipeline cache and the commands recorded since the
@@ -224,7 +225,7 @@ impl Gpu {
         op: &'static str,
         pipeline: Arc<wgpu::ComputePipeline>,
         params: &P,
-        buffers: &[(u32, &wgpu::Buffer)],
+        buffers: &[(u32, &Tensor)],
         groups: [u32; 3],
     ) -> Result<()> {
         let max = self.limits.max_compute_workgroups_per_dimension;
@@ -241,8 +242,8 @@ impl Gpu {
         });
         let mut entries = Vec::with_capacity(buffers.len() + 1);
         entries.push(wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() });
-        for &(binding, b) in buffers {
-            entries.push(wgpu::BindGroupEntry { binding, resource: b.as_entire_binding() });
+        for &(binding, t) in buffers {
+            entries.push(wgpu::BindGroupEntry { binding, resource: t.binding() });
         }
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(op),
@@ -253,7 +254,13 @@ impl Gpu {
         Ok(())
     }
 
-    pub(crate) fn copy(&self, src: &wgpu::Buffer, src_offset: u64, dst: &wgpu::Buffer, dst_offset: u64, size: u64) {
+    /// Records copying `size` bytes from `src_offset` bytes into `src` to
+    /// `dst_offset` bytes into `dst` (offsets relative to the tensors' views).
+    pub fn copy(&self, src: &Tensor, src_offset: u64, dst: &Tensor, dst_offset: u64, size: u64) {
+        self.copy_buffer(src.buffer(), src.offset() + src_offset, dst.buffer(), dst.offset() + dst_offset, size);
+    }
+
+    fn copy_buffer(&self, src: &wgpu::Buffer, src_offset: u64, dst: &wgpu::Buffer, dst_offset: u64, size: u64) {
         self.pending.lock().unwrap().push(Command::Copy {
             src: src.clone(),
             src_offset,
@@ -263,9 +270,13 @@ impl Gpu {
         });
     }
 
-    /// Records zero-filling `buffer`.
-    pub fn clear(&self, buffer: &wgpu::Buffer) {
-        self.pending.lock().unwrap().push(Command::Clear { buffer: buffer.clone() });
+    /// Records zero-filling the tensor's bytes.
+    pub fn clear(&self, t: &Tensor) {
+        self.pending.lock().unwrap().push(Command::Clear {
+            buffer: t.buffer().clone(),
+            offset: t.offset(),
+            size: t.byte_len(),
+        });
     }
 
     /// Submits everything recorded since the last flush as one command buffer,
@@ -295,8 +306,8 @@ impl Gpu {
                     encoder.copy_buffer_to_buffer(src, *src_offset, dst, *dst_offset, *size);
                     i += 1;
                 }
-                Command::Clear { buffer } => {
-                    encoder.clear_buffer(buffer, 0, None);
+                Command::Clear { buffer, offset, size } => {
+                    encoder.clear_buffer(buffer, *offset, Some(*size));
                     i += 1;
                 }
             }
@@ -326,21 +337,16 @@ impl Gpu {
         Err(Error::Gpu(msg))
     }
 
-    /// Creates a uniform or storage buffer holding `contents`.
-    pub(crate) fn buffer_init(&self, label: &str, contents: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
-        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
-    }
-
-    /// Reads `size` bytes of `buffer` back to the host (async; natively it
+    /// Reads `size` bytes of `buffer` from `offset` back to the host (async; natively it
     /// polls the device, in a browser it awaits the mapping).
-    pub(crate) async fn read_bytes(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+    pub(crate) async fn read_bytes(&self, buffer: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        self.copy(buffer, 0, &staging, 0, size);
+        self.copy_buffer(buffer, offset, &staging, 0, size);
         self.flush()?;
         let (tx, rx) = futures_channel::oneshot::channel();
         staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {

@@ -15,6 +15,8 @@ use crate::error::{Error, Result};
 #[derive(Clone, Debug)]
 pub struct Tensor {
     storage: Arc<Storage>,
+    /// Byte offset of the first element in the buffer (0 unless a view).
+    offset: u64,
     shape: Vec<usize>,
 }
 
@@ -65,13 +67,17 @@ impl Tensor {
                 mapped_at_creation: false,
             })
         });
-        Ok(Tensor { storage: Arc::new(Storage { buffer, pool: Arc::downgrade(pool) }), shape: shape.to_vec() })
+        Ok(Tensor {
+            storage: Arc::new(Storage { buffer, pool: Arc::downgrade(pool) }),
+            offset: 0,
+            shape: shape.to_vec(),
+        })
     }
 
     /// A zero tensor.
     pub fn zeros(gpu: &Gpu, shape: &[usize]) -> Result<Tensor> {
         let t = Self::empty(gpu, shape)?;
-        gpu.clear(t.buffer());
+        gpu.clear(&t);
         Ok(t)
     }
 
@@ -99,13 +105,27 @@ impl Tensor {
             ));
         }
         gpu.flush()?;
-        gpu.queue.write_buffer(self.buffer(), 0, bytemuck::cast_slice(data));
+        gpu.queue.write_buffer(self.buffer(), self.offset, bytemuck::cast_slice(data));
+        Ok(())
+    }
+
+    /// Overwrites the tensor's bytes from the host (for packed data such as
+    /// RGBA8 words; `bytes` must fill the tensor exactly).
+    pub(crate) fn write_bytes(&self, gpu: &Gpu, bytes: &[u8]) -> Result<()> {
+        if bytes.len() as u64 != self.byte_len() {
+            return Err(Error::shape(
+                "Tensor::write_bytes",
+                format!("tensor {:?} holds {} bytes but {} were given", self.shape, self.byte_len(), bytes.len()),
+            ));
+        }
+        gpu.flush()?;
+        gpu.queue.write_buffer(self.buffer(), self.offset, bytes);
         Ok(())
     }
 
     /// Copies the tensor back to the host.
     pub async fn read(&self, gpu: &Gpu) -> Result<Vec<f32>> {
-        let bytes = gpu.read_bytes(self.buffer(), self.byte_len()).await?;
+        let bytes = gpu.read_bytes(self.buffer(), self.offset, self.byte_len()).await?;
         Ok(bytemuck::cast_slice(&bytes).to_vec())
     }
 
@@ -120,7 +140,7 @@ impl Tensor {
         if shape.iter().product::<usize>() != self.len() || shape.contains(&0) {
             return Err(Error::shape("reshape", format!("cannot view {:?} as {shape:?}", self.shape)));
         }
-        Ok(Tensor { storage: self.storage.clone(), shape: shape.to_vec() })
+        Ok(Tensor { storage: self.storage.clone(), offset: self.offset, shape: shape.to_vec() })
     }
 
     /// The shape.
@@ -143,9 +163,44 @@ impl Tensor {
         self.len() as u64 * 4
     }
 
-    /// The storage buffer.
+    /// The storage buffer (shared with other views of it; see [`Tensor::offset`]).
     pub fn buffer(&self) -> &wgpu::Buffer {
         &self.storage.buffer
+    }
+
+    /// Byte offset of the tensor in [`Tensor::buffer`].
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The tensor's byte range of its buffer, as a binding.
+    pub fn binding(&self) -> wgpu::BindingResource<'_> {
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: &self.storage.buffer,
+            offset: self.offset,
+            size: std::num::NonZeroU64::new(self.byte_len()),
+        })
+    }
+
+    /// A view of `shape` starting `start` elements into this tensor, sharing
+    /// its buffer. Views that are bound to kernels must start at a multiple
+    /// of the adapter's storage offset alignment (256 bytes by default).
+    pub fn view(&self, start: usize, shape: &[usize]) -> Result<Tensor> {
+        let len: usize = shape.iter().product();
+        if shape.is_empty() || shape.contains(&0) || start + len > self.len() {
+            return Err(Error::shape(
+                "Tensor::view",
+                format!("a view {shape:?} at element {start} does not fit in a tensor of {} values", self.len()),
+            ));
+        }
+        Ok(Tensor { storage: self.storage.clone(), offset: self.offset + 4 * start as u64, shape: shape.to_vec() })
+    }
+
+    /// Whether the two tensors share any byte of a buffer.
+    pub fn overlaps(&self, other: &Tensor) -> bool {
+        self.buffer() == other.buffer()
+            && self.offset < other.offset + other.byte_len()
+            && other.offset < self.offset + self.byte_len()
     }
 
     /// The shape as (N, C, H, W), or a shape error naming `op` and `what`.

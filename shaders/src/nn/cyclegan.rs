@@ -80,23 +80,23 @@ impl Group {
     fn new(gpu: &Gpu, nets: &[&[Tensor]], adam: AdamConfig) -> Result<Group> {
         let len: usize = nets.iter().flat_map(|p| p.iter()).map(Tensor::len).sum();
         let flat = Tensor::empty(gpu, &[len])?;
-        for_each_slot(nets, |t, offset| gpu.copy(t.buffer(), 0, flat.buffer(), offset, t.byte_len()));
+        for_each_slot(nets, |t, offset| gpu.copy(&t, 0, &flat, offset, t.byte_len()));
         let grads =
             nets.iter().map(|p| p.iter().map(|t| Tensor::zeros(gpu, t.shape())).collect()).collect::<Result<_>>()?;
         Ok(Group { flat, flat_grad: Tensor::empty(gpu, &[len])?, grads, adam: Adam::new(gpu, len, adam)? })
     }
 
     fn zero_grads(&self, gpu: &Gpu) {
-        self.grads.iter().flatten().for_each(|g| gpu.clear(g.buffer()));
+        self.grads.iter().flatten().for_each(|g| gpu.clear(g));
     }
 
     /// Gathers the gradients, runs Adam once over the flat buffer, and
     /// scatters the new parameters back into the per-layer tensors.
     fn update(&mut self, gpu: &Gpu, nets: &[&[Tensor]], lr: f32) -> Result<()> {
         let grads: Vec<&[Tensor]> = self.grads.iter().map(Vec::as_slice).collect();
-        for_each_slot(&grads, |g, offset| gpu.copy(g.buffer(), 0, self.flat_grad.buffer(), offset, g.byte_len()));
+        for_each_slot(&grads, |g, offset| gpu.copy(&g, 0, &self.flat_grad, offset, g.byte_len()));
         self.adam.step(gpu, &self.flat, &self.flat_grad, lr)?;
-        for_each_slot(nets, |t, offset| gpu.copy(self.flat.buffer(), offset, t.buffer(), 0, t.byte_len()));
+        for_each_slot(nets, |t, offset| gpu.copy(&self.flat, offset, &t, 0, t.byte_len()));
         Ok(())
     }
 
@@ -163,7 +163,7 @@ impl ImagePool {
                 fakes.clone()
             } else {
                 let t = Tensor::empty(gpu, &[1, c, h, w])?;
-                gpu.copy(fakes.buffer(), i as u64 * one, t.buffer(), 0, one);
+                gpu.copy(&fakes, i as u64 * one, &t, 0, one);
                 t
             };
             let chosen = if self.images.len() < self.size {
@@ -176,7 +176,7 @@ impl ImagePool {
                 image
             };
             match &out {
-                Some(o) => gpu.copy(chosen.buffer(), 0, o.buffer(), i as u64 * one, one),
+                Some(o) => gpu.copy(&chosen, 0, &o, i as u64 * one, one),
                 None => result = chosen,
             }
         }
@@ -294,7 +294,7 @@ impl CycleGan {
             ));
         }
         let losses = Tensor::zeros(gpu, &[8])?;
-        let put = |i: usize, t: &Tensor| gpu.copy(t.buffer(), 0, losses.buffer(), 4 * i as u64, 4);
+        let put = |i: usize, t: &Tensor| gpu.copy(&t, 0, &losses, 4 * i as u64, 4);
 
         // Generators: forward with tapes.
         let (fake_b, tape_fb) = self.g_a.forward_train(gpu, real_a)?;

@@ -132,13 +132,7 @@ impl Adam {
         };
         let pipeline = gpu.pipeline(&wgsl::ADAM, OP, &[("WG", WG as f64)])?;
         let groups = groups_1d(gpu, OP, len, WG)?;
-        gpu.dispatch(
-            OP,
-            pipeline,
-            &params_u,
-            &[(1, grads.buffer()), (2, params.buffer()), (3, self.m.buffer()), (4, self.v.buffer())],
-            groups,
-        )?;
+        gpu.dispatch(OP, pipeline, &params_u, &[(1, &grads), (2, &params), (3, &self.m), (4, &self.v)], groups)?;
         self.t = t;
         Ok(())
     }

@@ -158,7 +158,7 @@ pub fn conv2d_backward_input(
             };
             let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, "conv2d_backward_input_fold", &[])?;
             let groups = groups_1d(gpu, OP, dx.len(), WG_1D)?;
-            gpu.dispatch(OP, pipeline, &params, &[(1, padded.buffer()), (3, dx.buffer())], groups)?;
+            gpu.dispatch(OP, pipeline, &params, &[(1, &padded), (3, &dx)], groups)?;
             Ok(dx)
         }
     }
@@ -292,7 +292,7 @@ fn weight_grad(gpu: &Gpu, d: &WeightGrad) -> Result<Tensor> {
     };
     let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, op, &[("WG", wg as f64), ("WIDE_A", wide_a as u8 as f64)])?;
     let groups = [u32_of(op, "workgroups", groups_x)?, u32_of(op, "workgroups", taps)?, splits as u32];
-    gpu.dispatch(op, pipeline, &params, &[(1, d.g.buffer()), (2, d.a.buffer()), (3, partial.buffer())], groups)?;
+    gpu.dispatch(op, pipeline, &params, &[(1, &d.g), (2, &d.a), (3, &partial)], groups)?;
     if splits > 1 {
         sum_splits(gpu, op, &partial, &dw, splits, len)?;
     }
@@ -304,7 +304,7 @@ fn sum_splits(gpu: &Gpu, op: &'static str, partial: &Tensor, out: &Tensor, split
     let params = Params { splits: splits as u32, len: u32_of(op, "length", len)?, ..bytemuck::Zeroable::zeroed() };
     let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, "conv_backward_sum_splits", &[])?;
     let groups = groups_1d(gpu, op, len, WG_1D)?;
-    gpu.dispatch(op, pipeline, &params, &[(1, partial.buffer()), (3, out.buffer())], groups)
+    gpu.dispatch(op, pipeline, &params, &[(1, &partial), (3, &out)], groups)
 }
 
 fn bias_grad(gpu: &Gpu, op: &'static str, dy: &Tensor) -> Result<Tensor> {
@@ -331,7 +331,7 @@ fn bias_grad(gpu: &Gpu, op: &'static str, dy: &Tensor) -> Result<Tensor> {
     };
     let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, "conv2d_backward_bias", &[("WG", wg as f64)])?;
     let groups = [u32_of(op, "workgroups", groups_x)?, chunks as u32, u32_of(op, "workgroups", n)?];
-    gpu.dispatch(op, pipeline, &params, &[(1, dy.buffer()), (3, partial.buffer())], groups)?;
+    gpu.dispatch(op, pipeline, &params, &[(1, &dy), (3, &partial)], groups)?;
     if splits > 1 {
         sum_splits(gpu, op, &partial, &db, splits, c)?;
     }

@@ -19,11 +19,11 @@ struct Params {
 /// Invocations per workgroup.
 const WG: usize = 256;
 
-fn launch(gpu: &Gpu, op: &'static str, n: usize, hw: usize, rgba: &wgpu::Buffer, x: &Tensor) -> Result<()> {
+fn launch(gpu: &Gpu, op: &'static str, n: usize, hw: usize, rgba: &Tensor, x: &Tensor) -> Result<()> {
     let params = Params { pixels: u32_of(op, "N*H*W", n * hw)?, hw: u32_of(op, "H*W", hw)?, _pad0: 0, _pad1: 0 };
     let pipeline = gpu.pipeline(&wgsl::IMAGE, op, &[("WG", WG as f64)])?;
     let groups = groups_1d(gpu, op, n * hw, WG)?;
-    gpu.dispatch(op, pipeline, &params, &[(1, rgba), (2, x.buffer())], groups)
+    gpu.dispatch(op, pipeline, &params, &[(1, rgba), (2, x)], groups)
 }
 
 /// Uploads `n` RGBA8 images of `width` x `height` (row-major, 4 bytes per
@@ -40,7 +40,9 @@ pub fn image_to_tensor(gpu: &Gpu, rgba: &[u8], n: usize, width: usize, height: u
             format!("{n} RGBA8 images of {width}x{height} take {want} bytes, but {} were given", rgba.len()),
         ));
     }
-    let words = gpu.buffer_init("rgba8", rgba, wgpu::BufferUsages::STORAGE);
+    // One u32 word per pixel.
+    let words = Tensor::empty(gpu, &[n * height * width])?;
+    words.write_bytes(gpu, rgba)?;
     let x = Tensor::empty(gpu, &shape)?;
     launch(gpu, "rgba8_to_nchw", n, height * width, &words, &x)?;
     Ok(x)
@@ -57,14 +59,9 @@ pub async fn tensor_to_image(gpu: &Gpu, x: &Tensor) -> Result<Vec<u8>> {
         return Err(Error::shape(OP, format!("input {:?} must have 3 channels (RGB)", x.shape())));
     }
     let size = (n * h * w * 4) as u64;
-    let words = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("rgba8"),
-        size,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
+    let words = Tensor::empty(gpu, &[n * h * w])?;
     launch(gpu, "nchw_to_rgba8", n, h * w, &words, x)?;
-    gpu.read_bytes(&words, size).await
+    gpu.read_bytes(words.buffer(), words.offset(), size).await
 }
 
 /// [`tensor_to_image`] for native callers that are not async.

@@ -120,14 +120,7 @@ pub fn instance_norm(
         OP,
         pipeline,
         &params,
-        &[
-            (1, x.buffer()),
-            (2, gamma.buffer()),
-            (3, beta.buffer()),
-            (4, residual.buffer()),
-            (5, y.buffer()),
-            (6, stats.buffer()),
-        ],
+        &[(1, &x), (2, &gamma), (3, &beta), (4, &residual), (5, &y), (6, &stats)],
         groups,
     )?;
     Ok((y, stats))

@@ -61,14 +61,14 @@ fn launch(
     let partial = Tensor::empty(gpu, &[count])?;
     let loss = Tensor::empty(gpu, &[1])?;
     let pipeline = gpu.pipeline(&wgsl::LOSS, op, &[])?;
-    let mut buffers = vec![(1, a.buffer()), (3, grad.buffer()), (4, partial.buffer())];
+    let mut buffers: Vec<(u32, &Tensor)> = vec![(1, a), (3, grad), (4, &partial)];
     if let Some(b) = b {
-        buffers.push((2, b.buffer()));
+        buffers.push((2, b));
     }
     gpu.dispatch(op, pipeline, &params, &buffers, groups)?;
     params.len = u32_of(op, "partial sums", count)?;
     let pipeline = gpu.pipeline(&wgsl::LOSS, "loss_finish", &[])?;
-    gpu.dispatch(op, pipeline, &params, &[(4, partial.buffer()), (5, loss.buffer())], [1, 1, 1])?;
+    gpu.dispatch(op, pipeline, &params, &[(4, &partial), (5, &loss)], [1, 1, 1])?;
     Ok(loss)
 }
 
@@ -147,5 +147,5 @@ pub fn accumulate(gpu: &Gpu, dst: &Tensor, src: &Tensor, scale: f32) -> Result<(
     let params = Params { len: u32_of(OP, "length", dst.len())?, grad_scale: scale, ..bytemuck::Zeroable::zeroed() };
     let pipeline = gpu.pipeline(&wgsl::LOSS, OP, &[])?;
     let groups = groups_1d(gpu, OP, dst.len(), 256)?;
-    gpu.dispatch(OP, pipeline, &params, &[(1, src.buffer()), (3, dst.buffer())], groups)
+    gpu.dispatch(OP, pipeline, &params, &[(1, &src), (3, &dst)], groups)
 }
