@@ -276,7 +276,8 @@ impl WeightsFormat {
     }
 }
 
-/// Whether a key is a legacy InstanceNorm statistic that loading skips.
+/// Keys a network that does not declare them ignores: the running
+/// statistics of legacy InstanceNorm layers (and BatchNorm's batch counter).
 pub fn is_ignored_key(name: &str) -> bool {
     ["running_mean", "running_var", "num_batches_tracked"].iter().any(|s| name.ends_with(s))
 }
@@ -378,7 +379,8 @@ impl StateDict {
     pub fn from_pth(bytes: &[u8]) -> Result<Self, WeightsError> {
         let mut sd = StateDict::new();
         for (name, t) in pth::read_state_dict(bytes)? {
-            if is_ignored_key(&name) {
+            // BatchNorm's int64 batch counter: momentum 0.1 never reads it.
+            if name.ends_with("num_batches_tracked") {
                 continue;
             }
             if !t.dtype.is_float() {
@@ -432,6 +434,10 @@ impl StateDict {
                     info.end,
                     data.len()
                 )));
+            }
+            if info.name.ends_with("num_batches_tracked") {
+                at = info.end;
+                continue;
             }
             if !info.dtype.is_float() {
                 return Err(WeightsError::DType { key: info.name, dtype: info.dtype.to_string() });

@@ -100,40 +100,61 @@ impl Adam {
     /// Records one update of `params` from `grads` (flat buffers of
     /// [`Adam::len`] values) with learning rate `lr`, t advancing by one.
     pub fn step(&mut self, gpu: &Gpu, params: &Tensor, grads: &Tensor, lr: f32) -> Result<()> {
-        let len = self.m.len();
-        if params.len() != len || grads.len() != len {
-            return Err(Error::shape(
-                OP,
-                format!(
-                    "params {:?} and grads {:?} must hold the optimizer's {len} values",
-                    params.shape(),
-                    grads.shape()
-                ),
-            ));
-        }
-        if params.buffer() == grads.buffer() {
-            return Err(Error::shape(OP, "params and grads must be different buffers"));
-        }
-        let t = self.t + 1;
-        let AdamConfig { beta1, beta2, eps } = self.config;
-        // As _single_tensor_adam computes them, in Python floats.
-        let bias_correction1 = 1.0 - beta1.powf(t as f64);
-        let bias_correction2 = 1.0 - beta2.powf(t as f64);
-        let step_size = lr as f64 / bias_correction1;
-        let params_u = Params {
-            len: u32_of(OP, "length", len)?,
-            step: t.min(u32::MAX as u64) as u32,
-            lerp_weight: (1.0 - beta1) as f32,
-            beta2: beta2 as f32,
-            one_minus_beta2: (1.0 - beta2) as f32,
-            neg_step_size: (-step_size) as f32,
-            bias_correction2_sqrt: bias_correction2.sqrt() as f32,
-            eps: eps as f32,
-        };
-        let pipeline = gpu.pipeline(&wgsl::ADAM, OP, &[("WG", WG as f64)])?;
-        let groups = groups_1d(gpu, OP, len, WG)?;
-        gpu.dispatch(OP, pipeline, &params_u, &[(1, &grads), (2, &params), (3, &self.m), (4, &self.v)], groups)?;
-        self.t = t;
+        adam_update(gpu, self.config, self.t + 1, lr, params, grads, &self.m, &self.v)?;
+        self.t += 1;
         Ok(())
     }
+}
+
+/// Records Adam's update number `t` (from 1) of `params` from `grads` with
+/// the moments `m` and `v`, all of one length: the kernel of [`Adam::step`],
+/// for optimizers that keep their moments per parameter chunk.
+#[allow(clippy::too_many_arguments)]
+pub fn adam_update(
+    gpu: &Gpu,
+    config: AdamConfig,
+    t: u64,
+    lr: f32,
+    params: &Tensor,
+    grads: &Tensor,
+    m: &Tensor,
+    v: &Tensor,
+) -> Result<()> {
+    let len = m.len();
+    if params.len() != len || grads.len() != len || v.len() != len {
+        return Err(Error::shape(
+            OP,
+            format!(
+                "params {:?}, grads {:?} and moments {:?}, {:?} must hold the same number of values",
+                params.shape(),
+                grads.shape(),
+                m.shape(),
+                v.shape()
+            ),
+        ));
+    }
+    if params.buffer() == grads.buffer() {
+        return Err(Error::shape(OP, "params and grads must be different buffers"));
+    }
+    if t == 0 {
+        return Err(Error::shape(OP, "the step count starts at 1"));
+    }
+    let AdamConfig { beta1, beta2, eps } = config;
+    // As _single_tensor_adam computes them, in Python floats.
+    let bias_correction1 = 1.0 - beta1.powf(t as f64);
+    let bias_correction2 = 1.0 - beta2.powf(t as f64);
+    let step_size = lr as f64 / bias_correction1;
+    let params_u = Params {
+        len: u32_of(OP, "length", len)?,
+        step: t.min(u32::MAX as u64) as u32,
+        lerp_weight: (1.0 - beta1) as f32,
+        beta2: beta2 as f32,
+        one_minus_beta2: (1.0 - beta2) as f32,
+        neg_step_size: (-step_size) as f32,
+        bias_correction2_sqrt: bias_correction2.sqrt() as f32,
+        eps: eps as f32,
+    };
+    let pipeline = gpu.pipeline(&wgsl::ADAM, OP, &[("WG", WG as f64)])?;
+    let groups = groups_1d(gpu, OP, len, WG)?;
+    gpu.dispatch(OP, pipeline, &params_u, &[(1, grads), (2, params), (3, m), (4, v)], groups)
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::ops::conv2d::conv_out;
 use crate::ops::conv_transpose2d::{self, conv_transpose_out};
 use crate::ops::{
-    conv2d, conv_transpose2d_pack_weight, div_ceil, groups_1d, u32_of, Activation, Conv2dParams, ConvTranspose2dParams,
+    conv2d_pack_weight, conv2d_packed, conv_transpose2d_pack_weight, div_ceil, groups_1d, u32_of, Activation, Conv2dParams, ConvTranspose2dParams,
     Padding,
 };
 use crate::tensor::Tensor;
@@ -108,15 +108,33 @@ pub fn conv2d_backward_input(
     input_shape: [usize; 4],
     p: &Conv2dParams,
 ) -> Result<Tensor> {
+    let ws = weight.nchw("conv2d_backward_input", "weight")?;
+    // The conv2d weight [C_out, C_in, KH, KW] is the conv_transpose2d weight
+    // [C_in_t = C_out, C_out_t = C_in, KH, KW] of the adjoint operator.
+    let packed = conv_transpose2d_pack_weight(gpu, weight)?;
+    conv2d_backward_input_packed(gpu, dy, &packed, ws, input_shape, p)
+}
+
+/// [`conv2d_backward_input`] with the weight already packed by
+/// [`conv_transpose2d_pack_weight`] (the adjoint's layout); `weight_shape` is
+/// its PyTorch shape [C_out, C_in, KH, KW].
+pub fn conv2d_backward_input_packed(
+    gpu: &Gpu,
+    dy: &Tensor,
+    packed: &Tensor,
+    weight_shape: [usize; 4],
+    input_shape: [usize; 4],
+    p: &Conv2dParams,
+) -> Result<Tensor> {
     const OP: &str = "conv2d_backward_input";
-    let ws = weight.nchw(OP, "weight")?;
+    let ws = weight_shape;
     let ys = conv2d_out_shape(OP, input_shape, ws, p)?;
     expect_shape(OP, "dy", dy, ys)?;
     let [n, c_in, h, w] = input_shape;
     let [c_out, _, kh, kw] = ws;
-    // The conv2d weight [C_out, C_in, KH, KW] is the conv_transpose2d weight
-    // [C_in_t = C_out, C_out_t = C_in, KH, KW] of the adjoint operator.
-    let packed = conv_transpose2d_pack_weight(gpu, weight)?;
+    if packed.len() != kh * kw * c_out * div_ceil(c_in, 8) * 8 {
+        return Err(Error::shape(OP, format!("packed weight {:?} does not match {ws:?}", packed.shape())));
+    }
     let transpose = |pad: usize, h_out: usize, w_out: usize| {
         let params = conv_transpose2d::Params {
             n: u32_of(OP, "N", n)?,
@@ -133,7 +151,7 @@ pub fn conv2d_backward_input(
             c_out8: (div_ceil(c_in, 8) * 8) as u32,
             ..bytemuck::Zeroable::zeroed()
         };
-        conv_transpose2d::launch(gpu, OP, dy, &packed, &crate::ops::dummy(gpu)?, &params)
+        conv_transpose2d::launch(gpu, OP, dy, packed, &crate::ops::dummy(gpu)?, &params)
     };
     // As a transposed convolution of dy (stride s, padding p) the output size
     // is (H_out - 1) * s - 2p + KH + output_padding, so the input size needs
@@ -358,9 +376,23 @@ pub fn conv_transpose2d_backward_input(
     weight: &Tensor,
     p: &ConvTranspose2dParams,
 ) -> Result<Tensor> {
+    let ws = weight.nchw("conv_transpose2d_backward_input", "weight")?;
+    conv_transpose2d_backward_input_packed(gpu, dy, &conv2d_pack_weight(gpu, weight)?, ws, p)
+}
+
+/// [`conv_transpose2d_backward_input`] with the weight already packed by
+/// [`conv2d_pack_weight`] (read as a conv2d weight); `weight_shape` is its
+/// PyTorch shape [C_in, C_out, KH, KW].
+pub fn conv_transpose2d_backward_input_packed(
+    gpu: &Gpu,
+    dy: &Tensor,
+    packed: &Tensor,
+    weight_shape: [usize; 4],
+    p: &ConvTranspose2dParams,
+) -> Result<Tensor> {
     const OP: &str = "conv_transpose2d_backward_input";
     let ys = dy.nchw(OP, "dy")?;
-    let ws = weight.nchw(OP, "weight")?;
+    let ws = weight_shape;
     check_stride(OP, p.stride)?;
     // dx = conv2d(dy, w) with stride s, padding p (zeros): the transposed
     // weight [C_in, C_out, KH, KW] is a conv2d weight [C_out_conv = C_in,
@@ -382,5 +414,5 @@ pub fn conv_transpose2d_backward_input(
             ),
         ));
     }
-    conv2d(gpu, dy, weight, None, &conv)
+    conv2d_packed(gpu, dy, packed, ws, None, &conv)
 }

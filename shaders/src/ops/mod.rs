@@ -15,11 +15,12 @@ mod loss;
 pub use activation_backward::{
     activation_backward_input, leaky_relu_backward_input, relu_backward_input, tanh_backward_input,
 };
-pub use adam::{Adam, AdamConfig};
+pub use adam::{adam_update, Adam, AdamConfig};
 pub use conv2d::{conv2d, conv2d_pack_weight, conv2d_packed, Conv2dParams, Padding};
 pub use conv_backward::{
-    conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight, conv_transpose2d_backward_bias,
-    conv_transpose2d_backward_input, conv_transpose2d_backward_weight,
+    conv2d_backward_bias, conv2d_backward_input, conv2d_backward_input_packed, conv2d_backward_weight,
+    conv_transpose2d_backward_bias, conv_transpose2d_backward_input, conv_transpose2d_backward_input_packed,
+    conv_transpose2d_backward_weight,
 };
 pub use conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_pack_weight, conv_transpose2d_packed, ConvTranspose2dParams,
