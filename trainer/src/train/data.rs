@@ -1,9 +1,14 @@
 //! The training images of a domain: every decodable image under a folder,
-//! recursively, sorted by path.
+//! recursively, sorted by path; and the two kinds of training data, two
+//! unaligned domains (CycleGAN) or one folder of side-by-side A|B pairs
+//! (pix2pix, the reference's aligned dataset).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
+use image::{imageops, RgbImage};
+use serde::{Deserialize, Serialize};
 
 use crate::imageio;
 
@@ -68,6 +73,108 @@ impl Domain {
     pub fn len(&self) -> usize {
         self.files.len()
     }
+
+    /// Checks, from the headers `scan` read, that every image is an aligned
+    /// A|B pair (see [`check_pair_size`]); the error names the first file
+    /// that is not and counts the others.
+    pub fn check_aligned(&self) -> Result<()> {
+        let mut bad = self.files.iter().zip(&self.sizes).filter_map(|(p, &size)| check_pair_size(p, size).err());
+        let Some(first) = bad.next() else { return Ok(()) };
+        match bad.count() {
+            0 => Err(first),
+            more => bail!("{first} ({more} more images in {} are not A|B pairs either)", self.root.display()),
+        }
+    }
+}
+
+/// Which half of an aligned image is the input: the reference's `--direction`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+pub enum Direction {
+    /// The left half is A (the input), the right half B (the target).
+    #[default]
+    #[value(name = "AtoB")]
+    #[serde(rename = "AtoB")]
+    AtoB,
+    /// The right half is A, the left half B (facades: labels on the right).
+    #[value(name = "BtoA")]
+    #[serde(rename = "BtoA")]
+    BtoA,
+}
+
+/// The training data of a run.
+pub enum Source {
+    /// Two folders of unrelated images (CycleGAN).
+    Unaligned {
+        /// Domain A.
+        a: Domain,
+        /// Domain B.
+        b: Domain,
+    },
+    /// One folder of A|B pairs side by side (pix2pix).
+    Aligned {
+        /// The pair images, checked with [`Domain::check_aligned`].
+        pairs: Domain,
+        /// Which half is the input.
+        direction: Direction,
+    },
+}
+
+impl Source {
+    /// Aligned data: the pairs must all be A|B images (checked from their headers).
+    #[allow(dead_code)] // until pix2pix training uses it
+    pub fn aligned(pairs: Domain, direction: Direction) -> Result<Source> {
+        pairs.check_aligned()?;
+        Ok(Source::Aligned { pairs, direction })
+    }
+
+    /// Images of A and B: |A| and |B|, or the number of pairs twice.
+    pub fn lens(&self) -> [usize; 2] {
+        match self {
+            Source::Unaligned { a, b } => [a.len(), b.len()],
+            Source::Aligned { pairs, .. } => [pairs.len(); 2],
+        }
+    }
+
+    /// Files skipped by the scans because their headers did not decode.
+    #[allow(dead_code)] // until pix2pix training uses it
+    pub fn skipped(&self) -> usize {
+        match self {
+            Source::Unaligned { a, b } => a.skipped + b.skipped,
+            Source::Aligned { pairs, .. } => pairs.skipped,
+        }
+    }
+
+    /// Whether the images come in aligned pairs.
+    pub fn is_aligned(&self) -> bool {
+        matches!(self, Source::Aligned { .. })
+    }
+}
+
+/// An aligned image must be an A|B pair: even width, twice its height.
+pub fn check_pair_size(path: &Path, (w, h): (u32, u32)) -> Result<()> {
+    if w % 2 != 0 || w as u64 != 2 * h as u64 {
+        bail!(
+            "{}: {w}x{h}: an aligned image is an A|B pair side by side, so its width must be even and twice its \
+             height",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Splits an aligned image into its left and right halves (the reference's
+/// `w2 = w // 2`), after checking its size with [`check_pair_size`], and
+/// returns them as (A, B) in `direction`.
+pub fn split_pair(img: &RgbImage, path: &Path, direction: Direction) -> Result<(RgbImage, RgbImage)> {
+    let (w, h) = img.dimensions();
+    check_pair_size(path, (w, h))?;
+    let w2 = w / 2;
+    let left = imageops::crop_imm(img, 0, 0, w2, h).to_image();
+    let right = imageops::crop_imm(img, w2, 0, w - w2, h).to_image();
+    Ok(match direction {
+        Direction::AtoB => (left, right),
+        Direction::BtoA => (right, left),
+    })
 }
 
 fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -132,5 +239,51 @@ mod tests {
         let e = Domain::scan("B", "--domain-b", &dir.join("missing")).err().unwrap().to_string();
         assert!(e.contains("no such folder"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn domain(sizes: &[(u32, u32)]) -> Domain {
+        let files = (0..sizes.len()).map(|i| PathBuf::from(format!("facades/train/{}.jpg", i + 1))).collect();
+        Domain { label: "AB", root: "facades/train".into(), files, sizes: sizes.to_vec(), skipped: 0 }
+    }
+
+    #[test]
+    fn aligned_images_must_be_pairs_of_squares() {
+        check_pair_size(Path::new("x.png"), (512, 256)).unwrap();
+        let e = check_pair_size(Path::new("facades/train/1.jpg"), (513, 256)).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "facades/train/1.jpg: 513x256: an aligned image is an A|B pair side by side, so its width must be even \
+             and twice its height"
+        );
+        let e = check_pair_size(Path::new("a.png"), (256, 256)).unwrap_err().to_string();
+        assert!(e.starts_with("a.png: 256x256: "), "{e}");
+        domain(&[(8, 4), (16, 8)]).check_aligned().unwrap();
+        let e = domain(&[(8, 4), (9, 4), (8, 8), (6, 3)]).check_aligned().unwrap_err().to_string();
+        assert!(e.starts_with("facades/train/2.jpg: 9x4: ") && e.contains("(1 more images in facades/train"), "{e}");
+        let e = Source::aligned(domain(&[(8, 8)]), Direction::AtoB).err().unwrap().to_string();
+        assert!(e.starts_with("facades/train/1.jpg: 8x8: "), "{e}");
+        let source = Source::aligned(domain(&[(8, 4), (16, 8)]), Direction::BtoA).unwrap();
+        assert_eq!((source.lens(), source.is_aligned()), ([2, 2], true));
+    }
+
+    #[test]
+    fn split_takes_left_and_right_halves() {
+        let img = RgbImage::from_fn(8, 4, |x, y| image::Rgb([x as u8, y as u8, 0]));
+        let path = Path::new("p.png");
+        let (a, b) = split_pair(&img, path, Direction::AtoB).unwrap();
+        assert_eq!((a.dimensions(), b.dimensions()), ((4, 4), (4, 4)));
+        assert_eq!((a.get_pixel(0, 1).0, b.get_pixel(0, 1).0, b.get_pixel(3, 3).0), ([0, 1, 0], [4, 1, 0], [7, 3, 0]));
+        let (a2, b2) = split_pair(&img, path, Direction::BtoA).unwrap();
+        assert_eq!((a2, b2), (b, a));
+        let e = split_pair(&RgbImage::new(7, 4), path, Direction::AtoB).unwrap_err().to_string();
+        assert!(e.starts_with("p.png: 7x4: "), "{e}");
+    }
+
+    #[test]
+    fn direction_is_spelt_as_the_reference() {
+        assert_eq!(serde_json::to_string(&Direction::BtoA).unwrap(), "\"BtoA\"");
+        assert_eq!(serde_json::from_str::<Direction>("\"AtoB\"").unwrap(), Direction::AtoB);
+        assert_eq!(Direction::from_str("BtoA", false).unwrap(), Direction::BtoA);
+        assert!(Direction::from_str("b_to_a", false).is_err());
     }
 }

@@ -2,12 +2,13 @@
 //! ready for `image_to_tensor`.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use image::{DynamicImage, RgbImage};
 
-use super::data::Domain;
+use super::data::{split_pair, Direction, Domain, Source};
 use super::options::check_net_size;
 use super::order::{Order, Position};
 use super::transform::Transform;
@@ -31,11 +32,9 @@ pub struct Batch {
 
 /// Builds batches; shared by the loader threads.
 pub struct Loader {
-    /// Domain A.
-    pub a: Domain,
-    /// Domain B.
-    pub b: Domain,
-    /// The data order.
+    /// The images.
+    pub source: Source,
+    /// The data order (made for `source`).
     pub order: Order,
     /// The preprocessing.
     pub transform: Transform,
@@ -45,9 +44,18 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// A loader over two scanned domains.
+    /// A loader over two scanned, unaligned domains.
     pub fn new(a: Domain, b: Domain, order: Order, transform: Transform, n_layers_d: usize) -> Self {
-        Loader { a, b, order, transform, n_layers_d, unreadable: Mutex::default() }
+        Loader::from_source(Source::Unaligned { a, b }, order, transform, n_layers_d)
+    }
+
+    /// A loader over `source`; `order` must be `Order::for_source(&source, ..)`.
+    pub fn from_source(source: Source, order: Order, transform: Transform, n_layers_d: usize) -> Self {
+        assert!(
+            source.lens() == [order.len_a, order.len_b] && source.is_aligned() == order.aligned,
+            "the data order was made for other data"
+        );
+        Loader { source, order, transform, n_layers_d, unreadable: Mutex::default() }
     }
 
     /// Files that failed to decode during training (each was replaced by the next readable one).
@@ -61,9 +69,11 @@ impl Loader {
         let mut size = None;
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for p in &picks {
-            for (domain, index, seed, out) in [(&self.a, p.a, p.augment_a, &mut a), (&self.b, p.b, p.augment_b, &mut b)]
-            {
-                let (img, path) = self.image(domain, index, seed)?;
+            let images = match &self.source {
+                Source::Unaligned { a, b } => [self.image(a, p.a, p.augment_a)?, self.image(b, p.b, p.augment_b)?],
+                Source::Aligned { pairs, direction } => self.pair(pairs, *direction, p.a, p.augment_a)?,
+            };
+            for ((img, path), out) in images.into_iter().zip([&mut a, &mut b]) {
                 let dims = img.dimensions();
                 match size {
                     None => {
@@ -92,7 +102,7 @@ impl Loader {
         Ok(Batch { pos, n: picks.len(), width: w as usize, height: h as usize, a, b })
     }
 
-    fn check_size(&self, (w, h): (u32, u32), path: &std::path::Path) -> Result<()> {
+    fn check_size(&self, (w, h): (u32, u32), path: &Path) -> Result<()> {
         if self.transform.preprocess.crops() {
             return Ok(());
         }
@@ -104,20 +114,42 @@ impl Loader {
         Ok(())
     }
 
-    /// Decodes and preprocesses image `index` of `domain`. A file that does
-    /// not decode is reported once, counted, and replaced by the next
-    /// readable one in path order (deterministically).
-    fn image<'d>(&self, domain: &'d Domain, index: usize, seed: u64) -> Result<(RgbImage, &'d std::path::Path)> {
+    /// Decodes and preprocesses image `index` of `domain`.
+    fn image<'d>(&self, domain: &'d Domain, index: usize, seed: u64) -> Result<(RgbImage, &'d Path)> {
+        let (rgb, path) = self.decode(domain, index)?;
+        let img = self.transform.apply(rgb, seed).with_context(|| format!("{}", path.display()))?;
+        Ok((img, path))
+    }
+
+    /// Decodes aligned image `index` of `pairs` and splits it into its A and
+    /// B halves, which get the same preprocessing (one `seed`, so the same
+    /// resize, crop and flip).
+    fn pair<'d>(
+        &self,
+        pairs: &'d Domain,
+        direction: Direction,
+        index: usize,
+        seed: u64,
+    ) -> Result<[(RgbImage, &'d Path); 2]> {
+        let (rgb, path) = self.decode(pairs, index)?;
+        let (a, b) = split_pair(&rgb, path, direction)?;
+        let ctx = || format!("{}", path.display());
+        Ok([
+            (self.transform.apply(a, seed).with_context(ctx)?, path),
+            (self.transform.apply(b, seed).with_context(ctx)?, path),
+        ])
+    }
+
+    /// Decodes image `index` of `domain` as RGB. A file that does not decode
+    /// is reported once, counted, and replaced by the next readable one in
+    /// path order (deterministically).
+    fn decode<'d>(&self, domain: &'d Domain, index: usize) -> Result<(RgbImage, &'d Path)> {
         let n = domain.len();
         for k in 0..n {
             let i = (index + k) % n;
             let path = &domain.files[i];
             match imageio::load(path) {
-                Ok(pic) => {
-                    let rgb = DynamicImage::ImageRgba8(pic.rgba).to_rgb8();
-                    let img = self.transform.apply(rgb, seed).with_context(|| format!("{}", path.display()))?;
-                    return Ok((img, path));
-                }
+                Ok(pic) => return Ok((DynamicImage::ImageRgba8(pic.rgba).to_rgb8(), path)),
                 Err(e) => {
                     if self.unreadable.lock().unwrap().insert((domain.label, i)) {
                         eprintln!("\nwarning: skipping unreadable image {e:#}");
@@ -126,5 +158,84 @@ impl Loader {
             }
         }
         bail!("domain {} ({}): none of its {n} images could be decoded", domain.label, domain.root.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::options::Preprocess;
+
+    /// Pair `i`: both halves hold their own coordinates in red and green; blue is 10 i on the left, 10 i + 100
+    /// on the right.
+    fn write_pairs(dir: &Path, count: u8) {
+        std::fs::create_dir_all(dir).unwrap();
+        for i in 0..count {
+            let img = RgbImage::from_fn(40, 20, |x, y| {
+                let (half, x) = (x / 20, x % 20);
+                image::Rgb([(x * 12) as u8, (y * 12) as u8, 10 * i + 100 * half as u8])
+            });
+            img.save(dir.join(format!("{i}.png"))).unwrap();
+        }
+    }
+
+    fn loader(dir: &Path, direction: Direction, serial: bool, preprocess: Preprocess) -> Loader {
+        let source = Source::aligned(Domain::scan("AB", "--dataroot", dir).unwrap(), direction).unwrap();
+        let order = Order::for_source(&source, 2, serial, 3);
+        let transform = Transform { preprocess, load_size: 12, crop_size: 8, flip: true };
+        Loader::from_source(source, order, transform, 3)
+    }
+
+    #[test]
+    fn aligned_halves_share_index_and_geometry() {
+        let dir = std::env::temp_dir().join(format!("train-loader-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write_pairs(&dir, 5);
+        for (direction, serial, preprocess) in [
+            (Direction::AtoB, true, Preprocess::Crop),
+            (Direction::BtoA, false, Preprocess::Crop),
+            (Direction::AtoB, false, Preprocess::ResizeAndCrop),
+        ] {
+            let l = loader(&dir, direction, serial, preprocess);
+            assert_eq!(l.order.iters_per_epoch(), 3);
+            let mut seen = Vec::new();
+            let mut flips = 0;
+            for pos in l.order.positions(Position::start(), 9) {
+                let perm = l.order.permutation(pos.epoch);
+                let batch = l.batch(&perm, pos).unwrap();
+                assert_eq!((batch.n, batch.width, batch.height), (2, 8, 8));
+                let picks = l.order.picks(&perm, pos);
+                for (k, pick) in picks.iter().enumerate() {
+                    seen.push(pick.a);
+                    let (a, b) = (&batch.a[k * 256..(k + 1) * 256], &batch.b[k * 256..(k + 1) * 256]);
+                    let blue = [10 * pick.a as u8, 10 * pick.a as u8 + 100];
+                    let blue = if direction == Direction::AtoB { blue } else { [blue[1], blue[0]] };
+                    for (pa, pb) in a.chunks(4).zip(b.chunks(4)) {
+                        assert_eq!((pa[0], pa[1]), (pb[0], pb[1]), "the same crop and flip for both halves");
+                        assert_eq!([pa[2], pb[2], pa[3], pb[3]], [blue[0], blue[1], 255, 255]);
+                    }
+                    flips += (a[0] > a[7 * 4]) as usize;
+                }
+            }
+            if serial {
+                assert_eq!(seen, [0, 1, 2, 3, 4, 0, 0, 1, 2, 3, 4, 0, 0, 1, 2, 3, 4, 0]);
+            } else {
+                assert_eq!(seen[..5].iter().copied().collect::<BTreeSet<_>>().len(), 5);
+            }
+            assert!((2..=16).contains(&flips), "{flips} of 18 flipped");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn aligned_data_refuses_images_that_are_not_pairs() {
+        let dir = std::env::temp_dir().join(format!("train-loader-bad-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write_pairs(&dir, 2);
+        RgbImage::new(30, 20).save(dir.join("odd.png")).unwrap();
+        let e = Source::aligned(Domain::scan("AB", "--dataroot", &dir).unwrap(), Direction::AtoB).err().unwrap();
+        let e = e.to_string();
+        assert!(e.contains("odd.png: 30x20: an aligned image is an A|B pair") && e.contains("twice its height"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

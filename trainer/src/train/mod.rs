@@ -5,6 +5,7 @@
 mod checkpoint;
 mod data;
 mod demo;
+mod demo_aligned;
 mod font;
 mod loader;
 mod losslog;

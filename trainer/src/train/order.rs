@@ -6,6 +6,11 @@
 //! `batch_size` slots, and the epoch's last batch wraps round to its first
 //! slots, so every batch is full.
 //!
+//! Aligned data (pix2pix) has one index per pair, as the reference's
+//! aligned dataset under its DataLoader: an epoch is the pairs in order (a
+//! fresh shuffle per epoch unless `--serial-batches`), and both halves of a
+//! pair share its index and its crop and flip.
+//!
 //! Every random choice of an iteration (the epoch's shuffle, B's index, the
 //! crop and flip of each image) comes from a generator seeded by (seed,
 //! epoch or iteration) alone, so a resumed run sees exactly the data an
@@ -13,6 +18,8 @@
 
 use serde::{Deserialize, Serialize};
 use shaders::nn::params::SplitMix64;
+
+use super::data::Source;
 
 /// Independent random streams derived from the run's seed.
 pub mod stream {
@@ -79,7 +86,8 @@ impl Position {
 }
 
 /// One image pair of a batch: indices into the sorted file lists and the
-/// seeds of their augmentation.
+/// seeds of their augmentation (for aligned data `a == b` and
+/// `augment_a == augment_b`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pick {
     /// Index into domain A.
@@ -105,10 +113,32 @@ pub struct Order {
     pub serial: bool,
     /// `--seed`.
     pub seed: u64,
+    /// Aligned pairs: `len_a == len_b` and each pick takes one index and one
+    /// augmentation seed for both halves.
+    pub aligned: bool,
 }
 
 impl Order {
-    /// Slots in an epoch: max(|A|, |B|).
+    /// The order of two unaligned domains of `len_a` and `len_b` images.
+    pub fn unaligned(len_a: usize, len_b: usize, batch_size: usize, serial: bool, seed: u64) -> Order {
+        Order { len_a, len_b, batch_size, serial, seed, aligned: false }
+    }
+
+    /// The order of `pairs` aligned pairs.
+    pub fn aligned(pairs: usize, batch_size: usize, serial: bool, seed: u64) -> Order {
+        Order { len_a: pairs, len_b: pairs, batch_size, serial, seed, aligned: true }
+    }
+
+    /// The order of `source`'s images.
+    #[allow(dead_code)] // until pix2pix training uses it
+    pub fn for_source(source: &Source, batch_size: usize, serial: bool, seed: u64) -> Order {
+        match source {
+            Source::Unaligned { a, b } => Order::unaligned(a.len(), b.len(), batch_size, serial, seed),
+            Source::Aligned { pairs, .. } => Order::aligned(pairs.len(), batch_size, serial, seed),
+        }
+    }
+
+    /// Slots in an epoch: max(|A|, |B|), the number of pairs for aligned data.
     pub fn epoch_len(&self) -> usize {
         self.len_a.max(self.len_b)
     }
@@ -138,12 +168,16 @@ impl Order {
         (0..self.batch_size)
             .map(|k| {
                 let index = permutation[(pos.epoch_iter as usize * self.batch_size + k) % n];
-                let b = if self.serial { index % self.len_b } else { below(&mut pick_b, self.len_b) };
                 let image = 2 * (pos.total_iters * self.batch_size as u64 + k as u64);
+                let augment_a = derive_seed(self.seed, stream::AUGMENT, image);
+                if self.aligned {
+                    return Pick { a: index, b: index, augment_a, augment_b: augment_a };
+                }
+                let b = if self.serial { index % self.len_b } else { below(&mut pick_b, self.len_b) };
                 Pick {
                     a: index % self.len_a,
                     b,
-                    augment_a: derive_seed(self.seed, stream::AUGMENT, image),
+                    augment_a,
                     augment_b: derive_seed(self.seed, stream::AUGMENT, image + 1),
                 }
             })
@@ -169,7 +203,7 @@ mod tests {
     use super::*;
 
     fn order(len_a: usize, len_b: usize, batch_size: usize, serial: bool) -> Order {
-        Order { len_a, len_b, batch_size, serial, seed: 7 }
+        Order::unaligned(len_a, len_b, batch_size, serial, 7)
     }
 
     #[test]
@@ -224,5 +258,40 @@ mod tests {
         let mut pos = Position::start();
         assert!(!pos.advance(3) && !pos.advance(3) && pos.advance(3));
         assert_eq!(pos, Position { epoch: 2, epoch_iter: 0, total_iters: 3 });
+    }
+
+    #[test]
+    fn aligned_takes_one_index_and_one_seed_per_pair() {
+        let serial = Order::aligned(5, 2, true, 7);
+        assert_eq!((serial.epoch_len(), serial.iters_per_epoch()), (5, 3));
+        let got: Vec<Vec<usize>> = serial
+            .positions(Position::start(), 4)
+            .map(|p| serial.picks(&serial.permutation(p.epoch), p).iter().map(|x| x.a).collect())
+            .collect();
+        assert_eq!(got, vec![vec![0, 1], vec![2, 3], vec![4, 0], vec![0, 1]]);
+        let shuffled = Order::aligned(9, 1, false, 7);
+        let mut epochs = Vec::new();
+        for epoch in 1..=3 {
+            let perm = shuffled.permutation(epoch);
+            let from = Position { epoch, epoch_iter: 0, total_iters: (epoch - 1) * 9 };
+            let picks: Vec<Pick> = shuffled.positions(from, epoch * 9).map(|p| shuffled.picks(&perm, p)[0]).collect();
+            assert!(picks.iter().all(|p| p.a == p.b && p.augment_a == p.augment_b));
+            assert_eq!(
+                picks,
+                shuffled.positions(from, epoch * 9).map(|p| shuffled.picks(&perm, p)[0]).collect::<Vec<_>>()
+            );
+            let mut seen: Vec<usize> = picks.iter().map(|p| p.a).collect();
+            epochs.push(seen.clone());
+            seen.sort();
+            assert_eq!(seen, (0..9).collect::<Vec<_>>(), "each epoch takes every pair once");
+        }
+        assert!(epochs[0] != epochs[1] && epochs[1] != epochs[2], "a fresh shuffle per epoch: {epochs:?}");
+        // The augmentation seeds are those of the unaligned order's A images.
+        let unaligned = Order::unaligned(9, 9, 1, false, 7);
+        let p = Position::start();
+        assert_eq!(
+            shuffled.picks(&shuffled.permutation(1), p)[0].augment_a,
+            unaligned.picks(&unaligned.permutation(1), p)[0].augment_a
+        );
     }
 }

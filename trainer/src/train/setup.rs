@@ -196,7 +196,7 @@ pub fn domains(args: &TrainArgs, dir_a: &Path, dir_b: &Path) -> Result<(Domain, 
 
 /// The data order of the run.
 pub fn order(args: &TrainArgs, a: &Domain, b: &Domain) -> Order {
-    Order { len_a: a.len(), len_b: b.len(), batch_size: args.batch_size, serial: args.serial_batches, seed: args.seed }
+    Order::unaligned(a.len(), b.len(), args.batch_size, args.serial_batches, args.seed)
 }
 
 /// Opens the GPU and builds the model; returns it with the pool RNG and the start position.

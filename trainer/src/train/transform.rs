@@ -146,4 +146,24 @@ mod tests {
             .count();
         assert!((8..=32).contains(&flips), "about half the images are flipped: {flips} of 40");
     }
+
+    #[test]
+    fn one_seed_gives_two_images_the_same_geometry() {
+        // Two halves of an aligned pair: the same coordinates in red and green, different blue.
+        let half = |blue: u8| RgbImage::from_fn(20, 14, |x, y| image::Rgb([(x * 12) as u8, (y * 12) as u8, blue]));
+        let mut flipped = 0;
+        for preprocess in [Preprocess::ResizeAndCrop, Preprocess::Crop, Preprocess::ScaleWidthAndCrop] {
+            for seed in 0..30 {
+                let a = t(preprocess, true).apply(half(0), seed).unwrap();
+                let b = t(preprocess, true).apply(half(200), seed).unwrap();
+                assert_eq!(a.dimensions(), b.dimensions());
+                for (pa, pb) in a.pixels().zip(b.pixels()) {
+                    assert_eq!((pa[0], pa[1]), (pb[0], pb[1]), "{preprocess:?} seed {seed}");
+                    assert_eq!((pa[2], pb[2]), (0, 200));
+                }
+                flipped += (a.get_pixel(0, 0)[0] > a.get_pixel(7, 0)[0]) as usize;
+            }
+        }
+        assert!((15..=75).contains(&flipped), "flips happen: {flipped} of 90");
+    }
 }
