@@ -33,4 +33,5 @@ shaders! {
     CONV_BACKWARD => "conv_backward",
     BATCH_NORM => "batch_norm",
     BATCH_NORM_BACKWARD => "batch_norm_backward",
+    DROPOUT => "dropout",
 }

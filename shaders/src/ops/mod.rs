@@ -8,6 +8,7 @@ mod batch_norm_backward;
 mod conv2d;
 mod conv_backward;
 mod conv_transpose2d;
+mod dropout;
 mod elementwise;
 mod image;
 mod instance_norm;
@@ -28,6 +29,7 @@ pub use conv_backward::{
 pub use conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_pack_weight, conv_transpose2d_packed, ConvTranspose2dParams,
 };
+pub use dropout::{dropout, dropout_backward_input, dropout_mask};
 pub use elementwise::{add, add_assign, leaky_relu, relu, tanh};
 #[cfg(not(target_arch = "wasm32"))]
 pub use image::tensor_to_image_blocking;
