@@ -34,4 +34,5 @@ shaders! {
     BATCH_NORM => "batch_norm",
     BATCH_NORM_BACKWARD => "batch_norm_backward",
     DROPOUT => "dropout",
+    CONCAT_CHANNELS => "concat_channels",
 }

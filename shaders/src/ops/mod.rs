@@ -5,6 +5,7 @@ mod activation_backward;
 mod adam;
 mod batch_norm;
 mod batch_norm_backward;
+mod concat_channels;
 mod conv2d;
 mod conv_backward;
 mod conv_transpose2d;
@@ -21,6 +22,7 @@ pub use activation_backward::{
 pub use adam::{Adam, AdamConfig};
 pub use batch_norm::{batch_norm, BatchNormParams};
 pub use batch_norm_backward::{batch_norm_backward_bias, batch_norm_backward_input, batch_norm_backward_weight};
+pub use concat_channels::{concat_channels, concat_channels_backward_input};
 pub use conv2d::{conv2d, conv2d_pack_weight, conv2d_packed, Conv2dParams, Padding};
 pub use conv_backward::{
     conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight, conv_transpose2d_backward_bias,
