@@ -40,6 +40,7 @@ pub use instance_norm::{instance_norm, InstanceNormParams};
 pub use instance_norm_backward::{
     instance_norm_backward_bias, instance_norm_backward_input, instance_norm_backward_weight,
 };
+pub use loss::bce_with_logits_loss_const;
 pub use loss::{accumulate, l1_loss, mse_loss_const};
 
 use crate::context::Gpu;
