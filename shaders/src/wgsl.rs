@@ -31,4 +31,8 @@ shaders! {
     IMAGE => "image",
     CONV_TRANSPOSE2D => "conv_transpose2d",
     CONV_BACKWARD => "conv_backward",
+    BATCH_NORM => "batch_norm",
+    BATCH_NORM_BACKWARD => "batch_norm_backward",
+    DROPOUT => "dropout",
+    CONCAT_CHANNELS => "concat_channels",
 }

@@ -5,11 +5,16 @@
 //                   grad = weight * 2 * (a - label) / len
 //   l1_loss:        loss = weight * mean(|a - b|),
 //                   grad (wrt a) = weight * sign(a - b) / len, sign(0) = 0
+//   bce_with_logits_loss_const:
+//                   loss = weight * mean(max(a, 0) - a * label + log1p(exp(-|a|))),
+//                   grad = weight * (sigmoid(a) - label) / len
+//                   (PyTorch's BCEWithLogitsLoss against a constant label)
 // `grad_scale` carries weight * 2 / len or weight / len; with accumulate = 1
 // the gradient is added to grad (gradients fan in), else it overwrites it.
 //
-// The loss is two dispatches. mse_loss_const / l1_loss: workgroup w (of 256
-// invocations) owns elements [w * CHUNK, (w + 1) * CHUNK), CHUNK = 256 * 8;
+// The loss is two dispatches. mse_loss_const / l1_loss /
+// bce_with_logits_loss_const: workgroup w (of 256 invocations) owns elements
+// [w * CHUNK, (w + 1) * CHUNK), CHUNK = 256 * 8;
 // invocation l visits w * CHUNK + l + 256 * k for k = 0..8 in order, writes
 // the gradient, and the workgroup's sum goes through a tree in workgroup
 // memory to partial[w]. Dispatch: ceil(len / CHUNK) workgroups folded into
@@ -105,6 +110,56 @@ fn l1_loss(
             let d = a[i] - b[i];
             s += abs(d);
             store_grad(i, p.grad_scale * sign(d));
+        }
+    }
+    let total = reduce(lid, s);
+    if lid == 0u {
+        partial[w] = total;
+    }
+}
+
+// log(1 + u) for u in [0, 1], accurate to a few ulp relative without the
+// builtin log (whose error near 1 is only bounded absolutely, 2^-21):
+// log1p(u) = 2 atanh(s), s = u / (2 + u) in [0, 1/3], by its odd series
+// s + s^3/3 + ... + s^17/17 (the next term is below 2^-28 relative).
+fn log1p_unit(u: f32) -> f32 {
+    let s = u / (2.0 + u);
+    let s2 = s * s;
+    var t = 1.0 / 17.0;
+    t = t * s2 + 1.0 / 15.0;
+    t = t * s2 + 1.0 / 13.0;
+    t = t * s2 + 1.0 / 11.0;
+    t = t * s2 + 1.0 / 9.0;
+    t = t * s2 + 1.0 / 7.0;
+    t = t * s2 + 1.0 / 5.0;
+    t = t * s2 + 1.0 / 3.0;
+    t = t * s2 + 1.0;
+    return 2.0 * s * t;
+}
+
+@compute @workgroup_size(WG)
+fn bce_with_logits_loss_const(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let w = wid.x + wid.y * nwg.x;
+    var s = 0.0;
+    for (var k = 0u; k < ITEMS; k++) {
+        let i = w * WG * ITEMS + k * WG + lid;
+        if i < p.len {
+            let v = a[i];
+            // e = exp(-|v|) in (0, 1] never overflows; sigmoid(|v|) = 1 / (1 + e)
+            // and sigmoid(-|v|) = e / (1 + e) are both accurate.
+            let e = exp(-abs(v));
+            s += max(v, 0.0) - v * p.label + log1p_unit(e);
+            let big = 1.0 / (1.0 + e);
+            let small = e / (1.0 + e);
+            let sig = select(small, big, v >= 0.0);
+            let sig_neg = select(big, small, v >= 0.0);
+            // sigmoid(v) - label = (1 - label) sigmoid(v) - label sigmoid(-v),
+            // which keeps its relative accuracy where sigmoid(v) is near label.
+            store_grad(i, p.grad_scale * ((1.0 - p.label) * sig - p.label * sig_neg));
         }
     }
     let total = reduce(lid, s);

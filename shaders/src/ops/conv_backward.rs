@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::ops::conv2d::conv_out;
 use crate::ops::conv_transpose2d::{self, conv_transpose_out};
 use crate::ops::{
-    conv2d_pack_weight, conv2d_packed, conv_transpose2d_pack_weight, div_ceil, groups_1d, u32_of, Activation, Conv2dParams, ConvTranspose2dParams,
-    Padding,
+    conv2d_pack_weight, conv2d_packed, conv_transpose2d_pack_weight, div_ceil, groups_1d, u32_of, Activation,
+    Conv2dParams, ConvTranspose2dParams, Padding,
 };
 use crate::tensor::Tensor;
 use crate::wgsl;

@@ -149,3 +149,31 @@ pub fn accumulate(gpu: &Gpu, dst: &Tensor, src: &Tensor, scale: f32) -> Result<(
     let groups = groups_1d(gpu, OP, dst.len(), 256)?;
     gpu.dispatch(OP, pipeline, &params, &[(1, &src), (3, &dst)], groups)
 }
+
+/// pix2pix's vanilla GAN loss, BCEWithLogitsLoss against a constant label:
+/// returns (weight * mean(max(x, 0) - x * target + log1p(exp(-|x|))) as a [1]
+/// tensor, its gradient wrt x, weight * (sigmoid(x) - target) / len), finite
+/// for logits of any magnitude; the gradient goes to a new tensor or, with
+/// `accumulate_into`, is added to that buffer (returned).
+pub fn bce_with_logits_loss_const(
+    gpu: &Gpu,
+    x: &Tensor,
+    target: f32,
+    weight: f32,
+    accumulate_into: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    const OP: &str = "bce_with_logits_loss_const";
+    let len = x.len();
+    let (grad, accumulate) = grad_target(gpu, OP, x, accumulate_into)?;
+    let scale = (weight as f64 / len as f64) as f32;
+    let params = Params {
+        len: u32_of(OP, "length", len)?,
+        accumulate,
+        label: target,
+        grad_scale: scale,
+        loss_scale: scale,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let loss = launch(gpu, OP, params, x, None, &grad)?;
+    Ok((loss, grad))
+}

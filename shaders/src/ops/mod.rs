@@ -3,9 +3,13 @@
 
 mod activation_backward;
 mod adam;
+mod batch_norm;
+mod batch_norm_backward;
+mod concat_channels;
 mod conv2d;
 mod conv_backward;
 mod conv_transpose2d;
+mod dropout;
 mod elementwise;
 mod image;
 mod instance_norm;
@@ -16,6 +20,9 @@ pub use activation_backward::{
     activation_backward_input, leaky_relu_backward_input, relu_backward_input, tanh_backward_input,
 };
 pub use adam::{adam_update, Adam, AdamConfig};
+pub use batch_norm::{batch_norm, BatchNormParams};
+pub use batch_norm_backward::{batch_norm_backward_bias, batch_norm_backward_input, batch_norm_backward_weight};
+pub use concat_channels::{concat_channels, concat_channels_backward_input};
 pub use conv2d::{conv2d, conv2d_pack_weight, conv2d_packed, Conv2dParams, Padding};
 pub use conv_backward::{
     conv2d_backward_bias, conv2d_backward_input, conv2d_backward_input_packed, conv2d_backward_weight,
@@ -25,6 +32,7 @@ pub use conv_backward::{
 pub use conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_pack_weight, conv_transpose2d_packed, ConvTranspose2dParams,
 };
+pub use dropout::{dropout, dropout_backward_input, dropout_mask};
 pub use elementwise::{add, add_assign, leaky_relu, relu, tanh};
 #[cfg(not(target_arch = "wasm32"))]
 pub use image::tensor_to_image_blocking;
@@ -33,7 +41,7 @@ pub use instance_norm::{instance_norm, InstanceNormParams};
 pub use instance_norm_backward::{
     instance_norm_backward_bias, instance_norm_backward_input, instance_norm_backward_weight,
 };
-pub use loss::{accumulate, l1_loss, mse_loss_const};
+pub use loss::{accumulate, bce_with_logits_loss_const, l1_loss, mse_loss_const};
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
