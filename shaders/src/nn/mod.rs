@@ -1,9 +1,15 @@
-//! Networks and their weights.
+//! Layers, networks, training models and their weights.
 
+pub mod arch;
+pub mod arena;
 pub mod cyclegan;
-pub mod discriminator;
-pub mod generator;
+pub mod gan_loss;
+pub mod layers;
+pub mod model;
+pub mod network;
+pub mod optim;
 pub mod params;
+pub mod pool;
 pub mod pth;
 pub mod translate;
 pub mod weights;

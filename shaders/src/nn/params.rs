@@ -1,12 +1,8 @@
 //! A network's parameters on the GPU, in state_dict order, checked against
 //! the shapes its architecture expects.
 
-use std::collections::BTreeMap;
-
 use super::weights::{is_ignored_key, HostTensor, StateDict};
-use crate::context::Gpu;
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
 
 /// One expected parameter: its state_dict name and shape.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,44 +56,6 @@ fn list(names: &[&str]) -> String {
     } else {
         shown.join(", ")
     }
-}
-
-/// Checks a state_dict against `specs` ([`match_state_dict`]) and uploads its
-/// tensors in `specs` order.
-pub(crate) fn upload(gpu: &Gpu, net: &str, specs: &[ParamSpec], sd: &StateDict) -> Result<Vec<Tensor>> {
-    match_state_dict(net, specs, sd)?.iter().map(|t| Tensor::from_slice(gpu, &t.shape, &t.data)).collect()
-}
-
-/// Reads GPU tensors back into a state_dict with the given names and metadata.
-pub(crate) async fn download(
-    gpu: &Gpu,
-    specs: &[ParamSpec],
-    tensors: &[Tensor],
-    metadata: BTreeMap<String, String>,
-) -> Result<StateDict> {
-    let mut sd = StateDict::new();
-    for (k, v) in metadata {
-        sd.set_metadata(k, v);
-    }
-    for (s, t) in specs.iter().zip(tensors) {
-        let data = t.read(gpu).await?;
-        sd.insert(s.name.clone(), HostTensor::new(s.shape.clone(), data)).map_err(|e| Error::Network(e.to_string()))?;
-    }
-    Ok(sd)
-}
-
-/// The reference's init_weights('normal', 0.02): conv weights N(0, 0.02),
-/// biases 0. `seed` makes it reproducible (a SplitMix64 + Box-Muller stream,
-/// so the same seed gives the same weights on every platform).
-pub fn init_normal(specs: &[ParamSpec], seed: u64) -> StateDict {
-    let mut rng = SplitMix64(seed);
-    let mut sd = StateDict::new();
-    for s in specs {
-        let n: usize = s.shape.iter().product();
-        let data = if s.name.ends_with(".bias") { vec![0.0; n] } else { (0..n).map(|_| 0.02 * rng.normal()).collect() };
-        sd.insert(s.name.clone(), HostTensor::new(s.shape.clone(), data)).expect("spec names are unique");
-    }
-    sd
 }
 
 /// A small, portable pseudo-random generator (SplitMix64).

@@ -1,11 +1,15 @@
 //! Whole-image translation with a generator: any width and height in, the
 //! same size out, shared by the trainer and the browser.
 //!
-//! The generator halves the size twice, so the image is reflect-padded on the
-//! right and bottom to a multiple of 4, translated, and cropped back. Alpha is
-//! not translated: the output keeps the input's alpha bytes.
+//! A generator halves the size several times (a ResNet twice, a U-Net
+//! num_downs times), so the image is reflect-padded on the right and bottom
+//! to the multiple it needs, translated, and cropped back. Alpha is not
+//! translated: the output keeps the input's alpha bytes.
 
-use super::generator::ResnetGenerator;
+use super::arch::{GeneratorArch, GeneratorConfig};
+use super::layers::Mode;
+use super::network::{Architecture, Network};
+use super::params::SplitMix64;
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::{image_to_tensor, tensor_to_image};
@@ -37,20 +41,37 @@ pub fn pad_rgba(rgba: &[u8], w: usize, h: usize, pw: usize, ph: usize) -> Vec<u8
     out
 }
 
-/// Largest number of pixels (of the padded image) the device can translate
-/// with this generator: its widest activation, [1, C, H, W] with
-/// C = max(ngf, input_nc, output_nc), must fit one storage binding.
-pub fn max_pixels(gpu: &Gpu, net: &ResnetGenerator) -> usize {
-    let c = net.config();
-    let widest = c.ngf.max(c.input_nc).max(c.output_nc).max(1);
-    (gpu.max_binding_bytes() / (4 * widest as u64)) as usize
+/// The generator's architecture, or an error naming what the network is.
+pub fn generator_config(net: &Network) -> Result<GeneratorConfig> {
+    match net.arch() {
+        Architecture::Generator(g) => Ok(g),
+        Architecture::Discriminator(d) => Err(Error::Network(format!(
+            "these are the weights of a discriminator ({}), not of a generator; translate with G_A, G_B or G",
+            d.describe()
+        ))),
+    }
 }
 
-/// Translates one RGBA8 image of `width` x `height`; returns RGBA8 of the same
-/// size with the input's alpha.
+/// Largest number of pixels (of the padded image) the device can translate
+/// with this generator: its widest activation must fit one storage binding
+/// (a ResNet's [1, ngf, H, W]; a U-Net's [1, 2 ngf, H/2, W/2]).
+pub fn max_pixels(gpu: &Gpu, g: &GeneratorConfig) -> usize {
+    let per_pixel = match g.arch {
+        GeneratorArch::Resnet { .. } => g.ngf as f64,
+        GeneratorArch::Unet { .. } => g.ngf as f64 / 2.0,
+    };
+    let widest = per_pixel.max(g.input_nc as f64).max(g.output_nc as f64).max(1.0);
+    (gpu.max_binding_bytes() as f64 / (4.0 * widest)) as usize
+}
+
+/// Translates one RGBA8 image of `width` x `height` with a generator in
+/// `mode` (`rng` draws dropout seeds where dropout is on); returns RGBA8 of
+/// the same size with the input's alpha.
 pub async fn translate_rgba(
     gpu: &Gpu,
-    net: &ResnetGenerator,
+    net: &Network,
+    mode: Mode,
+    rng: Option<&mut SplitMix64>,
     rgba: &[u8],
     width: usize,
     height: usize,
@@ -62,21 +83,24 @@ pub async fn translate_rgba(
             format!("{width}x{height} RGBA8 needs {} bytes, got {}", width * height * 4, rgba.len()),
         ));
     }
-    let (pw, ph) = (width.div_ceil(4) * 4, height.div_ceil(4) * 4);
-    let limit = max_pixels(gpu, net);
+    let g = generator_config(net)?;
+    let m = g.size_multiple();
+    let (pw, ph) = (width.div_ceil(m) * m, height.div_ceil(m) * m);
+    let limit = max_pixels(gpu, &g);
     if pw * ph > limit {
-        let side = ((limit as f64).sqrt() as usize) / 4 * 4;
+        let side = ((limit as f64).sqrt() as usize) / m * m;
         return Err(Error::shape(
             OP,
             format!(
-                "a {width}x{height} image is too large for this device with ngf {}: at most {limit} pixels fit (about {side}x{side}); scale the image down",
-                net.config().ngf
+                "a {width}x{height} image (padded to {pw}x{ph}, a multiple of {m} for {}) is too large for this device with ngf {}: at most {limit} pixels fit (about {side}x{side}); scale the image down",
+                g.net_name(),
+                g.ngf
             ),
         ));
     }
     let padded = if (pw, ph) == (width, height) { None } else { Some(pad_rgba(rgba, width, height, pw, ph)) };
     let x = image_to_tensor(gpu, padded.as_deref().unwrap_or(rgba), 1, pw, ph)?;
-    let y = net.forward(gpu, &x)?;
+    let y = net.forward(gpu, &x, mode, rng)?;
     let out = tensor_to_image(gpu, &y).await?;
     let mut result = Vec::with_capacity(width * height * 4);
     for row in 0..height {

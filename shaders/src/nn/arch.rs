@@ -1,0 +1,229 @@
+//! Architectures of the reference's networks (`models/networks.py`): the
+//! options that choose them and the values that describe one.
+
+use std::collections::BTreeMap;
+
+/// Normalization layer (the reference's `--norm`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Norm {
+    /// BatchNorm2d(affine, running statistics, momentum 0.1).
+    Batch,
+    /// InstanceNorm2d(affine=False).
+    Instance,
+    /// No normalization (an Identity in the reference's Sequential).
+    None,
+}
+
+impl Norm {
+    /// The reference's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Norm::Batch => "batch",
+            Norm::Instance => "instance",
+            Norm::None => "none",
+        }
+    }
+
+    /// Parses the reference's spelling.
+    pub fn parse(s: &str) -> Option<Norm> {
+        [Norm::Batch, Norm::Instance, Norm::None].into_iter().find(|n| n.name() == s)
+    }
+
+    /// Whether convolutions followed by this norm have a bias: the
+    /// reference's `use_bias = norm_layer == nn.InstanceNorm2d`, which is
+    /// false for `none` too (**quirk**: its Identity lambda is not InstanceNorm2d).
+    pub fn conv_bias(self) -> bool {
+        self == Norm::Instance
+    }
+}
+
+/// Generator family and depth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GeneratorArch {
+    /// ResnetGenerator with this many residual blocks (resnet_9blocks, resnet_6blocks).
+    Resnet {
+        /// Residual blocks.
+        n_blocks: usize,
+    },
+    /// UnetGenerator with this many downsamplings (unet_256: 8, unet_128: 7).
+    Unet {
+        /// Downsamplings; inputs must be multiples of 2^num_downs.
+        num_downs: usize,
+    },
+}
+
+/// Architecture of a generator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GeneratorConfig {
+    /// Input channels (3 for RGB).
+    pub input_nc: usize,
+    /// Output channels.
+    pub output_nc: usize,
+    /// Filters of the first layer (64 in the reference).
+    pub ngf: usize,
+    /// Family and depth.
+    pub arch: GeneratorArch,
+    /// Normalization.
+    pub norm: Norm,
+    /// Dropout(0.5) layers (in every residual block; in the U-Net's inner 8ngf blocks).
+    pub dropout: bool,
+}
+
+impl GeneratorConfig {
+    /// resnet_<n>blocks with the given ngf, RGB, instance norm, no dropout (CycleGAN's).
+    pub fn resnet(n_blocks: usize, ngf: usize) -> Self {
+        GeneratorConfig {
+            input_nc: 3,
+            output_nc: 3,
+            ngf,
+            arch: GeneratorArch::Resnet { n_blocks },
+            norm: Norm::Instance,
+            dropout: false,
+        }
+    }
+
+    /// unet with `num_downs` downsamplings and the given ngf, RGB, batch norm, dropout (pix2pix's).
+    pub fn unet(num_downs: usize, ngf: usize) -> Self {
+        GeneratorConfig {
+            input_nc: 3,
+            output_nc: 3,
+            ngf,
+            arch: GeneratorArch::Unet { num_downs },
+            norm: Norm::Batch,
+            dropout: true,
+        }
+    }
+
+    /// The reference's `--netG` name: resnet_9blocks, unet_256, ...
+    pub fn net_name(&self) -> String {
+        match self.arch {
+            GeneratorArch::Resnet { n_blocks } => format!("resnet_{n_blocks}blocks"),
+            GeneratorArch::Unet { num_downs } => format!("unet_{}", 1u64 << num_downs.min(63)),
+        }
+    }
+
+    /// Inputs must have sides that are multiples of this.
+    pub fn size_multiple(&self) -> usize {
+        match self.arch {
+            GeneratorArch::Resnet { .. } => 4,
+            GeneratorArch::Unet { num_downs } => 1usize << num_downs.min(usize::BITS as usize - 1),
+        }
+    }
+
+    /// One line for messages, e.g. `unet_256 ngf 64, norm batch, dropout`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ngf {}, norm {}{}",
+            self.net_name(),
+            self.ngf,
+            self.norm.name(),
+            if self.dropout { ", dropout" } else { "" }
+        )
+    }
+
+    /// Metadata written into saved weight files.
+    pub fn metadata(&self) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::from([
+            ("net_g".into(), self.net_name()),
+            ("input_nc".into(), self.input_nc.to_string()),
+            ("output_nc".into(), self.output_nc.to_string()),
+            ("ngf".into(), self.ngf.to_string()),
+            ("norm".into(), self.norm.name().into()),
+            ("dropout".into(), self.dropout.to_string()),
+        ]);
+        match self.arch {
+            GeneratorArch::Resnet { n_blocks } => {
+                m.insert("arch".into(), "ResnetGenerator".into());
+                m.insert("n_blocks".into(), n_blocks.to_string());
+            }
+            GeneratorArch::Unet { num_downs } => {
+                m.insert("arch".into(), "UnetGenerator".into());
+                m.insert("num_downs".into(), num_downs.to_string());
+            }
+        }
+        m
+    }
+}
+
+/// Discriminator family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DiscriminatorArch {
+    /// NLayerDiscriminator (PatchGAN) with this many strided layers (`basic` = 3).
+    NLayer {
+        /// Strided conv layers.
+        n_layers: usize,
+    },
+    /// PixelDiscriminator (1x1 PatchGAN).
+    Pixel,
+}
+
+/// Architecture of a discriminator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DiscriminatorConfig {
+    /// Input channels (3; 6 for pix2pix's conditional discriminator).
+    pub input_nc: usize,
+    /// Filters of the first layer (64 in the reference).
+    pub ndf: usize,
+    /// Family.
+    pub arch: DiscriminatorArch,
+    /// Normalization.
+    pub norm: Norm,
+}
+
+impl DiscriminatorConfig {
+    /// The basic 70x70 PatchGAN with the given ndf on RGB with instance norm (CycleGAN's).
+    pub fn basic(ndf: usize) -> Self {
+        DiscriminatorConfig { input_nc: 3, ndf, arch: DiscriminatorArch::NLayer { n_layers: 3 }, norm: Norm::Instance }
+    }
+
+    /// The reference's `--netD` name with its depth, e.g. `n_layers 3`, `pixel`.
+    pub fn net_name(&self) -> String {
+        match self.arch {
+            DiscriminatorArch::NLayer { n_layers } => format!("n_layers {n_layers}"),
+            DiscriminatorArch::Pixel => "pixel".into(),
+        }
+    }
+
+    /// One line for messages, e.g. `n_layers 3 ndf 64, norm batch`.
+    pub fn describe(&self) -> String {
+        format!("{} ndf {}, norm {}, {} input channels", self.net_name(), self.ndf, self.norm.name(), self.input_nc)
+    }
+
+    /// Metadata written into saved weight files.
+    pub fn metadata(&self) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::from([
+            ("input_nc".into(), self.input_nc.to_string()),
+            ("ndf".into(), self.ndf.to_string()),
+            ("norm".into(), self.norm.name().into()),
+        ]);
+        match self.arch {
+            DiscriminatorArch::NLayer { n_layers } => {
+                m.insert("arch".into(), "NLayerDiscriminator".into());
+                m.insert("n_layers".into(), n_layers.to_string());
+            }
+            DiscriminatorArch::Pixel => {
+                m.insert("arch".into(), "PixelDiscriminator".into());
+            }
+        }
+        m
+    }
+}
+
+/// The GAN objective (the reference's `--gan_mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GanMode {
+    /// Least squares: MSE to 1 (real) or 0 (fake).
+    Lsgan,
+    /// BCEWithLogits to 1 or 0.
+    Vanilla,
+}
+
+impl GanMode {
+    /// The reference's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            GanMode::Lsgan => "lsgan",
+            GanMode::Vanilla => "vanilla",
+        }
+    }
+}

@@ -1,0 +1,564 @@
+//! Layers that own their parameters (as indices into a network's
+//! [`ParamArena`]) and run forward and backward through the ops, and the
+//! compositions that make networks of them.
+//!
+//! A network is a [`Module`] tree built like the reference's PyTorch modules:
+//! a [`Seq`] numbers its children as `nn.Sequential` does, so state_dict keys
+//! are module paths (`model.10.conv_block.1.weight`). Modules the kernels fuse
+//! into their neighbour (a reflection pad into the convolution's index
+//! arithmetic, a ReLU into the norm's epilogue) still take their index.
+//!
+//! A training forward pushes what backward needs onto a [`Tape`], a stack;
+//! backward walks the tree in reverse and pops the same entries.
+
+use super::arena::ParamArena;
+use super::params::{ParamSpec, SplitMix64};
+use crate::context::Gpu;
+use crate::error::{Error, Result};
+use crate::ops::{
+    accumulate, activation_backward_input, add, batch_norm, batch_norm_backward_bias, batch_norm_backward_input,
+    batch_norm_backward_weight, concat_channels, concat_channels_backward_input, conv2d_backward_bias,
+    conv2d_backward_input_packed, conv2d_backward_weight, conv2d_pack_weight, conv2d_packed,
+    conv_transpose2d_backward_bias, conv_transpose2d_backward_input_packed, conv_transpose2d_backward_weight,
+    conv_transpose2d_pack_weight, conv_transpose2d_packed, dropout, dropout_backward_input, instance_norm,
+    instance_norm_backward_bias, instance_norm_backward_input, instance_norm_backward_weight, leaky_relu, relu, tanh,
+    Activation, BatchNormParams, Conv2dParams, ConvTranspose2dParams, InstanceNormParams,
+};
+use crate::tensor::Tensor;
+
+/// How a forward pass treats the layers whose behaviour depends on the
+/// mode: PyTorch's `train()` / `eval()` and the reference's test options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mode {
+    /// BatchNorm normalizes with the batch's statistics (and updates its
+    /// running statistics); otherwise with the running statistics.
+    pub batch_stats: bool,
+    /// Dropout is applied.
+    pub dropout: bool,
+}
+
+impl Mode {
+    /// PyTorch's `train()`: batch statistics, dropout on.
+    pub const TRAIN: Mode = Mode { batch_stats: true, dropout: true };
+    /// PyTorch's `eval()`: running statistics, no dropout.
+    pub const EVAL: Mode = Mode { batch_stats: false, dropout: false };
+}
+
+/// What a training forward keeps for backward, in forward order.
+#[derive(Default)]
+pub struct Tape {
+    entries: Vec<Saved>,
+}
+
+enum Saved {
+    Conv { input: Tensor, output: Option<Tensor> },
+    Norm { input: Tensor, stats: Tensor },
+    Act { output: Tensor },
+    Dropout { seed: u64 },
+    Cat { channels: usize },
+}
+
+impl Tape {
+    fn pop(&mut self, what: &str) -> Result<Saved> {
+        self.entries
+            .pop()
+            .ok_or_else(|| Error::Network(format!("{what}: the tape is exhausted (a tape of another pass?)")))
+    }
+}
+
+/// One forward pass: the GPU, the parameters, the mode, the randomness
+/// (dropout seeds) and, in training, the tape.
+pub struct Forward<'a> {
+    /// The GPU.
+    pub gpu: &'a Gpu,
+    /// The network's parameters.
+    pub params: &'a ParamArena,
+    /// The network's buffers (BatchNorm running statistics), updated in place.
+    pub buffers: &'a [Tensor],
+    /// Train or eval behaviour.
+    pub mode: Mode,
+    /// Draws dropout seeds; required when dropout is on and the network has dropout.
+    pub rng: Option<&'a mut SplitMix64>,
+    /// Where a training pass saves activations.
+    pub tape: Option<&'a mut Tape>,
+}
+
+impl Forward<'_> {
+    fn save(&mut self, s: Saved) {
+        if let Some(t) = self.tape.as_deref_mut() {
+            t.entries.push(s);
+        }
+    }
+}
+
+/// One backward pass through a tape.
+pub struct Backward<'a> {
+    /// The GPU.
+    pub gpu: &'a Gpu,
+    /// The network's parameters; gradients are added into its gradient views.
+    pub params: &'a ParamArena,
+    /// Whether parameter gradients are accumulated (false for a frozen network).
+    pub param_grads: bool,
+    /// The forward's tape, consumed.
+    pub tape: Tape,
+}
+
+/// A convolution or transposed convolution with its fused epilogue
+/// activation and its packed weights (rebuilt by [`Module::refresh`]).
+pub struct Conv {
+    weight: usize,
+    bias: Option<usize>,
+    shape: [usize; 4],
+    kind: ConvKind,
+    packed: Option<Tensor>,
+    packed_backward: Option<Tensor>,
+}
+
+/// Geometry of a [`Conv`].
+#[derive(Clone, Copy, Debug)]
+pub enum ConvKind {
+    /// conv2d; its activation field is the fused epilogue.
+    Conv(Conv2dParams),
+    /// conv_transpose2d; its activation field is the fused epilogue.
+    Transposed(ConvTranspose2dParams),
+}
+
+impl ConvKind {
+    fn activation(&self) -> Activation {
+        match self {
+            ConvKind::Conv(p) => p.activation,
+            ConvKind::Transposed(p) => p.activation,
+        }
+    }
+}
+
+/// Instance or batch normalization with a fused activation.
+pub struct Norm {
+    kind: NormKind,
+    affine: Option<(usize, usize)>,
+    /// BatchNorm's running (mean, var): indices of the network's buffers.
+    running: Option<(usize, usize)>,
+    activation: Activation,
+}
+
+/// Which statistics a [`Norm`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NormKind {
+    /// Per (sample, channel) plane.
+    Instance,
+    /// Per channel over the batch.
+    Batch,
+}
+
+const EPS: f32 = 1e-5;
+const MOMENTUM: f32 = 0.1;
+
+/// A network as a tree of modules.
+pub enum Module {
+    /// A convolution.
+    Conv(Conv),
+    /// A normalization.
+    Norm(Norm),
+    /// A standalone activation (one that no neighbour fuses).
+    Act(Activation),
+    /// Dropout with this probability (active only when [`Mode::dropout`]).
+    Dropout(f32),
+    /// Children in order.
+    Seq(Vec<Module>),
+    /// x + f(x).
+    Residual(Box<Module>),
+    /// cat([x, f(x)], channels): the U-Net's skip connection.
+    SkipCat(Box<Module>),
+}
+
+impl Module {
+    /// Re-packs every convolution's weights from the current parameters (after
+    /// loading and after each optimizer step); `backward` also packs the
+    /// layouts the input gradients read.
+    pub fn refresh(&mut self, gpu: &Gpu, params: &ParamArena, backward: bool) -> Result<()> {
+        match self {
+            Module::Conv(c) => {
+                let w = params.value(c.weight);
+                let (fwd, bwd) = match c.kind {
+                    ConvKind::Conv(_) => (conv2d_pack_weight as PackFn, conv_transpose2d_pack_weight as PackFn),
+                    ConvKind::Transposed(_) => (conv_transpose2d_pack_weight as PackFn, conv2d_pack_weight as PackFn),
+                };
+                c.packed = Some(fwd(gpu, &w)?);
+                c.packed_backward = if backward { Some(bwd(gpu, &w)?) } else { None };
+                Ok(())
+            }
+            Module::Seq(children) => children.iter_mut().try_for_each(|m| m.refresh(gpu, params, backward)),
+            Module::Residual(m) | Module::SkipCat(m) => m.refresh(gpu, params, backward),
+            Module::Norm(_) | Module::Act(_) | Module::Dropout(_) => Ok(()),
+        }
+    }
+
+    /// Forward pass; `residual`, when given, is added to the output (fused
+    /// into a final norm where there is one).
+    pub fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let gpu = f.gpu;
+        let y = match self {
+            Module::Conv(c) => c.forward(f, x)?,
+            Module::Norm(n) => return n.forward(f, x, residual),
+            Module::Act(a) => {
+                let y = match *a {
+                    Activation::None => x.clone(),
+                    Activation::Relu => relu(gpu, x)?,
+                    Activation::LeakyRelu(s) => leaky_relu(gpu, x, s)?,
+                    Activation::Tanh => tanh(gpu, x)?,
+                };
+                f.save(Saved::Act { output: y.clone() });
+                y
+            }
+            Module::Dropout(p) => {
+                if !f.mode.dropout {
+                    x.clone()
+                } else {
+                    let rng = f.rng.as_deref_mut().ok_or_else(|| {
+                        Error::Network("dropout is on but the forward pass was given no random generator".into())
+                    })?;
+                    let seed = rng.next_u64();
+                    f.save(Saved::Dropout { seed });
+                    dropout(gpu, x, *p, seed)?
+                }
+            }
+            Module::Seq(children) => {
+                let mut h = x.clone();
+                let last = children.len().saturating_sub(1);
+                for (i, m) in children.iter().enumerate() {
+                    h = m.forward(f, &h, if i == last { residual } else { None })?;
+                }
+                return Ok(h);
+            }
+            Module::Residual(inner) => {
+                let y = inner.forward(f, x, Some(x))?;
+                return match residual {
+                    Some(r) => add(gpu, &y, r),
+                    None => Ok(y),
+                };
+            }
+            Module::SkipCat(inner) => {
+                let inner_y = inner.forward(f, x, None)?;
+                f.save(Saved::Cat { channels: x.nchw("skip connection", "input")?[1] });
+                concat_channels(gpu, x, &inner_y)?
+            }
+        };
+        match residual {
+            Some(r) => add(gpu, &y, r),
+            None => Ok(y),
+        }
+    }
+
+    /// Backward pass: pops this module's tape entries, adds parameter
+    /// gradients (when [`Backward::param_grads`]) and returns dL/dx when
+    /// `input_grad`.
+    pub fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let gpu = b.gpu;
+        match self {
+            Module::Conv(c) => c.backward(b, dy, input_grad),
+            Module::Norm(n) => n.backward(b, dy, input_grad),
+            Module::Act(a) => match b.tape.pop("activation")? {
+                Saved::Act { output } => Ok(Some(activation_backward_input(gpu, *a, &output, dy)?)),
+                _ => Err(mismatch("activation")),
+            },
+            Module::Dropout(p) => {
+                // A pass with dropout off saved nothing.
+                match b.tape.entries.last() {
+                    Some(Saved::Dropout { seed }) => {
+                        let seed = *seed;
+                        b.tape.entries.pop();
+                        Ok(Some(dropout_backward_input(gpu, dy, *p, seed)?))
+                    }
+                    _ => Ok(Some(dy.clone())),
+                }
+            }
+            Module::Seq(children) => {
+                let mut d = dy.clone();
+                for (i, m) in children.iter().enumerate().rev() {
+                    match m.backward(b, &d, i > 0 || input_grad)? {
+                        Some(next) => d = next,
+                        None => return Ok(None),
+                    }
+                }
+                Ok(Some(d))
+            }
+            Module::Residual(inner) => {
+                let d = inner.backward(b, dy, true)?.ok_or_else(|| mismatch("residual"))?;
+                Ok(Some(add(gpu, dy, &d)?))
+            }
+            Module::SkipCat(inner) => {
+                let channels = match b.tape.pop("skip connection")? {
+                    Saved::Cat { channels } => channels,
+                    _ => return Err(mismatch("skip connection")),
+                };
+                let (dx, d_inner) = concat_channels_backward_input(gpu, dy, channels)?;
+                let d = inner.backward(b, &d_inner, true)?.ok_or_else(|| mismatch("skip connection"))?;
+                Ok(Some(add(gpu, &dx, &d)?))
+            }
+        }
+    }
+}
+
+type PackFn = fn(&Gpu, &Tensor) -> Result<Tensor>;
+
+fn mismatch(what: &str) -> Error {
+    Error::Network(format!("{what}: the tape does not match the network (a tape of another pass?)"))
+}
+
+impl Conv {
+    fn forward(&self, f: &mut Forward, x: &Tensor) -> Result<Tensor> {
+        let packed = self.packed.as_ref().ok_or_else(|| Error::Network("convolution weights are not packed".into()))?;
+        let bias = self.bias.map(|i| f.params.value(i));
+        let y = match &self.kind {
+            ConvKind::Conv(p) => conv2d_packed(f.gpu, x, packed, self.shape, bias.as_ref(), p)?,
+            ConvKind::Transposed(p) => conv_transpose2d_packed(f.gpu, x, packed, self.shape, bias.as_ref(), p)?,
+        };
+        let output = (self.kind.activation() != Activation::None).then(|| y.clone());
+        f.save(Saved::Conv { input: x.clone(), output });
+        Ok(y)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let gpu = b.gpu;
+        let Saved::Conv { input, output } = b.tape.pop("convolution")? else { return Err(mismatch("convolution")) };
+        let d = match &output {
+            Some(y) => activation_backward_input(gpu, self.kind.activation(), y, dy)?,
+            None => dy.clone(),
+        };
+        if b.param_grads {
+            let (dw, db) = match &self.kind {
+                ConvKind::Conv(p) => (
+                    conv2d_backward_weight(gpu, &input, &d, self.shape, p)?,
+                    self.bias.map(|_| conv2d_backward_bias(gpu, &d)).transpose()?,
+                ),
+                ConvKind::Transposed(p) => (
+                    conv_transpose2d_backward_weight(gpu, &input, &d, self.shape, p)?,
+                    self.bias.map(|_| conv_transpose2d_backward_bias(gpu, &d)).transpose()?,
+                ),
+            };
+            accumulate(gpu, &b.params.grad(self.weight), &dw, 1.0)?;
+            if let (Some(i), Some(db)) = (self.bias, db) {
+                accumulate(gpu, &b.params.grad(i), &db, 1.0)?;
+            }
+        }
+        if !input_grad {
+            return Ok(None);
+        }
+        let packed = self
+            .packed_backward
+            .as_ref()
+            .ok_or_else(|| Error::Network("convolution weights are not packed for backward".into()))?;
+        let dx = match &self.kind {
+            ConvKind::Conv(p) => {
+                conv2d_backward_input_packed(gpu, &d, packed, self.shape, input.nchw("conv2d", "input")?, p)?
+            }
+            ConvKind::Transposed(p) => conv_transpose2d_backward_input_packed(gpu, &d, packed, self.shape, p)?,
+        };
+        Ok(Some(dx))
+    }
+}
+
+impl Norm {
+    fn affine(&self, params: &ParamArena) -> Option<(Tensor, Tensor)> {
+        self.affine.map(|(w, b)| (params.value(w), params.value(b)))
+    }
+
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let gpu = f.gpu;
+        let affine = self.affine(f.params);
+        let affine = affine.as_ref().map(|(w, b)| (w, b));
+        let (y, stats) = match self.kind {
+            NormKind::Instance => {
+                let p = InstanceNormParams { eps: EPS, activation: self.activation };
+                instance_norm(gpu, x, affine, &p, residual)?
+            }
+            NormKind::Batch => {
+                let p = BatchNormParams { eps: EPS, momentum: MOMENTUM, activation: self.activation };
+                let running = self.running.map(|(m, v)| (&f.buffers[m], &f.buffers[v]));
+                let (y, stats) = batch_norm(gpu, x, affine, running, &p, f.mode.batch_stats)?;
+                (if let Some(r) = residual { add(gpu, &y, r)? } else { y }, stats)
+            }
+        };
+        f.save(Saved::Norm { input: x.clone(), stats });
+        Ok(y)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let gpu = b.gpu;
+        let Saved::Norm { input, stats } = b.tape.pop("norm")? else { return Err(mismatch("norm")) };
+        let affine = self.affine(b.params);
+        let affine_ref = affine.as_ref().map(|(w, bias)| (w, bias));
+        let (dx, sums, weight_grad, bias_grad): (Tensor, Tensor, WeightReduce, WeightReduce) = match self.kind {
+            NormKind::Instance => {
+                let p = InstanceNormParams { eps: EPS, activation: self.activation };
+                let (dx, sums) = instance_norm_backward_input(gpu, &input, &stats, dy, affine_ref, &p)?;
+                (dx, sums, instance_norm_backward_weight, instance_norm_backward_bias)
+            }
+            NormKind::Batch => {
+                let p = BatchNormParams { eps: EPS, momentum: MOMENTUM, activation: self.activation };
+                let (dx, sums) = batch_norm_backward_input(gpu, &input, &stats, dy, affine_ref, &p)?;
+                (dx, sums, batch_norm_backward_weight, batch_norm_backward_bias)
+            }
+        };
+        if let (true, Some((w, bias))) = (b.param_grads, self.affine) {
+            accumulate(gpu, &b.params.grad(w), &weight_grad(gpu, &sums)?, 1.0)?;
+            accumulate(gpu, &b.params.grad(bias), &bias_grad(gpu, &sums)?, 1.0)?;
+        }
+        Ok(input_grad.then_some(dx))
+    }
+}
+
+type WeightReduce = fn(&Gpu, &Tensor) -> Result<Tensor>;
+
+/// A state_dict entry of a network: a trainable parameter (index into the
+/// arena) or a buffer (BatchNorm running statistics).
+#[derive(Clone, Debug)]
+pub enum Entry {
+    /// Parameter `i` of the arena.
+    Param(usize),
+    /// Buffer `i` of the network.
+    Buffer(usize),
+}
+
+/// Collects a network's parameters and buffers with their module paths
+/// while its modules are built.
+#[derive(Default)]
+pub struct Registry {
+    /// Trainable parameters, in registration order.
+    pub params: Vec<ParamSpec>,
+    /// Buffers with their initial values.
+    pub buffers: Vec<(ParamSpec, Vec<f32>)>,
+    /// Every state_dict key in PyTorch's order.
+    pub order: Vec<(String, Entry)>,
+}
+
+impl Registry {
+    fn param(&mut self, name: String, shape: &[usize]) -> usize {
+        self.params.push(ParamSpec::new(name.clone(), shape));
+        self.order.push((name, Entry::Param(self.params.len() - 1)));
+        self.params.len() - 1
+    }
+
+    fn buffer(&mut self, name: String, shape: &[usize], value: f32) -> usize {
+        let n = shape.iter().product();
+        self.buffers.push((ParamSpec::new(name.clone(), shape), vec![value; n]));
+        self.order.push((name, Entry::Buffer(self.buffers.len() - 1)));
+        self.buffers.len() - 1
+    }
+}
+
+/// Builds an `nn.Sequential` at a module path: each `push` takes the next
+/// index, as PyTorch numbers a Sequential's children.
+pub struct SeqBuilder<'r> {
+    reg: &'r mut Registry,
+    prefix: String,
+    index: usize,
+    children: Vec<Module>,
+}
+
+impl<'r> SeqBuilder<'r> {
+    /// A Sequential whose children are `<prefix>.<index>`.
+    pub fn new(reg: &'r mut Registry, prefix: impl Into<String>) -> Self {
+        SeqBuilder { reg, prefix: prefix.into(), index: 0, children: Vec::new() }
+    }
+
+    /// The path of the next child.
+    pub fn next_path(&self) -> String {
+        if self.prefix.is_empty() {
+            self.index.to_string()
+        } else {
+            format!("{}.{}", self.prefix, self.index)
+        }
+    }
+
+    /// A child with no parameters that a neighbour's kernel fuses (a
+    /// reflection pad, an activation in an epilogue, an Identity norm).
+    pub fn fused(&mut self) -> &mut Self {
+        self.index += 1;
+        self
+    }
+
+    /// A convolution (`weight` [out, in, k, k]; `bias` [out] when `bias`).
+    pub fn conv(&mut self, shape: [usize; 4], bias: bool, p: Conv2dParams) -> &mut Self {
+        let path = self.next_path();
+        let conv = self.make_conv(&path, shape, bias, ConvKind::Conv(p));
+        self.push(Module::Conv(conv))
+    }
+
+    /// A transposed convolution (`weight` [in, out, k, k]).
+    pub fn conv_transpose(&mut self, shape: [usize; 4], bias: bool, p: ConvTranspose2dParams) -> &mut Self {
+        let path = self.next_path();
+        let conv = self.make_conv(&path, shape, bias, ConvKind::Transposed(p));
+        self.push(Module::Conv(conv))
+    }
+
+    fn make_conv(&mut self, path: &str, shape: [usize; 4], bias: bool, kind: ConvKind) -> Conv {
+        let weight = self.reg.param(format!("{path}.weight"), &shape);
+        let out = match kind {
+            ConvKind::Conv(_) => shape[0],
+            ConvKind::Transposed(_) => shape[1],
+        };
+        let bias = bias.then(|| self.reg.param(format!("{path}.bias"), &[out]));
+        Conv { weight, bias, shape, kind, packed: None, packed_backward: None }
+    }
+
+    /// A norm over `channels` with a fused activation (whose module index the
+    /// caller skips with [`SeqBuilder::fused`]). `Norm::None` is the
+    /// reference's Identity: it takes an index and does nothing.
+    pub fn norm(&mut self, norm: super::arch::Norm, channels: usize, activation: Activation) -> &mut Self {
+        use super::arch::Norm as N;
+        let path = self.next_path();
+        let module = match norm {
+            N::None => match activation {
+                Activation::None => {
+                    self.index += 1;
+                    return self;
+                }
+                a => {
+                    // Identity, then the activation stands alone.
+                    self.index += 1;
+                    self.children.push(Module::Act(a));
+                    return self;
+                }
+            },
+            N::Instance => Module::Norm(Norm { kind: NormKind::Instance, affine: None, running: None, activation }),
+            N::Batch => {
+                let w = self.reg.param(format!("{path}.weight"), &[channels]);
+                let b = self.reg.param(format!("{path}.bias"), &[channels]);
+                let m = self.reg.buffer(format!("{path}.running_mean"), &[channels], 0.0);
+                let v = self.reg.buffer(format!("{path}.running_var"), &[channels], 1.0);
+                Module::Norm(Norm { kind: NormKind::Batch, affine: Some((w, b)), running: Some((m, v)), activation })
+            }
+        };
+        self.push(module)
+    }
+
+    /// A standalone activation.
+    pub fn act(&mut self, a: Activation) -> &mut Self {
+        self.push(Module::Act(a))
+    }
+
+    /// Dropout(p).
+    pub fn dropout(&mut self, p: f32) -> &mut Self {
+        self.push(Module::Dropout(p))
+    }
+
+    /// A child module built by `f` at the next path (a block with its own attributes).
+    pub fn child(&mut self, f: impl FnOnce(&mut Registry, &str) -> Module) -> &mut Self {
+        let path = self.next_path();
+        let m = f(self.reg, &path);
+        self.push(m)
+    }
+
+    /// Appends a module at the next index.
+    pub fn push(&mut self, m: Module) -> &mut Self {
+        self.children.push(m);
+        self.index += 1;
+        self
+    }
+
+    /// The Sequential.
+    pub fn finish(self) -> Module {
+        Module::Seq(self.children)
+    }
+}

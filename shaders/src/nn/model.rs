@@ -1,0 +1,113 @@
+//! The interface a training model (CycleGAN, pix2pix, ...) offers the
+//! trainer: named networks, named losses, sample images, one training step,
+//! and its whole state as named state_dicts for checkpoints.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::params::SplitMix64;
+use super::weights::StateDict;
+use crate::context::Gpu;
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// A future returned by a [`Model`] method (boxed so models are objects).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// The data a model trains on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataKind {
+    /// Two folders of images with no correspondence (CycleGAN).
+    Unaligned,
+    /// One folder of A|B side-by-side pairs (pix2pix).
+    Aligned,
+}
+
+/// What one training iteration leaves on the GPU.
+pub struct StepOutput {
+    /// The losses as a [n] tensor in [`Model::loss_names`] order; read it
+    /// back only when logging.
+    pub losses: Tensor,
+    /// The sample images of [`Model::visual_names`], in that order, each
+    /// [N, 3, H, W] in [-1, 1].
+    pub visuals: Vec<Tensor>,
+}
+
+/// Everything needed to resume a run exactly, as named state_dicts: first
+/// the networks ([`Model::network_names`]), then the optimizers, pools and
+/// other state ([`Model::state_names`]). Each is saved as `<name>.safetensors`.
+#[derive(Clone, Debug, Default)]
+pub struct TrainState {
+    /// (name, state_dict) pairs.
+    pub files: Vec<(String, StateDict)>,
+}
+
+impl TrainState {
+    /// The state_dict called `name`.
+    pub fn get(&self, name: &str) -> Result<&StateDict> {
+        self.files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, sd)| sd)
+            .ok_or_else(|| Error::Network(format!("the training state has no `{name}`")))
+    }
+
+    /// Takes the state_dict called `name` out.
+    pub fn take(&mut self, name: &str) -> Result<StateDict> {
+        let i = self
+            .files
+            .iter()
+            .position(|(n, _)| n == name)
+            .ok_or_else(|| Error::Network(format!("the training state has no `{name}`")))?;
+        Ok(self.files.remove(i).1)
+    }
+}
+
+/// How a model's networks begin.
+pub enum Init {
+    /// Fresh weights drawn from this seed.
+    Fresh(u64),
+    /// The networks from state_dicts, in [`Model::network_names`] order;
+    /// fresh optimizers and pools.
+    Networks(Vec<StateDict>),
+    /// Everything from a saved [`TrainState`].
+    Resume(TrainState),
+}
+
+/// A training model.
+pub trait Model {
+    /// The reference's `--model` name, e.g. `cycle_gan` or `pix2pix`.
+    fn kind(&self) -> &'static str;
+
+    /// Names of the networks, e.g. `G_A G_B D_A D_B`; checkpoints save each
+    /// as `<name>.safetensors` in the reference's state_dict layout.
+    fn network_names(&self) -> &'static [&'static str];
+
+    /// Names of the rest of the state a resume needs (optimizers, pools).
+    fn state_names(&self) -> &'static [&'static str];
+
+    /// Loss names in the reference's spelling, in [`StepOutput::losses`] order.
+    fn loss_names(&self) -> &'static [&'static str];
+
+    /// Names of the sample images of [`StepOutput::visuals`], e.g. `real_A fake_B rec_A`.
+    fn visual_names(&self) -> &'static [&'static str];
+
+    /// The network that translates A to B, the one to translate with after training.
+    fn translator(&self) -> &'static str;
+
+    /// One iteration on a batch: `real_a` and `real_b` are [N, 3, H, W] in
+    /// [-1, 1] (for aligned data, the two halves of the same pairs); `rng`
+    /// drives the model's randomness (pools, dropout). Everything is
+    /// recorded and submitted; nothing is read back.
+    fn step(
+        &mut self,
+        gpu: &Gpu,
+        real_a: &Tensor,
+        real_b: &Tensor,
+        lr: f32,
+        rng: &mut SplitMix64,
+    ) -> Result<StepOutput>;
+
+    /// Snapshot of everything needed to resume (reads the GPU back).
+    fn state<'a>(&'a self, gpu: &'a Gpu) -> BoxFuture<'a, Result<TrainState>>;
+}

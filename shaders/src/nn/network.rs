@@ -1,0 +1,507 @@
+//! A network: a module tree, its parameter arena and its buffers, with the
+//! reference's state_dict keys; built for an architecture or detected from
+//! a weight file.
+
+use std::collections::BTreeMap;
+
+use super::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm};
+use super::arena::ParamArena;
+use super::layers::{Backward, Entry, Forward, Mode, Module, Registry, SeqBuilder, Tape};
+use super::params::{match_state_dict, ParamSpec, SplitMix64};
+use super::weights::{HostTensor, StateDict};
+use crate::context::Gpu;
+use crate::error::{Error, Result};
+use crate::ops::{Activation, Conv2dParams, ConvTranspose2dParams, Padding};
+use crate::tensor::Tensor;
+
+/// Slope of every LeakyReLU of the reference's networks.
+pub const LEAKY_SLOPE: f32 = 0.2;
+
+/// What a network is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Architecture {
+    /// A generator (image to image).
+    Generator(GeneratorConfig),
+    /// A discriminator (image to patch logits).
+    Discriminator(DiscriminatorConfig),
+}
+
+impl Architecture {
+    /// One line for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Architecture::Generator(g) => g.describe(),
+            Architecture::Discriminator(d) => d.describe(),
+        }
+    }
+
+    /// Metadata written into saved weight files.
+    pub fn metadata(&self) -> BTreeMap<String, String> {
+        match self {
+            Architecture::Generator(g) => g.metadata(),
+            Architecture::Discriminator(d) => d.metadata(),
+        }
+    }
+
+    /// Builds the module tree and registers its state_dict keys.
+    fn build(&self) -> Result<(Module, Registry)> {
+        let mut reg = Registry::default();
+        let root = match self {
+            Architecture::Generator(g) => match g.arch {
+                GeneratorArch::Resnet { n_blocks } => resnet(&mut reg, g, n_blocks),
+                GeneratorArch::Unet { num_downs } => {
+                    if num_downs < 5 {
+                        return Err(Error::Network(format!(
+                            "UnetGenerator: {num_downs} downsamplings; the reference's U-Net has at least 5"
+                        )));
+                    }
+                    unet(&mut reg, g, num_downs)
+                }
+            },
+            Architecture::Discriminator(d) => match d.arch {
+                DiscriminatorArch::NLayer { n_layers } => {
+                    if n_layers == 0 {
+                        return Err(Error::Network("NLayerDiscriminator: n_layers must be at least 1".into()));
+                    }
+                    nlayer(&mut reg, d, n_layers)
+                }
+                DiscriminatorArch::Pixel => pixel(&mut reg, d),
+            },
+        };
+        Ok((root, reg))
+    }
+}
+
+fn conv(stride: usize, padding: usize, padding_mode: Padding, activation: Activation) -> Conv2dParams {
+    Conv2dParams { stride, padding, padding_mode, activation }
+}
+
+/// ResnetGenerator: `model.N` as the reference numbers it.
+fn resnet(reg: &mut Registry, g: &GeneratorConfig, n_blocks: usize) -> Module {
+    let (ngf, norm, bias) = (g.ngf, g.norm, g.norm.conv_bias());
+    let mut s = SeqBuilder::new(reg, "model");
+    s.fused(); // ReflectionPad2d(3)
+    s.conv([ngf, g.input_nc, 7, 7], bias, conv(1, 3, Padding::Reflect, Activation::None));
+    s.norm(norm, ngf, Activation::Relu).fused();
+    for i in 0..2 {
+        let m = ngf << i;
+        s.conv([2 * m, m, 3, 3], bias, conv(2, 1, Padding::Zero, Activation::None));
+        s.norm(norm, 2 * m, Activation::Relu).fused();
+    }
+    let c = 4 * ngf;
+    for _ in 0..n_blocks {
+        s.child(|reg, path| {
+            let mut b = SeqBuilder::new(reg, format!("{path}.conv_block"));
+            b.fused(); // ReflectionPad2d(1)
+            b.conv([c, c, 3, 3], bias, conv(1, 1, Padding::Reflect, Activation::None));
+            b.norm(norm, c, Activation::Relu).fused();
+            if g.dropout {
+                b.dropout(0.5);
+            }
+            b.fused(); // ReflectionPad2d(1)
+            b.conv([c, c, 3, 3], bias, conv(1, 1, Padding::Reflect, Activation::None));
+            b.norm(norm, c, Activation::None);
+            Module::Residual(Box::new(b.finish()))
+        });
+    }
+    for i in 0..2 {
+        let m = ngf << (2 - i);
+        let up = ConvTranspose2dParams { stride: 2, padding: 1, output_padding: 1, activation: Activation::None };
+        s.conv_transpose([m, m / 2, 3, 3], bias, up);
+        s.norm(norm, m / 2, Activation::Relu).fused();
+    }
+    s.fused(); // ReflectionPad2d(3)
+    s.conv([g.output_nc, ngf, 7, 7], true, conv(1, 3, Padding::Reflect, Activation::Tanh));
+    s.fused(); // Tanh
+    s.finish()
+}
+
+/// UnetGenerator: nested UnetSkipConnectionBlocks, `model.model.1.model.3...`.
+fn unet(reg: &mut Registry, g: &GeneratorConfig, num_downs: usize) -> Module {
+    // Blocks from the outside in: (outer_nc, inner_nc, dropout).
+    let ngf = g.ngf;
+    let mut levels = vec![(ngf, 2 * ngf, false), (2 * ngf, 4 * ngf, false), (4 * ngf, 8 * ngf, false)];
+    levels.extend(std::iter::repeat_n((8 * ngf, 8 * ngf, g.dropout), num_downs - 5));
+    let mut s = SeqBuilder::new(reg, "model.model");
+    let down = conv(2, 1, Padding::Zero, Activation::None);
+    s.conv([ngf, g.input_nc, 4, 4], g.norm.conv_bias(), down);
+    s.child(|reg, path| unet_block(reg, g, path, &levels));
+    s.act(Activation::Relu);
+    let up = ConvTranspose2dParams { stride: 2, padding: 1, output_padding: 0, activation: Activation::Tanh };
+    s.conv_transpose([2 * ngf, g.output_nc, 4, 4], true, up);
+    s.fused(); // Tanh
+    s.finish()
+}
+
+/// A middle block (levels[0]) with the rest inside, or the innermost block.
+fn unet_block(reg: &mut Registry, g: &GeneratorConfig, path: &str, levels: &[(usize, usize, bool)]) -> Module {
+    let (norm, bias) = (g.norm, g.norm.conv_bias());
+    let down = conv(2, 1, Padding::Zero, Activation::None);
+    let up = ConvTranspose2dParams { stride: 2, padding: 1, output_padding: 0, activation: Activation::None };
+    let mut s = SeqBuilder::new(reg, format!("{path}.model"));
+    s.act(Activation::LeakyRelu(LEAKY_SLOPE));
+    match levels {
+        [(outer, inner, dropout), rest @ ..] => {
+            s.conv([*inner, *outer, 4, 4], bias, down);
+            s.norm(norm, *inner, Activation::None);
+            s.child(|reg, p| unet_block(reg, g, p, rest));
+            s.act(Activation::Relu);
+            s.conv_transpose([2 * inner, *outer, 4, 4], bias, up);
+            s.norm(norm, *outer, Activation::None);
+            if *dropout {
+                s.dropout(0.5);
+            }
+        }
+        [] => {
+            // Innermost: no norm after its down-conv; the ReLU fuses into it.
+            let c = 8 * g.ngf;
+            s.conv([c, c, 4, 4], bias, conv(2, 1, Padding::Zero, Activation::Relu));
+            s.fused(); // ReLU
+            s.conv_transpose([c, c, 4, 4], bias, up);
+            s.norm(norm, c, Activation::None);
+        }
+    }
+    Module::SkipCat(Box::new(s.finish()))
+}
+
+/// NLayerDiscriminator: `model.N`.
+fn nlayer(reg: &mut Registry, d: &DiscriminatorConfig, n_layers: usize) -> Module {
+    let (ndf, norm, bias) = (d.ndf, d.norm, d.norm.conv_bias());
+    let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
+    let mult = |n: usize| ndf << n.min(3);
+    let mut s = SeqBuilder::new(reg, "model");
+    s.conv([ndf, d.input_nc, 4, 4], true, conv(2, 1, Padding::Zero, leaky));
+    s.fused(); // LeakyReLU
+    for n in 1..=n_layers {
+        let stride = if n < n_layers { 2 } else { 1 };
+        s.conv([mult(n), mult(n - 1), 4, 4], bias, conv(stride, 1, Padding::Zero, Activation::None));
+        s.norm(norm, mult(n), leaky).fused();
+    }
+    s.conv([1, mult(n_layers), 4, 4], true, conv(1, 1, Padding::Zero, Activation::None));
+    s.finish()
+}
+
+/// PixelDiscriminator: `net.N`, 1x1 convolutions.
+fn pixel(reg: &mut Registry, d: &DiscriminatorConfig) -> Module {
+    let (ndf, norm, bias) = (d.ndf, d.norm, d.norm.conv_bias());
+    let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
+    let mut s = SeqBuilder::new(reg, "net");
+    s.conv([ndf, d.input_nc, 1, 1], true, conv(1, 0, Padding::Zero, leaky));
+    s.fused(); // LeakyReLU
+    s.conv([2 * ndf, ndf, 1, 1], bias, conv(1, 0, Padding::Zero, Activation::None));
+    s.norm(norm, 2 * ndf, leaky).fused();
+    s.conv([1, 2 * ndf, 1, 1], bias, conv(1, 0, Padding::Zero, Activation::None));
+    s.finish()
+}
+
+/// A network on the GPU.
+pub struct Network {
+    arch: Architecture,
+    root: Module,
+    params: ParamArena,
+    buffers: Vec<Tensor>,
+    buffer_specs: Vec<ParamSpec>,
+    order: Vec<(String, Entry)>,
+    trainable: bool,
+}
+
+impl Network {
+    /// Every state_dict key of the architecture with its shape, in PyTorch's order.
+    pub fn specs_of(arch: &Architecture) -> Result<Vec<ParamSpec>> {
+        let (_, reg) = arch.build()?;
+        Ok(spec_order(&reg))
+    }
+
+    /// The reference's init_weights('normal', 0.02): conv weights N(0, 0.02),
+    /// BatchNorm weights N(1, 0.02), biases 0, running statistics (0, 1).
+    /// `seed` makes it reproducible on every platform.
+    pub fn init_state_dict(arch: &Architecture, seed: u64) -> Result<StateDict> {
+        let (_, reg) = arch.build()?;
+        let mut rng = SplitMix64(seed);
+        let mut sd = StateDict::new();
+        for (name, entry) in &reg.order {
+            let t = match *entry {
+                Entry::Param(i) => {
+                    let s = &reg.params[i];
+                    let n: usize = s.shape.iter().product();
+                    let data = if name.ends_with(".bias") {
+                        vec![0.0; n]
+                    } else if s.shape.len() == 1 {
+                        (0..n).map(|_| 1.0 + 0.02 * rng.normal()).collect()
+                    } else {
+                        (0..n).map(|_| 0.02 * rng.normal()).collect()
+                    };
+                    HostTensor::new(s.shape.clone(), data)
+                }
+                Entry::Buffer(i) => HostTensor::new(reg.buffers[i].0.shape.clone(), reg.buffers[i].1.clone()),
+            };
+            sd.insert(name.clone(), t).map_err(|e| Error::Network(e.to_string()))?;
+        }
+        Ok(sd)
+    }
+
+    /// Builds a network of a known architecture from a state_dict in the
+    /// reference's layout; `trainable` also packs the weights' backward layouts.
+    pub fn new(gpu: &Gpu, arch: Architecture, sd: &StateDict, trainable: bool) -> Result<Network> {
+        let (mut root, reg) = arch.build()?;
+        let specs = spec_order(&reg);
+        let label = match arch {
+            Architecture::Generator(g) => format!("{} generator", g.net_name()),
+            Architecture::Discriminator(d) => format!("{} discriminator", d.net_name()),
+        };
+        let tensors = match_state_dict(&label, &specs, sd)?;
+        let by_name =
+            |name: &str| tensors[specs.iter().position(|s| s.name == name).expect("spec names come from reg")];
+        let param_data: Vec<&HostTensor> = reg.params.iter().map(|s| by_name(&s.name)).collect();
+        let params = ParamArena::new(gpu, reg.params.clone(), &param_data)?;
+        let buffers = reg
+            .buffers
+            .iter()
+            .map(|(s, _)| Tensor::from_slice(gpu, &s.shape, &by_name(&s.name).data))
+            .collect::<Result<Vec<_>>>()?;
+        root.refresh(gpu, &params, trainable)?;
+        let buffer_specs = reg.buffers.into_iter().map(|(s, _)| s).collect();
+        Ok(Network { arch, root, params, buffers, buffer_specs, order: reg.order, trainable })
+    }
+
+    /// A freshly initialised network ([`Network::init_state_dict`]).
+    pub fn init(gpu: &Gpu, arch: Architecture, seed: u64, trainable: bool) -> Result<Network> {
+        Self::new(gpu, arch, &Self::init_state_dict(&arch, seed)?, trainable)
+    }
+
+    /// The architecture.
+    pub fn arch(&self) -> Architecture {
+        self.arch
+    }
+
+    /// The parameters and their gradients.
+    pub fn params(&self) -> &ParamArena {
+        &self.params
+    }
+
+    /// Re-packs the convolution weights after the parameters changed.
+    pub fn refresh(&mut self, gpu: &Gpu) -> Result<()> {
+        self.root.refresh(gpu, &self.params, self.trainable)
+    }
+
+    /// Forward pass in `mode`; `rng` draws dropout seeds where dropout is on.
+    /// Everything is recorded into the pending command list, nothing submitted.
+    pub fn forward(&self, gpu: &Gpu, x: &Tensor, mode: Mode, rng: Option<&mut SplitMix64>) -> Result<Tensor> {
+        self.check_input(x)?;
+        let mut f = Forward { gpu, params: &self.params, buffers: &self.buffers, mode, rng, tape: None };
+        self.root.forward(&mut f, x, None)
+    }
+
+    /// Forward pass that keeps what [`Network::backward`] needs.
+    pub fn forward_train(
+        &self,
+        gpu: &Gpu,
+        x: &Tensor,
+        mode: Mode,
+        rng: Option<&mut SplitMix64>,
+    ) -> Result<(Tensor, Tape)> {
+        if !self.trainable {
+            return Err(Error::Network("forward_train on a network built for inference only".into()));
+        }
+        self.check_input(x)?;
+        let mut tape = Tape::default();
+        let mut f = Forward { gpu, params: &self.params, buffers: &self.buffers, mode, rng, tape: Some(&mut tape) };
+        let y = self.root.forward(&mut f, x, None)?;
+        Ok((y, tape))
+    }
+
+    /// Backward pass through a [`Network::forward_train`] tape: with
+    /// `param_grads` adds the parameter gradients into the arena's gradient
+    /// views; returns dL/dx when `input_grad`.
+    pub fn backward(
+        &self,
+        gpu: &Gpu,
+        tape: Tape,
+        dy: &Tensor,
+        param_grads: bool,
+        input_grad: bool,
+    ) -> Result<Option<Tensor>> {
+        let mut b = Backward { gpu, params: &self.params, param_grads, tape };
+        self.root.backward(&mut b, dy, input_grad)
+    }
+
+    /// Checks an input's shape: channels, and for generators the sides the
+    /// architecture needs.
+    pub fn check_input(&self, x: &Tensor) -> Result<()> {
+        let [_, c, h, w] = x.nchw("network", "input")?;
+        match self.arch {
+            Architecture::Generator(g) => {
+                let m = g.size_multiple();
+                if c != g.input_nc || h % m != 0 || w % m != 0 || h < m || w < m {
+                    return Err(Error::shape(
+                        "generator",
+                        format!(
+                            "input {:?} must be [N, {}, H, W] with H and W multiples of {m} ({}), at least {m}",
+                            x.shape(),
+                            g.input_nc,
+                            g.net_name()
+                        ),
+                    ));
+                }
+            }
+            Architecture::Discriminator(d) => {
+                if c != d.input_nc {
+                    return Err(Error::shape(
+                        "discriminator",
+                        format!("input {:?} must have {} channels", x.shape(), d.input_nc),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the weights and buffers back as a state_dict in the reference's
+    /// layout, with the architecture as metadata.
+    pub async fn to_state_dict(&self, gpu: &Gpu) -> Result<StateDict> {
+        let values = self.params.gather(gpu, self.params.value_chunks()).await?;
+        let mut offsets = Vec::with_capacity(self.params.len());
+        let mut at = 0;
+        for s in self.params.specs() {
+            offsets.push(at);
+            at += s.shape.iter().product::<usize>();
+        }
+        let mut sd = StateDict::new();
+        for (k, v) in self.arch.metadata() {
+            sd.set_metadata(k, v);
+        }
+        for (name, entry) in &self.order {
+            let t = match *entry {
+                Entry::Param(i) => {
+                    let s = &self.params.specs()[i];
+                    let n: usize = s.shape.iter().product();
+                    HostTensor::new(s.shape.clone(), values[offsets[i]..offsets[i] + n].to_vec())
+                }
+                Entry::Buffer(i) => {
+                    HostTensor::new(self.buffer_specs[i].shape.clone(), self.buffers[i].read(gpu).await?)
+                }
+            };
+            sd.insert(name.clone(), t).map_err(|e| Error::Network(e.to_string()))?;
+        }
+        Ok(sd)
+    }
+}
+
+fn spec_order(reg: &Registry) -> Vec<ParamSpec> {
+    reg.order
+        .iter()
+        .map(|(_, e)| match *e {
+            Entry::Param(i) => reg.params[i].clone(),
+            Entry::Buffer(i) => reg.buffers[i].0.clone(),
+        })
+        .collect()
+}
+
+/// Infers a network's architecture from its state_dict: the family from the
+/// key layout, depth and widths from the shapes, the norm from which
+/// tensors exist (BatchNorm has running statistics; with instance norm the
+/// convolutions have biases; with none they have neither, as the reference
+/// builds them). Dropout has no tensors: a U-Net is taken to have it (the
+/// reference's pix2pix default) unless the file's metadata says otherwise,
+/// and a ResNet has it when its blocks' second conv sits at index 6.
+pub fn detect(sd: &StateDict) -> Result<Architecture> {
+    let shape = |k: &str| sd.get(k).map(|t| t.shape.as_slice());
+    let has = |k: &str| sd.get(k).is_some();
+    let meta_dropout = sd.metadata().get("dropout").map(|v| v == "true");
+    let norm_at = |norm_key: &str, bias_key: &str| {
+        if has(&format!("{norm_key}.running_mean")) || has(&format!("{norm_key}.weight")) {
+            Norm::Batch
+        } else if has(bias_key) {
+            Norm::Instance
+        } else {
+            Norm::None
+        }
+    };
+    if let Some(s) = shape("model.1.weight") {
+        let &[ngf, input_nc, 7, 7] = s else {
+            return Err(Error::Network(format!(
+                "ResnetGenerator: `model.1.weight` is {s:?}, expected [ngf, in, 7, 7]"
+            )));
+        };
+        let n_blocks = (0..).take_while(|i| has(&format!("model.{}.conv_block.1.weight", 10 + i))).count();
+        if n_blocks == 0 {
+            return Err(Error::Network("ResnetGenerator: no residual blocks (`model.10.conv_block.1.weight`)".into()));
+        }
+        let tail = format!("model.{}.weight", 17 + n_blocks);
+        let output_nc = shape(&tail).map(|s| s[0]).ok_or_else(|| {
+            Error::Network(format!("ResnetGenerator: {n_blocks} blocks found but no final conv `{tail}`"))
+        })?;
+        let g = GeneratorConfig {
+            input_nc,
+            output_nc,
+            ngf,
+            arch: GeneratorArch::Resnet { n_blocks },
+            norm: norm_at("model.2", "model.1.bias"),
+            dropout: has("model.10.conv_block.6.weight"),
+        };
+        return Ok(Architecture::Generator(g));
+    }
+    if let Some(s) = shape("model.model.0.weight") {
+        let &[ngf, input_nc, 4, 4] = s else {
+            return Err(Error::Network(format!(
+                "UnetGenerator: `model.model.0.weight` is {s:?}, expected [ngf, in, 4, 4]"
+            )));
+        };
+        let mut path = "model.model.1".to_string();
+        let mut num_downs = 2;
+        while has(&format!("{path}.model.3.model.1.weight")) {
+            path.push_str(".model.3");
+            num_downs += 1;
+        }
+        let output_nc = shape("model.model.3.weight").map(|s| s[1]).ok_or_else(|| {
+            Error::Network("UnetGenerator: no outermost transposed conv `model.model.3.weight`".into())
+        })?;
+        let g = GeneratorConfig {
+            input_nc,
+            output_nc,
+            ngf,
+            arch: GeneratorArch::Unet { num_downs },
+            norm: norm_at("model.model.1.model.2", "model.model.0.bias"),
+            dropout: meta_dropout.unwrap_or(true),
+        };
+        return Ok(Architecture::Generator(g));
+    }
+    if let Some(s) = shape("model.0.weight") {
+        let &[ndf, input_nc, 4, 4] = s else {
+            return Err(Error::Network(format!(
+                "NLayerDiscriminator: `model.0.weight` is {s:?}, expected [ndf, in, 4, 4]"
+            )));
+        };
+        let convs = sd
+            .names()
+            .filter(|n| n.starts_with("model.") && n.ends_with(".weight") && shape(n).is_some_and(|s| s.len() == 4))
+            .count();
+        if convs < 3 {
+            return Err(Error::Network(format!("NLayerDiscriminator: {convs} conv weights, at least 3 expected")));
+        }
+        let d = DiscriminatorConfig {
+            input_nc,
+            ndf,
+            arch: DiscriminatorArch::NLayer { n_layers: convs - 2 },
+            norm: norm_at("model.3", "model.2.bias"),
+        };
+        return Ok(Architecture::Discriminator(d));
+    }
+    if let Some(s) = shape("net.0.weight") {
+        let &[ndf, input_nc, 1, 1] = s else {
+            return Err(Error::Network(format!(
+                "PixelDiscriminator: `net.0.weight` is {s:?}, expected [ndf, in, 1, 1]"
+            )));
+        };
+        let d =
+            DiscriminatorConfig { input_nc, ndf, arch: DiscriminatorArch::Pixel, norm: norm_at("net.3", "net.2.bias") };
+        return Ok(Architecture::Discriminator(d));
+    }
+    let first: Vec<&str> = sd.names().take(4).collect();
+    Err(Error::Network(format!(
+        "not a network of the reference: no `model.1.weight` (ResnetGenerator), `model.model.0.weight` \
+         (UnetGenerator), `model.0.weight` (NLayerDiscriminator) or `net.0.weight` (PixelDiscriminator); the file \
+         holds {} tensors, the first {first:?}",
+        sd.len()
+    )))
+}
