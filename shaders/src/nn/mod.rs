@@ -9,6 +9,7 @@ pub mod model;
 pub mod network;
 pub mod optim;
 pub mod params;
+pub mod pix2pix;
 pub mod pool;
 pub mod pth;
 pub mod translate;

@@ -82,18 +82,50 @@ pub fn mse_loss_const(
     weight: f32,
     accumulate_into: Option<&Tensor>,
 ) -> Result<(Tensor, Tensor)> {
-    const OP: &str = "mse_loss_const";
+    const_loss(gpu, ConstLoss::Mse, x, target, weight, weight, accumulate_into)
+}
+
+/// A loss against a constant label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstLoss {
+    /// mean((x - target)^2) ([`mse_loss_const`]).
+    Mse,
+    /// BCEWithLogits ([`bce_with_logits_loss_const`]).
+    BceWithLogits,
+}
+
+/// [`mse_loss_const`] or [`bce_with_logits_loss_const`] with one weight for
+/// the returned loss and another for the gradient: for a loss that is
+/// reported unweighted but back-propagated scaled (pix2pix's
+/// 0.5 (D_real + D_fake) logs D_real and D_fake).
+pub fn const_loss(
+    gpu: &Gpu,
+    kind: ConstLoss,
+    x: &Tensor,
+    target: f32,
+    loss_weight: f32,
+    grad_weight: f32,
+    accumulate_into: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    let op = match kind {
+        ConstLoss::Mse => "mse_loss_const",
+        ConstLoss::BceWithLogits => "bce_with_logits_loss_const",
+    };
     let len = x.len();
-    let (grad, accumulate) = grad_target(gpu, OP, x, accumulate_into)?;
+    let (grad, accumulate) = grad_target(gpu, op, x, accumulate_into)?;
+    let d = match kind {
+        ConstLoss::Mse => 2.0,
+        ConstLoss::BceWithLogits => 1.0,
+    };
     let params = Params {
-        len: u32_of(OP, "length", len)?,
+        len: u32_of(op, "length", len)?,
         accumulate,
         label: target,
-        grad_scale: (2.0 * weight as f64 / len as f64) as f32,
-        loss_scale: (weight as f64 / len as f64) as f32,
+        grad_scale: (d * grad_weight as f64 / len as f64) as f32,
+        loss_scale: (loss_weight as f64 / len as f64) as f32,
         ..bytemuck::Zeroable::zeroed()
     };
-    let loss = launch(gpu, OP, params, x, None, &grad)?;
+    let loss = launch(gpu, op, params, x, None, &grad)?;
     Ok((loss, grad))
 }
 
@@ -162,18 +194,5 @@ pub fn bce_with_logits_loss_const(
     weight: f32,
     accumulate_into: Option<&Tensor>,
 ) -> Result<(Tensor, Tensor)> {
-    const OP: &str = "bce_with_logits_loss_const";
-    let len = x.len();
-    let (grad, accumulate) = grad_target(gpu, OP, x, accumulate_into)?;
-    let scale = (weight as f64 / len as f64) as f32;
-    let params = Params {
-        len: u32_of(OP, "length", len)?,
-        accumulate,
-        label: target,
-        grad_scale: scale,
-        loss_scale: scale,
-        ..bytemuck::Zeroable::zeroed()
-    };
-    let loss = launch(gpu, OP, params, x, None, &grad)?;
-    Ok((loss, grad))
+    const_loss(gpu, ConstLoss::BceWithLogits, x, target, weight, weight, accumulate_into)
 }

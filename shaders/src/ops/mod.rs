@@ -41,7 +41,7 @@ pub use instance_norm::{instance_norm, InstanceNormParams};
 pub use instance_norm_backward::{
     instance_norm_backward_bias, instance_norm_backward_input, instance_norm_backward_weight,
 };
-pub use loss::{accumulate, bce_with_logits_loss_const, l1_loss, mse_loss_const};
+pub use loss::{accumulate, bce_with_logits_loss_const, const_loss, l1_loss, mse_loss_const, ConstLoss};
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
