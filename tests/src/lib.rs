@@ -1,6 +1,7 @@
 //! Test support: the f64 CPU reference of every kernel, random inputs, and a
 //! comparison that names the worst index.
 
+pub mod net_check;
 pub mod ref_batch;
 pub mod ref_conv_backward;
 pub mod ref_nets;

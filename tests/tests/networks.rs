@@ -1,66 +1,68 @@
 //! The two CycleGAN networks on the GPU against the CPU reference forward,
 //! and their state_dict layouts.
 
-use shaders::nn::discriminator::{DiscriminatorConfig, NLayerDiscriminator};
-use shaders::nn::generator::{GeneratorConfig, ResnetGenerator};
-use shaders::nn::params::init_normal;
+use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm};
+use shaders::nn::layers::Mode;
+use shaders::nn::network::{detect, Architecture, Network};
+use shaders::nn::params::SplitMix64;
+use shaders::nn::weights::HostTensor;
 use shaders::Tensor;
-use tests::{assert_close, gpu, random, ref_nets};
+use tests::ref_nets::{self, test_weights, T};
+use tests::{assert_close, gpu, random};
 
-/// Weights with biases and a scale large enough that every layer matters.
-fn weights(specs: &[shaders::nn::params::ParamSpec], seed: u64) -> shaders::nn::weights::StateDict {
-    let mut sd = init_normal(specs, seed);
-    let mut out = shaders::nn::weights::StateDict::new();
-    for (i, (name, t)) in sd.iter().enumerate() {
-        let mut t = t.clone();
-        let fan_in: usize = t.shape.iter().skip(1).product::<usize>().max(1);
-        t.data = random(t.data.len(), seed + i as u64).iter().map(|v| v / (fan_in as f32).sqrt()).collect();
-        out.insert(name.to_string(), t).unwrap();
-    }
-    sd = out;
-    sd
+fn resnet(ngf: usize, n_blocks: usize, dropout: bool) -> GeneratorConfig {
+    GeneratorConfig { dropout, ..GeneratorConfig::resnet(n_blocks, ngf) }
 }
 
 #[test]
 fn generator_matches_reference() {
     let g = gpu();
-    for (cfg, xs) in [
-        (GeneratorConfig { input_nc: 3, output_nc: 3, ngf: 8, n_blocks: 2, dropout: false }, [2, 3, 12, 20]),
-        (GeneratorConfig { input_nc: 3, output_nc: 3, ngf: 4, n_blocks: 1, dropout: true }, [1, 3, 16, 8]),
-    ] {
-        let sd = weights(&cfg.param_specs(), 7);
-        let net = ResnetGenerator::from_state_dict(&g, &sd).unwrap();
-        assert_eq!(net.config(), cfg, "architecture inferred from the state_dict");
+    for (cfg, xs) in [(resnet(8, 2, false), [2, 3, 12, 20]), (resnet(4, 1, true), [1, 3, 16, 8])] {
+        let arch = Architecture::Generator(cfg);
+        let sd = test_weights(&arch, 7);
+        assert_eq!(detect(&sd).unwrap(), arch, "architecture inferred from the state_dict");
+        let net = Network::new(&g, arch, &sd, false).unwrap();
         let x = random(xs.iter().product(), 11);
-        let y = net.forward(&g, &Tensor::from_slice(&g, &xs, &x).unwrap()).unwrap();
-        let (want, shape) = ref_nets::generator(&sd, &cfg, &x, xs);
-        assert_eq!(y.shape(), &shape[..]);
-        assert_eq!(shape, xs, "the generator keeps the size");
-        let want: Vec<f64> = want.iter().map(|&v| v as f64).collect();
-        assert_close(&format!("generator {cfg:?}"), &y.read_blocking(&g).unwrap(), &want, &shape, 2e-4, 1e-3);
+        let xt = Tensor::from_slice(&g, &xs, &x).unwrap();
+        // Eval (dropout off) and, with dropout, training mode with the same masks.
+        let modes: &[Mode] = if cfg.dropout { &[Mode::EVAL, Mode::TRAIN] } else { &[Mode::EVAL] };
+        for &mode in modes {
+            let mut rng = SplitMix64(3);
+            let y = net.forward(&g, &xt, mode, Some(&mut rng)).unwrap();
+            let (want, r) = ref_nets::forward(&sd, &arch, &T::from_f32(&x, xs), mode, Some(SplitMix64(3)), true);
+            assert_eq!(y.shape(), &want.shape[..]);
+            assert_eq!(want.shape, xs, "the generator keeps the size");
+            assert_eq!(rng.0, r.rng().unwrap().0, "one seed per dropout layer");
+            let what = format!("generator {} {mode:?}", cfg.describe());
+            assert_close(&what, &y.read_blocking(&g).unwrap(), &want.data, &want.shape, 2e-4, 1e-3);
+        }
     }
 }
 
 #[test]
 fn discriminator_matches_reference() {
     let g = gpu();
-    let cfg = DiscriminatorConfig { input_nc: 3, ndf: 8, n_layers: 3 };
-    let sd = weights(&cfg.param_specs(), 3);
-    let net = NLayerDiscriminator::from_state_dict(&g, &sd).unwrap();
-    assert_eq!(net.config(), cfg);
+    let cfg = DiscriminatorConfig::basic(8);
+    let arch = Architecture::Discriminator(cfg);
+    let sd = test_weights(&arch, 3);
+    assert_eq!(detect(&sd).unwrap(), arch);
+    let net = Network::new(&g, arch, &sd, false).unwrap();
     let xs = [2, 3, 37, 35];
     let x = random(xs.iter().product(), 5);
-    let y = net.forward(&g, &Tensor::from_slice(&g, &xs, &x).unwrap()).unwrap();
-    let (want, shape) = ref_nets::discriminator(&sd, &cfg, &x, xs);
-    assert_eq!(y.shape(), &shape[..]);
-    let want: Vec<f64> = want.iter().map(|&v| v as f64).collect();
-    assert_close("discriminator", &y.read_blocking(&g).unwrap(), &want, &shape, 2e-4, 1e-3);
+    let y = net.forward(&g, &Tensor::from_slice(&g, &xs, &x).unwrap(), Mode::EVAL, None).unwrap();
+    let (want, _) = ref_nets::forward(&sd, &arch, &T::from_f32(&x, xs), Mode::EVAL, None, true);
+    assert_eq!(y.shape(), &want.shape[..]);
+    assert_close("discriminator", &y.read_blocking(&g).unwrap(), &want.data, &want.shape, 2e-4, 1e-3);
+}
+
+fn names(arch: Architecture) -> Vec<String> {
+    Network::specs_of(&arch).unwrap().into_iter().map(|s| s.name).collect()
 }
 
 #[test]
 fn reference_state_dict_names() {
-    let names: Vec<String> = GeneratorConfig::resnet(9, 64).param_specs().into_iter().map(|s| s.name).collect();
-    assert_eq!(names.len(), 2 * (3 + 18 + 3));
+    let names9 = names(Architecture::Generator(GeneratorConfig::resnet(9, 64)));
+    assert_eq!(names9.len(), 2 * (3 + 18 + 3));
     for n in [
         "model.1.weight",
         "model.4.bias",
@@ -71,11 +73,11 @@ fn reference_state_dict_names() {
         "model.22.bias",
         "model.26.weight",
     ] {
-        assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
+        assert!(names9.iter().any(|x| x == n), "{n} missing from {names9:?}");
     }
-    let six: Vec<String> = GeneratorConfig::resnet(6, 64).param_specs().into_iter().map(|s| s.name).collect();
+    let six = names(Architecture::Generator(GeneratorConfig::resnet(6, 64)));
     assert!(six.contains(&"model.23.weight".to_string()) && six.contains(&"model.16.weight".to_string()));
-    let d: Vec<String> = DiscriminatorConfig::basic(64).param_specs().into_iter().map(|s| s.name).collect();
+    let d = names(Architecture::Discriminator(DiscriminatorConfig::basic(64)));
     assert_eq!(
         d,
         [
@@ -91,27 +93,51 @@ fn reference_state_dict_names() {
             "model.11.bias"
         ]
     );
-    let shapes = GeneratorConfig::resnet(9, 64).param_specs();
+    let shapes = Network::specs_of(&Architecture::Generator(GeneratorConfig::resnet(9, 64))).unwrap();
     let up = shapes.iter().find(|s| s.name == "model.19.weight").unwrap();
     assert_eq!(up.shape, [256, 128, 3, 3], "ConvTranspose weights are [in, out, kh, kw]");
+    // With dropout the second conv of each block moves to index 6.
+    let drop = names(Architecture::Generator(GeneratorConfig { dropout: true, ..GeneratorConfig::resnet(9, 64) }));
+    assert!(drop.contains(&"model.10.conv_block.6.weight".to_string()), "{drop:?}");
+    assert!(!drop.iter().any(|n| n.starts_with("model.10.conv_block.5.")), "{drop:?}");
+}
+
+#[test]
+fn resnet_and_nlayer_norms_follow_the_reference() {
+    // use_bias = (norm == instance): batch and none have no conv biases
+    // where a norm follows; batch adds weight, bias and running statistics.
+    for norm in [Norm::Batch, Norm::None] {
+        let g = names(Architecture::Generator(GeneratorConfig { norm, ..GeneratorConfig::resnet(2, 4) }));
+        assert!(!g.contains(&"model.1.bias".to_string()) && !g.contains(&"model.12.bias".to_string()), "{g:?}");
+        assert!(g.contains(&"model.19.bias".to_string()), "the final conv keeps its bias: {g:?}");
+        assert_eq!(g.contains(&"model.2.running_var".to_string()), norm == Norm::Batch, "{g:?}");
+        let d = names(Architecture::Discriminator(DiscriminatorConfig { norm, ..DiscriminatorConfig::basic(4) }));
+        assert!(d.contains(&"model.0.bias".to_string()) && !d.contains(&"model.2.bias".to_string()), "{d:?}");
+        assert_eq!(d.contains(&"model.3.running_mean".to_string()), norm == Norm::Batch, "{d:?}");
+        assert!(d.contains(&"model.11.bias".to_string()), "{d:?}");
+    }
+    let cfg = GeneratorConfig { norm: Norm::Batch, ..GeneratorConfig::resnet(2, 4) };
+    assert!(matches!(cfg.arch, GeneratorArch::Resnet { n_blocks: 2 }));
+    let d = DiscriminatorConfig { arch: DiscriminatorArch::NLayer { n_layers: 2 }, ..DiscriminatorConfig::basic(4) };
+    assert_eq!(names(Architecture::Discriminator(d)).last().unwrap(), "model.8.bias");
 }
 
 #[test]
 fn wrong_weights_are_named() {
     let g = gpu();
-    let cfg = GeneratorConfig::resnet(2, 4);
-    let mut sd = init_normal(&cfg.param_specs(), 1);
+    let arch = Architecture::Generator(GeneratorConfig::resnet(2, 4));
+    let mut sd = Network::init_state_dict(&arch, 1).unwrap();
     let t = sd.remove("model.10.conv_block.5.weight").unwrap();
-    let err = ResnetGenerator::with_config(&g, cfg, &sd).err().unwrap().to_string();
+    let err = Network::new(&g, arch, &sd, false).err().unwrap().to_string();
     assert!(err.contains("model.10.conv_block.5.weight"), "{err}");
     let mut bad = t.clone();
     bad.shape = vec![16, 16, 1, 9];
     sd.insert("model.10.conv_block.5.weight", bad).unwrap();
-    let err = ResnetGenerator::with_config(&g, cfg, &sd).err().unwrap().to_string();
+    let err = Network::new(&g, arch, &sd, false).err().unwrap().to_string();
     assert!(err.contains("model.10.conv_block.5.weight") && err.contains("shape"), "{err}");
     sd.remove("model.10.conv_block.5.weight");
     sd.insert("model.10.conv_block.5.weight", t).unwrap();
-    sd.insert("model.99.weight", shaders::nn::weights::HostTensor::new(vec![1], vec![0.0])).unwrap();
-    let err = ResnetGenerator::with_config(&g, cfg, &sd).err().unwrap().to_string();
+    sd.insert("model.99.weight", HostTensor::new(vec![1], vec![0.0])).unwrap();
+    let err = Network::new(&g, arch, &sd, false).err().unwrap().to_string();
     assert!(err.contains("model.99.weight"), "{err}");
 }
