@@ -1,5 +1,6 @@
-//! `trainer bench`: kernel timings for every convolution of the CycleGAN
-//! networks, as a table and as JSON.
+//! `trainer bench`: kernel timings for every convolution of the CycleGAN and
+//! pix2pix networks, whole-network and training-iteration timings, as a
+//! table and as JSON.
 
 use std::time::Instant;
 
@@ -12,12 +13,12 @@ use shaders::{Gpu, GpuOptions, Tensor};
 /// What to measure.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Suite {
-    /// Every convolution layer of resnet_9blocks (ngf 64) and the 70x70 PatchGAN (ndf 64): forward, and input
-    /// and weight gradients for the generator's layers.
+    /// Every convolution layer of resnet_9blocks and unet_256 (ngf 64) and the 70x70 PatchGAN (ndf 64):
+    /// forward, and input and weight gradients for the generators' layers.
     Kernels,
     /// Whole generator forward passes (latency and peak tensor memory).
     Nets,
-    /// CycleGAN training iterations (seconds per iteration and peak tensor memory), batch 1.
+    /// Training iterations (seconds per iteration and peak tensor memory), batch 1, of --model.
     Train,
 }
 
@@ -42,6 +43,9 @@ pub struct BenchArgs {
     /// Also write the results as JSON to this file ("-" for stdout).
     #[arg(long)]
     json: Option<String>,
+    /// The model whose training iterations `train` measures (cycle_gan or pix2pix).
+    #[arg(long, value_enum, default_value = "cycle_gan")]
+    model: crate::train::ModelKind,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -80,6 +84,7 @@ struct Report {
     iters: usize,
     rows: Vec<Row>,
     generator_forward_conv_ms: f64,
+    unet_forward_conv_ms: f64,
     discriminator_forward_conv_ms: f64,
 }
 
@@ -150,6 +155,30 @@ fn layers(size: usize) -> Vec<Layer> {
             count: 1,
         },
     ];
+    // unet_256 (ngf 64): k4 s2 p1 down-convs and transposed convs, by input size.
+    let down = |i: usize, ci: usize, co: usize, count: usize| Layer {
+        net: "unet_256",
+        name: format!("down{i} C{co}"),
+        c_in: ci,
+        c_out: co,
+        size: size >> i,
+        kind: conv(4, 2, 1, false),
+        count,
+    };
+    l.extend([down(0, 3, 64, 1), down(1, 64, 128, 1), down(2, 128, 256, 1), down(3, 256, 512, 1)]);
+    l.extend((4..8).map(|i| down(i, 512, 512, 1)));
+    let up = |i: usize, ci: usize, co: usize| Layer {
+        net: "unet_256",
+        name: format!("up{i} C{co}"),
+        c_in: ci,
+        c_out: co,
+        size: size >> (i + 1),
+        kind: Kind::ConvTranspose { k: 4, stride: 2, pad: 1, out_pad: 0 },
+        count: 1,
+    };
+    l.push(up(7, 512, 512));
+    l.extend((4..7).map(|i| up(i, 1024, 512)));
+    l.extend([up(3, 1024, 256), up(2, 512, 128), up(1, 256, 64), up(0, 128, 3)]);
     let mut s = size;
     for (i, (ci, co, stride)) in
         [(3, 64, 2), (64, 128, 2), (128, 256, 2), (256, 512, 1), (512, 1, 1)].into_iter().enumerate()
@@ -206,7 +235,7 @@ fn measure(gpu: &Gpu, layer: &Layer, iters: usize) -> Result<Vec<Row>> {
             let flops = 2.0 * (out.iter().product::<usize>() * layer.c_in * k * k) as f64;
             let ms = time_ms(gpu, iters, || ops::conv2d_packed(gpu, &x, &packed, ws, Some(&b), &p))?;
             rows.push(row(layer, "forward", x_shape, out, ms, flops));
-            if layer.net == "resnet_9blocks" {
+            if layer.net != "patchgan_70" {
                 let dy = Tensor::from_slice(gpu, &out, &random(out.iter().product(), 4))?;
                 let ms = time_ms(gpu, iters, || ops::conv2d_backward_input(gpu, &dy, &w, x_shape, &p))?;
                 rows.push(row(layer, "dinput", x_shape, out, ms, flops));
@@ -310,11 +339,13 @@ fn kernels(args: BenchArgs) -> Result<()> {
         config,
         iters: args.iters,
         generator_forward_conv_ms: total("resnet_9blocks"),
+        unet_forward_conv_ms: total("unet_256"),
         discriminator_forward_conv_ms: total("patchgan_70"),
         rows,
     };
     println!();
     println!("resnet_9blocks forward, all convolutions: {:.1} ms", report.generator_forward_conv_ms);
+    println!("unet_256 forward, all convolutions:       {:.1} ms", report.unet_forward_conv_ms);
     println!("patchgan_70 forward, all convolutions:    {:.1} ms", report.discriminator_forward_conv_ms);
     let json = serde_json::to_string_pretty(&report)?;
     match args.json.as_deref() {
@@ -336,7 +367,9 @@ struct NetRow {
 
 /// Generator forward latency, image upload to output ready, batch 1.
 fn nets(args: BenchArgs) -> Result<()> {
-    use shaders::nn::generator::{GeneratorConfig, ResnetGenerator};
+    use shaders::nn::arch::GeneratorConfig;
+    use shaders::nn::layers::Mode;
+    use shaders::nn::network::{Architecture, Network};
     let gpu = open_gpu(&args)?;
     println!("adapter: {}", gpu.describe());
     println!("config:  {}", gpu.tuning().describe());
@@ -344,8 +377,15 @@ fn nets(args: BenchArgs) -> Result<()> {
     println!();
     println!("{:<16} {:>4} {:>10} {:>12} {:>16}", "generator", "ngf", "size", "ms", "peak MiB");
     let mut rows = Vec::new();
-    for (blocks, ngf, size) in [(9, 64, 256), (9, 64, 512), (6, 32, 128)] {
-        let cfg = GeneratorConfig::resnet(blocks, ngf);
+    let configs = [
+        (GeneratorConfig::resnet(9, 64), 256),
+        (GeneratorConfig::resnet(9, 64), 512),
+        (GeneratorConfig::resnet(6, 32), 128),
+        (GeneratorConfig::unet(8, 64), 256),
+        (GeneratorConfig::unet(7, 64), 128),
+    ];
+    for (cfg, size) in configs {
+        let ngf = cfg.ngf;
         if let Some(f) = &args.filter {
             if !format!("{} {size}", cfg.net_name()).contains(f.as_str()) {
                 continue;
@@ -353,15 +393,16 @@ fn nets(args: BenchArgs) -> Result<()> {
         }
         gpu.release_pooled();
         let base = gpu.tensor_bytes_allocated();
-        let net = ResnetGenerator::init(&gpu, cfg, 1)?;
+        let net = Network::init(&gpu, Architecture::Generator(cfg), 1, false)?;
         let shape = [1, 3, size, size];
         let x = Tensor::from_slice(&gpu, &shape, &random(3 * size * size, 5))?;
-        let ms = time_ms(&gpu, args.iters, || net.forward(&gpu, &x))?;
+        let ms = time_ms(&gpu, args.iters, || net.forward(&gpu, &x, Mode::EVAL, None))?;
         let peak = (gpu.tensor_bytes_allocated() - base) as f64 / (1 << 20) as f64;
         println!("{:<16} {:>4} {:>10} {:>12.1} {:>16.1}", cfg.net_name(), ngf, format!("{size}x{size}"), ms, peak);
         rows.push(NetRow { net: cfg.net_name(), ngf, size, ms, peak_tensor_mib: peak });
     }
     println!();
+    println!("U-Nets in eval mode (running statistics, no dropout)");
     println!("peak MiB: weights, packed weights, input and every activation alive at once (buffers are recycled)");
     let json = serde_json::to_string_pretty(&serde_json::json!({ "adapter": gpu.describe(), "rows": rows }))?;
     match args.json.as_deref() {
@@ -382,13 +423,15 @@ struct TrainRow {
     peak_tensor_mib: f64,
 }
 
-/// Seconds per CycleGAN training iteration (both generators and
-/// discriminators, forward, backward and Adam; inputs already on the GPU).
+/// Seconds per training iteration of --model (every network's forward,
+/// backward and Adam; inputs already on the GPU).
 fn train(args: BenchArgs) -> Result<()> {
+    use crate::train::ModelKind;
+    use shaders::nn::arch::{DiscriminatorConfig, GanMode, GeneratorConfig, Norm};
     use shaders::nn::cyclegan::{CycleGan, CycleGanConfig};
-    use shaders::nn::discriminator::DiscriminatorConfig;
-    use shaders::nn::generator::GeneratorConfig;
+    use shaders::nn::model::{Init, Model};
     use shaders::nn::params::SplitMix64;
+    use shaders::nn::pix2pix::{Pix2Pix, Pix2PixConfig};
     let gpu = open_gpu(&args)?;
     println!("adapter: {}", gpu.describe());
     println!("config:  {}", gpu.tuning().describe());
@@ -396,39 +439,65 @@ fn train(args: BenchArgs) -> Result<()> {
     println!();
     println!("{:<16} {:>4} {:>4} {:>10} {:>12} {:>16}", "generator", "ngf", "ndf", "size", "s/iter", "peak MiB");
     let mut rows = Vec::new();
-    for (blocks, ngf, size) in [(6, 32, 128), (9, 64, 256)] {
-        let config = CycleGanConfig {
-            generator: GeneratorConfig::resnet(blocks, ngf),
-            discriminator: DiscriminatorConfig::basic(64),
-            lambda_a: 10.0,
-            lambda_b: 10.0,
-            lambda_identity: 0.5,
-            beta1: 0.5,
-            beta2: 0.999,
-            pool_size: 50,
-        };
+    let configs: Vec<(GeneratorConfig, usize)> = match args.model {
+        ModelKind::CycleGan => vec![(GeneratorConfig::resnet(6, 32), 128), (GeneratorConfig::resnet(9, 64), 256)],
+        ModelKind::Pix2Pix => vec![(GeneratorConfig::unet(7, 32), 128), (GeneratorConfig::unet(8, 64), 256)],
+    };
+    for (generator, size) in configs {
+        let ngf = generator.ngf;
         if let Some(f) = &args.filter {
-            if !format!("{} {size}", config.generator.net_name()).contains(f.as_str()) {
+            if !format!("{} {size}", generator.net_name()).contains(f.as_str()) {
                 continue;
             }
         }
         gpu.release_pooled();
         let base = gpu.tensor_bytes_allocated();
-        let mut gan = CycleGan::new(&gpu, config, 1)?;
+        let mut model: Box<dyn Model> = match args.model {
+            ModelKind::CycleGan => {
+                let config = CycleGanConfig {
+                    generator,
+                    discriminator: DiscriminatorConfig::basic(64),
+                    lambda_a: 10.0,
+                    lambda_b: 10.0,
+                    lambda_identity: 0.5,
+                    beta1: 0.5,
+                    beta2: 0.999,
+                    pool_size: 50,
+                    gan_mode: GanMode::Lsgan,
+                };
+                Box::new(CycleGan::new(&gpu, config, Init::Fresh(1))?)
+            }
+            ModelKind::Pix2Pix => {
+                let config = Pix2PixConfig {
+                    generator,
+                    discriminator: DiscriminatorConfig {
+                        input_nc: 6,
+                        norm: Norm::Batch,
+                        ..DiscriminatorConfig::basic(64)
+                    },
+                    lambda_l1: 100.0,
+                    beta1: 0.5,
+                    beta2: 0.999,
+                    pool_size: 0,
+                    gan_mode: GanMode::Vanilla,
+                };
+                Box::new(Pix2Pix::new(&gpu, config, Init::Fresh(1))?)
+            }
+        };
         let shape = [1, 3, size, size];
         let a = Tensor::from_slice(&gpu, &shape, &random(3 * size * size, 5))?;
         let b = Tensor::from_slice(&gpu, &shape, &random(3 * size * size, 6))?;
         let mut rng = SplitMix64(7);
-        drop(gan.step(&gpu, &a, &b, 2e-4, &mut rng)?);
+        drop(model.step(&gpu, &a, &b, 2e-4, &mut rng)?);
         gpu.sync()?;
         let start = Instant::now();
         for _ in 0..args.iters {
-            drop(gan.step(&gpu, &a, &b, 2e-4, &mut rng)?);
+            drop(model.step(&gpu, &a, &b, 2e-4, &mut rng)?);
             gpu.sync()?;
         }
         let secs = start.elapsed().as_secs_f64() / args.iters as f64;
         let peak = (gpu.tensor_bytes_allocated() - base) as f64 / (1 << 20) as f64;
-        let net = config.generator.net_name();
+        let net = generator.net_name();
         println!("{:<16} {:>4} {:>4} {:>10} {:>12.3} {:>16.1}", net, ngf, 64, format!("{size}x{size}"), secs, peak);
         rows.push(TrainRow { net, ngf, ndf: 64, size, seconds_per_iteration: secs, peak_tensor_mib: peak });
     }

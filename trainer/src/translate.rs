@@ -6,10 +6,11 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use image::DynamicImage;
-use shaders::nn::discriminator::DiscriminatorConfig;
-use shaders::nn::generator::{GeneratorConfig, ResnetGenerator};
-use shaders::nn::params::match_state_dict;
-use shaders::nn::translate::translate_rgba;
+use shaders::nn::arch::{GeneratorArch, Norm};
+use shaders::nn::layers::Mode;
+use shaders::nn::network::{detect, Architecture, Network};
+use shaders::nn::params::{match_state_dict, SplitMix64};
+use shaders::nn::translate::{generator_config, translate_rgba};
 use shaders::nn::weights::StateDict;
 use shaders::{Gpu, GpuOptions};
 
@@ -29,6 +30,72 @@ pub struct TranslateArgs {
     /// if missing; outputs keep the input's file stem).
     #[arg(long, value_name = "PATH")]
     output: PathBuf,
+    /// Test-time eval mode, as the reference's `test.py --eval`: BatchNorm uses its running statistics and
+    /// dropout is off. Without it (the reference's default), BatchNorm uses each image's own statistics
+    /// and dropout stays on (seeded by --seed). CycleGAN's generators give the same output either way.
+    #[arg(long)]
+    eval: bool,
+    /// Keep each image's own BatchNorm statistics but turn dropout off.
+    #[arg(long, conflicts_with = "eval")]
+    no_dropout: bool,
+    /// Seed of the dropout masks (each image starts from it, so outputs do not depend on the order).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The norm, where the file cannot tell it: a file without norm parameters and without conv biases
+    /// is taken as `none`; give `instance` for weights of code that keeps biases with no norm, or the
+    /// reverse. Default: detected (batch norm has running statistics; instance norm convs have biases).
+    #[arg(long, value_enum)]
+    norm: Option<crate::train::NormArg>,
+}
+
+/// A generator loaded for translation, with its test-time mode.
+pub struct Translator {
+    /// The network.
+    pub net: Network,
+    /// How BatchNorm and dropout behave.
+    pub mode: Mode,
+    /// Seed of each image's dropout masks.
+    pub seed: u64,
+}
+
+impl Translator {
+    /// Loads generator weights, detecting the architecture.
+    pub fn load(gpu: &Gpu, path: &Path, eval: bool, no_dropout: bool, norm: Option<Norm>, seed: u64) -> Result<Self> {
+        let sd = load_state_dict(path)?;
+        let mut arch = detect(&sd).with_context(|| path.display().to_string())?;
+        if let Architecture::Generator(g) = &mut arch {
+            if let Some(n) = norm {
+                g.norm = n;
+            }
+            if no_dropout {
+                g.dropout = false;
+            }
+        }
+        let net = Network::new(gpu, arch, &sd, false).with_context(|| path.display().to_string())?;
+        generator_config(&net).with_context(|| path.display().to_string())?;
+        let mode = if eval { Mode::EVAL } else { Mode::TRAIN };
+        Ok(Translator { net, mode, seed })
+    }
+
+    /// One line naming the model it runs and its mode.
+    pub fn describe(&self) -> String {
+        let Architecture::Generator(g) = self.net.arch() else { return self.net.arch().describe() };
+        let family = match g.arch {
+            GeneratorArch::Resnet { .. } => "ResNet generator",
+            GeneratorArch::Unet { .. } => "U-Net generator",
+        };
+        let stochastic = (g.norm == Norm::Batch) || g.dropout;
+        let mode = match (self.mode == Mode::EVAL, stochastic) {
+            (_, false) => String::new(),
+            (true, true) => ", eval mode (running statistics, no dropout)".into(),
+            (false, true) => format!(
+                ", test.py's default mode ({}{})",
+                if g.norm == Norm::Batch { "each image's own statistics" } else { "no batch norm" },
+                if g.dropout { format!(", dropout seeded by --seed {}", self.seed) } else { String::new() }
+            ),
+        };
+        format!("{family} {}{mode}", g.describe())
+    }
 }
 
 /// Options of `trainer convert`.
@@ -66,36 +133,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Runs `trainer convert`.
 pub fn convert(args: ConvertArgs) -> Result<()> {
     let mut sd = load_state_dict(&args.input)?;
-    let what = if let Ok(cfg) = GeneratorConfig::from_state_dict(&sd) {
-        match_state_dict("ResnetGenerator", &cfg.param_specs(), &sd)
-            .with_context(|| args.input.display().to_string())?;
-        for (k, v) in cfg.metadata() {
-            sd.set_metadata(k, v);
-        }
-        format!("ResnetGenerator {} ngf {}", cfg.net_name(), cfg.ngf)
-    } else {
-        let cfg = DiscriminatorConfig::from_state_dict(&sd).map_err(|_| {
-            anyhow::anyhow!("{}: neither a ResnetGenerator nor an NLayerDiscriminator state_dict", args.input.display())
-        })?;
-        match_state_dict("NLayerDiscriminator", &cfg.param_specs(), &sd)
-            .with_context(|| args.input.display().to_string())?;
-        for (k, v) in cfg.metadata() {
-            sd.set_metadata(k, v);
-        }
-        format!("NLayerDiscriminator ndf {} n_layers {}", cfg.ndf, cfg.n_layers)
-    };
+    let arch = detect(&sd).with_context(|| args.input.display().to_string())?;
+    let specs = Network::specs_of(&arch).with_context(|| args.input.display().to_string())?;
+    match_state_dict(&arch.describe(), &specs, &sd).with_context(|| args.input.display().to_string())?;
+    for (k, v) in arch.metadata() {
+        sd.set_metadata(k, v);
+    }
     write_atomic(&args.output, &sd.to_safetensors())?;
-    println!("{what}: {} tensors written to {}", sd.len(), args.output.display());
+    println!("{}: {} tensors written to {}", arch.describe(), sd.len(), args.output.display());
     Ok(())
 }
 
 /// Runs `trainer translate`.
 pub fn translate(args: TranslateArgs) -> Result<()> {
-    let sd = load_state_dict(&args.weights)?;
     let gpu = Gpu::new_blocking(GpuOptions::default()).context("opening the GPU")?;
-    let net = ResnetGenerator::from_state_dict(&gpu, &sd).with_context(|| args.weights.display().to_string())?;
-    let cfg = net.config();
-    eprintln!("{} ngf {} on {}", cfg.net_name(), cfg.ngf, gpu.describe());
+    let norm = args.norm.map(|n| n.norm());
+    let net = Translator::load(&gpu, &args.weights, args.eval, args.no_dropout, norm, args.seed)?;
+    eprintln!("{} on {}", net.describe(), gpu.describe());
     if args.input.is_dir() {
         translate_folder(&gpu, &net, &args.input, &args.output)
     } else {
@@ -111,7 +165,7 @@ fn output_name(input: &Path, dir: &Path) -> PathBuf {
     dir.join(format!("{stem}.png"))
 }
 
-fn translate_folder(gpu: &Gpu, net: &ResnetGenerator, input: &Path, output: &Path) -> Result<()> {
+fn translate_folder(gpu: &Gpu, net: &Translator, input: &Path, output: &Path) -> Result<()> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(input)
         .with_context(|| format!("{}: cannot list", input.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -148,11 +202,13 @@ fn translate_folder(gpu: &Gpu, net: &ResnetGenerator, input: &Path, output: &Pat
 }
 
 /// Translates one file; returns the milliseconds it took.
-fn translate_file(gpu: &Gpu, net: &ResnetGenerator, input: &Path, output: &Path) -> Result<f64> {
+fn translate_file(gpu: &Gpu, net: &Translator, input: &Path, output: &Path) -> Result<f64> {
     let start = Instant::now();
     let pic = imageio::load(input)?;
     let (w, h) = pic.rgba.dimensions();
-    let out = pollster::block_on(translate_rgba(gpu, net, pic.rgba.as_raw(), w as usize, h as usize))
+    let mut rng = SplitMix64(net.seed);
+    let rgba = pic.rgba.as_raw();
+    let out = pollster::block_on(translate_rgba(gpu, &net.net, net.mode, Some(&mut rng), rgba, w as usize, h as usize))
         .with_context(|| format!("{}", input.display()))?;
     let rgba = image::RgbaImage::from_raw(w, h, out).expect("translate_rgba returns width * height * 4 bytes");
     let img = if pic.has_alpha {

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use image::{DynamicImage, ImageBuffer, Luma, Rgb, Rgba};
-use shaders::nn::generator::GeneratorConfig;
-use shaders::nn::params::init_normal;
+use shaders::nn::arch::GeneratorConfig;
+use shaders::nn::network::{Architecture, Network};
 
 fn trainer() -> Command {
     Command::new(env!("CARGO_BIN_EXE_trainer"))
@@ -20,9 +20,9 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn weights(dir: &Path) -> PathBuf {
-    let cfg = GeneratorConfig { input_nc: 3, output_nc: 3, ngf: 4, n_blocks: 2, dropout: false };
+    let arch = Architecture::Generator(GeneratorConfig::resnet(2, 4));
     let path = dir.join("G.safetensors");
-    std::fs::write(&path, init_normal(&cfg.param_specs(), 9).to_safetensors()).unwrap();
+    std::fs::write(&path, Network::init_state_dict(&arch, 9).unwrap().to_safetensors()).unwrap();
     path
 }
 
@@ -140,9 +140,9 @@ fn translate_a_single_file_and_convert() {
 #[test]
 fn translate_with_a_full_resnet_9blocks() {
     let dir = scratch("r9");
-    let cfg = GeneratorConfig::resnet(9, 64);
+    let arch = Architecture::Generator(GeneratorConfig::resnet(9, 64));
     let w = dir.join("latest_net_G_A.safetensors");
-    let mut sd = init_normal(&cfg.param_specs(), 3);
+    let mut sd = Network::init_state_dict(&arch, 3).unwrap();
     // Reference checkpoints may carry legacy InstanceNorm statistics; they are ignored on load.
     sd.insert("model.2.running_mean", shaders::nn::weights::HostTensor::new(vec![64], vec![0.0; 64])).unwrap();
     std::fs::write(&w, sd.to_safetensors()).unwrap();

@@ -409,7 +409,8 @@ pub fn detect(sd: &StateDict) -> Result<Architecture> {
     let has = |k: &str| sd.get(k).is_some();
     let meta_dropout = sd.metadata().get("dropout").map(|v| v == "true");
     let norm_at = |norm_key: &str, bias_key: &str| {
-        if has(&format!("{norm_key}.running_mean")) || has(&format!("{norm_key}.weight")) {
+        // Legacy InstanceNorm layers carry running statistics but no weight.
+        if has(&format!("{norm_key}.running_mean")) && has(&format!("{norm_key}.weight")) {
             Norm::Batch
         } else if has(bias_key) {
             Norm::Instance

@@ -1,11 +1,12 @@
 //! Checkpoint folders under `<checkpoints-dir>/<name>/`:
 //!
-//! - `latest/`: `G_A`, `G_B`, `D_A`, `D_B` `.safetensors` (reference
-//!   state_dict layout, loadable by `trainer translate`), plus what resuming
-//!   needs: `adam_G`/`adam_D.safetensors` (moments and step), `pool_A`/
-//!   `pool_B.safetensors` (the image pools, oldest first) and
-//!   `manifest.json` (position, RNG state, learning rate, options, file sizes).
-//! - `epoch_<n>/`: the four networks and a manifest, after epoch n.
+//! - `latest/`: the model's networks as `<name>.safetensors` (CycleGAN's
+//!   `G_A G_B D_A D_B`, pix2pix's `G D`; reference state_dict layout,
+//!   loadable by `trainer translate`), plus what resuming needs: the
+//!   optimizers (`adam_G`/`adam_D.safetensors`: moments and step), the image
+//!   pools (`pool_*.safetensors`, oldest first) and `manifest.json`
+//!   (position, RNG state, learning rate, options, file sizes).
+//! - `epoch_<n>/`: the networks and a manifest, after epoch n.
 //!
 //! A folder is written as `<folder>.tmp-<pid>/` (each file fsynced, the
 //! manifest last), then switched in by two renames: the old folder to
@@ -19,15 +20,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use shaders::nn::cyclegan::TrainState;
-use shaders::nn::weights::{HostTensor, StateDict};
+use shaders::nn::model::TrainState;
+use shaders::nn::weights::StateDict;
 
 use super::options::TrainArgs;
 use super::order::Position;
 use crate::translate::load_state_dict;
 
-/// The networks' file stems, in [`TrainState::nets`] order.
-pub const NETS: [&str; 4] = ["G_A", "G_B", "D_A", "D_B"];
 /// The manifest's file name.
 pub const MANIFEST: &str = "manifest.json";
 /// The resumable checkpoint's folder.
@@ -68,42 +67,19 @@ pub struct Loaded {
     pub state: TrainState,
 }
 
-/// The files of a checkpoint: the networks, and with `resumable` the
-/// optimisers and pools.
-pub fn state_files(state: &TrainState, resumable: bool) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> =
-        NETS.iter().zip(&state.nets).map(|(n, sd)| (format!("{n}.safetensors"), sd.to_safetensors())).collect();
-    if resumable {
-        files.push(("adam_G.safetensors".into(), state.adam_g.to_safetensors()));
-        files.push(("adam_D.safetensors".into(), state.adam_d.to_safetensors()));
-        files.push(("pool_A.safetensors".into(), pool_dict(&state.pool_a).to_safetensors()));
-        files.push(("pool_B.safetensors".into(), pool_dict(&state.pool_b).to_safetensors()));
-    }
-    files
-}
-
-fn pool_dict(pool: &[HostTensor]) -> StateDict {
-    let mut sd = StateDict::new();
-    for (i, t) in pool.iter().enumerate() {
-        sd.insert(format!("pool.{i:05}"), t.clone()).expect("pool tensors are consistent");
-    }
-    sd
+/// The files of a checkpoint: the networks (the first `networks` entries of
+/// the state), and with `resumable` everything else too.
+pub fn state_files(state: &TrainState, networks: usize, resumable: bool) -> Vec<(String, Vec<u8>)> {
+    let take = if resumable { state.files.len() } else { networks.min(state.files.len()) };
+    state.files[..take].iter().map(|(n, sd)| (format!("{n}.safetensors"), sd.to_safetensors())).collect()
 }
 
 /// The first non-finite value of a state, named, if any.
 pub fn first_non_finite(state: &TrainState) -> Option<String> {
-    let dicts = NETS.into_iter().zip(&state.nets).chain([("adam_G", &state.adam_g), ("adam_D", &state.adam_d)]);
-    for (file, sd) in dicts {
+    for (file, sd) in &state.files {
         for (name, t) in sd.iter() {
             if let Some(v) = t.data.iter().find(|v| !v.is_finite()) {
                 return Some(format!("{file} tensor `{name}` holds {v}"));
-            }
-        }
-    }
-    for (label, pool) in [("pool_A", &state.pool_a), ("pool_B", &state.pool_b)] {
-        for (i, t) in pool.iter().enumerate() {
-            if let Some(v) = t.data.iter().find(|v| !v.is_finite()) {
-                return Some(format!("{label} image {i} holds {v}"));
             }
         }
     }
@@ -218,8 +194,9 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     Ok(m)
 }
 
-/// Loads a resumable checkpoint folder, checking every file against the manifest.
-pub fn load(dir: &Path) -> Result<Loaded> {
+/// Loads a resumable checkpoint folder of a model with these networks and
+/// state files, checking every file against the manifest.
+pub fn load(dir: &Path, networks: &[&str], state: &[&str]) -> Result<Loaded> {
     let manifest = read_manifest(dir)?;
     for (name, &size) in &manifest.files {
         let path = dir.join(name);
@@ -235,22 +212,17 @@ pub fn load(dir: &Path) -> Result<Loaded> {
             dir.display()
         );
     }
-    let nets = load_nets(dir)?;
-    let sd = |name: &str| load_state_dict(&dir.join(format!("{name}.safetensors")));
-    let pool = |name: &str| -> Result<Vec<HostTensor>> { Ok(sd(name)?.into_iter().map(|(_, t)| t).collect()) };
-    let state = TrainState {
-        nets,
-        adam_g: sd("adam_G")?,
-        adam_d: sd("adam_D")?,
-        pool_a: pool("pool_A")?,
-        pool_b: pool("pool_B")?,
-    };
-    Ok(Loaded { dir: dir.to_path_buf(), manifest, state })
+    let mut files: Vec<(String, StateDict)> =
+        networks.iter().map(|n| n.to_string()).zip(load_nets(dir, networks)?).collect();
+    for name in state {
+        files.push((name.to_string(), load_state_dict(&dir.join(format!("{name}.safetensors")))?));
+    }
+    Ok(Loaded { dir: dir.to_path_buf(), manifest, state: TrainState { files } })
 }
 
-/// Reads G_A, G_B, D_A, D_B from a folder: ours (`G_A.safetensors`), or a
+/// Reads the named networks from a folder: ours (`G_A.safetensors`), or a
 /// reference run's (`G_A.pth`, `latest_net_G_A.pth`).
-pub fn load_nets(dir: &Path) -> Result<[StateDict; 4]> {
+pub fn load_nets(dir: &Path, names: &[&str]) -> Result<Vec<StateDict>> {
     let one = |name: &str| -> Result<StateDict> {
         let names = [format!("{name}.safetensors"), format!("{name}.pth"), format!("latest_net_{name}.pth")];
         match names.iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
@@ -258,7 +230,7 @@ pub fn load_nets(dir: &Path) -> Result<[StateDict; 4]> {
             None => bail!("{}: no {} (or {}, {})", dir.display(), names[0], names[1], names[2]),
         }
     };
-    Ok([one(NETS[0])?, one(NETS[1])?, one(NETS[2])?, one(NETS[3])?])
+    names.iter().map(|n| one(n)).collect()
 }
 
 #[cfg(test)]
@@ -307,14 +279,5 @@ mod tests {
         assert_eq!(read_manifest(&run.join(LATEST)).unwrap().position.total_iters, 2);
         assert!(!run.join("latest.old-77").exists() && !run.join("latest.tmp-77").exists());
         std::fs::remove_dir_all(&run).unwrap();
-    }
-
-    #[test]
-    fn empty_pool_round_trips() {
-        let bytes = pool_dict(&[]).to_safetensors();
-        assert_eq!(StateDict::load(&bytes).unwrap().len(), 0);
-        let t = HostTensor::new(vec![1, 3, 1, 2], vec![0.5; 6]);
-        let back = StateDict::load(&pool_dict(&[t.clone(), t.clone()]).to_safetensors()).unwrap();
-        assert_eq!(back.into_iter().map(|(_, t)| t).collect::<Vec<_>>(), vec![t.clone(), t]);
     }
 }

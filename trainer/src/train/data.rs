@@ -121,7 +121,6 @@ pub enum Source {
 
 impl Source {
     /// Aligned data: the pairs must all be A|B images (checked from their headers).
-    #[allow(dead_code)] // until pix2pix training uses it
     pub fn aligned(pairs: Domain, direction: Direction) -> Result<Source> {
         pairs.check_aligned()?;
         Ok(Source::Aligned { pairs, direction })
@@ -136,7 +135,6 @@ impl Source {
     }
 
     /// Files skipped by the scans because their headers did not decode.
-    #[allow(dead_code)] // until pix2pix training uses it
     pub fn skipped(&self) -> usize {
         match self {
             Source::Unaligned { a, b } => a.skipped + b.skipped,

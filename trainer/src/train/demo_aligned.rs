@@ -58,7 +58,6 @@ impl Class {
 
 /// Writes the demo pairs into `dir/train` (files already there are kept)
 /// and returns that folder.
-#[allow(dead_code)] // until pix2pix training uses the demo
 pub fn ensure(dir: &Path) -> Result<PathBuf> {
     let folder = dir.join("train");
     std::fs::create_dir_all(&folder).with_context(|| format!("{}: cannot create", folder.display()))?;

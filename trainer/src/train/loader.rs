@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use image::{DynamicImage, RgbImage};
 
 use super::data::{split_pair, Direction, Domain, Source};
-use super::options::check_net_size;
+use super::options::SizeCheck;
 use super::order::{Order, Position};
 use super::transform::Transform;
 use crate::imageio;
@@ -38,24 +38,19 @@ pub struct Loader {
     pub order: Order,
     /// The preprocessing.
     pub transform: Transform,
-    /// Discriminator depth, for the size check of uncropped images.
-    pub n_layers_d: usize,
+    /// The sides the networks take, for the size check of uncropped images.
+    pub sizes: SizeCheck,
     unreadable: Mutex<BTreeSet<(&'static str, usize)>>,
 }
 
 impl Loader {
-    /// A loader over two scanned, unaligned domains.
-    pub fn new(a: Domain, b: Domain, order: Order, transform: Transform, n_layers_d: usize) -> Self {
-        Loader::from_source(Source::Unaligned { a, b }, order, transform, n_layers_d)
-    }
-
     /// A loader over `source`; `order` must be `Order::for_source(&source, ..)`.
-    pub fn from_source(source: Source, order: Order, transform: Transform, n_layers_d: usize) -> Self {
+    pub fn from_source(source: Source, order: Order, transform: Transform, sizes: SizeCheck) -> Self {
         assert!(
             source.lens() == [order.len_a, order.len_b] && source.is_aligned() == order.aligned,
             "the data order was made for other data"
         );
-        Loader { source, order, transform, n_layers_d, unreadable: Mutex::default() }
+        Loader { source, order, transform, sizes, unreadable: Mutex::default() }
     }
 
     /// Files that failed to decode during training (each was replaced by the next readable one).
@@ -107,7 +102,7 @@ impl Loader {
             return Ok(());
         }
         for side in [w, h] {
-            check_net_size(side, self.n_layers_d, "a side of").with_context(|| {
+            self.sizes.check(side, "a side of").with_context(|| {
                 format!("{}: {w}x{h} after --preprocess {:?}", path.display(), self.transform.preprocess)
             })?;
         }
@@ -183,7 +178,7 @@ mod tests {
         let source = Source::aligned(Domain::scan("AB", "--dataroot", dir).unwrap(), direction).unwrap();
         let order = Order::for_source(&source, 2, serial, 3);
         let transform = Transform { preprocess, load_size: 12, crop_size: 8, flip: true };
-        Loader::from_source(source, order, transform, 3)
+        Loader::from_source(source, order, transform, SizeCheck { multiple: 4, d_layers: Some(3) })
     }
 
     #[test]

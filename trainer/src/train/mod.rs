@@ -1,6 +1,7 @@
-//! Training, the default command: CycleGAN on two folders of images (or on
-//! the built-in demo), with the reference's options, checkpoints, loss log,
-//! sample grids and loss curve under `<checkpoints-dir>/<name>/`.
+//! Training, the default command: any model of [`shaders::nn::model`]
+//! (CycleGAN on two folders of images, pix2pix on one folder of pairs, or
+//! their built-in demos), with the reference's options, checkpoints, loss
+//! log, sample grids and loss curve under `<checkpoints-dir>/<name>/`.
 
 mod checkpoint;
 mod data;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::ArgMatches;
 
-pub use options::TrainArgs;
+pub use options::{ModelKind, NormArg, TrainArgs};
 
 use loader::Loader;
 use losslog::LossLog;
@@ -43,13 +44,12 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
     let args = setup::options(args, matches)?;
     let run_dir = args.checkpoints_dir.join(&args.name);
     let start = setup::start(&args, &run_dir)?;
-    let (dir_a, dir_b) = setup::domain_dirs(&args, &run_dir)?;
-    let (a, b) = setup::domains(&args, &dir_a, &dir_b)?;
-    let order = setup::order(&args, &a, &b);
+    let source = setup::source(&args, &run_dir)?;
+    let order = setup::order(&args, &source);
     let iters_per_epoch = order.iters_per_epoch();
     let epochs = args.n_epochs + args.n_epochs_decay;
     let end = args.max_iters.unwrap_or(u64::MAX).min(epochs * iters_per_epoch);
-    let images = [a.len(), b.len()];
+    let images = source.lens();
     if let setup::Start::Resume(loaded) = &start {
         if loaded.manifest.images != images {
             eprintln!(
@@ -59,7 +59,7 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
             );
         }
     }
-    let skipped = a.skipped + b.skipped;
+    let skipped = source.skipped();
     eprintln!(
         "{} iterations per epoch, {epochs} epochs ({} + {} decaying){}",
         iters_per_epoch,
@@ -80,8 +80,10 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
     std::fs::create_dir_all(web.join("images")).with_context(|| format!("{}: cannot create", web.display()))?;
     checkpoint::recover(&run_dir, checkpoint::LATEST, true)?;
     let resumed = (pos.total_iters > 0).then_some(pos.total_iters);
-    let log = LossLog::open(&run_dir.join("loss_log.jsonl"), resumed)?;
-    samples::write_index(&web, &args.name)?;
+    let log = LossLog::open(model.loss_names(), &run_dir.join("loss_log.jsonl"), resumed)?;
+    samples::write_index(&web, &args.name, model.kind(), model.visual_names())?;
+    let (kind, translator) = (model.kind(), model.translator());
+    let networks = model.network_names().join(" ");
 
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
@@ -94,7 +96,7 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
     })
     .context("installing the Ctrl-C handler")?;
 
-    let loader = Arc::new(Loader::new(a, b, order, Transform::new(&args), args.n_layers_d));
+    let loader = Arc::new(Loader::from_source(source, order, Transform::new(&args), args.size_check()));
     let mut prefetch = Prefetch::start(loader.clone(), pos, end, prefetch::default_threads(), PREFETCH_DEPTH);
     let mut session =
         Session::new(&args, &gpu, model, rng, pos, iters_per_epoch, end, run_dir.clone(), images, log, interrupted);
@@ -113,9 +115,11 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
         Stop::Interrupted => eprintln!("interrupted at iteration {at}; resume with --continue-train"),
     }
     let r = run_dir.display();
-    eprintln!("translate with: trainer translate --weights {r}/latest/G_A.safetensors --input IMAGE --output OUT.png");
+    eprintln!(
+        "translate with: trainer translate --weights {r}/latest/{translator}.safetensors --input IMAGE --output OUT.png"
+    );
     println!(
-        "results in {r}: latest/ (G_A G_B D_A D_B .safetensors and the resume state), loss_log.jsonl, \
+        "results in {r}: latest/ ({kind}: {networks} .safetensors and the resume state), loss_log.jsonl, \
          loss_curve.png, web/index.html"
     );
     Ok(())

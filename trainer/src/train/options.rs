@@ -6,31 +6,137 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{ArgMatches, Args, ValueEnum};
 use serde::{Deserialize, Serialize};
+use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm};
 use shaders::nn::cyclegan::CycleGanConfig;
-use shaders::nn::discriminator::DiscriminatorConfig;
-use shaders::nn::generator::GeneratorConfig;
+use shaders::nn::pix2pix::Pix2PixConfig;
 
-/// Generator architecture (the reference's `--netG`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-pub enum NetG {
-    /// ResnetGenerator with 9 residual blocks (the reference's default at 256x256).
-    #[value(name = "resnet_9blocks")]
-    #[serde(rename = "resnet_9blocks")]
-    Resnet9,
-    /// ResnetGenerator with 6 residual blocks (the reference's choice at 128x128).
-    #[value(name = "resnet_6blocks")]
-    #[serde(rename = "resnet_6blocks")]
-    Resnet6,
+use super::data::Direction;
+
+/// The training model (the reference's `--model`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+pub enum ModelKind {
+    /// CycleGAN: unpaired translation between two folders of images.
+    #[default]
+    #[value(name = "cycle_gan")]
+    #[serde(rename = "cycle_gan")]
+    CycleGan,
+    /// pix2pix: paired translation from one folder of A|B side-by-side images.
+    #[value(name = "pix2pix")]
+    #[serde(rename = "pix2pix")]
+    Pix2Pix,
 }
 
-impl NetG {
-    /// Residual blocks.
-    pub fn blocks(self) -> usize {
+impl ModelKind {
+    /// The reference's spelling.
+    pub fn name(self) -> &'static str {
         match self {
-            NetG::Resnet9 => 9,
-            NetG::Resnet6 => 6,
+            ModelKind::CycleGan => "cycle_gan",
+            ModelKind::Pix2Pix => "pix2pix",
         }
     }
+}
+
+/// Generator architecture (the reference's `--netG`): `resnet_<n>blocks` or
+/// `unet_<size>` (size a power of two: 2^downsamplings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct NetG(pub GeneratorArch);
+
+impl std::str::FromStr for NetG {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let bad = || {
+            format!(
+                "`{s}` is not a generator: use resnet_9blocks, resnet_6blocks (any resnet_<n>blocks), unet_256 or \
+                 unet_128 (any unet_<2^k> with k >= 5)"
+            )
+        };
+        if let Some(n) = s.strip_prefix("resnet_").and_then(|r| r.strip_suffix("blocks")) {
+            let n_blocks: usize = n.parse().map_err(|_| bad())?;
+            if n_blocks == 0 {
+                return Err(bad());
+            }
+            return Ok(NetG(GeneratorArch::Resnet { n_blocks }));
+        }
+        if let Some(size) = s.strip_prefix("unet_") {
+            let size: u64 = size.parse().map_err(|_| bad())?;
+            if !size.is_power_of_two() || size < 32 {
+                return Err(bad());
+            }
+            return Ok(NetG(GeneratorArch::Unet { num_downs: size.trailing_zeros() as usize }));
+        }
+        Err(bad())
+    }
+}
+
+impl std::fmt::Display for NetG {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            GeneratorArch::Resnet { n_blocks } => write!(f, "resnet_{n_blocks}blocks"),
+            GeneratorArch::Unet { num_downs } => write!(f, "unet_{}", 1u64 << num_downs),
+        }
+    }
+}
+
+impl TryFrom<String> for NetG {
+    type Error = String;
+
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<NetG> for String {
+    fn from(n: NetG) -> String {
+        n.to_string()
+    }
+}
+
+/// Discriminator architecture (the reference's `--netD`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetD {
+    /// The 70x70 PatchGAN (n_layers with 3 layers).
+    #[default]
+    Basic,
+    /// A PatchGAN with --n-layers-d strided layers.
+    NLayers,
+    /// The 1x1 PixelGAN.
+    Pixel,
+}
+
+/// Normalization (the reference's `--norm`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NormArg {
+    /// BatchNorm2d (pix2pix's default).
+    Batch,
+    /// InstanceNorm2d without affine parameters (CycleGAN's default).
+    Instance,
+    /// No normalization.
+    None,
+}
+
+impl NormArg {
+    /// The shaders' norm.
+    pub fn norm(self) -> Norm {
+        match self {
+            NormArg::Batch => Norm::Batch,
+            NormArg::Instance => Norm::Instance,
+            NormArg::None => Norm::None,
+        }
+    }
+}
+
+/// GAN objective (the reference's `--gan_mode`; wgangp is not supported).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GanModeArg {
+    /// Least squares (CycleGAN's default).
+    Lsgan,
+    /// BCE with logits (pix2pix's default).
+    Vanilla,
 }
 
 /// Image preprocessing (the reference's `--preprocess`).
@@ -61,33 +167,64 @@ impl Preprocess {
     }
 }
 
-/// Options of training. Without `--domain-a`/`--domain-b` it trains on a
-/// built-in demo pair of domains with small defaults.
+/// Options of training. Without data it trains on a built-in demo with
+/// small defaults. Options whose default depends on `--model` are resolved
+/// by [`TrainArgs::resolve`] before the run starts.
 #[derive(Args, Clone, Debug, Serialize, Deserialize)]
 pub struct TrainArgs {
+    /// The model: cycle_gan (two unpaired folders) or pix2pix (one folder of A|B pairs).
+    #[arg(long, value_enum, default_value = "cycle_gan")]
+    #[serde(default)]
+    pub model: ModelKind,
     /// Folder of domain A training images, searched recursively (e.g. monet2photo/trainA).
-    /// Leave out both domains to train on the built-in demo (daytime vs. night landscapes).
+    /// Leave out the data to train on the model's built-in demo.
     #[arg(long, value_name = "DIR", requires = "domain_b")]
     pub domain_a: Option<PathBuf>,
     /// Folder of domain B training images, searched recursively (e.g. monet2photo/trainB).
     #[arg(long, value_name = "DIR", requires = "domain_a")]
     pub domain_b: Option<PathBuf>,
+    /// The data set: for pix2pix a folder of A|B side-by-side images (e.g. facades/train); for cycle_gan
+    /// a folder holding trainA/ and trainB/ (instead of --domain-a/--domain-b).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["domain_a", "domain_b"])]
+    #[serde(default)]
+    pub dataroot: Option<PathBuf>,
+    /// pix2pix: AtoB translates the left half into the right, BtoA the right into the left (facades: BtoA).
+    #[arg(long, value_enum, default_value = "AtoB")]
+    #[serde(default)]
+    pub direction: Direction,
     /// Experiment name: results go to <checkpoints-dir>/<name>/ [demo: demo].
     #[arg(long, default_value = "experiment")]
     pub name: String,
     /// Folder that holds one subfolder of results per experiment.
     #[arg(long, value_name = "DIR", default_value = "checkpoints")]
     pub checkpoints_dir: PathBuf,
-    /// Generator architecture [demo: resnet_6blocks].
-    #[arg(long, value_enum, default_value = "resnet_9blocks")]
-    pub net_g: NetG,
+    /// Generator: resnet_9blocks, resnet_6blocks, unet_256, unet_128 (any resnet_<n>blocks, unet_<2^k>)
+    /// [cycle_gan: resnet_9blocks; pix2pix: unet_256; demos: resnet_6blocks, unet_64].
+    #[arg(long, value_name = "NET")]
+    pub net_g: Option<NetG>,
+    /// Discriminator: basic (the 70x70 PatchGAN: n_layers with --n-layers-d 3), n_layers, pixel (1x1).
+    #[arg(long, value_enum, default_value = "basic")]
+    #[serde(default)]
+    pub net_d: NetD,
+    /// Normalization of every network [cycle_gan: instance; pix2pix: batch].
+    #[arg(long, value_enum)]
+    #[serde(default)]
+    pub norm: Option<NormArg>,
+    /// GAN objective [cycle_gan: lsgan; pix2pix: vanilla].
+    #[arg(long, value_enum)]
+    #[serde(default)]
+    pub gan_mode: Option<GanModeArg>,
+    /// No dropout in the generator (pix2pix's U-Net has Dropout(0.5) in its inner blocks; CycleGAN never has).
+    #[arg(long)]
+    #[serde(default)]
+    pub no_dropout: bool,
     /// Filters in the generators' first conv layer [demo: 16].
     #[arg(long, default_value_t = 64)]
     pub ngf: usize,
     /// Filters in the discriminators' first conv layer [demo: 16].
     #[arg(long, default_value_t = 64)]
     pub ndf: usize,
-    /// Strided conv layers of the PatchGAN discriminators (3 = 70x70 patches).
+    /// Strided conv layers of the PatchGAN discriminators with --net-d n_layers (basic is 3: 70x70 patches).
     #[arg(long, default_value_t = 3)]
     pub n_layers_d: usize,
     /// Epochs at the initial learning rate [demo: 4].
@@ -111,9 +248,13 @@ pub struct TrainArgs {
     /// Weight of the identity loss, relative to the cycle weight of the target domain (0 disables it).
     #[arg(long, default_value_t = 0.5)]
     pub lambda_identity: f32,
-    /// Generated images each discriminator keeps in its history buffer (0 disables it).
-    #[arg(long, default_value_t = 50)]
-    pub pool_size: usize,
+    /// pix2pix: weight of the L1 loss between G(A) and B.
+    #[arg(long, default_value_t = 100.0)]
+    #[serde(default = "default_lambda_l1")]
+    pub lambda_l1: f32,
+    /// Generated images each discriminator keeps in its history buffer, 0 disables it [cycle_gan: 50; pix2pix: 0].
+    #[arg(long)]
+    pub pool_size: Option<usize>,
     /// Images per iteration from each domain.
     #[arg(long, default_value_t = 1)]
     pub batch_size: usize,
@@ -153,18 +294,37 @@ pub struct TrainArgs {
     /// Stop after this many iterations in total (counting those before a resume); latest/ is saved.
     #[arg(long, value_name = "N")]
     pub max_iters: Option<u64>,
-    /// Start from G_A, G_B, D_A, D_B .safetensors in DIR (e.g. another run's latest/) with fresh optimizers.
+    /// Start from the networks' .safetensors in DIR (G_A G_B D_A D_B, or G D for pix2pix; e.g. another run's
+    /// latest/, or a reference run's latest_net_*.pth) with fresh optimizers.
     #[arg(long, value_name = "DIR")]
     pub init_weights: Option<PathBuf>,
 }
 
 /// Options that only record what a run did; they may change between a run and its resume.
-pub const RUN_CONTROL: [&str; 5] = ["continue_train", "max_iters", "init_weights", "domain_a", "domain_b"];
+pub const RUN_CONTROL: [&str; 6] = ["continue_train", "max_iters", "init_weights", "domain_a", "domain_b", "dataroot"];
+
+fn default_lambda_l1() -> f32 {
+    100.0
+}
 
 impl TrainArgs {
-    /// Whether no domain was given, so the built-in demo runs.
+    /// Whether no data was given, so the built-in demo runs.
     pub fn is_demo(&self) -> bool {
-        self.domain_a.is_none() && self.domain_b.is_none()
+        self.domain_a.is_none() && self.domain_b.is_none() && self.dataroot.is_none()
+    }
+
+    /// Fills the options whose default depends on the model, as the
+    /// reference's `modify_commandline_options` does.
+    pub fn resolve(&mut self) {
+        let pix2pix = self.model == ModelKind::Pix2Pix;
+        self.net_g.get_or_insert(if pix2pix {
+            NetG(GeneratorArch::Unet { num_downs: 8 })
+        } else {
+            NetG(GeneratorArch::Resnet { n_blocks: 9 })
+        });
+        self.norm.get_or_insert(if pix2pix { NormArg::Batch } else { NormArg::Instance });
+        self.gan_mode.get_or_insert(if pix2pix { GanModeArg::Vanilla } else { GanModeArg::Lsgan });
+        self.pool_size.get_or_insert(if pix2pix { 0 } else { 50 });
     }
 
     /// Replaces the defaults the user did not set by the demo's small ones.
@@ -177,18 +337,26 @@ impl TrainArgs {
                 }
             };
         }
-        demo!(name, "demo".into());
-        demo!(net_g, NetG::Resnet6);
+        if self.model == ModelKind::Pix2Pix {
+            demo!(name, "demo_pix2pix".into());
+            demo!(net_g, Some(NetG(GeneratorArch::Unet { num_downs: 6 })));
+            demo!(n_epochs, 5);
+            demo!(n_epochs_decay, 5);
+            demo!(display_freq, 48);
+        } else {
+            demo!(name, "demo".into());
+            demo!(net_g, Some(NetG(GeneratorArch::Resnet { n_blocks: 6 })));
+            demo!(n_epochs, 4);
+            demo!(n_epochs_decay, 4);
+            demo!(display_freq, 40);
+        }
         demo!(ngf, 16);
         demo!(ndf, 16);
-        demo!(n_epochs, 4);
-        demo!(n_epochs_decay, 4);
         demo!(load_size, 72);
         demo!(crop_size, 64);
         demo!(print_freq, 10);
         demo!(save_epoch_freq, 2);
         demo!(save_latest_freq, 200);
-        demo!(display_freq, 40);
     }
 
     /// Checks the options among themselves; every message names the flag.
@@ -222,9 +390,12 @@ impl TrainArgs {
         if !(0.0..1.0).contains(&self.beta1) {
             bail!("--beta1 must be in [0, 1), not {}", self.beta1);
         }
-        for (flag, v) in
-            [("--lambda-a", self.lambda_a), ("--lambda-b", self.lambda_b), ("--lambda-identity", self.lambda_identity)]
-        {
+        for (flag, v) in [
+            ("--lambda-a", self.lambda_a),
+            ("--lambda-b", self.lambda_b),
+            ("--lambda-identity", self.lambda_identity),
+            ("--lambda-l1", self.lambda_l1),
+        ] {
             if !(v.is_finite() && v >= 0.0) {
                 bail!("{flag} must be a number >= 0, not {v}");
             }
@@ -246,9 +417,9 @@ impl TrainArgs {
                     p.to_possible_value().expect("no skipped variants").get_name()
                 );
             }
-            check_net_size(self.crop_size, self.n_layers_d, "--crop-size")?;
+            self.check_net_size(self.crop_size, "--crop-size")?;
         } else if p == Preprocess::ScaleWidth {
-            check_net_size(self.load_size, self.n_layers_d, "--load-size")?;
+            self.check_net_size(self.load_size, "--load-size")?;
         }
         if matches!(p, Preprocess::ResizeAndCrop | Preprocess::ScaleWidth | Preprocess::ScaleWidthAndCrop)
             && self.load_size == 0
@@ -258,35 +429,126 @@ impl TrainArgs {
         Ok(())
     }
 
-    /// The model and optimiser configuration.
-    pub fn model_config(&self) -> CycleGanConfig {
+    /// The generator's architecture (after [`TrainArgs::resolve`]).
+    pub fn generator(&self) -> GeneratorConfig {
+        GeneratorConfig {
+            input_nc: 3,
+            output_nc: 3,
+            ngf: self.ngf,
+            arch: self.net_g.unwrap_or(NetG(GeneratorArch::Resnet { n_blocks: 9 })).0,
+            norm: self.norm(),
+            dropout: self.model == ModelKind::Pix2Pix && !self.no_dropout,
+        }
+    }
+
+    fn norm(&self) -> Norm {
+        self.norm.map(NormArg::norm).unwrap_or(Norm::Instance)
+    }
+
+    /// Strided layers of the PatchGAN (None for the pixel discriminator).
+    pub fn d_layers(&self) -> Option<usize> {
+        match self.net_d {
+            // --n-layers-d applies to basic too (its default, 3, is basic's depth).
+            NetD::Basic | NetD::NLayers => Some(self.n_layers_d),
+            NetD::Pixel => None,
+        }
+    }
+
+    /// The discriminators' architecture (after [`TrainArgs::resolve`]).
+    pub fn discriminator(&self) -> DiscriminatorConfig {
+        let input_nc = if self.model == ModelKind::Pix2Pix { 6 } else { 3 };
+        let arch = match self.d_layers() {
+            Some(n_layers) => DiscriminatorArch::NLayer { n_layers },
+            None => DiscriminatorArch::Pixel,
+        };
+        DiscriminatorConfig { input_nc, ndf: self.ndf, arch, norm: self.norm() }
+    }
+
+    fn gan_mode(&self) -> GanMode {
+        match self.gan_mode {
+            Some(GanModeArg::Vanilla) => GanMode::Vanilla,
+            _ => GanMode::Lsgan,
+        }
+    }
+
+    /// CycleGAN's configuration.
+    pub fn cycle_gan_config(&self) -> CycleGanConfig {
         CycleGanConfig {
-            generator: GeneratorConfig::resnet(self.net_g.blocks(), self.ngf),
-            discriminator: DiscriminatorConfig { input_nc: 3, ndf: self.ndf, n_layers: self.n_layers_d },
+            generator: self.generator(),
+            discriminator: self.discriminator(),
             lambda_a: self.lambda_a,
             lambda_b: self.lambda_b,
             lambda_identity: self.lambda_identity,
             beta1: self.beta1,
             beta2: 0.999,
-            pool_size: self.pool_size,
+            pool_size: self.pool_size.unwrap_or(50),
+            gan_mode: self.gan_mode(),
         }
     }
 
-    /// One line naming the architecture, as checkpoints record it.
+    /// pix2pix's configuration.
+    pub fn pix2pix_config(&self) -> Pix2PixConfig {
+        Pix2PixConfig {
+            generator: self.generator(),
+            discriminator: self.discriminator(),
+            lambda_l1: self.lambda_l1,
+            beta1: self.beta1,
+            beta2: 0.999,
+            pool_size: self.pool_size.unwrap_or(0),
+            gan_mode: self.gan_mode(),
+        }
+    }
+
+    /// One line naming the model and its networks, as checkpoints record it.
     pub fn architecture(&self) -> String {
-        describe_architecture(&self.model_config())
+        let (g, d) = (self.generator(), self.discriminator());
+        let ds = match d.arch {
+            DiscriminatorArch::NLayer { n_layers } => format!("n_layers_d {n_layers}"),
+            DiscriminatorArch::Pixel => "pixel".into(),
+        };
+        let base = format!("{} ngf {}, {ds} ndf {}", g.net_name(), g.ngf, d.ndf);
+        match (self.model, g.norm) {
+            (ModelKind::CycleGan, Norm::Instance) => base,
+            (ModelKind::CycleGan, n) => format!("{base}, norm {}", n.name()),
+            (ModelKind::Pix2Pix, n) => format!("pix2pix {base}, norm {}", n.name()),
+        }
+    }
+
+    /// What training image sides the networks take.
+    pub fn size_check(&self) -> SizeCheck {
+        SizeCheck { multiple: self.generator().size_multiple() as u32, d_layers: self.d_layers() }
+    }
+
+    fn check_net_size(&self, size: u32, flag: &str) -> Result<()> {
+        self.size_check().check(size, flag)
     }
 }
 
-/// "resnet_9blocks ngf 64, n_layers_d 3 ndf 64".
-pub fn describe_architecture(c: &CycleGanConfig) -> String {
-    format!(
-        "{} ngf {}, n_layers_d {} ndf {}",
-        c.generator.net_name(),
-        c.generator.ngf,
-        c.discriminator.n_layers,
-        c.discriminator.ndf
-    )
+/// The sides a run's networks take: a multiple of what the generator halves
+/// to, and enough for the discriminator's layers.
+#[derive(Clone, Copy, Debug)]
+pub struct SizeCheck {
+    /// The generator's multiple (4 for a ResNet, 2^num_downs for a U-Net).
+    pub multiple: u32,
+    /// Strided layers of a PatchGAN discriminator.
+    pub d_layers: Option<usize>,
+}
+
+impl SizeCheck {
+    /// Checks one side; `flag` names it in the message.
+    pub fn check(&self, size: u32, flag: &str) -> Result<()> {
+        let m = self.multiple;
+        if size % m != 0 || size < m {
+            bail!(
+                "{flag} {size} must be a multiple of {m}: the generator halves the image {} times and doubles it back",
+                m.trailing_zeros()
+            );
+        }
+        if let Some(n_layers) = self.d_layers {
+            check_d_size(size, n_layers, flag)?;
+        }
+        Ok(())
+    }
 }
 
 /// Side of the discriminator's output for an input of side `size`, if positive.
@@ -301,11 +563,8 @@ pub fn discriminator_output(size: u32, n_layers: usize) -> Option<u32> {
     (s >= 1).then_some(s as u32)
 }
 
-/// The generator needs sides that are multiples of 4, the discriminator enough pixels for its layers.
-pub fn check_net_size(size: u32, n_layers: usize, flag: &str) -> Result<()> {
-    if size % 4 != 0 {
-        bail!("{flag} {size} must be a multiple of 4: the generator downsamples twice by 2 and upsamples back");
-    }
+/// The discriminator needs enough pixels for its layers.
+pub fn check_d_size(size: u32, n_layers: usize, flag: &str) -> Result<()> {
     if discriminator_output(size, n_layers).is_none() {
         let min = (4..).step_by(4).find(|&s| discriminator_output(s, n_layers).is_some()).unwrap_or(0);
         bail!(
@@ -326,8 +585,18 @@ mod tests {
         assert_eq!(discriminator_output(256, 3), Some(30));
         assert_eq!(discriminator_output(16, 3), None);
         assert_eq!(discriminator_output(16, 2), Some(2));
-        assert!(check_net_size(24, 3, "--crop-size").is_ok());
-        assert!(check_net_size(18, 2, "--crop-size").unwrap_err().to_string().contains("multiple of 4"));
-        assert!(check_net_size(16, 3, "--crop-size").unwrap_err().to_string().contains("at least 24"));
+        assert!(check_d_size(24, 3, "--crop-size").is_ok());
+        assert!(check_d_size(16, 3, "--crop-size").unwrap_err().to_string().contains("at least 24"));
+    }
+
+    #[test]
+    fn generator_names_parse_and_print() {
+        for name in ["resnet_9blocks", "resnet_6blocks", "unet_256", "unet_128", "unet_64"] {
+            assert_eq!(name.parse::<NetG>().unwrap().to_string(), name);
+        }
+        assert_eq!("unet_256".parse::<NetG>().unwrap().0, GeneratorArch::Unet { num_downs: 8 });
+        for bad in ["unet_100", "unet_16", "resnet_0blocks", "vgg"] {
+            assert!(bad.parse::<NetG>().unwrap_err().contains(bad), "{bad}");
+        }
     }
 }

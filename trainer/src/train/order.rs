@@ -130,7 +130,6 @@ impl Order {
     }
 
     /// The order of `source`'s images.
-    #[allow(dead_code)] // until pix2pix training uses it
     pub fn for_source(source: &Source, batch_size: usize, serial: bool, seed: u64) -> Order {
         match source {
             Source::Unaligned { a, b } => Order::unaligned(a.len(), b.len(), batch_size, serial, seed),

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use anyhow::Result;
 use image::{DynamicImage, Rgb, RgbImage};
-use shaders::nn::cyclegan::LOSS_NAMES;
 
 use super::font::{draw_text, text_width, GLYPH};
 use super::losslog::Point;
@@ -16,8 +15,8 @@ const SIZE: (u32, u32) = (960, 540);
 const AREA: (i64, i64, i64, i64) = (80, 40, 790, 480);
 const BLACK: Rgb<u8> = Rgb([30, 30, 30]);
 const GRID: Rgb<u8> = Rgb([225, 225, 225]);
-/// matplotlib's tab10, one colour per loss in [`LOSS_NAMES`] order.
-const COLORS: [Rgb<u8>; 8] = [
+/// matplotlib's tab10, one colour per loss in the model's order.
+const COLORS: [Rgb<u8>; 10] = [
     Rgb([31, 119, 180]),
     Rgb([255, 127, 14]),
     Rgb([44, 160, 44]),
@@ -26,15 +25,18 @@ const COLORS: [Rgb<u8>; 8] = [
     Rgb([140, 86, 75]),
     Rgb([227, 119, 194]),
     Rgb([127, 127, 127]),
+    Rgb([188, 189, 34]),
+    Rgb([23, 190, 207]),
 ];
 
-/// Renders the curve of `points` (none yet gives empty axes).
-pub fn render(points: &[Point], title: &str) -> RgbImage {
+/// Renders the curve of `points` of the losses called `names` (none yet gives empty axes).
+pub fn render(names: &[&str], points: &[Point], title: &str) -> RgbImage {
     let mut img = RgbImage::from_pixel(SIZE.0, SIZE.1, Rgb([255, 255, 255]));
     let (l, t, r, b) = AREA;
     let x_min = points.first().map_or(0, |p| p.iters) as f64;
     let x_max = (points.last().map_or(1, |p| p.iters) as f64).max(x_min + 1.0);
-    let y_top = points.iter().flat_map(|p| p.losses).filter(|v| v.is_finite()).fold(0.0f32, f32::max) as f64;
+    let y_top =
+        points.iter().flat_map(|p| p.losses.iter().copied()).filter(|v| v.is_finite()).fold(0.0f32, f32::max) as f64;
     let (y_step, y_max) = nice_axis(y_top.max(1e-3));
     let (x_step, _) = nice_axis(x_max - x_min);
     let px = |x: f64| l as f64 + (x - x_min) / (x_max - x_min) * (r - l) as f64;
@@ -65,10 +67,10 @@ pub fn render(points: &[Point], title: &str) -> RgbImage {
     draw_text(&mut img, (l + r) / 2 - text_width(title, 2) as i64 / 2, 10, title, BLACK, 2);
 
     // One polyline per loss, two pixels thick.
-    for (k, color) in COLORS.iter().enumerate() {
+    for (k, color) in COLORS.iter().cycle().take(names.len()).enumerate() {
         let pts: Vec<(f64, f64)> = points
             .iter()
-            .filter(|p| p.losses[k].is_finite())
+            .filter(|p| p.losses.get(k).is_some_and(|v| v.is_finite()))
             .map(|p| (px(p.iters as f64), py(p.losses[k] as f64)))
             .collect();
         if let [only] = pts[..] {
@@ -81,19 +83,19 @@ pub fn render(points: &[Point], title: &str) -> RgbImage {
 
     // Legend right of the plot.
     let (lx, ly) = (r + 20, t + 10);
-    for (k, name) in LOSS_NAMES.iter().enumerate() {
+    for (k, name) in names.iter().enumerate() {
         let y = ly + k as i64 * 22;
         for d in 0..4 {
-            hline(&mut img, lx, lx + 28, y + 6 + d - 2, COLORS[k]);
+            hline(&mut img, lx, lx + 28, y + 6 + d - 2, COLORS[k % COLORS.len()]);
         }
         draw_text(&mut img, lx + 36, y + 6 - GLYPH.1 as i64, name, BLACK, 2);
     }
     img
 }
 
-/// Writes the curve of `points` to `path` as PNG.
-pub fn save(points: &[Point], title: &str, path: &Path) -> Result<()> {
-    save_png_atomic(&DynamicImage::ImageRgb8(render(points, title)), path)
+/// Writes the curve of `points` of the losses called `names` to `path` as PNG.
+pub fn save(names: &[&str], points: &[Point], title: &str, path: &Path) -> Result<()> {
+    save_png_atomic(&DynamicImage::ImageRgb8(render(names, points, title)), path)
 }
 
 /// A 1-2-5 tick step giving about five ticks over `span`, and the axis end (a multiple of it).
@@ -165,14 +167,15 @@ mod tests {
             .map(|i| Point {
                 iters: i * 10,
                 epoch: 1,
-                losses: std::array::from_fn(|k| (k as f32 + 1.0) * 0.3 / (i as f32).sqrt()),
+                losses: (0..10).map(|k| (k as f32 + 1.0) * 0.3 / (i as f32).sqrt()).collect(),
             })
             .collect();
-        let img = render(&points, "losses");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+        let img = render(&names, &points, "losses");
         for c in COLORS {
             let n = img.pixels().filter(|p| **p == c).count();
             assert!(n > 150, "colour {c:?} drawn on {n} pixels (line and legend)");
         }
-        assert_eq!(render(&[], "empty").dimensions(), SIZE);
+        assert_eq!(render(&names, &[], "empty").dimensions(), SIZE);
     }
 }

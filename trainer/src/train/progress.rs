@@ -5,8 +5,6 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use shaders::nn::cyclegan::LOSS_NAMES;
-
 use super::order::Position;
 
 /// Redraws at most this often on a terminal.
@@ -23,12 +21,13 @@ pub struct Progress {
     iters_per_epoch: u64,
     last_draw: Option<Instant>,
     shown: bool,
-    losses: Option<[f32; 8]>,
+    names: &'static [&'static str],
+    losses: Option<Vec<f32>>,
 }
 
 impl Progress {
-    /// A display for iterations up to `end_iters` over `epochs` epochs.
-    pub fn new(end_iters: u64, epochs: u64, iters_per_epoch: u64) -> Self {
+    /// A display for iterations up to `end_iters` over `epochs` epochs, of losses called `names`.
+    pub fn new(names: &'static [&'static str], end_iters: u64, epochs: u64, iters_per_epoch: u64) -> Self {
         Progress {
             tty: std::io::stderr().is_terminal(),
             first: None,
@@ -37,12 +36,13 @@ impl Progress {
             iters_per_epoch,
             last_draw: None,
             shown: false,
+            names,
             losses: None,
         }
     }
 
     /// Records a finished iteration; `losses` when they were read.
-    pub fn update(&mut self, pos: Position, losses: Option<[f32; 8]>) {
+    pub fn update(&mut self, pos: Position, losses: Option<Vec<f32>>) {
         let now = Instant::now();
         if self.first.is_none() {
             self.first = Some((pos.total_iters, now));
@@ -107,7 +107,7 @@ impl Progress {
 
     fn loss_line(&self) -> String {
         match &self.losses {
-            Some(l) => LOSS_NAMES.iter().zip(l).map(|(n, v)| format!("{n} {v:.3}")).collect::<Vec<_>>().join("  "),
+            Some(l) => self.names.iter().zip(l).map(|(n, v)| format!("{n} {v:.3}")).collect::<Vec<_>>().join("  "),
             None => "losses: not read yet".into(),
         }
     }
@@ -135,7 +135,7 @@ mod tests {
         assert_eq!(duration(5.2), "5s");
         assert_eq!(duration(185.0), "3m05s");
         assert_eq!(duration(3720.0), "1h02m");
-        let p = Progress::new(80, 4, 20);
+        let p = Progress::new(&["D_A", "G_A"], 80, 4, 20);
         let s = p.status(Position { epoch: 2, epoch_iter: 10, total_iters: 30 });
         assert!(s.starts_with("epoch 2/4 [############------------] 10/20 | iter 30/80"), "{s}");
         let s = p.status(Position { epoch: 3, epoch_iter: 0, total_iters: 40 });

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use image::{DynamicImage, Rgba, RgbaImage};
-use shaders::nn::cyclegan::StepOutput;
 use shaders::ops::tensor_to_image_blocking;
 use shaders::{Gpu, Tensor};
 
@@ -27,21 +26,20 @@ fn first_image(gpu: &Gpu, t: &Tensor) -> Result<RgbaImage> {
     Ok(RgbaImage::from_raw(w as u32, h as u32, bytes[..w * h * 4].to_vec()).expect("w * h * 4 bytes"))
 }
 
-/// Saves real / fake / reconstructed of both domains (first image of the
-/// batch) as a 3 x 2 grid: row 1 real A, G_A(A), G_B(G_A(A)); row 2 real B,
-/// G_B(B), G_A(G_B(B)).
-pub fn save_grid(gpu: &Gpu, real_a: &Tensor, real_b: &Tensor, out: &StepOutput, path: &Path) -> Result<()> {
-    let rows = [[real_a, &out.fake_b, &out.rec_a], [real_b, &out.fake_a, &out.rec_b]];
-    let mut tiles = Vec::new();
-    for row in rows {
-        for t in row {
-            tiles.push(first_image(gpu, t)?);
-        }
-    }
-    let (w, h) = tiles[0].dimensions();
-    let mut grid = RgbaImage::from_pixel(3 * w + 4 * GAP, 2 * h + 3 * GAP, Rgba([255, 255, 255, 255]));
+/// Saves the first image of each of a step's sample tensors as a grid of
+/// three columns in the model's order: for CycleGAN real A, G_A(A),
+/// G_B(G_A(A)) over real B, G_B(B), G_A(G_B(B)); for pix2pix A, G(A), B.
+pub fn save_grid(gpu: &Gpu, visuals: &[Tensor], path: &Path) -> Result<()> {
+    const COLUMNS: u32 = 3;
+    let tiles = visuals.iter().map(|t| first_image(gpu, t)).collect::<Result<Vec<_>>>()?;
+    let Some(first) = tiles.first() else { return Ok(()) };
+    let (w, h) = first.dimensions();
+    let rows = (tiles.len() as u32).div_ceil(COLUMNS);
+    let cols = COLUMNS.min(tiles.len() as u32);
+    let mut grid =
+        RgbaImage::from_pixel(cols * w + (cols + 1) * GAP, rows * h + (rows + 1) * GAP, Rgba([255, 255, 255, 255]));
     for (i, tile) in tiles.iter().enumerate() {
-        let (col, row) = (i as u32 % 3, i as u32 / 3);
+        let (col, row) = (i as u32 % COLUMNS, i as u32 / COLUMNS);
         image::imageops::replace(&mut grid, tile, (GAP + col * (w + GAP)) as i64, (GAP + row * (h + GAP)) as i64);
     }
     save_png_atomic(&DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(grid).to_rgb8()), path)
@@ -49,7 +47,8 @@ pub fn save_grid(gpu: &Gpu, real_a: &Tensor, real_b: &Tensor, out: &StepOutput, 
 
 /// Rewrites `web_dir/index.html` listing every grid in `web_dir/images`,
 /// newest first.
-pub fn write_index(web_dir: &Path, name: &str) -> Result<()> {
+/// `model` is the reference's model name, `visuals` the grid's tiles in order.
+pub fn write_index(web_dir: &Path, name: &str, model: &str, visuals: &[&str]) -> Result<()> {
     let images = web_dir.join("images");
     let mut grids: Vec<String> = std::fs::read_dir(&images)
         .map(|rd| {
@@ -66,9 +65,9 @@ pub fn write_index(web_dir: &Path, name: &str) -> Result<()> {
          img.grid {{ image-rendering: pixelated; min-width: 480px; max-width: 100%; }}\n\
          figure {{ margin: 0 0 2em 0; }}\n</style>\n</head>\n<body>\n<h1>{title}</h1>\n\
          <p><img src=\"../loss_curve.png\" alt=\"loss curve\" style=\"max-width: 100%\"></p>\n\
-         <p>Each grid: top row real A, fake B = G_A(A), reconstructed A = G_B(G_A(A)); \
-         bottom row real B, fake A = G_B(B), reconstructed B = G_A(G_B(B)). Newest first.</p>\n",
-        title = escape(&format!("CycleGAN training: {name}"))
+         <p>Each grid, left to right and top to bottom: {tiles}. Newest first.</p>\n",
+        title = escape(&format!("{model} training: {name}")),
+        tiles = escape(&visuals.join(", "))
     );
     for g in &grids {
         let label = caption(g);
@@ -109,7 +108,7 @@ mod tests {
         for (i, e) in [(40, 1), (1200, 3), (400, 2)] {
             std::fs::write(web.join("images").join(grid_name(i, e)), b"png").unwrap();
         }
-        write_index(&web, "a<b").unwrap();
+        write_index(&web, "a<b", "cycle_gan", &["real_A", "fake_B"]).unwrap();
         let html = std::fs::read_to_string(web.join("index.html")).unwrap();
         let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} missing from {html}"));
         assert!(at("iteration 1200, epoch 3") < at("iteration 400, epoch 2"));

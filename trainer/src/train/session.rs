@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use shaders::nn::cyclegan::{CycleGan, StepOutput};
+use shaders::nn::model::{Model, StepOutput};
 use shaders::nn::params::SplitMix64;
 use shaders::ops::image_to_tensor;
 use shaders::Gpu;
@@ -39,8 +39,8 @@ pub struct Session<'a> {
     /// The GPU.
     pub gpu: &'a Gpu,
     /// The networks and optimisers.
-    pub model: CycleGan,
-    /// Drives the image pools.
+    pub model: Box<dyn Model>,
+    /// Drives the image pools and dropout.
     pub rng: SplitMix64,
     /// Where training stands.
     pub pos: Position,
@@ -71,7 +71,7 @@ impl<'a> Session<'a> {
     pub fn new(
         args: &'a TrainArgs,
         gpu: &'a Gpu,
-        model: CycleGan,
+        model: Box<dyn Model>,
         rng: SplitMix64,
         pos: Position,
         iters_per_epoch: u64,
@@ -82,7 +82,7 @@ impl<'a> Session<'a> {
         interrupted: Arc<AtomicBool>,
     ) -> Self {
         let epochs = args.n_epochs + args.n_epochs_decay;
-        let progress = Progress::new(end, epochs, iters_per_epoch);
+        let progress = Progress::new(model.loss_names(), end, epochs, iters_per_epoch);
         Session {
             args,
             gpu,
@@ -129,7 +129,8 @@ impl<'a> Session<'a> {
             self.save(&[LATEST])?;
         }
         if !self.log.points.is_empty() {
-            plot::save(&self.log.points, &self.args.name, &self.run_dir.join("loss_curve.png"))?;
+            let names = self.model.loss_names();
+            plot::save(names, &self.log.points, &self.args.name, &self.run_dir.join("loss_curve.png"))?;
         }
         Ok(stop)
     }
@@ -152,19 +153,20 @@ impl<'a> Session<'a> {
         let iters = self.pos.total_iters;
         let out = &self.last.insert((out, epoch)).0;
 
+        let names = self.model.loss_names();
         let mut read = None;
         if iters % a.print_freq == 0 {
-            let losses = read_losses(gpu, out)?;
-            self.log.append(Point { iters, epoch, losses }, lr)?;
-            check_finite(&losses, iters, epoch)?;
-            plot::save(&self.log.points, &a.name, &self.run_dir.join("loss_curve.png"))?;
+            let losses = read_losses(gpu, names, out)?;
+            self.log.append(Point { iters, epoch, losses: losses.clone() }, lr)?;
+            check_finite(names, &losses, iters, epoch)?;
+            plot::save(names, &self.log.points, &a.name, &self.run_dir.join("loss_curve.png"))?;
             read = Some(losses);
         }
         if iters % a.display_freq == 0 {
             let web = self.run_dir.join("web");
             let grid = web.join("images").join(samples::grid_name(iters, epoch));
-            samples::save_grid(gpu, &real_a, &real_b, out, &grid)?;
-            samples::write_index(&web, &a.name)?;
+            samples::save_grid(gpu, &out.visuals, &grid)?;
+            samples::write_index(&web, &a.name, self.model.kind(), self.model.visual_names())?;
         }
         self.progress.update(self.pos, read);
 
@@ -208,8 +210,9 @@ impl<'a> Session<'a> {
     /// losses and every saved value are finite.
     fn save(&mut self, folders: &[&str]) -> Result<()> {
         let iters = self.pos.total_iters;
+        let names = self.model.loss_names();
         if let Some((out, epoch)) = &self.last {
-            check_finite(&read_losses(self.gpu, out)?, iters, *epoch)?;
+            check_finite(names, &read_losses(self.gpu, names, out)?, iters, *epoch)?;
         }
         let state = pollster::block_on(self.model.state(self.gpu)).context("reading the model back to save it")?;
         if let Some(bad) = checkpoint::first_non_finite(&state) {
@@ -226,11 +229,12 @@ impl<'a> Session<'a> {
             options: self.args.clone(),
             files: Default::default(),
         };
-        let full = checkpoint::state_files(&state, true);
+        let networks = self.model.network_names().len();
+        let full = checkpoint::state_files(&state, networks, true);
         for folder in folders {
             let resumable = *folder == LATEST;
             manifest.kind = if resumable { LATEST.into() } else { "epoch".into() };
-            let files = if resumable { &full[..] } else { &full[..4] };
+            let files = if resumable { &full[..] } else { &full[..networks] };
             checkpoint::write_folder(&self.run_dir, folder, files, &mut manifest)?;
         }
         self.saved_at = Some(iters);
@@ -238,7 +242,10 @@ impl<'a> Session<'a> {
     }
 }
 
-fn read_losses(gpu: &Gpu, out: &StepOutput) -> Result<[f32; 8]> {
+fn read_losses(gpu: &Gpu, names: &[&str], out: &StepOutput) -> Result<Vec<f32>> {
     let v = out.losses.read_blocking(gpu).context("reading the losses back")?;
-    v.try_into().map_err(|v: Vec<f32>| anyhow::anyhow!("the step returned {} losses, expected 8", v.len()))
+    if v.len() != names.len() {
+        anyhow::bail!("the step returned {} losses, expected {} ({})", v.len(), names.len(), names.join(" "));
+    }
+    Ok(v)
 }

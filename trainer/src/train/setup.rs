@@ -2,29 +2,30 @@
 //! or the weights to start from, the data, the GPU and the model. Every
 //! check that can refuse the run happens before anything is written.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use clap::ArgMatches;
-use shaders::nn::cyclegan::{CycleGan, CycleGanConfig};
-use shaders::nn::discriminator::DiscriminatorConfig;
-use shaders::nn::generator::GeneratorConfig;
+use shaders::nn::cyclegan::{self, CycleGan};
+use shaders::nn::model::{Init, Model};
+use shaders::nn::network::{detect, Architecture};
 use shaders::nn::params::SplitMix64;
+use shaders::nn::pix2pix::{self, Pix2Pix};
 use shaders::nn::weights::StateDict;
 use shaders::{Gpu, GpuOptions};
 
 use super::checkpoint::{self, Loaded, LATEST, MANIFEST};
-use super::data::Domain;
-use super::demo;
-use super::options::{describe_architecture, Preprocess, TrainArgs, RUN_CONTROL};
+use super::data::{Domain, Source};
+use super::options::{ModelKind, Preprocess, TrainArgs, RUN_CONTROL};
 use super::order::{self, stream, Order, Position};
+use super::{demo, demo_aligned};
 
 /// How the run begins.
 pub enum Start {
     /// Fresh weights from the seed.
     Fresh,
     /// Networks from `--init-weights`, fresh optimisers.
-    Weights(Box<[StateDict; 4]>),
+    Weights(Vec<StateDict>),
     /// Everything from `latest/` (`--continue-train`).
     Resume(Box<Loaded>),
 }
@@ -44,8 +45,34 @@ pub fn options(mut args: TrainArgs, matches: &ArgMatches) -> Result<TrainArgs> {
     if args.is_demo() {
         args.apply_demo_defaults(matches);
     }
+    args.resolve();
     args.validate()?;
+    if args.model == ModelKind::Pix2Pix && (args.domain_a.is_some() || args.domain_b.is_some()) {
+        bail!(
+            "--model pix2pix trains on one folder of A|B side-by-side images: give it with --dataroot, not \
+             --domain-a/--domain-b"
+        );
+    }
     Ok(args)
+}
+
+/// The names of the networks and of the other state files of a model.
+pub fn model_files(kind: ModelKind) -> (&'static [&'static str], &'static [&'static str]) {
+    match kind {
+        ModelKind::CycleGan => (&cyclegan::NETWORKS, &["adam_G", "adam_D", "pool_A", "pool_B"]),
+        ModelKind::Pix2Pix => (&pix2pix::NETWORKS, &["adam_G", "adam_D", "pool_AB"]),
+    }
+}
+
+/// The architectures of the model's networks, in [`model_files`] order.
+fn architectures(args: &TrainArgs) -> Vec<Architecture> {
+    match args.model {
+        ModelKind::CycleGan => args.cycle_gan_config().architectures().to_vec(),
+        ModelKind::Pix2Pix => {
+            let c = args.pix2pix_config();
+            vec![Architecture::Generator(c.generator), Architecture::Discriminator(c.discriminator)]
+        }
+    }
 }
 
 /// Finds what the run starts from, refusing (before writing anything) a
@@ -64,16 +91,28 @@ pub fn start(args: &TrainArgs, run_dir: &Path) -> Result<Start> {
             );
         }
         let manifest = checkpoint::read_manifest(&latest)?;
+        if manifest.options.model != args.model {
+            bail!(
+                "--continue-train: {} is a {} run, but the options ask for --model {}; pass --model {} or another \
+                 --name for a new run (nothing was changed)",
+                latest.display(),
+                manifest.options.model.name(),
+                args.model.name(),
+                manifest.options.model.name()
+            );
+        }
         if manifest.architecture != args.architecture() {
             bail!(
                 "--continue-train: {} holds {} networks, but the options ask for {}; pass the checkpoint's \
-                 --net-g, --ngf, --ndf and --n-layers-d, or another --name for a new run (nothing was changed)",
+                 --net-g, --ngf, --ndf, --net-d, --n-layers-d and --norm, or another --name for a new run (nothing \
+                 was changed)",
                 latest.display(),
                 manifest.architecture,
                 args.architecture()
             );
         }
-        let loaded = checkpoint::load(&latest).context("--continue-train")?;
+        let (networks, state) = model_files(args.model);
+        let loaded = checkpoint::load(&latest, networks, state).context("--continue-train")?;
         note_changed_options(args, &loaded.manifest.options);
         return Ok(Start::Resume(Box::new(loaded)));
     }
@@ -87,36 +126,33 @@ pub fn start(args: &TrainArgs, run_dir: &Path) -> Result<Start> {
     }
     match &args.init_weights {
         Some(dir) => {
-            let nets = checkpoint::load_nets(dir).context("--init-weights")?;
-            check_nets(&nets, &args.model_config(), dir)?;
-            Ok(Start::Weights(Box::new(nets)))
+            let nets = checkpoint::load_nets(dir, model_files(args.model).0).context("--init-weights")?;
+            check_nets(&nets, args, dir)?;
+            Ok(Start::Weights(nets))
         }
         None => Ok(Start::Fresh),
     }
 }
 
-/// The architecture the four state_dicts hold must be the one the options ask for.
-fn check_nets(nets: &[StateDict; 4], config: &CycleGanConfig, dir: &Path) -> Result<()> {
-    let ctx = || format!("--init-weights {}", dir.display());
-    let g = [
-        GeneratorConfig::from_state_dict(&nets[0]).with_context(ctx)?,
-        GeneratorConfig::from_state_dict(&nets[1]).with_context(ctx)?,
-    ];
-    let d = [
-        DiscriminatorConfig::from_state_dict(&nets[2]).with_context(ctx)?,
-        DiscriminatorConfig::from_state_dict(&nets[3]).with_context(ctx)?,
-    ];
-    let mut found = *config;
-    found.generator = g.into_iter().find(|g| *g != config.generator).unwrap_or(config.generator);
-    found.discriminator = d.into_iter().find(|d| *d != config.discriminator).unwrap_or(config.discriminator);
-    if found.generator != config.generator || found.discriminator != config.discriminator {
-        bail!(
-            "--init-weights {}: the weights are {} networks, but the options ask for {}; pass matching --net-g, \
-             --ngf, --ndf and --n-layers-d",
-            dir.display(),
-            describe_architecture(&found),
-            describe_architecture(config)
-        );
+/// The architectures the state_dicts hold must be those the options ask for.
+fn check_nets(nets: &[StateDict], args: &TrainArgs, dir: &Path) -> Result<()> {
+    let names = model_files(args.model).0;
+    for ((name, sd), want) in names.iter().zip(nets).zip(architectures(args)) {
+        let ctx = || format!("--init-weights {}: {name}", dir.display());
+        let mut found = detect(sd).with_context(ctx)?;
+        // Dropout has no weights: take the options' word for it.
+        if let (Architecture::Generator(f), Architecture::Generator(w)) = (&mut found, &want) {
+            f.dropout = w.dropout;
+        }
+        if found != want {
+            bail!(
+                "--init-weights {}: {name} is a {} network, but the options ask for {}; pass matching --net-g, \
+                 --ngf, --ndf, --net-d, --n-layers-d and --norm",
+                dir.display(),
+                found.describe(),
+                want.describe()
+            );
+        }
     }
     Ok(())
 }
@@ -135,53 +171,75 @@ fn note_changed_options(args: &TrainArgs, saved: &TrainArgs) {
     }
 }
 
-/// The domains' folders: the options', or the demo's (written on first use).
-pub fn domain_dirs(args: &TrainArgs, run_dir: &Path) -> Result<(PathBuf, PathBuf)> {
-    match (&args.domain_a, &args.domain_b) {
-        (Some(a), Some(b)) => Ok((a.clone(), b.clone())),
-        _ => {
-            let dir = run_dir.join("demo_data");
-            eprintln!(
-                "no --domain-a/--domain-b given: training the built-in demo, daytime landscapes (A) <-> night \
-                 landscapes (B), {} procedural {s}x{s} images per domain in {}",
-                demo::COUNT,
-                dir.display(),
-                s = demo::SIZE
-            );
-            eprintln!(
-                "demo settings: {} ngf {} ndf {}, load {} crop {}, {} + {} epochs (any option overrides them; \
-                 `trainer --help` lists them)",
-                args.model_config().generator.net_name(),
-                args.ngf,
-                args.ndf,
-                args.load_size,
-                args.crop_size,
-                args.n_epochs,
-                args.n_epochs_decay
-            );
-            demo::ensure(&dir)
+/// The training data: the options' folders, or the model's demo (written on first use).
+pub fn source(args: &TrainArgs, run_dir: &Path) -> Result<Source> {
+    let source = match args.model {
+        ModelKind::Pix2Pix => {
+            let dir = match &args.dataroot {
+                Some(d) => d.clone(),
+                None => {
+                    let dir = run_dir.join("demo_data");
+                    eprintln!(
+                        "no --dataroot given: training the built-in pix2pix demo, facade label maps (A) -> rendered \
+                         facades (B), {} procedural {s}x{s} pairs in {}",
+                        demo_aligned::COUNT,
+                        dir.display(),
+                        s = demo_aligned::SIZE
+                    );
+                    demo_note(args);
+                    demo_aligned::ensure(&dir)?
+                }
+            };
+            let pairs = Domain::scan("AB", "--dataroot", &dir)?;
+            Source::aligned(pairs, args.direction)?
         }
-    }
-}
-
-/// Scans both domains and checks their images against `--preprocess crop`.
-pub fn domains(args: &TrainArgs, dir_a: &Path, dir_b: &Path) -> Result<(Domain, Domain)> {
-    let a = Domain::scan("A", "--domain-a", dir_a)?;
-    let b = Domain::scan("B", "--domain-b", dir_b)?;
-    for d in [&a, &b] {
+        ModelKind::CycleGan => {
+            let (a, b) = match (&args.domain_a, &args.domain_b, &args.dataroot) {
+                (Some(a), Some(b), _) => (a.clone(), b.clone()),
+                (_, _, Some(root)) => (root.join("trainA"), root.join("trainB")),
+                _ => {
+                    let dir = run_dir.join("demo_data");
+                    eprintln!(
+                        "no --domain-a/--domain-b given: training the built-in demo, daytime landscapes (A) <-> \
+                         night landscapes (B), {} procedural {s}x{s} images per domain in {}",
+                        demo::COUNT,
+                        dir.display(),
+                        s = demo::SIZE
+                    );
+                    demo_note(args);
+                    demo::ensure(&dir)?
+                }
+            };
+            let a = Domain::scan("A", "--domain-a", &a)?;
+            let b = Domain::scan("B", "--domain-b", &b)?;
+            Source::Unaligned { a, b }
+        }
+    };
+    let domains: Vec<&Domain> = match &source {
+        Source::Unaligned { a, b } => vec![a, b],
+        Source::Aligned { pairs, .. } => vec![pairs],
+    };
+    for d in domains {
         let skipped = if d.skipped > 0 { format!(" ({} unreadable files skipped)", d.skipped) } else { String::new() };
-        eprintln!("domain {}: {} images in {}{skipped}", d.label, d.len(), d.root.display());
+        eprintln!(
+            "{} {}: {} images in {}{skipped}",
+            if d.label == "AB" { "pairs" } else { "domain" },
+            d.label,
+            d.len(),
+            d.root.display()
+        );
         if args.preprocess == Preprocess::Crop {
+            let half = d.label == "AB";
             let small: Vec<String> = d
                 .files
                 .iter()
                 .zip(&d.sizes)
-                .filter(|(_, (w, h))| (*w).min(*h) < args.crop_size)
+                .filter(|(_, (w, h))| (if half { *w / 2 } else { *w }).min(*h) < args.crop_size)
                 .map(|(p, (w, h))| format!("{} ({w}x{h})", p.display()))
                 .collect();
             if !small.is_empty() {
                 bail!(
-                    "--preprocess crop --crop-size {}: {} images of domain {} are smaller, e.g. {}; use \
+                    "--preprocess crop --crop-size {}: {} images of {} are smaller, e.g. {}; use \
                      resize_and_crop or a smaller crop",
                     args.crop_size,
                     small.len(),
@@ -191,33 +249,39 @@ pub fn domains(args: &TrainArgs, dir_a: &Path, dir_b: &Path) -> Result<(Domain, 
             }
         }
     }
-    Ok((a, b))
+    Ok(source)
+}
+
+fn demo_note(args: &TrainArgs) {
+    eprintln!(
+        "demo settings: {}, load {} crop {}, {} + {} epochs (any option overrides them; `trainer --help` lists them)",
+        args.architecture(),
+        args.load_size,
+        args.crop_size,
+        args.n_epochs,
+        args.n_epochs_decay
+    );
 }
 
 /// The data order of the run.
-pub fn order(args: &TrainArgs, a: &Domain, b: &Domain) -> Order {
-    Order::unaligned(a.len(), b.len(), args.batch_size, args.serial_batches, args.seed)
+pub fn order(args: &TrainArgs, source: &Source) -> Order {
+    Order::for_source(source, args.batch_size, args.serial_batches, args.seed)
 }
 
-/// Opens the GPU and builds the model; returns it with the pool RNG and the start position.
-pub fn model(args: &TrainArgs, start: Start) -> Result<(Gpu, CycleGan, SplitMix64, Position)> {
+/// Opens the GPU and builds the model; returns it with the RNG of its
+/// randomness (pools, dropout) and the start position.
+pub fn model(args: &TrainArgs, start: Start) -> Result<(Gpu, Box<dyn Model>, SplitMix64, Position)> {
     let gpu = Gpu::new_blocking(GpuOptions::default()).context("opening the GPU")?;
     eprintln!("GPU: {}", gpu.describe());
-    let config = args.model_config();
     let fresh_rng = order::rng(args.seed, stream::POOL, 0);
-    let built = match start {
+    let (init, rng, pos, context) = match start {
         Start::Fresh => {
             let seed = order::derive_seed(args.seed, stream::INIT, 0);
-            (CycleGan::new(&gpu, config, seed).context("building the networks")?, fresh_rng, Position::start())
+            (Init::Fresh(seed), fresh_rng, Position::start(), "building the networks".to_string())
         }
-        Start::Weights(nets) => {
-            let model = CycleGan::from_nets(&gpu, config, *nets).context("--init-weights")?;
-            (model, fresh_rng, Position::start())
-        }
+        Start::Weights(nets) => (Init::Networks(nets), fresh_rng, Position::start(), "--init-weights".to_string()),
         Start::Resume(loaded) => {
             let Loaded { dir, manifest, state } = *loaded;
-            let model = CycleGan::from_state(&gpu, config, state)
-                .with_context(|| format!("--continue-train from {}", dir.display()))?;
             eprintln!(
                 "resuming from {} at iteration {} (epoch {}, {} iterations into it)",
                 dir.display(),
@@ -225,8 +289,13 @@ pub fn model(args: &TrainArgs, start: Start) -> Result<(Gpu, CycleGan, SplitMix6
                 manifest.position.epoch,
                 manifest.position.epoch_iter
             );
-            (model, SplitMix64(manifest.rng), manifest.position)
+            let context = format!("--continue-train from {}", dir.display());
+            (Init::Resume(state), SplitMix64(manifest.rng), manifest.position, context)
         }
     };
-    Ok((gpu, built.0, built.1, built.2))
+    let model: Box<dyn Model> = match args.model {
+        ModelKind::CycleGan => Box::new(CycleGan::new(&gpu, args.cycle_gan_config(), init).context(context)?),
+        ModelKind::Pix2Pix => Box::new(Pix2Pix::new(&gpu, args.pix2pix_config(), init).context(context)?),
+    };
+    Ok((gpu, model, rng, pos))
 }
