@@ -101,6 +101,7 @@ pub enum NetD {
     #[default]
     Basic,
     /// A PatchGAN with --n-layers-d strided layers.
+    #[value(name = "n_layers")]
     NLayers,
     /// The 1x1 PixelGAN.
     Pixel,
