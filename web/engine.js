@@ -1,5 +1,6 @@
 // The translation engine over the wasm module (pkg/web.js): one WebGPU
-// device, one generator per direction slot, requests run one at a time.
+// device, one generator per direction slot (a CycleGAN ResNet or a pix2pix
+// U-Net, detected from the weights), requests run one at a time.
 // It runs inside web/worker.js, or on the page itself where a browser offers
 // WebGPU only there. Requests are {op, ...}; results are plain objects;
 // events (device lost, module panic) go to the sink given to createEngine.
@@ -39,7 +40,7 @@ export function createEngine(emit) {
       });
       const tr = await t;
       for (const [slot, w] of weights) {
-        if (!tr.has_generator(slot)) await tr.load_generator(slot, w.bytes);
+        if (!tr.has_generator(slot)) (await tr.load_generator(slot, w.bytes)).free();
       }
     }
     return translator;
@@ -60,23 +61,34 @@ export function createEngine(emit) {
       const adapter = vendor ? `${vendor} · ${t.adapter()}` : t.adapter();
       return { webgpu: true, adapter, maxBindingBytes: t.max_binding_bytes() };
     },
+    // -> {description, info}: info as infoObject describes it.
     async load({ slot, bytes, name }) {
       const data = new Uint8Array(bytes);
       const t = await device();
-      const description = await t.load_generator(slot, data);
+      const info = infoObject(await t.load_generator(slot, data));
       weights.set(slot, { bytes: data, name });
-      return { description };
+      return { description: info.description, info };
     },
     async maxPixels({ slot }) {
       const t = await device();
       return { maxPixels: t.max_pixels(slot) };
     },
-    async translate({ slot, rgba, width, height }) {
+    // eval: running statistics and no dropout (test.py --eval); otherwise
+    // batch statistics and dropout drawn from seed (test.py's default).
+    async translate({ slot, rgba, width, height, eval: evalMode = false, seed = 0 }) {
       const t = await device();
-      const result = await t.translate(slot, new Uint8Array(rgba), width, height);
+      const result = await t.translate(slot, new Uint8Array(rgba), width, height, evalMode, seed);
       try {
         const pixels = result.pixels;
-        return { pixels: pixels.buffer, width: result.width, height: result.height, ms: result.ms, transfer: [pixels.buffer] };
+        return {
+          pixels: pixels.buffer,
+          width: result.width,
+          height: result.height,
+          ms: result.ms,
+          eval: result.eval,
+          mode: result.mode,
+          transfer: [pixels.buffer],
+        };
       } finally {
         result.free();
       }
@@ -99,6 +111,26 @@ export function createEngine(emit) {
     queue = run.catch(() => {});
     return run;
   };
+}
+
+// A GeneratorInfo (freed here) as a plain object for postMessage.
+function infoObject(info) {
+  try {
+    return {
+      description: info.description,
+      architecture: info.architecture,
+      family: info.family,
+      netName: info.net_name,
+      ngf: info.ngf,
+      norm: info.norm,
+      dropout: info.dropout,
+      hasTestModes: info.has_test_modes,
+      sizeMultiple: info.size_multiple,
+      parameters: info.parameters,
+    };
+  } finally {
+    info.free();
+  }
 }
 
 // Error text for postMessage: JsError and DOMException messages, or the value.

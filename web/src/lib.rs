@@ -1,6 +1,8 @@
 //! The browser API over `shaders`: open a WebGPU device, load generators from
-//! weight-file bytes (safetensors or PyTorch `.pth`), translate RGBA images,
-//! and report the adapter and the time each translation took.
+//! weight-file bytes (safetensors or PyTorch `.pth`; CycleGAN's ResNet or
+//! pix2pix's U-Net, the architecture detected from the file), translate RGBA
+//! images in the reference's test-time modes, and report the adapter and the
+//! time each translation took.
 //!
 //! Every export returns `Result<_, JsError>` whose message says what happened
 //! and what to try. Calls on one [`Translator`] should not overlap: WebGPU
@@ -11,13 +13,19 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
-use shaders::nn::generator::ResnetGenerator;
+use shaders::nn::arch::{GeneratorConfig, Norm};
+use shaders::nn::layers::Mode;
+use shaders::nn::network::{detect, Architecture, Network};
+use shaders::nn::params::SplitMix64;
 use shaders::nn::translate::{max_pixels, translate_rgba};
-use shaders::nn::weights::StateDict;
+use shaders::nn::weights::{HostTensor, StateDict};
 use shaders::{wgpu, Gpu, GpuOptions};
 use wasm_bindgen::prelude::*;
 
+mod info;
 mod messages;
+
+pub use info::GeneratorInfo;
 
 use messages::{NO_ADAPTER, NO_WEBGPU};
 
@@ -79,9 +87,16 @@ struct LostState {
     released: bool,
 }
 
+/// A generator on the device.
 struct Generator {
-    net: ResnetGenerator,
-    description: String,
+    net: Network,
+    info: GeneratorInfo,
+    /// The file's BatchNorm running statistics: a batch-statistics forward
+    /// updates the network's in place (as PyTorch's does), and eval mode
+    /// must use the file's.
+    running: Vec<(String, HostTensor)>,
+    /// Whether a batch-statistics forward has changed the running statistics.
+    stats_changed: std::cell::Cell<bool>,
 }
 
 /// A WebGPU device with the generators loaded into it, by slot name
@@ -93,13 +108,15 @@ pub struct Translator {
     lost: Arc<Mutex<LostState>>,
 }
 
-/// One translated image and how long it took.
+/// One translated image, how long it took and the mode it ran in.
 #[wasm_bindgen]
 pub struct Translation {
     pixels: Vec<u8>,
     width: u32,
     height: u32,
     ms: f64,
+    eval: bool,
+    mode: String,
 }
 
 #[wasm_bindgen]
@@ -126,6 +143,20 @@ impl Translation {
     #[wasm_bindgen(getter)]
     pub fn ms(&self) -> f64 {
         self.ms
+    }
+
+    /// Whether it ran in eval mode (running statistics, no dropout).
+    #[wasm_bindgen(getter)]
+    pub fn eval(&self) -> bool {
+        self.eval
+    }
+
+    /// What the mode did, e.g. `test.py default: batch statistics, dropout
+    /// seed 0` or `eval: running statistics, no dropout`; empty when the
+    /// generator has no BatchNorm or dropout (both modes are the same).
+    #[wasm_bindgen(getter)]
+    pub fn mode(&self) -> String {
+        self.mode.clone()
     }
 }
 
@@ -205,40 +236,23 @@ impl Translator {
     }
 
     /// Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
-    /// legacy checkpoint; nothing in it is executed), uploads it into `slot`
-    /// (replacing what was there) and returns a description of the network.
-    pub async fn load_generator(&self, slot: String, bytes: Vec<u8>) -> Result<String, JsError> {
+    /// legacy checkpoint; nothing in it is executed), detects its
+    /// architecture (ResNet or U-Net, depth, width, norm), uploads it into
+    /// `slot` (replacing what was there) and describes it.
+    pub async fn load_generator(&self, slot: String, bytes: Vec<u8>) -> Result<GeneratorInfo, JsError> {
         self.check_lost()?;
         let sd = StateDict::load(&bytes).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
         drop(bytes);
-        let scopes = Scopes::push(&self.gpu.device);
-        let built = ResnetGenerator::from_state_dict(&self.gpu, &sd);
-        let flushed = built.is_ok().then(|| self.gpu.flush());
-        let gpu_error = scopes.pop().await;
-        self.check_lost()?;
-        let net = built.map_err(|e| match e {
-            shaders::Error::Network(_) | shaders::Error::Weights(_) | shaders::Error::Shape { .. } => {
-                JsError::new(&messages::bad_weights(&e.to_string()))
-            }
-            e => JsError::new(&messages::gpu_failure("uploading the weights", &e.to_string())),
-        })?;
-        if let Some(Err(e)) = flushed {
-            return Err(JsError::new(&messages::gpu_failure("uploading the weights", &e.to_string())));
-        }
-        if let Some(e) = gpu_error {
-            return Err(JsError::new(&messages::gpu_failure("uploading the weights", &e.to_string())));
-        }
-        let c = net.config();
-        let params: usize = sd.iter().map(|(_, t)| t.numel()).sum();
-        let description = format!(
-            "{} ngf {}{} ({:.2} M parameters)",
-            c.net_name(),
-            c.ngf,
-            if c.dropout { " with dropout" } else { "" },
-            params as f64 / 1e6
-        );
-        self.nets.borrow_mut().insert(slot, Rc::new(Generator { net, description: description.clone() }));
-        Ok(description)
+        let config = match detect(&sd).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))? {
+            Architecture::Generator(g) => g,
+            Architecture::Discriminator(d) => return Err(JsError::new(&messages::discriminator(&d.describe()))),
+        };
+        // Free the slot's previous network first: two large generators may not fit at once.
+        self.nets.borrow_mut().remove(&slot);
+        let generator = self.build(config, &sd, "uploading the weights").await?;
+        let info = generator.info.clone();
+        self.nets.borrow_mut().insert(slot, Rc::new(generator));
+        Ok(info)
     }
 
     /// Whether `slot` holds a generator.
@@ -246,28 +260,46 @@ impl Translator {
         self.nets.borrow().contains_key(slot)
     }
 
-    /// The description [`Translator::load_generator`] returned for `slot`.
+    /// The description of the generator in `slot` ([`GeneratorInfo::description`]).
     pub fn describe_generator(&self, slot: &str) -> Option<String> {
-        self.nets.borrow().get(slot).map(|g| g.description.clone())
+        self.nets.borrow().get(slot).map(|g| g.info.description())
     }
 
-    /// The largest image, in pixels, the generator in `slot` can translate on
-    /// this device (its widest activation must fit one storage binding).
+    /// The architecture of the generator in `slot`, as [`Translator::load_generator`] returned it.
+    pub fn generator_info(&self, slot: &str) -> Option<GeneratorInfo> {
+        self.nets.borrow().get(slot).map(|g| g.info.clone())
+    }
+
+    /// The largest image, in pixels of the padded image, the generator in
+    /// `slot` can translate on this device (its widest activation must fit
+    /// one storage binding).
     pub fn max_pixels(&self, slot: &str) -> Result<f64, JsError> {
-        Ok(max_pixels(&self.gpu, &self.generator(slot)?.net) as f64)
+        Ok(max_pixels(&self.gpu, self.generator(slot)?.info.config()) as f64)
     }
 
     /// Translates `width` x `height` RGBA8 pixels with the generator in
     /// `slot`; the result has the same size and keeps the input's alpha.
+    /// The sides are reflect-padded to the multiple the generator needs and
+    /// cropped back.
+    ///
+    /// Without `eval_mode` (the default) it runs as the reference's test.py does
+    /// without `--eval`: BatchNorm normalizes with the image's own statistics
+    /// and dropout is on, drawn from `seed` (default 0), so a seed gives the
+    /// same output every time. With `eval_mode` it runs as `test.py --eval`:
+    /// BatchNorm uses the file's running statistics and dropout is off. A
+    /// generator without BatchNorm or dropout (CycleGAN's) gives the same
+    /// output in both.
     pub async fn translate(
         &self,
         slot: String,
         rgba: Vec<u8>,
         width: u32,
         height: u32,
+        eval_mode: Option<bool>,
+        seed: Option<u32>,
     ) -> Result<Translation, JsError> {
         self.check_lost()?;
-        let generator = self.generator(&slot)?;
+        let (eval, seed) = (eval_mode.unwrap_or(false), seed.unwrap_or(0));
         let (w, h) = (width as usize, height as usize);
         if w == 0 || h == 0 || rgba.len() != w * h * 4 {
             return Err(JsError::new(&format!(
@@ -276,13 +308,25 @@ impl Translator {
                 rgba.len()
             )));
         }
-        let limit = max_pixels(&self.gpu, &generator.net);
-        if w.div_ceil(4) * h.div_ceil(4) * 16 > limit {
-            return Err(JsError::new(&messages::too_large(width, height, limit)));
+        let mut generator = self.generator(&slot)?;
+        let config = *generator.info.config();
+        let m = config.size_multiple();
+        let limit = max_pixels(&self.gpu, &config);
+        let padded = |side: usize| (side as u64).div_ceil(m as u64) * m as u64;
+        if padded(w).saturating_mul(padded(h)) > limit as u64 {
+            return Err(JsError::new(&messages::too_large(width, height, limit, &config.net_name(), m)));
+        }
+        if eval && generator.stats_changed.get() {
+            drop(generator);
+            generator = self.restore_running_stats(&slot).await?;
         }
         let start = now_ms();
+        let (mode, mut rng) = if eval { (Mode::EVAL, None) } else { (Mode::TRAIN, Some(SplitMix64(seed.into()))) };
+        if mode.batch_stats && config.norm == Norm::Batch {
+            generator.stats_changed.set(true);
+        }
         let scopes = Scopes::push(&self.gpu.device);
-        let result = translate_rgba(&self.gpu, &generator.net, &rgba, w, h).await;
+        let result = translate_rgba(&self.gpu, &generator.net, mode, rng.as_mut(), &rgba, w, h).await;
         let gpu_error = scopes.pop().await;
         let ms = now_ms() - start;
         self.check_lost()?;
@@ -290,7 +334,8 @@ impl Translator {
             return Err(JsError::new(&messages::gpu_failure("translating", &e.to_string())));
         }
         let pixels = result.map_err(|e| JsError::new(&messages::gpu_failure("translating", &e.to_string())))?;
-        Ok(Translation { pixels, width, height, ms })
+        let mode = info::mode_description(&config, eval, seed);
+        Ok(Translation { pixels, width, height, ms, eval, mode })
     }
 
     /// Frees the generators and the device now rather than when the garbage
@@ -323,5 +368,63 @@ impl Translator {
             Some(reason) => Err(JsError::new(reason)),
             None => Ok(()),
         }
+    }
+
+    /// Builds a generator from a state_dict inside error scopes; `what`
+    /// names the operation in messages.
+    async fn build(&self, config: GeneratorConfig, sd: &StateDict, what: &str) -> Result<Generator, JsError> {
+        let scopes = Scopes::push(&self.gpu.device);
+        let built = Network::new(&self.gpu, Architecture::Generator(config), sd, false);
+        let flushed = built.is_ok().then(|| self.gpu.flush());
+        let gpu_error = scopes.pop().await;
+        self.check_lost()?;
+        let net = built.map_err(|e| match e {
+            shaders::Error::Network(_) | shaders::Error::Weights(_) | shaders::Error::Shape { .. } => {
+                JsError::new(&messages::bad_weights(&e.to_string()))
+            }
+            e => JsError::new(&messages::gpu_failure(what, &e.to_string())),
+        })?;
+        if let Some(Err(e)) = flushed {
+            return Err(JsError::new(&messages::gpu_failure(what, &e.to_string())));
+        }
+        if let Some(e) = gpu_error {
+            return Err(JsError::new(&messages::gpu_failure(what, &e.to_string())));
+        }
+        let running = match config.norm {
+            Norm::Batch => sd
+                .iter()
+                .filter(|(k, _)| k.ends_with(".running_mean") || k.ends_with(".running_var"))
+                .map(|(k, t)| (k.to_string(), t.clone()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let info = GeneratorInfo::new(config, net.params().numel());
+        Ok(Generator { net, info, running, stats_changed: Default::default() })
+    }
+
+    /// Rebuilds the generator in `slot` with the file's running statistics
+    /// (batch-statistics translations changed the network's): reads the
+    /// weights back, puts the file's statistics in and uploads again.
+    async fn restore_running_stats(&self, slot: &str) -> Result<Rc<Generator>, JsError> {
+        const WHAT: &str = "restoring the running statistics for eval mode";
+        let old = self.generator(slot)?;
+        let scopes = Scopes::push(&self.gpu.device);
+        let read = old.net.to_state_dict(&self.gpu).await;
+        let gpu_error = scopes.pop().await;
+        self.check_lost()?;
+        let mut sd = read.map_err(|e| JsError::new(&messages::gpu_failure(WHAT, &e.to_string())))?;
+        if let Some(e) = gpu_error {
+            return Err(JsError::new(&messages::gpu_failure(WHAT, &e.to_string())));
+        }
+        for (k, t) in &old.running {
+            sd.insert(k.clone(), t.clone()).map_err(|e| JsError::new(&messages::gpu_failure(WHAT, &e.to_string())))?;
+        }
+        let config = *old.info.config();
+        // Free the old network before uploading the new one.
+        self.nets.borrow_mut().remove(slot);
+        drop(old);
+        let generator = Rc::new(self.build(config, &sd, WHAT).await?);
+        self.nets.borrow_mut().insert(slot.to_string(), generator.clone());
+        Ok(generator)
     }
 }

@@ -34,8 +34,18 @@ pub fn device_lost(reason: &str, message: &str) -> String {
 pub fn bad_weights(detail: &str) -> String {
     format!(
         "This file cannot be used as generator weights: {detail}. \
-         Choose a ResnetGenerator state_dict: a .safetensors file written by `trainer`, \
-         or a reference checkpoint such as latest_net_G_A.pth (not a discriminator, latest_net_D_*.pth)."
+         Choose a generator state_dict (a CycleGAN ResnetGenerator or a pix2pix UnetGenerator): \
+         a .safetensors file written by `trainer`, or a reference checkpoint such as latest_net_G_A.pth \
+         or latest_net_G.pth (not a discriminator, latest_net_D*.pth)."
+    )
+}
+
+/// The weights of a discriminator (`what` describes it) instead of a generator.
+pub fn discriminator(what: &str) -> String {
+    format!(
+        "This file holds the weights of a discriminator ({what}), not of a generator; the page translates \
+         images with a generator. Choose the generator of the same checkpoint: latest_net_G.pth (pix2pix), \
+         latest_net_G_A.pth or latest_net_G_B.pth (CycleGAN), or a generator .safetensors written by `trainer`."
     )
 }
 
@@ -47,12 +57,15 @@ pub fn gpu_failure(what: &str, detail: &str) -> String {
     )
 }
 
-/// An image above the device's size limit for this generator.
-pub fn too_large(width: u32, height: u32, max_pixels: usize) -> String {
-    let side = (max_pixels as f64).sqrt() as usize / 4 * 4;
+/// An image above the device's size limit for this generator (`net`, whose
+/// inputs are padded to multiples of `multiple`).
+pub fn too_large(width: u32, height: u32, max_pixels: usize, net: &str, multiple: usize) -> String {
+    let multiple = multiple.max(1);
+    let side = (max_pixels as f64).sqrt() as usize / multiple * multiple;
     format!(
-        "A {width}x{height} image is too large for this GPU with this generator: at most {max_pixels} pixels \
-         (about {side}x{side}) fit in one WebGPU buffer. Scale the image down and try again."
+        "A {width}x{height} image is too large for this GPU with this generator ({net}, which pads the sides \
+         to multiples of {multiple}): at most {max_pixels} pixels (about {side}x{side}) fit in one WebGPU buffer. \
+         Scale the image down and try again."
     )
 }
 
@@ -68,8 +81,9 @@ mod tests {
             request_device("x"),
             device_lost("Unknown", "reset"),
             bad_weights("no `model.1.weight`"),
+            discriminator("n_layers 3 ndf 64, norm batch, 6 input channels"),
             gpu_failure("translating", "out of memory"),
-            too_large(4000, 3000, 2_000_000),
+            too_large(4000, 3000, 2_000_000, "resnet_9blocks", 4),
         ] {
             assert!(m.contains(". ") && m.ends_with('.'), "{m}");
             assert!(
@@ -77,7 +91,8 @@ mod tests {
                 "{m}"
             );
         }
-        assert!(too_large(4000, 3000, 2_000_000).contains("about 1412x1412"));
+        assert!(too_large(4000, 3000, 2_000_000, "resnet_9blocks", 4).contains("about 1412x1412"));
+        assert!(too_large(4000, 3000, 2_000_000, "unet_256", 256).contains("about 1280x1280"));
         assert!(device_lost("Unknown", "").contains("(reason Unknown)"));
     }
 }
