@@ -3,8 +3,10 @@
 // runs in web/worker.js (on the page only where workers lack WebGPU).
 //
 // URL parameters: ?weights=URL (a generator for the selected direction),
-// ?weights_a=URL / ?weights_b=URL (the A->B / B->A generators), and
-// ?direction=a2b|b2a. Without them the bundled pair in web/models/ is used.
+// ?weights_a=URL / ?weights_b=URL (the A->B / B->A generators),
+// ?direction=a2b|b2a, ?mode=test|eval (the test-time mode of generators with
+// BatchNorm or dropout) and ?seed=N (their dropout seed). Without weights
+// the bundled pair in web/models/ is used.
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -21,6 +23,11 @@ const els = {
   adapter: $('adapter'),
   models: $('models'),
   weightsNote: $('weights-note'),
+  architecture: $('architecture'),
+  mode: $('mode'),
+  modeControl: $('mode-control'),
+  seed: $('seed'),
+  seedControl: $('seed-control'),
   timing: $('timing'),
   drop: $('drop'),
 };
@@ -182,8 +189,32 @@ function engine() {
 
 // ---- models ----------------------------------------------------------------
 
-// models[direction] = {label, origin, read(onProgress) -> ArrayBuffer, promise, description}
+// models[direction] = {label, origin, read(onProgress) -> ArrayBuffer, promise, description, info}
+// (info: the architecture the engine detected, see engine.js infoObject).
 const models = { a2b: null, b2a: null };
+
+// The selected direction's architecture, and the test-time mode controls
+// where its generator has BatchNorm or dropout (pix2pix's U-Net).
+function renderArchitecture() {
+  const dir = els.direction.value;
+  const info = models[dir]?.info;
+  els.architecture.textContent = info ? `Model (${DIRECTIONS[dir]}): ${info.description}` : '';
+  const modes = Boolean(info?.hasTestModes);
+  els.modeControl.hidden = !modes;
+  if (modes) {
+    const batch = info.norm === 'batch';
+    const list = (...parts) => parts.filter(Boolean).join(', ');
+    els.mode.options[0].textContent = `test.py default: ${list(batch && 'batch statistics', info.dropout && 'dropout')}`;
+    els.mode.options[1].textContent = `eval: ${list(batch && 'running statistics', info.dropout && 'no dropout')}`;
+  }
+  els.seedControl.hidden = !(modes && info.dropout && els.mode.value === 'test');
+}
+
+// The test-time mode for the engine: {eval, seed}.
+function testMode() {
+  const seed = Math.floor(Number(els.seed.value));
+  return { eval: els.mode.value === 'eval', seed: Number.isFinite(seed) ? Math.min(4294967295, Math.max(0, seed)) : 0 };
+}
 
 function renderModels() {
   const lines = Object.entries(DIRECTIONS).map(([dir, name]) => {
@@ -193,6 +224,7 @@ function renderModels() {
     return `${name}: ${m.label} (${m.origin}), ${state}`;
   });
   els.models.textContent = lines.join('\n');
+  renderArchitecture();
   els.weightsNote.textContent = `A weights file you load becomes the ${DIRECTIONS[els.direction.value]} generator (the selected direction); a model file holds one generator.`;
 }
 
@@ -276,8 +308,9 @@ function ensureModel(dir) {
         showProgress(total ? got / total : NaN);
       });
       showStatus(`Preparing ${m.label} on the GPU…`);
-      const { description } = await e.request({ op: 'load', slot: dir, bytes, name: m.label }, [bytes]);
+      const { description, info } = await e.request({ op: 'load', slot: dir, bytes, name: m.label }, [bytes]);
       m.description = description;
+      m.info = info;
       renderModels();
       return m;
     })();
@@ -349,9 +382,10 @@ function drawInput(width, height) {
   return ctx;
 }
 
-// The largest size with the input's aspect ratio whose padded pixel count fits.
-function fitSize(width, height, maxPixels) {
-  const padded = (w, h) => Math.ceil(w / 4) * 4 * Math.ceil(h / 4) * 4;
+// The largest size with the input's aspect ratio whose pixel count, padded
+// to multiples of `multiple` (4 for a ResNet, 2^num_downs for a U-Net), fits.
+function fitSize(width, height, maxPixels, multiple) {
+  const padded = (w, h) => Math.ceil(w / multiple) * multiple * Math.ceil(h / multiple) * multiple;
   let scale = 1;
   let [w, h] = [width, height];
   while (padded(w, h) > maxPixels && w > 4 && h > 4) {
@@ -379,7 +413,7 @@ async function translate() {
     if (!current()) return;
     const { maxPixels } = await e.request({ op: 'maxPixels', slot: dir });
     const { width: w0, height: h0 } = picture.bitmap;
-    const [w, h] = fitSize(w0, h0, maxPixels);
+    const [w, h] = fitSize(w0, h0, maxPixels, models[dir].info?.sizeMultiple ?? 4);
     const ctx = drawInput(w, h);
     const rgba = ctx.getImageData(0, 0, w, h).data.buffer;
     const start = performance.now();
@@ -388,7 +422,7 @@ async function translate() {
     tick = setInterval(() => {
       if (current()) showStatus(`${label}… ${Math.round((performance.now() - start) / 1000)} s`);
     }, 1000);
-    const r = await e.request({ op: 'translate', slot: dir, rgba, width: w, height: h }, [rgba]);
+    const r = await e.request({ op: 'translate', slot: dir, rgba, width: w, height: h, ...testMode() }, [rgba]);
     const ms = Math.round(performance.now() - start);
     if (!current()) return;
     const out = els.output;
@@ -397,7 +431,8 @@ async function translate() {
     out.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(r.pixels), r.width, r.height), 0, 0);
     els.download.disabled = false;
     const scaled = w === w0 && h === h0 ? '' : ` Scaled down from ${w0}×${h0} to fit this GPU's buffer limit.`;
-    els.timing.textContent = `${DIRECTIONS[dir]} with ${models[dir].label}; GPU work (upload, network, readback) ${Math.round(r.ms)} ms.${scaled}`;
+    const mode = r.mode ? ` (${r.mode})` : '';
+    els.timing.textContent = `${DIRECTIONS[dir]} with ${models[dir].label}${mode}; GPU work (upload, network, readback) ${Math.round(r.ms)} ms.${scaled}`;
     showStatus(`Done in ${ms} ms`);
   } catch (err) {
     if (current()) {
@@ -447,6 +482,12 @@ els.direction.addEventListener('change', () => {
   else ensureModel(els.direction.value).catch((e) => showError(message(e)));
 });
 els.translate.addEventListener('click', () => translate());
+for (const control of [els.mode, els.seed]) {
+  control.addEventListener('change', () => {
+    renderArchitecture();
+    if (picture) translate();
+  });
+}
 els.download.addEventListener('click', downloadResult);
 for (const type of ['dragenter', 'dragover']) {
   document.addEventListener(type, (e) => {
@@ -467,6 +508,8 @@ function start() {
   const params = new URLSearchParams(location.search);
   const dir = params.get('direction');
   if (dir in DIRECTIONS) els.direction.value = dir;
+  if (['test', 'eval'].includes(params.get('mode'))) els.mode.value = params.get('mode');
+  if (params.has('seed')) els.seed.value = params.get('seed');
   models.a2b = params.has('weights_a') ? urlModel(params.get('weights_a'), '?weights_a') : bundledModel('a2b');
   models.b2a = params.has('weights_b') ? urlModel(params.get('weights_b'), '?weights_b') : bundledModel('b2a');
   if (params.has('weights')) models[els.direction.value] = urlModel(params.get('weights'), '?weights');
