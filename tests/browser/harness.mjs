@@ -1,6 +1,7 @@
 // Shared by e2e.mjs and bench.mjs: a static file server for the repository,
 // headless Chromium with WebGPU on SwiftShader, and the native tools the
-// tests compare against (built with cargo on first use).
+// tests compare against (`trainer` and the `web` crate's examples, built
+// with cargo on first use).
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -94,13 +95,49 @@ export function trainer() {
   return path.join(targetDir, profile, 'trainer');
 }
 
-/** Writes a ResnetGenerator with N(0, 0.02) weights as safetensors. */
-export function randomGenerator(out, { nBlocks = 6, ngf = 8, seed = 1 } = {}) {
-  cargo(['build', '-q', '-p', 'web', '--example', 'random_generator', ...profileArgs]);
-  execFileSync(path.join(targetDir, profile, 'examples', 'random_generator'), [out, String(nBlocks), String(ngf), String(seed)], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+let examplesBuilt = false;
+
+/** Path of a native example of the `web` crate (all built on first use). */
+function example(name) {
+  if (!examplesBuilt) {
+    cargo(['build', '-q', '-p', 'web', '--examples', ...profileArgs]);
+    examplesBuilt = true;
+  }
+  return path.join(targetDir, profile, 'examples', name);
+}
+
+/**
+ * Writes a generator with the reference's random init as safetensors: a
+ * ResnetGenerator with `nBlocks` blocks, or with `unet` a UnetGenerator with
+ * `numDowns` downsamplings (batch norm and dropout unless `norm`/`dropout`
+ * say otherwise); `calibrate` runs that many training-mode passes first so
+ * that BatchNorm's running statistics are realistic. With `discriminator`
+ * it writes the basic NLayerDiscriminator with ndf `ngf` instead.
+ */
+export function randomGenerator(
+  out,
+  { nBlocks = 6, numDowns = 5, unet = false, discriminator = false, ngf = 8, seed = 1, norm, dropout, calibrate = 0 } = {},
+) {
+  const depth = discriminator ? 3 : unet ? numDowns : nBlocks;
+  const args = [out, String(depth), String(ngf), String(seed)];
+  if (unet) args.push('--unet');
+  if (discriminator) args.push('--discriminator');
+  if (norm) args.push('--norm', norm);
+  if (dropout !== undefined) args.push(dropout ? '--dropout' : '--no-dropout');
+  if (calibrate) args.push('--calibrate', String(calibrate));
+  execFileSync(example('random_generator'), args, { stdio: ['ignore', 'inherit', 'inherit'] });
   return out;
+}
+
+/**
+ * Translates raw RGBA8 pixels natively with the `translate_reference`
+ * example (the code path of the browser and `trainer translate`) and
+ * writes PNG; `evalMode` for test.py --eval, else test.py's default with
+ * dropout `seed`. Returns its stderr.
+ */
+export function translateReference(weights, rgbaFile, width, height, output, { evalMode = false, seed = 0 } = {}) {
+  const args = [weights, rgbaFile, String(width), String(height), output, ...(evalMode ? ['--eval'] : ['--seed', String(seed)])];
+  return execFileSync(example('translate_reference'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs `trainer translate`; returns its stderr. */
