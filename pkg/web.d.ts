@@ -2,16 +2,77 @@
 /* eslint-disable */
 
 /**
- * One translated image and how long it took.
+ * A loaded generator: its architecture, detected from the weight file.
+ */
+export class GeneratorInfo {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * One line naming the family and the architecture, e.g.
+     * `pix2pix U-Net unet_256 ngf 64, norm batch, dropout`.
+     */
+    readonly architecture: string;
+    /**
+     * [`GeneratorInfo::architecture`] with the parameter count.
+     */
+    readonly description: string;
+    /**
+     * Whether the network has Dropout layers.
+     */
+    readonly dropout: boolean;
+    /**
+     * The model family: `CycleGAN ResNet` or `pix2pix U-Net`.
+     */
+    readonly family: string;
+    /**
+     * Whether the test-time mode changes the output: the network has
+     * BatchNorm (batch or running statistics) or dropout.
+     */
+    readonly has_test_modes: boolean;
+    /**
+     * The reference's `--netG` name: `resnet_9blocks`, `unet_256`, ...
+     */
+    readonly net_name: string;
+    /**
+     * Filters of the first layer.
+     */
+    readonly ngf: number;
+    /**
+     * The normalization: `batch`, `instance` or `none`.
+     */
+    readonly norm: string;
+    /**
+     * Learned parameters (weights and biases, not running statistics).
+     */
+    readonly parameters: number;
+    /**
+     * Image sides are padded to a multiple of this (4 for a ResNet, 2^num_downs for a U-Net).
+     */
+    readonly size_multiple: number;
+}
+
+/**
+ * One translated image, how long it took and the mode it ran in.
  */
 export class Translation {
     private constructor();
     free(): void;
     [Symbol.dispose](): void;
     /**
+     * Whether it ran in eval mode (running statistics, no dropout).
+     */
+    readonly eval: boolean;
+    /**
      * Height in pixels (the input's).
      */
     readonly height: number;
+    /**
+     * What the mode did, e.g. `test.py default: batch statistics, dropout
+     * seed 0` or `eval: running statistics, no dropout`; empty when the
+     * generator has no BatchNorm or dropout (both modes are the same).
+     */
+    readonly mode: string;
     /**
      * Milliseconds from upload to readback of the result, both included.
      */
@@ -45,26 +106,32 @@ export class Translator {
      */
     static create(on_lost?: Function | null): Promise<Translator>;
     /**
-     * The description [`Translator::load_generator`] returned for `slot`.
+     * The description of the generator in `slot` ([`GeneratorInfo::description`]).
      */
     describe_generator(slot: string): string | undefined;
+    /**
+     * The architecture of the generator in `slot`, as [`Translator::load_generator`] returned it.
+     */
+    generator_info(slot: string): GeneratorInfo | undefined;
     /**
      * Whether `slot` holds a generator.
      */
     has_generator(slot: string): boolean;
     /**
      * Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
-     * legacy checkpoint; nothing in it is executed), uploads it into `slot`
-     * (replacing what was there) and returns a description of the network.
+     * legacy checkpoint; nothing in it is executed), detects its
+     * architecture (ResNet or U-Net, depth, width, norm), uploads it into
+     * `slot` (replacing what was there) and describes it.
      */
-    load_generator(slot: string, bytes: Uint8Array | number[]): Promise<string>;
+    load_generator(slot: string, bytes: Uint8Array | number[]): Promise<GeneratorInfo>;
     /**
      * Largest storage binding the device grants, in bytes (WebGPU default: 128 MiB).
      */
     max_binding_bytes(): number;
     /**
-     * The largest image, in pixels, the generator in `slot` can translate on
-     * this device (its widest activation must fit one storage binding).
+     * The largest image, in pixels of the padded image, the generator in
+     * `slot` can translate on this device (its widest activation must fit
+     * one storage binding).
      */
     max_pixels(slot: string): number;
     /**
@@ -80,8 +147,18 @@ export class Translator {
     /**
      * Translates `width` x `height` RGBA8 pixels with the generator in
      * `slot`; the result has the same size and keeps the input's alpha.
+     * The sides are reflect-padded to the multiple the generator needs and
+     * cropped back.
+     *
+     * Without `eval_mode` (the default) it runs as the reference's test.py does
+     * without `--eval`: BatchNorm normalizes with the image's own statistics
+     * and dropout is on, drawn from `seed` (default 0), so a seed gives the
+     * same output every time. With `eval_mode` it runs as `test.py --eval`:
+     * BatchNorm uses the file's running statistics and dropout is off. A
+     * generator without BatchNorm or dropout (CycleGAN's) gives the same
+     * output in both.
      */
-    translate(slot: string, rgba: Uint8Array | number[], width: number, height: number): Promise<Translation>;
+    translate(slot: string, rgba: Uint8Array | number[], width: number, height: number, eval_mode?: boolean | null, seed?: number | null): Promise<Translation>;
 }
 
 /**
@@ -99,31 +176,45 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
+    readonly __wbg_generatorinfo_free: (a: number, b: number) => void;
     readonly __wbg_translation_free: (a: number, b: number) => void;
     readonly __wbg_translator_free: (a: number, b: number) => void;
+    readonly generatorinfo_architecture: (a: number) => [number, number];
+    readonly generatorinfo_description: (a: number) => [number, number];
+    readonly generatorinfo_dropout: (a: number) => number;
+    readonly generatorinfo_family: (a: number) => [number, number];
+    readonly generatorinfo_has_test_modes: (a: number) => number;
+    readonly generatorinfo_net_name: (a: number) => [number, number];
+    readonly generatorinfo_ngf: (a: number) => number;
+    readonly generatorinfo_norm: (a: number) => [number, number];
+    readonly generatorinfo_parameters: (a: number) => number;
+    readonly generatorinfo_size_multiple: (a: number) => number;
     readonly has_webgpu: () => number;
     readonly set_panic_handler: (a: number) => void;
+    readonly translation_eval: (a: number) => number;
     readonly translation_height: (a: number) => number;
+    readonly translation_mode: (a: number) => [number, number];
     readonly translation_ms: (a: number) => number;
     readonly translation_pixels: (a: number) => [number, number];
     readonly translation_width: (a: number) => number;
     readonly translator_adapter: (a: number) => [number, number];
     readonly translator_create: (a: number) => any;
     readonly translator_describe_generator: (a: number, b: number, c: number) => [number, number];
+    readonly translator_generator_info: (a: number, b: number, c: number) => number;
     readonly translator_has_generator: (a: number, b: number, c: number) => number;
     readonly translator_load_generator: (a: number, b: number, c: number, d: number, e: number) => any;
     readonly translator_max_binding_bytes: (a: number) => number;
     readonly translator_max_pixels: (a: number, b: number, c: number) => [number, number, number];
     readonly translator_release: (a: number) => void;
     readonly translator_simulate_device_loss: (a: number) => void;
-    readonly translator_translate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => any;
+    readonly translator_translate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => any;
     readonly wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_21: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_22: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_34: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_35: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h8c223939539c9d7c: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_20: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_33: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

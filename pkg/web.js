@@ -1,7 +1,152 @@
 /* @ts-self-types="./web.d.ts" */
 
 /**
- * One translated image and how long it took.
+ * A loaded generator: its architecture, detected from the weight file.
+ */
+export class GeneratorInfo {
+    static __wrap(ptr) {
+        const obj = Object.create(GeneratorInfo.prototype);
+        obj.__wbg_ptr = ptr;
+        GeneratorInfoFinalization.register(obj, obj.__wbg_ptr, obj);
+        return obj;
+    }
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        GeneratorInfoFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_generatorinfo_free(ptr, 0);
+    }
+    /**
+     * One line naming the family and the architecture, e.g.
+     * `pix2pix U-Net unet_256 ngf 64, norm batch, dropout`.
+     * @returns {string}
+     */
+    get architecture() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.generatorinfo_architecture(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * [`GeneratorInfo::architecture`] with the parameter count.
+     * @returns {string}
+     */
+    get description() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.generatorinfo_description(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * Whether the network has Dropout layers.
+     * @returns {boolean}
+     */
+    get dropout() {
+        const ret = wasm.generatorinfo_dropout(this.__wbg_ptr);
+        return ret !== 0;
+    }
+    /**
+     * The model family: `CycleGAN ResNet` or `pix2pix U-Net`.
+     * @returns {string}
+     */
+    get family() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.generatorinfo_family(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * Whether the test-time mode changes the output: the network has
+     * BatchNorm (batch or running statistics) or dropout.
+     * @returns {boolean}
+     */
+    get has_test_modes() {
+        const ret = wasm.generatorinfo_has_test_modes(this.__wbg_ptr);
+        return ret !== 0;
+    }
+    /**
+     * The reference's `--netG` name: `resnet_9blocks`, `unet_256`, ...
+     * @returns {string}
+     */
+    get net_name() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.generatorinfo_net_name(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * Filters of the first layer.
+     * @returns {number}
+     */
+    get ngf() {
+        const ret = wasm.generatorinfo_ngf(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * The normalization: `batch`, `instance` or `none`.
+     * @returns {string}
+     */
+    get norm() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.generatorinfo_norm(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * Learned parameters (weights and biases, not running statistics).
+     * @returns {number}
+     */
+    get parameters() {
+        const ret = wasm.generatorinfo_parameters(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Image sides are padded to a multiple of this (4 for a ResNet, 2^num_downs for a U-Net).
+     * @returns {number}
+     */
+    get size_multiple() {
+        const ret = wasm.generatorinfo_size_multiple(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+}
+if (Symbol.dispose) GeneratorInfo.prototype[Symbol.dispose] = GeneratorInfo.prototype.free;
+
+/**
+ * One translated image, how long it took and the mode it ran in.
  */
 export class Translation {
     static __wrap(ptr) {
@@ -21,12 +166,38 @@ export class Translation {
         wasm.__wbg_translation_free(ptr, 0);
     }
     /**
+     * Whether it ran in eval mode (running statistics, no dropout).
+     * @returns {boolean}
+     */
+    get eval() {
+        const ret = wasm.translation_eval(this.__wbg_ptr);
+        return ret !== 0;
+    }
+    /**
      * Height in pixels (the input's).
      * @returns {number}
      */
     get height() {
         const ret = wasm.translation_height(this.__wbg_ptr);
         return ret >>> 0;
+    }
+    /**
+     * What the mode did, e.g. `test.py default: batch statistics, dropout
+     * seed 0` or `eval: running statistics, no dropout`; empty when the
+     * generator has no BatchNorm or dropout (both modes are the same).
+     * @returns {string}
+     */
+    get mode() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.translation_mode(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
     }
     /**
      * Milliseconds from upload to readback of the result, both included.
@@ -106,7 +277,7 @@ export class Translator {
         return ret;
     }
     /**
-     * The description [`Translator::load_generator`] returned for `slot`.
+     * The description of the generator in `slot` ([`GeneratorInfo::description`]).
      * @param {string} slot
      * @returns {string | undefined}
      */
@@ -122,6 +293,17 @@ export class Translator {
         return v2;
     }
     /**
+     * The architecture of the generator in `slot`, as [`Translator::load_generator`] returned it.
+     * @param {string} slot
+     * @returns {GeneratorInfo | undefined}
+     */
+    generator_info(slot) {
+        const ptr0 = passStringToWasm0(slot, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.translator_generator_info(this.__wbg_ptr, ptr0, len0);
+        return ret === 0 ? undefined : GeneratorInfo.__wrap(ret);
+    }
+    /**
      * Whether `slot` holds a generator.
      * @param {string} slot
      * @returns {boolean}
@@ -134,11 +316,12 @@ export class Translator {
     }
     /**
      * Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
-     * legacy checkpoint; nothing in it is executed), uploads it into `slot`
-     * (replacing what was there) and returns a description of the network.
+     * legacy checkpoint; nothing in it is executed), detects its
+     * architecture (ResNet or U-Net, depth, width, norm), uploads it into
+     * `slot` (replacing what was there) and describes it.
      * @param {string} slot
      * @param {Uint8Array | number[]} bytes
-     * @returns {Promise<string>}
+     * @returns {Promise<GeneratorInfo>}
      */
     load_generator(slot, bytes) {
         let ptr0, len0, ptr1, len1;
@@ -164,8 +347,9 @@ export class Translator {
         return ret;
     }
     /**
-     * The largest image, in pixels, the generator in `slot` can translate on
-     * this device (its widest activation must fit one storage binding).
+     * The largest image, in pixels of the padded image, the generator in
+     * `slot` can translate on this device (its widest activation must fit
+     * one storage binding).
      * @param {string} slot
      * @returns {number}
      */
@@ -196,15 +380,28 @@ export class Translator {
     /**
      * Translates `width` x `height` RGBA8 pixels with the generator in
      * `slot`; the result has the same size and keeps the input's alpha.
+     * The sides are reflect-padded to the multiple the generator needs and
+     * cropped back.
+     *
+     * Without `eval_mode` (the default) it runs as the reference's test.py does
+     * without `--eval`: BatchNorm normalizes with the image's own statistics
+     * and dropout is on, drawn from `seed` (default 0), so a seed gives the
+     * same output every time. With `eval_mode` it runs as `test.py --eval`:
+     * BatchNorm uses the file's running statistics and dropout is off. A
+     * generator without BatchNorm or dropout (CycleGAN's) gives the same
+     * output in both.
      * @param {string} slot
      * @param {Uint8Array | number[]} rgba
      * @param {number} width
      * @param {number} height
+     * @param {boolean | null} [eval_mode]
+     * @param {number | null} [seed]
      * @returns {Promise<Translation>}
      */
-    translate(slot, rgba, width, height) {
+    translate(slot, rgba, width, height, eval_mode, seed) {
         const val3 = +width;
         const val4 = +height;
+        const val5 = +(isLikeNone(seed) ? Number.MAX_SAFE_INTEGER : (seed) >>> 0);
         let ptr0, len0, ptr1, len1;
         try {
             ptr0 = passStringToWasm0(slot, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
@@ -216,7 +413,7 @@ export class Translator {
             if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
             throw e;
         }
-        const ret = wasm.translator_translate(this.__wbg_ptr, ptr0, len0, ptr1, len1, val3, val4);
+        const ret = wasm.translator_translate(this.__wbg_ptr, ptr0, len0, ptr1, len1, val3, val4, isLikeNone(eval_mode) ? 0xFFFFFF : eval_mode ? 1 : 0, val5);
         return ret;
     }
 }
@@ -365,6 +562,10 @@ function __wbg_get_imports() {
         },
         __wbg_finish_ec1c191f66a895b1: function(arg0, arg1) {
             const ret = arg0.finish(arg1);
+            return ret;
+        },
+        __wbg_generatorinfo_new: function(arg0) {
+            const ret = GeneratorInfo.__wrap(arg0);
             return ret;
         },
         __wbg_getBindGroupLayout_349f9101ad6d4d76: function(arg0, arg1) {
@@ -720,33 +921,33 @@ function __wbg_get_imports() {
             arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 230, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 250, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 162, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 180, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 167, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 185, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 167, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_20);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 185, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_33);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 162, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_21);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 180, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_34);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 162, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_22);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 180, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_35);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -783,8 +984,8 @@ function wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b(arg0, arg
     wasm.wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_20(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_20(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_33(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_33(arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429(arg0, arg1, arg2) {
@@ -801,15 +1002,15 @@ function wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3(arg0, arg
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_21(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_21(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_34(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_34(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_22(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_22(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_35(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_35(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
@@ -833,6 +1034,9 @@ const __wbindgen_enum_GpuPowerPreference = ["low-power", "high-performance"];
 
 
 const __wbindgen_enum_GpuTextureFormat = ["r8unorm", "r8snorm", "r8uint", "r8sint", "r16unorm", "r16snorm", "r16uint", "r16sint", "r16float", "rg8unorm", "rg8snorm", "rg8uint", "rg8sint", "r32uint", "r32sint", "r32float", "rg16unorm", "rg16snorm", "rg16uint", "rg16sint", "rg16float", "rgba8unorm", "rgba8unorm-srgb", "rgba8snorm", "rgba8uint", "rgba8sint", "bgra8unorm", "bgra8unorm-srgb", "rgb9e5ufloat", "rgb10a2uint", "rgb10a2unorm", "rg11b10ufloat", "rg32uint", "rg32sint", "rg32float", "rgba16unorm", "rgba16snorm", "rgba16uint", "rgba16sint", "rgba16float", "rgba32uint", "rgba32sint", "rgba32float", "stencil8", "depth16unorm", "depth24plus", "depth24plus-stencil8", "depth32float", "depth32float-stencil8", "bc1-rgba-unorm", "bc1-rgba-unorm-srgb", "bc2-rgba-unorm", "bc2-rgba-unorm-srgb", "bc3-rgba-unorm", "bc3-rgba-unorm-srgb", "bc4-r-unorm", "bc4-r-snorm", "bc5-rg-unorm", "bc5-rg-snorm", "bc6h-rgb-ufloat", "bc6h-rgb-float", "bc7-rgba-unorm", "bc7-rgba-unorm-srgb", "etc2-rgb8unorm", "etc2-rgb8unorm-srgb", "etc2-rgb8a1unorm", "etc2-rgb8a1unorm-srgb", "etc2-rgba8unorm", "etc2-rgba8unorm-srgb", "eac-r11unorm", "eac-r11snorm", "eac-rg11unorm", "eac-rg11snorm", "astc-4x4-unorm", "astc-4x4-unorm-srgb", "astc-5x4-unorm", "astc-5x4-unorm-srgb", "astc-5x5-unorm", "astc-5x5-unorm-srgb", "astc-6x5-unorm", "astc-6x5-unorm-srgb", "astc-6x6-unorm", "astc-6x6-unorm-srgb", "astc-8x5-unorm", "astc-8x5-unorm-srgb", "astc-8x6-unorm", "astc-8x6-unorm-srgb", "astc-8x8-unorm", "astc-8x8-unorm-srgb", "astc-10x5-unorm", "astc-10x5-unorm-srgb", "astc-10x6-unorm", "astc-10x6-unorm-srgb", "astc-10x8-unorm", "astc-10x8-unorm-srgb", "astc-10x10-unorm", "astc-10x10-unorm-srgb", "astc-12x10-unorm", "astc-12x10-unorm-srgb", "astc-12x12-unorm", "astc-12x12-unorm-srgb"];
+const GeneratorInfoFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_generatorinfo_free(ptr, 1));
 const TranslationFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_translation_free(ptr, 1));
