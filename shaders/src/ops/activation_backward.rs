@@ -27,7 +27,7 @@ fn launch(gpu: &Gpu, op: &'static str, y: &Tensor, dy: &Tensor, slope: f32) -> R
     let params = Params { len: u32_of(op, "length", dy.len())?, slope, _pad0: 0, _pad1: 0 };
     let pipeline = gpu.pipeline(&wgsl::ACTIVATION_BACKWARD, op, &[])?;
     let groups = groups_1d(gpu, op, dy.len(), 64)?;
-    gpu.dispatch(op, pipeline, &params, &[(1, &y), (2, &dy), (3, &dx)], groups)?;
+    gpu.dispatch(op, pipeline, &params, &[(1, y), (2, dy), (3, &dx)], groups)?;
     Ok(dx)
 }
 

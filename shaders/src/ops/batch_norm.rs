@@ -134,7 +134,7 @@ pub fn batch_norm(
         OP,
         pipeline,
         &params,
-        &[(1, &x), (2, &gamma), (3, &beta), (4, &running_mean), (5, &running_var), (6, &y), (7, &stats)],
+        &[(1, x), (2, gamma), (3, beta), (4, running_mean), (5, running_var), (6, &y), (7, &stats)],
         groups,
     )?;
     Ok((y, stats))

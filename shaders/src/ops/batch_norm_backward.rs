@@ -78,7 +78,7 @@ pub fn batch_norm_backward_input(
         OP,
         pipeline,
         &params,
-        &[(1, &x), (2, &stats), (3, &gamma), (4, &beta), (5, &dy), (6, &dx), (7, &sums)],
+        &[(1, x), (2, stats), (3, gamma), (4, beta), (5, dy), (6, &dx), (7, &sums)],
         groups,
     )?;
     Ok((dx, sums))
@@ -99,7 +99,7 @@ fn sums_column(gpu: &Gpu, op: &'static str, sums: &Tensor) -> Result<Tensor> {
     let params = Params { channels: u32_of(op, "C", c)?, ..bytemuck::Zeroable::zeroed() };
     let pipeline = gpu.pipeline(&wgsl::BATCH_NORM_BACKWARD, op, &[])?;
     let groups = [u32_of(op, "workgroups", div_ceil(c, 64))?, 1, 1];
-    gpu.dispatch(op, pipeline, &params, &[(6, &grad), (7, &sums)], groups)?;
+    gpu.dispatch(op, pipeline, &params, &[(6, &grad), (7, sums)], groups)?;
     Ok(grad)
 }
 

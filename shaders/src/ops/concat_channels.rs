@@ -39,7 +39,7 @@ pub fn concat_channels(gpu: &Gpu, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     };
     let pipeline = gpu.pipeline(&wgsl::CONCAT_CHANNELS, OP, &[("WG", WG as f64)])?;
     let groups = groups_1d(gpu, OP, y.len(), WG)?;
-    gpu.dispatch(OP, pipeline, &params, &[(1, &a), (2, &b), (3, &y)], groups)?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, a), (2, b), (3, &y)], groups)?;
     Ok(y)
 }
 
@@ -65,6 +65,6 @@ pub fn concat_channels_backward_input(gpu: &Gpu, dy: &Tensor, ca: usize) -> Resu
     };
     let pipeline = gpu.pipeline(&wgsl::CONCAT_CHANNELS, OP, &[("WG", WG as f64)])?;
     let groups = groups_1d(gpu, OP, dy.len(), WG)?;
-    gpu.dispatch(OP, pipeline, &params, &[(4, &dy), (5, &da), (6, &db)], groups)?;
+    gpu.dispatch(OP, pipeline, &params, &[(4, dy), (5, &da), (6, &db)], groups)?;
     Ok((da, db))
 }

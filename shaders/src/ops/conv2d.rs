@@ -120,7 +120,7 @@ pub fn conv2d_pack_weight(gpu: &Gpu, weight: &Tensor) -> Result<Tensor> {
     };
     let pipeline = gpu.pipeline(&wgsl::CONV2D, "conv2d_pack_weight", &[])?;
     let groups = groups_1d(gpu, OP, packed.len(), 64)?;
-    gpu.dispatch(OP, pipeline, &params, &[(1, &weight), (4, &packed)], groups)?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, weight), (4, &packed)], groups)?;
     Ok(packed)
 }
 
@@ -178,6 +178,6 @@ pub fn conv2d_packed(
         u32_of(OP, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
         params.n,
     ];
-    gpu.dispatch(OP, pipeline, &params, &[(1, &x), (2, &packed), (3, &bias), (4, &y)], groups)?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, x), (2, packed), (3, bias), (4, &y)], groups)?;
     Ok(y)
 }

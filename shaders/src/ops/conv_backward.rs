@@ -310,7 +310,7 @@ fn weight_grad(gpu: &Gpu, d: &WeightGrad) -> Result<Tensor> {
     };
     let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, op, &[("WG", wg as f64), ("WIDE_A", wide_a as u8 as f64)])?;
     let groups = [u32_of(op, "workgroups", groups_x)?, u32_of(op, "workgroups", taps)?, splits as u32];
-    gpu.dispatch(op, pipeline, &params, &[(1, &d.g), (2, &d.a), (3, &partial)], groups)?;
+    gpu.dispatch(op, pipeline, &params, &[(1, d.g), (2, d.a), (3, &partial)], groups)?;
     if splits > 1 {
         sum_splits(gpu, op, &partial, &dw, splits, len)?;
     }
@@ -322,7 +322,7 @@ fn sum_splits(gpu: &Gpu, op: &'static str, partial: &Tensor, out: &Tensor, split
     let params = Params { splits: splits as u32, len: u32_of(op, "length", len)?, ..bytemuck::Zeroable::zeroed() };
     let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, "conv_backward_sum_splits", &[])?;
     let groups = groups_1d(gpu, op, len, WG_1D)?;
-    gpu.dispatch(op, pipeline, &params, &[(1, &partial), (3, &out)], groups)
+    gpu.dispatch(op, pipeline, &params, &[(1, partial), (3, out)], groups)
 }
 
 fn bias_grad(gpu: &Gpu, op: &'static str, dy: &Tensor) -> Result<Tensor> {
@@ -349,7 +349,7 @@ fn bias_grad(gpu: &Gpu, op: &'static str, dy: &Tensor) -> Result<Tensor> {
     };
     let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, "conv2d_backward_bias", &[("WG", wg as f64)])?;
     let groups = [u32_of(op, "workgroups", groups_x)?, chunks as u32, u32_of(op, "workgroups", n)?];
-    gpu.dispatch(op, pipeline, &params, &[(1, &dy), (3, &partial)], groups)?;
+    gpu.dispatch(op, pipeline, &params, &[(1, dy), (3, &partial)], groups)?;
     if splits > 1 {
         sum_splits(gpu, op, &partial, &db, splits, c)?;
     }

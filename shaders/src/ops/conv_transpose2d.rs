@@ -71,7 +71,7 @@ pub fn conv_transpose2d_pack_weight(gpu: &Gpu, weight: &Tensor) -> Result<Tensor
     };
     let pipeline = gpu.pipeline(&wgsl::CONV_TRANSPOSE2D, "conv_transpose2d_pack_weight", &[])?;
     let groups = groups_1d(gpu, OP, packed.len(), 64)?;
-    gpu.dispatch(OP, pipeline, &params, &[(1, &weight), (4, &packed)], groups)?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, weight), (4, &packed)], groups)?;
     Ok(packed)
 }
 
@@ -194,6 +194,6 @@ pub(crate) fn launch(
         u32_of(op, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
         u32_of(op, "workgroups", n * s * s)?,
     ];
-    gpu.dispatch(op, pipeline, params, &[(1, &x), (2, &packed), (3, &bias), (4, &y)], groups)?;
+    gpu.dispatch(op, pipeline, params, &[(1, x), (2, packed), (3, bias), (4, &y)], groups)?;
     Ok(y)
 }

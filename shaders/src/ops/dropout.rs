@@ -65,7 +65,7 @@ fn launch(gpu: &Gpu, op: &'static str, a: &Tensor, p: f32, seed: u64) -> Result<
     let y = Tensor::empty(gpu, a.shape())?;
     let pipeline = gpu.pipeline(&wgsl::DROPOUT, op, &[("WG", WG as f64)])?;
     let groups = groups_1d(gpu, op, a.len(), WG)?;
-    gpu.dispatch(op, pipeline, &params, &[(1, &a), (2, &y)], groups)?;
+    gpu.dispatch(op, pipeline, &params, &[(1, a), (2, &y)], groups)?;
     Ok(y)
 }
 

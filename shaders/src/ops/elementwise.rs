@@ -28,7 +28,7 @@ fn launch(gpu: &Gpu, op: &'static str, len: usize, slope: f32, buffers: &[(u32, 
 
 fn unary(gpu: &Gpu, op: &'static str, x: &Tensor, slope: f32) -> Result<Tensor> {
     let y = Tensor::empty(gpu, x.shape())?;
-    launch(gpu, op, x.len(), slope, &[(1, &x), (3, &y)])?;
+    launch(gpu, op, x.len(), slope, &[(1, x), (3, &y)])?;
     Ok(y)
 }
 
@@ -61,7 +61,7 @@ pub fn tanh(gpu: &Gpu, x: &Tensor) -> Result<Tensor> {
 pub fn add(gpu: &Gpu, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     same_shape("add", a, b, ("a", "b"))?;
     let y = Tensor::empty(gpu, a.shape())?;
-    launch(gpu, "add", a.len(), 0.0, &[(1, &a), (2, &b), (3, &y)])?;
+    launch(gpu, "add", a.len(), 0.0, &[(1, a), (2, b), (3, &y)])?;
     Ok(y)
 }
 
@@ -77,5 +77,5 @@ pub fn add_assign(gpu: &Gpu, dst: &Tensor, src: &Tensor) -> Result<()> {
             format!("dst and src {:?} are the same buffer; use add(gpu, &t, &t) for t + t", dst.shape()),
         ));
     }
-    launch(gpu, OP, dst.len(), 0.0, &[(1, &src), (3, &dst)])
+    launch(gpu, OP, dst.len(), 0.0, &[(1, src), (3, dst)])
 }

@@ -116,12 +116,6 @@ pub fn instance_norm(
     let wg = workgroup_size(hw);
     let pipeline = gpu.pipeline(&wgsl::INSTANCE_NORM, "instance_norm", &[("WG", wg as f64)])?;
     let groups = groups_1d(gpu, OP, planes, 1)?;
-    gpu.dispatch(
-        OP,
-        pipeline,
-        &params,
-        &[(1, &x), (2, &gamma), (3, &beta), (4, &residual), (5, &y), (6, &stats)],
-        groups,
-    )?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, x), (2, gamma), (3, beta), (4, residual), (5, &y), (6, &stats)], groups)?;
     Ok((y, stats))
 }

@@ -82,7 +82,7 @@ pub fn instance_norm_backward_input(
         OP,
         pipeline,
         &params,
-        &[(1, &x), (2, &stats), (3, &gamma), (4, &beta), (5, &dy), (6, &dx), (7, &sums)],
+        &[(1, x), (2, stats), (3, gamma), (4, beta), (5, dy), (6, &dx), (7, &sums)],
         groups,
     )?;
     Ok((dx, sums))
@@ -104,7 +104,7 @@ fn reduce_sums(gpu: &Gpu, op: &'static str, sums: &Tensor) -> Result<Tensor> {
         Params { planes: u32_of(op, "N*C", n * c)?, channels: u32_of(op, "C", c)?, ..bytemuck::Zeroable::zeroed() };
     let pipeline = gpu.pipeline(&wgsl::INSTANCE_NORM_BACKWARD, op, &[])?;
     let groups = [u32_of(op, "workgroups", div_ceil(c, 64))?, 1, 1];
-    gpu.dispatch(op, pipeline, &params, &[(6, &grad), (7, &sums)], groups)?;
+    gpu.dispatch(op, pipeline, &params, &[(6, &grad), (7, sums)], groups)?;
     Ok(grad)
 }
 

@@ -179,7 +179,7 @@ pub fn accumulate(gpu: &Gpu, dst: &Tensor, src: &Tensor, scale: f32) -> Result<(
     let params = Params { len: u32_of(OP, "length", dst.len())?, grad_scale: scale, ..bytemuck::Zeroable::zeroed() };
     let pipeline = gpu.pipeline(&wgsl::LOSS, OP, &[])?;
     let groups = groups_1d(gpu, OP, dst.len(), 256)?;
-    gpu.dispatch(OP, pipeline, &params, &[(1, &src), (3, &dst)], groups)
+    gpu.dispatch(OP, pipeline, &params, &[(1, src), (3, dst)], groups)
 }
 
 /// pix2pix's vanilla GAN loss, BCEWithLogitsLoss against a constant label:
