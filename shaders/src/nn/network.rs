@@ -438,7 +438,7 @@ pub fn detect(sd: &StateDict) -> Result<Architecture> {
             ngf,
             arch: GeneratorArch::Resnet { n_blocks },
             norm: norm_at("model.2", "model.1.bias"),
-            dropout: has("model.10.conv_block.6.weight"),
+            dropout: shape("model.10.conv_block.6.weight").is_some_and(|s| s.len() == 4),
         };
         return Ok(Architecture::Generator(g));
     }
