@@ -52,7 +52,7 @@ pub struct Tape {
 
 enum Saved {
     Conv { input: Tensor, output: Option<Tensor> },
-    Norm { input: Tensor, stats: Tensor },
+    Norm { input: Tensor, stats: Tensor, batch_stats: bool },
     Act { output: Tensor },
     Dropout { seed: u64 },
     Cat { channels: usize },
@@ -128,6 +128,13 @@ impl ConvKind {
         match self {
             ConvKind::Conv(p) => p.activation,
             ConvKind::Transposed(p) => p.activation,
+        }
+    }
+
+    fn set_activation(&mut self, a: Activation) {
+        match self {
+            ConvKind::Conv(p) => p.activation = a,
+            ConvKind::Transposed(p) => p.activation = a,
         }
     }
 }
@@ -379,13 +386,20 @@ impl Norm {
                 (if let Some(r) = residual { add(gpu, &y, r)? } else { y }, stats)
             }
         };
-        f.save(Saved::Norm { input: x.clone(), stats });
+        f.save(Saved::Norm { input: x.clone(), stats, batch_stats: f.mode.batch_stats });
         Ok(y)
     }
 
     fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
         let gpu = b.gpu;
-        let Saved::Norm { input, stats } = b.tape.pop("norm")? else { return Err(mismatch("norm")) };
+        let Saved::Norm { input, stats, batch_stats } = b.tape.pop("norm")? else { return Err(mismatch("norm")) };
+        if self.kind == NormKind::Batch && !batch_stats {
+            return Err(Error::Network(
+                "BatchNorm backward needs a forward with batch statistics (Mode::TRAIN); this one used the running \
+                 statistics"
+                    .into(),
+            ));
+        }
         let affine = self.affine(b.params);
         let affine_ref = affine.as_ref().map(|(w, bias)| (w, bias));
         let (dx, sums, weight_grad, bias_grad): (Tensor, Tensor, WeightReduce, WeightReduce) = match self.kind {
@@ -509,18 +523,19 @@ impl<'r> SeqBuilder<'r> {
         use super::arch::Norm as N;
         let path = self.next_path();
         let module = match norm {
-            N::None => match activation {
-                Activation::None => {
-                    self.index += 1;
-                    return self;
+            N::None => {
+                // Identity: the activation fuses into the convolution before it, or stands alone.
+                self.index += 1;
+                if activation != Activation::None {
+                    match self.children.last_mut() {
+                        Some(Module::Conv(c)) if c.kind.activation() == Activation::None => {
+                            c.kind.set_activation(activation)
+                        }
+                        _ => self.children.push(Module::Act(activation)),
+                    }
                 }
-                a => {
-                    // Identity, then the activation stands alone.
-                    self.index += 1;
-                    self.children.push(Module::Act(a));
-                    return self;
-                }
-            },
+                return self;
+            }
             N::Instance => Module::Norm(Norm { kind: NormKind::Instance, affine: None, running: None, activation }),
             N::Batch => {
                 let w = self.reg.param(format!("{path}.weight"), &[channels]);
