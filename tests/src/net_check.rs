@@ -2,6 +2,8 @@
 //! ([`crate::ref_nets`]) and backward (input and parameter gradients)
 //! against central finite differences of the f64 reference forward.
 
+use std::collections::BTreeMap;
+
 use shaders::nn::layers::Mode;
 use shaders::nn::network::{Architecture, Network};
 use shaders::nn::params::SplitMix64;
@@ -13,7 +15,8 @@ use crate::{assert_close, random};
 
 /// Runs the network in `mode` (dropout seeds from `SplitMix64(seed)`) and
 /// compares its output with the reference's (intermediates rounded to f32);
-/// returns the GPU output.
+/// returns the GPU output and the reference's BatchNorm running statistics
+/// after the pass.
 #[allow(clippy::too_many_arguments)]
 pub fn check_forward(
     g: &Gpu,
@@ -24,7 +27,7 @@ pub fn check_forward(
     mode: Mode,
     seed: u64,
     tol: (f64, f64),
-) -> Vec<f32> {
+) -> (Vec<f32>, BTreeMap<String, (Vec<f64>, Vec<f64>)>) {
     let arch = net.arch();
     let mut rng = SplitMix64(seed);
     let y = net.forward(g, &Tensor::from_slice(g, &xs, x).unwrap(), mode, Some(&mut rng)).unwrap();
@@ -45,7 +48,7 @@ pub fn check_forward(
         tol.0,
         tol.1,
     );
-    got
+    (got, r.running)
 }
 
 /// L = sum(reference(x) * r) in f64 (no rounding) with one value of the
@@ -107,7 +110,8 @@ pub struct BackwardCase {
 /// `r_seed`), in `mode` with dropout seeds from `SplitMix64(seed)`; checks
 /// dL/dx and every parameter's gradient at the sampled coordinates against
 /// central differences of the reference. Returns the largest
-/// |GPU - finite difference| / (atol + rtol * |finite difference|) seen.
+/// |GPU - finite difference| / (atol + rtol * |finite difference|) seen
+/// and where.
 #[allow(clippy::too_many_arguments)]
 pub fn check_backward(
     g: &Gpu,
@@ -119,7 +123,7 @@ pub fn check_backward(
     mode: Mode,
     seed: u64,
     case: &BackwardCase,
-) -> f64 {
+) -> (f64, String) {
     let net = Network::new(g, arch, sd, true).unwrap();
     let mut rng = SplitMix64(seed);
     let (y, tape) = net.forward_train(g, &Tensor::from_slice(g, &xs, x).unwrap(), mode, Some(&mut rng)).unwrap();
@@ -130,11 +134,13 @@ pub fn check_backward(
     let dx = dx.read_blocking(g).unwrap();
     let r: Vec<f64> = r.iter().map(|&v| v as f64).collect();
     let x64 = T::from_f32(x, xs);
-    let mut worst = 0f64;
+    let mut worst = (0f64, String::new());
     let mut check = |what: String, got: f32, want: f64| {
         let tol = case.tol.0 + case.tol.1 * want.abs();
         let err = (got as f64 - want).abs();
-        worst = worst.max(err / tol);
+        if err / tol > worst.0 {
+            worst = (err / tol, format!("{what}: {got} vs {want}"));
+        }
         assert!(
             err <= tol,
             "{} {mode:?}: {what}: GPU gradient {got}, finite difference {want}, |diff| {err:.3e} > {tol:.3e}",

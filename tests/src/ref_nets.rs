@@ -431,3 +431,18 @@ pub fn test_weights(arch: &Architecture, seed: u64) -> StateDict {
     }
     sd
 }
+
+/// The state_dict with the BatchNorm running statistics replaced by those a
+/// reference pass left (`RefNet::running`), rounded to f32.
+pub fn with_running(sd: &StateDict, running: &BTreeMap<String, (Vec<f64>, Vec<f64>)>) -> StateDict {
+    let mut out = sd.clone();
+    for (path, (mean, var)) in running {
+        for (key, v) in [("running_mean", mean), ("running_var", var)] {
+            let name = format!("{path}.{key}");
+            let shape = sd.get(&name).expect("a running statistic of the state_dict").shape.clone();
+            let t = shaders::nn::weights::HostTensor::new(shape, v.iter().map(|&x| x as f32).collect());
+            out.insert(name, t).unwrap();
+        }
+    }
+    out
+}

@@ -31,7 +31,7 @@ fn generator_backward_matches_finite_differences() {
         tol: TOL,
     };
     let worst = check_backward(&g, arch, &sd, &x, xs, 23, Mode::TRAIN, 0, &case);
-    eprintln!("resnet backward: worst error / tolerance {worst:.3}");
+    eprintln!("resnet backward: worst error / tolerance {:.3} at {}", worst.0, worst.1);
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn discriminator_backward_matches_finite_differences() {
         tol: TOL,
     };
     let worst = check_backward(&g, arch, &sd, &x, xs, 33, Mode::TRAIN, 0, &case);
-    eprintln!("n_layers 2 backward: worst error / tolerance {worst:.3}");
+    eprintln!("n_layers 2 backward: worst error / tolerance {:.3} at {}", worst.0, worst.1);
 }
 
 fn tiny() -> CycleGanConfig {
