@@ -6,8 +6,10 @@
 
 use shaders::nn::arch::{GeneratorArch, GeneratorConfig, Norm};
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{Architecture, Network};
+use shaders::nn::network::{detect, Architecture, Network};
 use shaders::nn::params::SplitMix64;
+use shaders::nn::pth;
+use shaders::nn::weights::{DType, StateDict, WeightsFormat};
 use shaders::{Error, Tensor};
 use tests::net_check::{check_backward, check_forward, BackwardCase};
 use tests::ref_nets::{self, test_weights, with_running, T};
@@ -17,6 +19,10 @@ use tests::{assert_close, gpu, random};
 /// tanh of O(1) pre-activations; f32 errors of ~1e-6 grow through up to 16
 /// layers and the batch statistics of as few as 4 values.
 const TOL: (f64, f64) = (2e-4, 1e-3);
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
 
 fn unet(num_downs: usize, ngf: usize, norm: Norm, dropout: bool) -> GeneratorConfig {
     GeneratorConfig { norm, dropout, ..GeneratorConfig::unet(num_downs, ngf) }
@@ -230,4 +236,55 @@ fn unet_input_errors() {
     // An inference-only network refuses to train.
     assert!(plain.forward_train(&g, &x, Mode::TRAIN, None).is_err());
     g.sync().unwrap();
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (run tests/fixtures/make_pth.py)"))
+}
+
+#[test]
+fn reference_unet_checkpoint_loads_detects_and_runs() {
+    // A pix2pix latest_net_G.pth as torch.save writes it (zip, BatchNorm
+    // with running statistics and int64 num_batches_tracked).
+    let bytes = fixture("unet_zip.pth");
+    assert_eq!(WeightsFormat::detect(&bytes), Some(WeightsFormat::PthZip));
+    let raw = pth::read_state_dict(&bytes).unwrap();
+    let counters: Vec<&str> = raw.iter().filter(|(_, t)| t.dtype == DType::I64).map(|(k, _)| k.as_str()).collect();
+    assert_eq!(counters.len(), 7, "one num_batches_tracked per BatchNorm: {counters:?}");
+    assert!(counters.iter().all(|k| k.ends_with(".num_batches_tracked")));
+    let sd = StateDict::load(&bytes).unwrap();
+    let want = StateDict::from_safetensors(&fixture("unet_expected.safetensors")).unwrap();
+    let names: Vec<&str> = sd.names().collect();
+    assert_eq!(names, want.names().collect::<Vec<_>>(), "every tensor but the batch counters, in module order");
+    for (name, t) in want.iter() {
+        let got = sd.get(name).unwrap();
+        assert_eq!(got.shape, t.shape, "{name}");
+        assert_eq!(bits(&got.data), bits(&t.data), "{name}");
+    }
+
+    // detect, and the network's own state_dict order is PyTorch's.
+    let arch = detect(&sd).unwrap();
+    let cfg = GeneratorConfig { input_nc: 3, output_nc: 3, ..unet(5, 2, Norm::Batch, true) };
+    assert_eq!(arch, Architecture::Generator(cfg));
+    let specs: Vec<String> = Network::specs_of(&arch).unwrap().into_iter().map(|s| s.name).collect();
+    assert_eq!(specs, names);
+
+    // Network::new loads it: saved back, every tensor (running statistics
+    // included) is the file's, bit for bit.
+    let g = gpu();
+    let net = Network::new(&g, arch, &sd, false).unwrap();
+    let back = pollster::block_on(net.to_state_dict(&g)).unwrap();
+    assert_eq!(back.names().collect::<Vec<_>>(), names);
+    for (name, t) in want.iter() {
+        assert_eq!(bits(&back.get(name).unwrap().data), bits(&t.data), "{name} after a round trip through the GPU");
+    }
+    assert_eq!(detect(&back).unwrap(), arch, "the saved file detects the same");
+
+    // And it runs as the reference: --eval (running statistics), and the
+    // default test mode (batch statistics; no dropout layer at num_downs 5).
+    let xs = [1, 3, 32, 32];
+    let x = random(xs.iter().product(), 99);
+    check_forward(&g, &net, &sd, &x, xs, Mode::EVAL, 0, TOL);
+    check_forward(&g, &net, &sd, &x, xs, Mode::TRAIN, 0, TOL);
 }

@@ -253,3 +253,22 @@ fn safetensors_offsets_are_validated() {
     let err = load_err(&patched);
     assert!(err.to_string().contains("`a`"), "{err}");
 }
+
+#[test]
+fn unet_checkpoint_keeps_batch_norm_statistics() {
+    // pix2pix's generator: every BatchNorm's running statistics load as
+    // tensors; the int64 batch counters are dropped.
+    let bytes = fixture("unet_zip.pth");
+    let sd = StateDict::load(&bytes).unwrap();
+    let want = StateDict::from_safetensors(&fixture("unet_expected.safetensors")).unwrap();
+    assert_eq!(sd, want);
+    assert!(sd.names().all(|k| !k.ends_with("num_batches_tracked")));
+    assert_eq!(sd.names().filter(|k| k.ends_with(".running_var")).count(), 7);
+    let var = sd.get("model.model.1.model.2.running_var").unwrap();
+    assert_eq!(var.shape, [4]);
+    assert!(var.data.iter().all(|&v| v > 0.0));
+    // A cut file fails cleanly wherever it is cut.
+    for len in [0, 100, bytes.len() / 2, bytes.len() - 22, bytes.len() - 1] {
+        assert!(StateDict::load(&bytes[..len]).is_err(), "unet_zip.pth cut to {len} bytes loaded");
+    }
+}
