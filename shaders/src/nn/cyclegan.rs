@@ -5,7 +5,7 @@
 use super::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
 use super::gan_loss::gan_loss;
 use super::layers::Mode;
-use super::model::{BoxFuture, Init, Model, StepOutput, TrainState};
+use super::model::{BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
 use super::network::{Architecture, Network};
 use super::optim::AdamGroup;
 use super::params::SplitMix64;
@@ -20,8 +20,15 @@ use crate::tensor::Tensor;
 pub const LOSS_NAMES: [&str; 8] = ["D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B"];
 /// The networks, as the reference names its checkpoint files.
 pub const NETWORKS: [&str; 4] = ["G_A", "G_B", "D_A", "D_B"];
-const STATE: [&str; 4] = ["adam_G", "adam_D", "pool_A", "pool_B"];
-const VISUALS: [&str; 6] = ["real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B"];
+/// CycleGAN's names.
+pub const INFO: ModelInfo = ModelInfo {
+    kind: "cycle_gan",
+    networks: &NETWORKS,
+    state: &["adam_G", "adam_D", "pool_A", "pool_B"],
+    losses: &LOSS_NAMES,
+    visuals: &["real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B"],
+    translator: "G_A",
+};
 
 /// Hyper-parameters of the model and its optimisers.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -148,28 +155,8 @@ impl CycleGan {
 }
 
 impl Model for CycleGan {
-    fn kind(&self) -> &'static str {
-        "cycle_gan"
-    }
-
-    fn network_names(&self) -> &'static [&'static str] {
-        &NETWORKS
-    }
-
-    fn state_names(&self) -> &'static [&'static str] {
-        &STATE
-    }
-
-    fn loss_names(&self) -> &'static [&'static str] {
-        &LOSS_NAMES
-    }
-
-    fn visual_names(&self) -> &'static [&'static str] {
-        &VISUALS
-    }
-
-    fn translator(&self) -> &'static str {
-        "G_A"
+    fn info(&self) -> &'static ModelInfo {
+        &INFO
     }
 
     /// One iteration: generators forward, G losses and backward, Adam on both

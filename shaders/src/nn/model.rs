@@ -74,26 +74,59 @@ pub enum Init {
     Resume(TrainState),
 }
 
+/// What a model is called and what it names: the reference's spelling of
+/// each, as checkpoints, loss logs and sample pages use them.
+#[derive(Debug)]
+pub struct ModelInfo {
+    /// The reference's `--model` name, e.g. `cycle_gan` or `pix2pix`.
+    pub kind: &'static str,
+    /// The networks, e.g. `G_A G_B D_A D_B`; checkpoints save each as
+    /// `<name>.safetensors` in the reference's state_dict layout.
+    pub networks: &'static [&'static str],
+    /// The rest of the state a resume needs (optimizers, pools).
+    pub state: &'static [&'static str],
+    /// The losses, in [`StepOutput::losses`] order.
+    pub losses: &'static [&'static str],
+    /// The sample images of [`StepOutput::visuals`], e.g. `real_A fake_B rec_A`.
+    pub visuals: &'static [&'static str],
+    /// The network that translates A to B, the one to translate with after training.
+    pub translator: &'static str,
+}
+
 /// A training model.
 pub trait Model {
-    /// The reference's `--model` name, e.g. `cycle_gan` or `pix2pix`.
-    fn kind(&self) -> &'static str;
+    /// Its names ([`ModelInfo`]).
+    fn info(&self) -> &'static ModelInfo;
 
-    /// Names of the networks, e.g. `G_A G_B D_A D_B`; checkpoints save each
-    /// as `<name>.safetensors` in the reference's state_dict layout.
-    fn network_names(&self) -> &'static [&'static str];
+    /// The reference's `--model` name.
+    fn kind(&self) -> &'static str {
+        self.info().kind
+    }
 
-    /// Names of the rest of the state a resume needs (optimizers, pools).
-    fn state_names(&self) -> &'static [&'static str];
+    /// Names of the networks.
+    fn network_names(&self) -> &'static [&'static str] {
+        self.info().networks
+    }
+
+    /// Names of the rest of the state a resume needs.
+    fn state_names(&self) -> &'static [&'static str] {
+        self.info().state
+    }
 
     /// Loss names in the reference's spelling, in [`StepOutput::losses`] order.
-    fn loss_names(&self) -> &'static [&'static str];
+    fn loss_names(&self) -> &'static [&'static str] {
+        self.info().losses
+    }
 
-    /// Names of the sample images of [`StepOutput::visuals`], e.g. `real_A fake_B rec_A`.
-    fn visual_names(&self) -> &'static [&'static str];
+    /// Names of the sample images of [`StepOutput::visuals`].
+    fn visual_names(&self) -> &'static [&'static str] {
+        self.info().visuals
+    }
 
-    /// The network that translates A to B, the one to translate with after training.
-    fn translator(&self) -> &'static str;
+    /// The network that translates A to B.
+    fn translator(&self) -> &'static str {
+        self.info().translator
+    }
 
     /// One iteration on a batch: `real_a` and `real_b` are [N, 3, H, W] in
     /// [-1, 1] (for aligned data, the two halves of the same pairs); `rng`

@@ -8,7 +8,7 @@ use super::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
 use super::cyclegan::networks;
 use super::gan_loss::{gan_loss, gan_loss_scaled};
 use super::layers::Mode;
-use super::model::{BoxFuture, Init, Model, StepOutput, TrainState};
+use super::model::{BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
 use super::network::{Architecture, Network};
 use super::optim::AdamGroup;
 use super::params::SplitMix64;
@@ -22,8 +22,15 @@ use crate::tensor::Tensor;
 pub const LOSS_NAMES: [&str; 4] = ["G_GAN", "G_L1", "D_real", "D_fake"];
 /// The networks, as the reference names its checkpoint files.
 pub const NETWORKS: [&str; 2] = ["G", "D"];
-const STATE: [&str; 3] = ["adam_G", "adam_D", "pool_AB"];
-const VISUALS: [&str; 3] = ["real_A", "fake_B", "real_B"];
+/// pix2pix's names.
+pub const INFO: ModelInfo = ModelInfo {
+    kind: "pix2pix",
+    networks: &NETWORKS,
+    state: &["adam_G", "adam_D", "pool_AB"],
+    losses: &LOSS_NAMES,
+    visuals: &["real_A", "fake_B", "real_B"],
+    translator: "G",
+};
 
 /// Hyper-parameters of the model and its optimisers.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -96,28 +103,8 @@ impl Pix2Pix {
 }
 
 impl Model for Pix2Pix {
-    fn kind(&self) -> &'static str {
-        "pix2pix"
-    }
-
-    fn network_names(&self) -> &'static [&'static str] {
-        &NETWORKS
-    }
-
-    fn state_names(&self) -> &'static [&'static str] {
-        &STATE
-    }
-
-    fn loss_names(&self) -> &'static [&'static str] {
-        &LOSS_NAMES
-    }
-
-    fn visual_names(&self) -> &'static [&'static str] {
-        &VISUALS
-    }
-
-    fn translator(&self) -> &'static str {
-        "G"
+    fn info(&self) -> &'static ModelInfo {
+        &INFO
     }
 
     fn step(

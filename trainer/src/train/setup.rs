@@ -58,10 +58,11 @@ pub fn options(mut args: TrainArgs, matches: &ArgMatches) -> Result<TrainArgs> {
 
 /// The names of the networks and of the other state files of a model.
 pub fn model_files(kind: ModelKind) -> (&'static [&'static str], &'static [&'static str]) {
-    match kind {
-        ModelKind::CycleGan => (&cyclegan::NETWORKS, &["adam_G", "adam_D", "pool_A", "pool_B"]),
-        ModelKind::Pix2Pix => (&pix2pix::NETWORKS, &["adam_G", "adam_D", "pool_AB"]),
-    }
+    let info = match kind {
+        ModelKind::CycleGan => &cyclegan::INFO,
+        ModelKind::Pix2Pix => &pix2pix::INFO,
+    };
+    (info.networks, info.state)
 }
 
 /// The architectures of the model's networks, in [`model_files`] order.
