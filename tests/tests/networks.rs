@@ -7,6 +7,7 @@ use shaders::nn::network::{detect, Architecture, Network};
 use shaders::nn::params::SplitMix64;
 use shaders::nn::weights::HostTensor;
 use shaders::Tensor;
+use tests::net_check::{check_backward, check_forward, BackwardCase};
 use tests::ref_nets::{self, test_weights, T};
 use tests::{assert_close, gpu, random};
 
@@ -36,6 +37,32 @@ fn generator_matches_reference() {
             let what = format!("generator {} {mode:?}", cfg.describe());
             assert_close(&what, &y.read_blocking(&g).unwrap(), &want.data, &want.shape, 2e-4, 1e-3);
         }
+    }
+}
+
+#[test]
+fn resnet_with_batch_norm_and_without_norm() {
+    // The reference's other --norm choices for the ResNet: BatchNorm (eval
+    // and training statistics) and none (no conv biases, activations alone).
+    let g = gpu();
+    for (norm, xs) in [(Norm::Batch, [2, 3, 12, 8]), (Norm::None, [1, 3, 8, 12])] {
+        let cfg = GeneratorConfig { norm, ..resnet(4, 1, true) };
+        let arch = Architecture::Generator(cfg);
+        let sd = test_weights(&arch, 13);
+        assert_eq!(detect(&sd).unwrap(), arch);
+        let net = Network::new(&g, arch, &sd, false).unwrap();
+        let x = random(xs.iter().product(), 14);
+        for mode in [Mode::EVAL, Mode::TRAIN] {
+            check_forward(&g, &net, &sd, &x, xs, mode, 1, (2e-4, 1e-3));
+        }
+        let case = BackwardCase {
+            input_coords: vec![0, 41, 150, xs.iter().product::<usize>() - 1],
+            param_coords: |n| vec![0, n - 1],
+            h: 1e-6,
+            tol: (5e-5, 2e-3),
+        };
+        let worst = check_backward(&g, arch, &sd, &x, xs, 15, Mode::TRAIN, 2, &case);
+        eprintln!("{}: worst gradient error / tolerance {:.3} at {}", cfg.describe(), worst.0, worst.1);
     }
 }
 

@@ -288,3 +288,26 @@ fn reference_unet_checkpoint_loads_detects_and_runs() {
     check_forward(&g, &net, &sd, &x, xs, Mode::EVAL, 0, TOL);
     check_forward(&g, &net, &sd, &x, xs, Mode::TRAIN, 0, TOL);
 }
+
+#[test]
+fn batch_norm_backward_needs_batch_statistics() {
+    // A tape made with running statistics cannot be differentiated as a
+    // training pass: the BatchNorm backward refuses it.
+    let g = gpu();
+    let arch = Architecture::Generator(unet(5, 2, Norm::Batch, false));
+    let net = Network::init(&g, arch, 3, true).unwrap();
+    let x = Tensor::from_slice(&g, &[1, 3, 32, 32], &random(3 * 32 * 32, 4)).unwrap();
+    let (y, tape) = net.forward_train(&g, &x, Mode::EVAL, None).unwrap();
+    let dy = Tensor::from_slice(&g, y.shape(), &random(y.len(), 5)).unwrap();
+    let err = net.backward(&g, tape, &dy, true, true).unwrap_err();
+    assert!(matches!(err, Error::Network(_)) && err.to_string().contains("BatchNorm"), "{err}");
+    g.sync().unwrap();
+}
+
+#[test]
+fn instance_norm_backward_in_eval_mode() {
+    // Without BatchNorm the mode only switches dropout: an eval-mode tape
+    // differentiates like any other.
+    let xs = [1, 3, 32, 32];
+    backward(unet(5, 2, Norm::Instance, true), xs, 90, Mode::EVAL, &case(xs.iter().product()));
+}
