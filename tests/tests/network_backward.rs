@@ -12,9 +12,12 @@ use tests::net_check::{check_backward, BackwardCase};
 use tests::ref_nets::test_weights;
 use tests::{gpu, random};
 
-/// |GPU - finite difference| <= 2e-3 + 3e-2 |finite difference|, with
+/// |GPU - finite difference| <= 5e-5 + 2e-3 |finite difference|, with central
 /// differences of the f64 reference (step 1e-6: far from every ReLU kink).
-const TOL: (f64, f64) = (2e-3, 3e-2);
+/// Against the earlier f32 reference with step 1e-3 the bound was 2e-3 +
+/// 3e-2 |fd|; observed here: conv biases before an instance norm (exactly 0)
+/// come out ~2e-6, everything else within ~1e-4 relative.
+const TOL: (f64, f64) = (5e-5, 2e-3);
 
 #[test]
 fn generator_backward_matches_finite_differences() {
