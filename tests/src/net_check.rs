@@ -13,6 +13,9 @@ use shaders::{Gpu, Tensor};
 use crate::ref_nets::{self, T};
 use crate::{assert_close, random};
 
+/// BatchNorm running statistics by module path: (running_mean, running_var).
+pub type Running = BTreeMap<String, (Vec<f64>, Vec<f64>)>;
+
 /// Runs the network in `mode` (dropout seeds from `SplitMix64(seed)`) and
 /// compares its output with the reference's (intermediates rounded to f32);
 /// returns the GPU output and the reference's BatchNorm running statistics
@@ -27,7 +30,7 @@ pub fn check_forward(
     mode: Mode,
     seed: u64,
     tol: (f64, f64),
-) -> (Vec<f32>, BTreeMap<String, (Vec<f64>, Vec<f64>)>) {
+) -> (Vec<f32>, Running) {
     let arch = net.arch();
     let mut rng = SplitMix64(seed);
     let y = net.forward(g, &Tensor::from_slice(g, &xs, x).unwrap(), mode, Some(&mut rng)).unwrap();

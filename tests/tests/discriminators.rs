@@ -1,6 +1,6 @@
 //! pix2pix's discriminators on the GPU against the f64 CPU reference: the
-//! conditional PatchGAN on cat(A, B) (6 channels, batch norm, 3 layers and
-//! 1) and the 1x1 PixelDiscriminator, forward in training and eval mode and
+//! conditional PatchGAN on cat(A, B) (6 channels, batch norm, with 3 layers
+//! and with 1) and the 1x1 PixelDiscriminator, forward in training and eval mode and
 //! backward against central differences.
 
 use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, Norm};
