@@ -5,6 +5,8 @@ mod train_util;
 
 use std::path::{Path, PathBuf};
 
+use shaders::nn::arch::{DiscriminatorConfig, GeneratorConfig};
+use shaders::nn::network::{Architecture, Network};
 use train_util::*;
 
 /// `count` seeded 48x24 A|B pairs: a blob on the left, the same blob
@@ -168,6 +170,30 @@ fn pix2pix_refuses_bad_pairs_and_too_deep_nets_before_writing() {
     assert!(e.contains("--crop-size 32 must be a multiple of 64"), "{e}");
     let e = run_err(p2p(&dir, "x", &data, &["--domain-a", "a", "--domain-b", "b"]));
     assert!(e.contains("cannot be used with") || e.contains("--dataroot"), "{e}");
-    assert!(!dir.join("checkpoints").exists(), "nothing written");
+
+    // Networks of another architecture: a ResNet as G, a 3-channel PatchGAN as D.
+    let weights = dir.join("weights");
+    std::fs::create_dir_all(&weights).unwrap();
+    let g = Architecture::Generator(GeneratorConfig::resnet(2, 4));
+    let d = Architecture::Discriminator(DiscriminatorConfig::basic(4));
+    for (name, arch) in [("G", g), ("D", d)] {
+        let sd = Network::init_state_dict(&arch, 1).unwrap();
+        std::fs::write(weights.join(format!("{name}.safetensors")), sd.to_safetensors()).unwrap();
+    }
+    let w = weights.display().to_string();
+    let e = run_err(p2p(&dir, "x", &data, &["--init-weights", &w]));
+    assert!(e.contains("G is a ResNet") || (e.contains("G is a resnet_2blocks") && e.contains("unet_64")), "{e}");
+    // A discriminator's weights given to translate.
+    let e = run_err([
+        "translate",
+        "--weights",
+        &weights.join("D.safetensors").display().to_string(),
+        "--input",
+        &data.join("000.png").display().to_string(),
+        "--output",
+        &dir.join("out.png").display().to_string(),
+    ]);
+    assert!(e.contains("discriminator") && e.contains("not of a generator"), "{e}");
+    assert!(!dir.join("checkpoints").exists() && !dir.join("out.png").exists(), "nothing written");
     std::fs::remove_dir_all(&dir).unwrap();
 }
