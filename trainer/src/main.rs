@@ -1,4 +1,4 @@
-//! `trainer`: CycleGAN on wgpu from the command line.
+//! `trainer`: image-to-image GANs (CycleGAN, pix2pix) on wgpu from the command line.
 
 mod bench;
 mod imageio;
@@ -8,11 +8,12 @@ mod translate;
 use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-/// CycleGAN on WebGPU: unpaired image-to-image translation whose numerical
+/// Image-to-image GANs on WebGPU (CycleGAN and pix2pix) whose numerical
 /// work is hand-written WGSL compute kernels.
 ///
-/// Without a subcommand it trains: `trainer --domain-a DIR --domain-b DIR`,
-/// or `trainer` alone for the built-in demo.
+/// Without a subcommand it trains: `trainer --domain-a DIR --domain-b DIR`
+/// (CycleGAN), `trainer --model pix2pix --dataroot DIR` (pix2pix on A|B
+/// pairs), or `trainer` / `trainer --model pix2pix` alone for a built-in demo.
 #[derive(Parser)]
 #[command(name = "trainer", version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -24,9 +25,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Translate an image or a folder of images with a generator.
+    /// Translate an image or a folder of images with a generator (CycleGAN ResNet or pix2pix U-Net).
     Translate(translate::TranslateArgs),
-    /// Convert a PyTorch state_dict (.pth) to safetensors.
+    /// Convert a PyTorch state_dict (.pth) of any supported network to safetensors.
     Convert(translate::ConvertArgs),
     /// Measure the kernels and networks on this machine's GPU.
     Bench(bench::BenchArgs),
