@@ -5,12 +5,11 @@
 use super::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
 use super::gan_loss::gan_loss;
 use super::layers::Mode;
-use super::model::{BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
+use super::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
 use super::network::{Architecture, Network};
 use super::optim::AdamGroup;
 use super::params::SplitMix64;
 use super::pool::ImagePool;
-use super::weights::StateDict;
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::{add, l1_loss, AdamConfig};
@@ -72,42 +71,6 @@ pub struct CycleGan {
     opt_d: AdamGroup,
     pool_a: ImagePool,
     pool_b: ImagePool,
-}
-
-/// Builds the networks of `archs` named `names` from an [`Init`], returning
-/// them with the state that a resume restores (empty otherwise).
-pub(crate) fn networks(
-    gpu: &Gpu,
-    names: &[&str],
-    archs: &[Architecture],
-    init: Init,
-) -> Result<(Vec<Network>, Option<TrainState>)> {
-    let named = |name: &str| {
-        let name = name.to_string();
-        move |e: Error| Error::Network(format!("{name}: {e}"))
-    };
-    let (dicts, rest): (Vec<StateDict>, Option<TrainState>) = match init {
-        Init::Fresh(seed) => {
-            let mut rng = SplitMix64(seed);
-            let dicts = archs.iter().map(|a| Network::init_state_dict(a, rng.next_u64())).collect::<Result<_>>()?;
-            (dicts, None)
-        }
-        Init::Networks(dicts) => (dicts, None),
-        Init::Resume(mut state) => {
-            let dicts = names.iter().map(|n| state.take(n)).collect::<Result<_>>()?;
-            (dicts, Some(state))
-        }
-    };
-    if dicts.len() != names.len() {
-        return Err(Error::Network(format!("{} state_dicts for the {} networks {names:?}", dicts.len(), names.len())));
-    }
-    let nets = names
-        .iter()
-        .zip(archs)
-        .zip(&dicts)
-        .map(|((n, a), sd)| Network::new(gpu, *a, sd, true).map_err(named(n)))
-        .collect::<Result<_>>()?;
-    Ok((nets, rest))
 }
 
 impl CycleGan {

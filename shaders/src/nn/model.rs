@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use super::network::{Architecture, Network};
 use super::params::SplitMix64;
 use super::weights::StateDict;
 use crate::context::Gpu;
@@ -143,4 +144,40 @@ pub trait Model {
 
     /// Snapshot of everything needed to resume (reads the GPU back).
     fn state<'a>(&'a self, gpu: &'a Gpu) -> BoxFuture<'a, Result<TrainState>>;
+}
+
+/// Builds the networks of `archs` named `names` from an [`Init`], returning
+/// them with the state that a resume restores (empty otherwise).
+pub(crate) fn networks(
+    gpu: &Gpu,
+    names: &[&str],
+    archs: &[Architecture],
+    init: Init,
+) -> Result<(Vec<Network>, Option<TrainState>)> {
+    let named = |name: &str| {
+        let name = name.to_string();
+        move |e: Error| Error::Network(format!("{name}: {e}"))
+    };
+    let (dicts, rest): (Vec<StateDict>, Option<TrainState>) = match init {
+        Init::Fresh(seed) => {
+            let mut rng = SplitMix64(seed);
+            let dicts = archs.iter().map(|a| Network::init_state_dict(a, rng.next_u64())).collect::<Result<_>>()?;
+            (dicts, None)
+        }
+        Init::Networks(dicts) => (dicts, None),
+        Init::Resume(mut state) => {
+            let dicts = names.iter().map(|n| state.take(n)).collect::<Result<_>>()?;
+            (dicts, Some(state))
+        }
+    };
+    if dicts.len() != names.len() {
+        return Err(Error::Network(format!("{} state_dicts for the {} networks {names:?}", dicts.len(), names.len())));
+    }
+    let nets = names
+        .iter()
+        .zip(archs)
+        .zip(&dicts)
+        .map(|((n, a), sd)| Network::new(gpu, *a, sd, true).map_err(named(n)))
+        .collect::<Result<_>>()?;
+    Ok((nets, rest))
 }

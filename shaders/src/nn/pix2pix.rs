@@ -5,10 +5,9 @@
 //! lambda_L1 |G(A) - B| through the just-updated D.
 
 use super::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
-use super::cyclegan::networks;
 use super::gan_loss::{gan_loss, gan_loss_scaled};
 use super::layers::Mode;
-use super::model::{BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
+use super::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
 use super::network::{Architecture, Network};
 use super::optim::AdamGroup;
 use super::params::SplitMix64;
