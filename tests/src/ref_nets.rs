@@ -238,7 +238,9 @@ impl<'a> RefNet<'a> {
                     Activation::None,
                     training,
                 );
-                self.running.insert(path.to_string(), out.running.expect("running statistics given"));
+                if self.mode.update_running {
+                    self.running.insert(path.to_string(), out.running.expect("running statistics given"));
+                }
                 out.y
             }
         };

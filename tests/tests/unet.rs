@@ -29,7 +29,7 @@ fn unet(num_downs: usize, ngf: usize, norm: Norm, dropout: bool) -> GeneratorCon
 }
 
 /// Batch statistics, dropout off: what `Mode` allows besides TRAIN and EVAL.
-const BATCH_STATS_ONLY: Mode = Mode { batch_stats: true, dropout: false };
+const BATCH_STATS_ONLY: Mode = Mode { batch_stats: true, update_running: true, dropout: false };
 
 /// Runs eval, then the given training-like modes, then eval again (with the
 /// running statistics the training passes updated), each against the reference.

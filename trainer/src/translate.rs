@@ -73,7 +73,7 @@ impl Translator {
         }
         let net = Network::new(gpu, arch, &sd, false).with_context(|| path.display().to_string())?;
         generator_config(&net).with_context(|| path.display().to_string())?;
-        let mode = if eval { Mode::EVAL } else { Mode::TRAIN };
+        let mode = if eval { Mode::EVAL } else { Mode::TEST };
         Ok(Translator { net, mode, seed })
     }
 

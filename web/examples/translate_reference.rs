@@ -50,7 +50,7 @@ fn main() {
     }
     let gpu = Gpu::new_blocking(GpuOptions::default()).unwrap_or_else(|e| fail(&e.to_string()));
     let net = Network::new(&gpu, arch, &sd, false).unwrap_or_else(|e| fail(&format!("{weights}: {e}")));
-    let (mode, mut rng) = if eval { (Mode::EVAL, None) } else { (Mode::TRAIN, Some(SplitMix64(seed.into()))) };
+    let (mode, mut rng) = if eval { (Mode::EVAL, None) } else { (Mode::TEST, Some(SplitMix64(seed.into()))) };
     let out = common::block_on(translate_rgba(&gpu, &net, mode, rng.as_mut(), &rgba, w, h))
         .unwrap_or_else(|e| fail(&e.to_string()));
     std::fs::write(output, common::encode_png_rgba(w, h, &out)).unwrap_or_else(|e| fail(&format!("{output}: {e}")));

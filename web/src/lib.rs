@@ -13,12 +13,12 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
-use shaders::nn::arch::{GeneratorConfig, Norm};
+use shaders::nn::arch::GeneratorConfig;
 use shaders::nn::layers::Mode;
 use shaders::nn::network::{detect, Architecture, Network};
 use shaders::nn::params::SplitMix64;
 use shaders::nn::translate::{max_pixels, translate_rgba};
-use shaders::nn::weights::{HostTensor, StateDict};
+use shaders::nn::weights::StateDict;
 use shaders::{wgpu, Gpu, GpuOptions};
 use wasm_bindgen::prelude::*;
 
@@ -91,12 +91,6 @@ struct LostState {
 struct Generator {
     net: Network,
     info: GeneratorInfo,
-    /// The file's BatchNorm running statistics: a batch-statistics forward
-    /// updates the network's in place (as PyTorch's does), and eval mode
-    /// must use the file's.
-    running: Vec<(String, HostTensor)>,
-    /// Whether a batch-statistics forward has changed the running statistics.
-    stats_changed: std::cell::Cell<bool>,
 }
 
 /// A WebGPU device with the generators loaded into it, by slot name
@@ -308,7 +302,7 @@ impl Translator {
                 rgba.len()
             )));
         }
-        let mut generator = self.generator(&slot)?;
+        let generator = self.generator(&slot)?;
         let config = *generator.info.config();
         let m = config.size_multiple();
         let limit = max_pixels(&self.gpu, &config);
@@ -316,15 +310,9 @@ impl Translator {
         if padded(w).saturating_mul(padded(h)) > limit as u64 {
             return Err(JsError::new(&messages::too_large(width, height, limit, &config.net_name(), m)));
         }
-        if eval && generator.stats_changed.get() {
-            drop(generator);
-            generator = self.restore_running_stats(&slot).await?;
-        }
         let start = now_ms();
-        let (mode, mut rng) = if eval { (Mode::EVAL, None) } else { (Mode::TRAIN, Some(SplitMix64(seed.into()))) };
-        if mode.batch_stats && config.norm == Norm::Batch {
-            generator.stats_changed.set(true);
-        }
+        // Mode::TEST leaves the running statistics as loaded, so eval mode always uses the file's.
+        let (mode, mut rng) = if eval { (Mode::EVAL, None) } else { (Mode::TEST, Some(SplitMix64(seed.into()))) };
         let scopes = Scopes::push(&self.gpu.device);
         let result = translate_rgba(&self.gpu, &generator.net, mode, rng.as_mut(), &rgba, w, h).await;
         let gpu_error = scopes.pop().await;
@@ -390,41 +378,7 @@ impl Translator {
         if let Some(e) = gpu_error {
             return Err(JsError::new(&messages::gpu_failure(what, &e.to_string())));
         }
-        let running = match config.norm {
-            Norm::Batch => sd
-                .iter()
-                .filter(|(k, _)| k.ends_with(".running_mean") || k.ends_with(".running_var"))
-                .map(|(k, t)| (k.to_string(), t.clone()))
-                .collect(),
-            _ => Vec::new(),
-        };
         let info = GeneratorInfo::new(config, net.params().numel());
-        Ok(Generator { net, info, running, stats_changed: Default::default() })
-    }
-
-    /// Rebuilds the generator in `slot` with the file's running statistics
-    /// (batch-statistics translations changed the network's): reads the
-    /// weights back, puts the file's statistics in and uploads again.
-    async fn restore_running_stats(&self, slot: &str) -> Result<Rc<Generator>, JsError> {
-        const WHAT: &str = "restoring the running statistics for eval mode";
-        let old = self.generator(slot)?;
-        let scopes = Scopes::push(&self.gpu.device);
-        let read = old.net.to_state_dict(&self.gpu).await;
-        let gpu_error = scopes.pop().await;
-        self.check_lost()?;
-        let mut sd = read.map_err(|e| JsError::new(&messages::gpu_failure(WHAT, &e.to_string())))?;
-        if let Some(e) = gpu_error {
-            return Err(JsError::new(&messages::gpu_failure(WHAT, &e.to_string())));
-        }
-        for (k, t) in &old.running {
-            sd.insert(k.clone(), t.clone()).map_err(|e| JsError::new(&messages::gpu_failure(WHAT, &e.to_string())))?;
-        }
-        let config = *old.info.config();
-        // Free the old network before uploading the new one.
-        self.nets.borrow_mut().remove(slot);
-        drop(old);
-        let generator = Rc::new(self.build(config, &sd, WHAT).await?);
-        self.nets.borrow_mut().insert(slot.to_string(), generator.clone());
-        Ok(generator)
+        Ok(Generator { net, info })
     }
 }

@@ -30,18 +30,25 @@ use crate::tensor::Tensor;
 /// mode: PyTorch's `train()` / `eval()` and the reference's test options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mode {
-    /// BatchNorm normalizes with the batch's statistics (and updates its
-    /// running statistics); otherwise with the running statistics.
+    /// BatchNorm normalizes with the batch's statistics; otherwise with the
+    /// running statistics.
     pub batch_stats: bool,
+    /// With `batch_stats`, BatchNorm also updates its running statistics (momentum 0.1).
+    pub update_running: bool,
     /// Dropout is applied.
     pub dropout: bool,
 }
 
 impl Mode {
-    /// PyTorch's `train()`: batch statistics, dropout on.
-    pub const TRAIN: Mode = Mode { batch_stats: true, dropout: true };
+    /// PyTorch's `train()`: batch statistics (running statistics updated), dropout on.
+    pub const TRAIN: Mode = Mode { batch_stats: true, update_running: true, dropout: true };
     /// PyTorch's `eval()`: running statistics, no dropout.
-    pub const EVAL: Mode = Mode { batch_stats: false, dropout: false };
+    pub const EVAL: Mode = Mode { batch_stats: false, update_running: false, dropout: false };
+    /// The reference's test.py without `--eval`: `train()` outputs (batch
+    /// statistics, dropout on), leaving the running statistics as loaded, so
+    /// a later eval-mode pass still uses the file's. (PyTorch updates them
+    /// there too, but test.py never reads them back; the outputs are the same.)
+    pub const TEST: Mode = Mode { batch_stats: true, update_running: false, dropout: true };
 }
 
 /// What a training forward keeps for backward, in forward order.
@@ -381,7 +388,8 @@ impl Norm {
             }
             NormKind::Batch => {
                 let p = BatchNormParams { eps: EPS, momentum: MOMENTUM, activation: self.activation };
-                let running = self.running.map(|(m, v)| (&f.buffers[m], &f.buffers[v]));
+                let keep = f.mode.batch_stats && !f.mode.update_running;
+                let running = self.running.filter(|_| !keep).map(|(m, v)| (&f.buffers[m], &f.buffers[v]));
                 let (y, stats) = batch_norm(gpu, x, affine, running, &p, f.mode.batch_stats)?;
                 (if let Some(r) = residual { add(gpu, &y, r)? } else { y }, stats)
             }
