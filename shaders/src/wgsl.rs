@@ -35,4 +35,5 @@ shaders! {
     BATCH_NORM_BACKWARD => "batch_norm_backward",
     DROPOUT => "dropout",
     CONCAT_CHANNELS => "concat_channels",
+    RANDOM => "random",
 }

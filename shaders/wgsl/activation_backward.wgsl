@@ -6,6 +6,8 @@
 //   leaky_relu_backward_input: dx = y > 0 ? dy : slope * dy (slope >= 0, so
 //                              y > 0 iff x > 0, as for relu)
 //   tanh_backward_input:       dx = dy * (1 - y * y)
+//   sigmoid_backward_input:    dx = dy * y * (1 - y)  (PyTorch's order:
+//                              dy * (1 - y) * y)
 //
 // y, dy, dx: `len` contiguous f32 (any shape, the same for all three).
 // Dispatch: ceil(len / 64) workgroups folded into x and y (`groups_1d`); the
@@ -55,4 +57,14 @@ fn tanh_backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     }
     let t = y[i];
     dx[i] = dy[i] * (1.0 - t * t);
+}
+
+@compute @workgroup_size(64)
+fn sigmoid_backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(gid, nwg);
+    if i >= p.len {
+        return;
+    }
+    let s = y[i];
+    dx[i] = dy[i] * (1.0 - s) * s;
 }

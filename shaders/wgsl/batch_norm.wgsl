@@ -72,11 +72,18 @@ fn stable_tanh(v: f32) -> f32 {
     return sign(v) * (1.0 - t) / (1.0 + t);
 }
 
+// 1 / (1 + exp(-v)) from e = exp(-|v|) <= 1, which never overflows.
+fn sigmoid(v: f32) -> f32 {
+    let e = exp(-abs(v));
+    return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0);
+}
+
 fn activate(v: f32) -> f32 {
     switch p.act {
         case 1u: { return max(v, 0.0); }
         case 2u: { return select(v * p.slope, v, v > 0.0); }
         case 3u: { return stable_tanh(v); }
+        case 4u: { return sigmoid(v); }
         default: { return v; }
     }
 }

@@ -47,11 +47,18 @@ struct Params {
 override WG_PIX: u32 = 16u;
 override WG_CH: u32 = 1u;
 
+// 1 / (1 + exp(-v)) from e = exp(-|v|) <= 1, which never overflows.
+fn sigmoid4(v: vec4<f32>) -> vec4<f32> {
+    let e = exp(-abs(v));
+    return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= vec4<f32>(0.0));
+}
+
 fn activate(v: vec4<f32>) -> vec4<f32> {
     switch p.act {
         case 1u: { return max(v, vec4<f32>(0.0)); }
         case 2u: { return select(v * p.slope, v, v > vec4<f32>(0.0)); }
         case 3u: { return tanh(v); }
+        case 4u: { return sigmoid4(v); }
         default: { return v; }
     }
 }

@@ -1,5 +1,5 @@
 // Elementwise ops over flat f32 arrays of `len` values: relu, leaky_relu,
-// tanh, add (y = a + b) and add_assign (y += a).
+// tanh, sigmoid, add (y = a + b) and add_assign (y += a).
 //
 // One invocation per element. Dispatch: ceil(len / WG) workgroups, folded
 // into (x, y) where that exceeds the per-dimension limit of 65535; the element
@@ -39,6 +39,18 @@ fn leaky_relu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     if i < p.len {
         let v = a[i];
         y[i] = select(v * p.slope, v, v > 0.0);
+    }
+}
+
+// sigmoid = 1 / (1 + exp(-x)), from e = exp(-|x|) <= 1, which never overflows:
+// 1 / (1 + e) for x >= 0, e / (1 + e) below.
+@compute @workgroup_size(WG)
+fn sigmoid(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = element(gid, nwg);
+    if i < p.len {
+        let v = a[i];
+        let e = exp(-abs(v));
+        y[i] = select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0);
     }
 }
 

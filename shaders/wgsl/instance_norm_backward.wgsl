@@ -74,6 +74,11 @@ fn act_grad(pre: f32) -> f32 {
             let t = stable_tanh(pre);
             return 1.0 - t * t;
         }
+        case 4u: {
+            let e = exp(-abs(pre));
+            let s = select(e / (1.0 + e), 1.0 / (1.0 + e), pre >= 0.0);
+            return s * (1.0 - s);
+        }
         default: { return 1.0; }
     }
 }

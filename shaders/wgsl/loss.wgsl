@@ -9,6 +9,12 @@
 //                   loss = weight * mean(max(a, 0) - a * label + log1p(exp(-|a|))),
 //                   grad = weight * (sigmoid(a) - label) / len
 //                   (PyTorch's BCEWithLogitsLoss against a constant label)
+//   bce_loss_const: loss = weight * mean(-(label * max(log(a), -100)
+//                                      + (1 - label) * max(log(1 - a), -100))),
+//                   grad = weight * (a - label) / max((1 - a) * a, 1e-12) / len
+//                   (PyTorch's BCELoss on probabilities: its log clamp in the
+//                   forward, its epsilon in the backward)
+//   mean:           loss = weight * mean(a), no gradient (binding 3 unused)
 // `grad_scale` carries weight * 2 / len or weight / len; with accumulate = 1
 // the gradient is added to grad (gradients fan in), else it overwrites it.
 //
@@ -160,6 +166,50 @@ fn bce_with_logits_loss_const(
             // sigmoid(v) - label = (1 - label) sigmoid(v) - label sigmoid(-v),
             // which keeps its relative accuracy where sigmoid(v) is near label.
             store_grad(i, p.grad_scale * ((1.0 - p.label) * sig - p.label * sig_neg));
+        }
+    }
+    let total = reduce(lid, s);
+    if lid == 0u {
+        partial[w] = total;
+    }
+}
+
+@compute @workgroup_size(WG)
+fn bce_loss_const(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let w = wid.x + wid.y * nwg.x;
+    var s = 0.0;
+    for (var k = 0u; k < ITEMS; k++) {
+        let i = w * WG * ITEMS + k * WG + lid;
+        if i < p.len {
+            let v = a[i];
+            let log_p = max(log(v), -100.0);
+            let log_q = max(log(1.0 - v), -100.0);
+            s -= p.label * log_p + (1.0 - p.label) * log_q;
+            store_grad(i, p.grad_scale * (v - p.label) / max((1.0 - v) * v, 1e-12));
+        }
+    }
+    let total = reduce(lid, s);
+    if lid == 0u {
+        partial[w] = total;
+    }
+}
+
+@compute @workgroup_size(WG)
+fn mean(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let w = wid.x + wid.y * nwg.x;
+    var s = 0.0;
+    for (var k = 0u; k < ITEMS; k++) {
+        let i = w * WG * ITEMS + k * WG + lid;
+        if i < p.len {
+            s += a[i];
         }
     }
     let total = reduce(lid, s);

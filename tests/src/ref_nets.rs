@@ -89,10 +89,12 @@ impl<'a> RefNet<'a> {
             Architecture::Generator(g) => match g.arch {
                 GeneratorArch::Resnet { n_blocks } => self.resnet(g.norm, g.dropout, n_blocks, x),
                 GeneratorArch::Unet { num_downs } => self.unet(g.norm, g.dropout, num_downs, g.ngf, x),
+                GeneratorArch::Dcgan => self.dcgan_g(x),
             },
             Architecture::Discriminator(d) => match d.arch {
                 DiscriminatorArch::NLayer { n_layers } => self.nlayer(d.norm, n_layers, x),
                 DiscriminatorArch::Pixel => self.pixel(d.norm, x),
+                DiscriminatorArch::Dcgan => self.dcgan_d(x),
             },
         }
     }
@@ -384,6 +386,34 @@ impl<'a> RefNet<'a> {
         let h = self.norm(norm, "net.3", &h);
         let h = self.act(&h, leaky);
         self.conv("net.5", &h, 1, 0, false, use_bias)
+    }
+
+    /// DCGAN's generator (pytorch/examples dcgan/main.py) at `main`:
+    /// ConvT(k4 s1 p0), then ConvT(k4 s2 p1) x 4, BatchNorm + ReLU after all
+    /// but the last, Tanh at the end; no biases.
+    fn dcgan_g(&mut self, x: &T) -> T {
+        let mut h = self.conv_t("main.0", x, 1, 0, 0, false);
+        for i in 0..4 {
+            let t = self.norm(Norm::Batch, &format!("main.{}", 3 * i + 1), &h);
+            let t = self.act(&t, Activation::Relu);
+            h = self.conv_t(&format!("main.{}", 3 * i + 3), &t, 2, 1, 0, false);
+        }
+        self.act(&h, Activation::Tanh)
+    }
+
+    /// DCGAN's discriminator at `main`: Conv(k4 s2 p1) + LeakyReLU(0.2), three
+    /// Conv(k4 s2 p1) + BatchNorm + LeakyReLU, Conv(k4 s1 p0) + Sigmoid; no biases.
+    fn dcgan_d(&mut self, x: &T) -> T {
+        let leaky = Activation::LeakyRelu(SLOPE);
+        let h = self.conv("main.0", x, 2, 1, false, false);
+        let mut h = self.act(&h, leaky);
+        for i in 0..3 {
+            let t = self.conv(&format!("main.{}", 3 * i + 2), &h, 2, 1, false, false);
+            let t = self.norm(Norm::Batch, &format!("main.{}", 3 * i + 3), &t);
+            h = self.act(&t, leaky);
+        }
+        let h = self.conv("main.11", &h, 1, 0, false, false);
+        self.act(&h, Activation::Sigmoid)
     }
 }
 

@@ -16,6 +16,7 @@ pub fn activate(v: f64, act: Activation) -> f64 {
             }
         }
         Activation::Tanh => v.tanh(),
+        Activation::Sigmoid => 1.0 / (1.0 + (-v).exp()),
     }
 }
 

@@ -23,6 +23,10 @@ pub fn act_grad(pre: f64, act: Activation) -> f64 {
             }
         }
         Activation::Tanh => 1.0 - pre.tanh().powi(2),
+        Activation::Sigmoid => {
+            let s = 1.0 / (1.0 + (-pre).exp());
+            s * (1.0 - s)
+        }
     }
 }
 

@@ -26,12 +26,13 @@ impl GeneratorInfo {
 
 #[wasm_bindgen]
 impl GeneratorInfo {
-    /// The model family: `CycleGAN ResNet` or `pix2pix U-Net`.
+    /// The model family: `CycleGAN ResNet`, `pix2pix U-Net` or `DCGAN`.
     #[wasm_bindgen(getter)]
     pub fn family(&self) -> String {
         match self.config.arch {
             GeneratorArch::Resnet { .. } => "CycleGAN ResNet",
             GeneratorArch::Unet { .. } => "pix2pix U-Net",
+            GeneratorArch::Dcgan => "DCGAN",
         }
         .into()
     }

@@ -50,6 +50,10 @@ pub enum GeneratorArch {
         /// Downsamplings; inputs must be multiples of 2^num_downs.
         num_downs: usize,
     },
+    /// DCGAN's generator (pytorch/examples `dcgan/main.py`): transposed
+    /// convolutions from a [N, nz, 1, 1] latent (`input_nc` = nz) to a
+    /// 64x64 image, batch norm, no biases.
+    Dcgan,
 }
 
 /// Architecture of a generator.
@@ -99,7 +103,26 @@ impl GeneratorConfig {
         match self.arch {
             GeneratorArch::Resnet { n_blocks } => format!("resnet_{n_blocks}blocks"),
             GeneratorArch::Unet { num_downs } => format!("unet_{}", 1u64 << num_downs.min(63)),
+            GeneratorArch::Dcgan => "dcgan".into(),
         }
+    }
+
+    /// DCGAN's generator for latents of `nz` values and `ngf` filters (batch norm, RGB).
+    pub fn dcgan(nz: usize, ngf: usize) -> Self {
+        GeneratorConfig {
+            input_nc: nz,
+            output_nc: 3,
+            ngf,
+            arch: GeneratorArch::Dcgan,
+            norm: Norm::Batch,
+            dropout: false,
+        }
+    }
+
+    /// Whether the generator translates images (its input is an image of
+    /// `input_nc` channels), rather than generating them from latents.
+    pub fn translates(&self) -> bool {
+        !matches!(self.arch, GeneratorArch::Dcgan)
     }
 
     /// Inputs must have sides that are multiples of this.
@@ -107,11 +130,15 @@ impl GeneratorConfig {
         match self.arch {
             GeneratorArch::Resnet { .. } => 4,
             GeneratorArch::Unet { num_downs } => 1usize << num_downs.min(usize::BITS as usize - 1),
+            GeneratorArch::Dcgan => 1,
         }
     }
 
     /// One line for messages, e.g. `unet_256 ngf 64, norm batch, dropout`.
     pub fn describe(&self) -> String {
+        if self.arch == GeneratorArch::Dcgan {
+            return format!("dcgan nz {} ngf {}, {} output channels", self.input_nc, self.ngf, self.output_nc);
+        }
         format!(
             "{} ngf {}, norm {}{}",
             self.net_name(),
@@ -140,6 +167,10 @@ impl GeneratorConfig {
                 m.insert("arch".into(), "UnetGenerator".into());
                 m.insert("num_downs".into(), num_downs.to_string());
             }
+            GeneratorArch::Dcgan => {
+                m.insert("arch".into(), "DcganGenerator".into());
+                m.insert("nz".into(), self.input_nc.to_string());
+            }
         }
         m
     }
@@ -155,6 +186,9 @@ pub enum DiscriminatorArch {
     },
     /// PixelDiscriminator (1x1 PatchGAN).
     Pixel,
+    /// DCGAN's discriminator: strided convolutions with batch norm from a
+    /// 64x64 image to one sigmoid probability per image.
+    Dcgan,
 }
 
 /// Architecture of a discriminator.
@@ -176,11 +210,17 @@ impl DiscriminatorConfig {
         DiscriminatorConfig { input_nc: 3, ndf, arch: DiscriminatorArch::NLayer { n_layers: 3 }, norm: Norm::Instance }
     }
 
+    /// DCGAN's discriminator with `ndf` filters on RGB (batch norm).
+    pub fn dcgan(ndf: usize) -> Self {
+        DiscriminatorConfig { input_nc: 3, ndf, arch: DiscriminatorArch::Dcgan, norm: Norm::Batch }
+    }
+
     /// The reference's `--netD` name with its depth, e.g. `n_layers 3`, `pixel`.
     pub fn net_name(&self) -> String {
         match self.arch {
             DiscriminatorArch::NLayer { n_layers } => format!("n_layers {n_layers}"),
             DiscriminatorArch::Pixel => "pixel".into(),
+            DiscriminatorArch::Dcgan => "dcgan".into(),
         }
     }
 
@@ -203,6 +243,9 @@ impl DiscriminatorConfig {
             }
             DiscriminatorArch::Pixel => {
                 m.insert("arch".into(), "PixelDiscriminator".into());
+            }
+            DiscriminatorArch::Dcgan => {
+                m.insert("arch".into(), "DcganDiscriminator".into());
             }
         }
         m

@@ -21,8 +21,8 @@ use crate::ops::{
     conv2d_backward_input_packed, conv2d_backward_weight, conv2d_pack_weight, conv2d_packed,
     conv_transpose2d_backward_bias, conv_transpose2d_backward_input_packed, conv_transpose2d_backward_weight,
     conv_transpose2d_pack_weight, conv_transpose2d_packed, dropout, dropout_backward_input, instance_norm,
-    instance_norm_backward_bias, instance_norm_backward_input, instance_norm_backward_weight, leaky_relu, relu, tanh,
-    Activation, BatchNormParams, Conv2dParams, ConvTranspose2dParams, InstanceNormParams,
+    instance_norm_backward_bias, instance_norm_backward_input, instance_norm_backward_weight, leaky_relu, relu,
+    sigmoid, tanh, Activation, BatchNormParams, Conv2dParams, ConvTranspose2dParams, InstanceNormParams,
 };
 use crate::tensor::Tensor;
 
@@ -220,6 +220,7 @@ impl Module {
                     Activation::Relu => relu(gpu, x)?,
                     Activation::LeakyRelu(s) => leaky_relu(gpu, x, s)?,
                     Activation::Tanh => tanh(gpu, x)?,
+                    Activation::Sigmoid => sigmoid(gpu, x)?,
                 };
                 f.save(Saved::Act { output: y.clone() });
                 y

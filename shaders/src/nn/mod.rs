@@ -3,6 +3,7 @@
 pub mod arch;
 pub mod arena;
 pub mod cyclegan;
+pub mod dcgan;
 pub mod gan_loss;
 pub mod layers;
 pub mod model;

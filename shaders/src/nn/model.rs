@@ -142,6 +142,15 @@ pub trait Model {
         rng: &mut SplitMix64,
     ) -> Result<StepOutput>;
 
+    /// The sample images of [`Model::visual_names`] after the step that
+    /// returned `out`, computed only when samples are shown. Most models
+    /// return the step's own visuals; a generator from noise runs its
+    /// fixed latents here.
+    fn sample_visuals(&mut self, gpu: &Gpu, out: &StepOutput) -> Result<Vec<Tensor>> {
+        let _ = gpu;
+        Ok(out.visuals.clone())
+    }
+
     /// Snapshot of everything needed to resume (reads the GPU back).
     fn state<'a>(&'a self, gpu: &'a Gpu) -> BoxFuture<'a, Result<TrainState>>;
 }

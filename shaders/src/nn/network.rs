@@ -57,6 +57,7 @@ impl Architecture {
                     }
                     unet(&mut reg, g, num_downs)
                 }
+                GeneratorArch::Dcgan => dcgan_generator(&mut reg, g),
             },
             Architecture::Discriminator(d) => match d.arch {
                 DiscriminatorArch::NLayer { n_layers } => {
@@ -66,6 +67,7 @@ impl Architecture {
                     nlayer(&mut reg, d, n_layers)
                 }
                 DiscriminatorArch::Pixel => pixel(&mut reg, d),
+                DiscriminatorArch::Dcgan => dcgan_discriminator(&mut reg, d),
             },
         };
         Ok((root, reg))
@@ -191,6 +193,42 @@ fn pixel(reg: &mut Registry, d: &DiscriminatorConfig) -> Module {
     s.conv([2 * ndf, ndf, 1, 1], bias, conv(1, 0, Padding::Zero, Activation::None));
     s.norm(norm, 2 * ndf, leaky).fused();
     s.conv([1, 2 * ndf, 1, 1], bias, conv(1, 0, Padding::Zero, Activation::None));
+    s.finish()
+}
+
+/// DCGAN's generator, `main.N`: ConvT(nz, 8ngf, 4, 1, 0) to 4x4, then
+/// ConvT(k4 s2 p1) to 4ngf, 2ngf, ngf (each BN + ReLU), ConvT(ngf, nc) + Tanh
+/// at 64x64; no biases.
+fn dcgan_generator(reg: &mut Registry, g: &GeneratorConfig) -> Module {
+    let (nz, ngf) = (g.input_nc, g.ngf);
+    let mut s = SeqBuilder::new(reg, "main");
+    let up = |stride, padding, activation| ConvTranspose2dParams { stride, padding, output_padding: 0, activation };
+    s.conv_transpose([nz, 8 * ngf, 4, 4], false, up(1, 0, Activation::None));
+    s.norm(Norm::Batch, 8 * ngf, Activation::Relu).fused();
+    for m in [8, 4, 2] {
+        s.conv_transpose([m * ngf, m / 2 * ngf, 4, 4], false, up(2, 1, Activation::None));
+        s.norm(Norm::Batch, m / 2 * ngf, Activation::Relu).fused();
+    }
+    s.conv_transpose([ngf, g.output_nc, 4, 4], false, up(2, 1, Activation::Tanh));
+    s.fused(); // Tanh
+    s.finish()
+}
+
+/// DCGAN's discriminator, `main.N`: Conv(nc, ndf, 4, 2, 1) + LeakyReLU(0.2),
+/// then 2ndf, 4ndf, 8ndf (each BN + LeakyReLU), Conv(8ndf, 1, 4, 1, 0) +
+/// Sigmoid; no biases.
+fn dcgan_discriminator(reg: &mut Registry, d: &DiscriminatorConfig) -> Module {
+    let ndf = d.ndf;
+    let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
+    let mut s = SeqBuilder::new(reg, "main");
+    s.conv([ndf, d.input_nc, 4, 4], false, conv(2, 1, Padding::Zero, leaky));
+    s.fused(); // LeakyReLU
+    for m in [1, 2, 4] {
+        s.conv([2 * m * ndf, m * ndf, 4, 4], false, conv(2, 1, Padding::Zero, Activation::None));
+        s.norm(Norm::Batch, 2 * m * ndf, leaky).fused();
+    }
+    s.conv([1, 8 * ndf, 4, 4], false, conv(1, 0, Padding::Zero, Activation::Sigmoid));
+    s.fused(); // Sigmoid
     s.finish()
 }
 
@@ -498,11 +536,24 @@ pub fn detect(sd: &StateDict) -> Result<Architecture> {
             DiscriminatorConfig { input_nc, ndf, arch: DiscriminatorArch::Pixel, norm: norm_at("net.3", "net.2.bias") };
         return Ok(Architecture::Discriminator(d));
     }
+    if let Some(s) = shape("main.0.weight") {
+        // DCGAN: the generator's main.1 is a BatchNorm, the discriminator's a LeakyReLU.
+        let &[a, b, 4, 4] = s else {
+            return Err(Error::Network(format!("DCGAN: `main.0.weight` is {s:?}, expected [_, _, 4, 4]")));
+        };
+        if has("main.1.running_mean") {
+            let output_nc = shape("main.12.weight")
+                .map(|s| s[1])
+                .ok_or_else(|| Error::Network("DCGAN generator: no final transposed conv `main.12.weight`".into()))?;
+            return Ok(Architecture::Generator(GeneratorConfig { output_nc, ..GeneratorConfig::dcgan(a, b / 8) }));
+        }
+        return Ok(Architecture::Discriminator(DiscriminatorConfig { input_nc: b, ..DiscriminatorConfig::dcgan(a) }));
+    }
     let first: Vec<&str> = sd.names().take(4).collect();
     Err(Error::Network(format!(
         "not a network of the reference: no `model.1.weight` (ResnetGenerator), `model.model.0.weight` \
-         (UnetGenerator), `model.0.weight` (NLayerDiscriminator) or `net.0.weight` (PixelDiscriminator); the file \
-         holds {} tensors, the first {first:?}",
+         (UnetGenerator), `model.0.weight` (NLayerDiscriminator), `net.0.weight` (PixelDiscriminator) or \
+         `main.0.weight` (DCGAN); the file holds {} tensors, the first {first:?}",
         sd.len()
     )))
 }

@@ -44,6 +44,11 @@ pub fn pad_rgba(rgba: &[u8], w: usize, h: usize, pw: usize, ph: usize) -> Vec<u8
 /// The generator's architecture, or an error naming what the network is.
 pub fn generator_config(net: &Network) -> Result<GeneratorConfig> {
     match net.arch() {
+        Architecture::Generator(g) if !g.translates() => Err(Error::Network(format!(
+            "these are the weights of a {} generator, which makes images from random latents rather than \
+             translating them; generate images with it (`trainer generate`, or the page's Generate mode)",
+            g.describe()
+        ))),
         Architecture::Generator(g) => Ok(g),
         Architecture::Discriminator(d) => Err(Error::Network(format!(
             "these are the weights of a discriminator ({}), not of a generator; translate with G_A, G_B or G",
@@ -59,6 +64,8 @@ pub fn max_pixels(gpu: &Gpu, g: &GeneratorConfig) -> usize {
     let per_pixel = match g.arch {
         GeneratorArch::Resnet { .. } => g.ngf as f64,
         GeneratorArch::Unet { .. } => g.ngf as f64 / 2.0,
+        // Latents in, fixed 64x64 out: no image size to bound.
+        GeneratorArch::Dcgan => 8.0 * g.ngf as f64,
     };
     let widest = per_pixel.max(g.input_nc as f64).max(g.output_nc as f64).max(1.0);
     (gpu.max_binding_bytes() as f64 / (4.0 * widest)) as usize

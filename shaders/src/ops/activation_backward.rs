@@ -54,6 +54,11 @@ pub fn tanh_backward_input(gpu: &Gpu, y: &Tensor, dy: &Tensor) -> Result<Tensor>
     launch(gpu, "tanh_backward_input", y, dy, 0.0)
 }
 
+/// Gradient of sigmoid wrt its input, from the saved output y = sigmoid(x): dy * (1 - y) * y.
+pub fn sigmoid_backward_input(gpu: &Gpu, y: &Tensor, dy: &Tensor) -> Result<Tensor> {
+    launch(gpu, "sigmoid_backward_input", y, dy, 0.0)
+}
+
 /// Gradient of any [`Activation`] wrt its input, from its saved output y and
 /// dy; for [`Activation::None`] it is dy itself (the same buffer).
 pub fn activation_backward_input(gpu: &Gpu, activation: Activation, y: &Tensor, dy: &Tensor) -> Result<Tensor> {
@@ -70,5 +75,6 @@ pub fn activation_backward_input(gpu: &Gpu, activation: Activation, y: &Tensor, 
         Activation::Relu => relu_backward_input(gpu, y, dy),
         Activation::LeakyRelu(s) => leaky_relu_backward_input(gpu, y, dy, s),
         Activation::Tanh => tanh_backward_input(gpu, y, dy),
+        Activation::Sigmoid => sigmoid_backward_input(gpu, y, dy),
     }
 }

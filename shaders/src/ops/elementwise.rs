@@ -57,6 +57,11 @@ pub fn tanh(gpu: &Gpu, x: &Tensor) -> Result<Tensor> {
     unary(gpu, "tanh", x, 0.0)
 }
 
+/// 1 / (1 + exp(-x)), for inputs of any magnitude.
+pub fn sigmoid(gpu: &Gpu, x: &Tensor) -> Result<Tensor> {
+    unary(gpu, "sigmoid", x, 0.0)
+}
+
 /// a + b for tensors of the same shape.
 pub fn add(gpu: &Gpu, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     same_shape("add", a, b, ("a", "b"))?;

@@ -54,14 +54,17 @@ fn launch(
     mut params: Params,
     a: &Tensor,
     b: Option<&Tensor>,
-    grad: &Tensor,
+    grad: Option<&Tensor>,
 ) -> Result<Tensor> {
     let groups = groups_1d(gpu, op, a.len(), CHUNK)?;
     let count = groups[0] as usize * groups[1] as usize;
     let partial = Tensor::empty(gpu, &[count])?;
     let loss = Tensor::empty(gpu, &[1])?;
     let pipeline = gpu.pipeline(&wgsl::LOSS, op, &[])?;
-    let mut buffers: Vec<(u32, &Tensor)> = vec![(1, a), (3, grad), (4, &partial)];
+    let mut buffers: Vec<(u32, &Tensor)> = vec![(1, a), (4, &partial)];
+    if let Some(grad) = grad {
+        buffers.push((3, grad));
+    }
     if let Some(b) = b {
         buffers.push((2, b));
     }
@@ -92,6 +95,8 @@ pub enum ConstLoss {
     Mse,
     /// BCEWithLogits ([`bce_with_logits_loss_const`]).
     BceWithLogits,
+    /// BCE on probabilities ([`bce_loss_const`]).
+    Bce,
 }
 
 /// [`mse_loss_const`] or [`bce_with_logits_loss_const`] with one weight for
@@ -110,12 +115,13 @@ pub fn const_loss(
     let op = match kind {
         ConstLoss::Mse => "mse_loss_const",
         ConstLoss::BceWithLogits => "bce_with_logits_loss_const",
+        ConstLoss::Bce => "bce_loss_const",
     };
     let len = x.len();
     let (grad, accumulate) = grad_target(gpu, op, x, accumulate_into)?;
     let d = match kind {
         ConstLoss::Mse => 2.0,
-        ConstLoss::BceWithLogits => 1.0,
+        ConstLoss::BceWithLogits | ConstLoss::Bce => 1.0,
     };
     let params = Params {
         len: u32_of(op, "length", len)?,
@@ -125,7 +131,7 @@ pub fn const_loss(
         loss_scale: (loss_weight as f64 / len as f64) as f32,
         ..bytemuck::Zeroable::zeroed()
     };
-    let loss = launch(gpu, op, params, x, None, &grad)?;
+    let loss = launch(gpu, op, params, x, None, Some(&grad))?;
     Ok((loss, grad))
 }
 
@@ -156,7 +162,7 @@ pub fn l1_loss(
         loss_scale: scale,
         ..bytemuck::Zeroable::zeroed()
     };
-    let loss = launch(gpu, OP, params, a, Some(b), &grad)?;
+    let loss = launch(gpu, OP, params, a, Some(b), Some(&grad))?;
     Ok((loss, grad))
 }
 
@@ -195,4 +201,35 @@ pub fn bce_with_logits_loss_const(
     accumulate_into: Option<&Tensor>,
 ) -> Result<(Tensor, Tensor)> {
     const_loss(gpu, ConstLoss::BceWithLogits, x, target, weight, weight, accumulate_into)
+}
+
+/// nn.BCELoss against a constant label, on probabilities x in [0, 1] (after
+/// a sigmoid): returns (weight * mean(-(target * max(log x, -100) + (1 -
+/// target) * max(log(1 - x), -100))) as a [1] tensor, its gradient wrt x,
+/// weight * (x - target) / max((1 - x) x, 1e-12) / len), PyTorch's clamps
+/// included; the gradient goes to a new tensor or, with `accumulate_into`,
+/// is added to that buffer (returned).
+pub fn bce_loss_const(
+    gpu: &Gpu,
+    x: &Tensor,
+    target: f32,
+    weight: f32,
+    accumulate_into: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    const_loss(gpu, ConstLoss::Bce, x, target, weight, weight, accumulate_into)
+}
+
+/// mean(x) as a [1] tensor, reduced on the GPU in a fixed order (a
+/// statistic to log, such as DCGAN's D(x)).
+pub fn mean(gpu: &Gpu, x: &Tensor) -> Result<Tensor> {
+    const OP: &str = "mean";
+    if x.is_empty() {
+        return Err(Error::shape(OP, "the mean of an empty tensor"));
+    }
+    let params = Params {
+        len: u32_of(OP, "length", x.len())?,
+        loss_scale: (1.0 / x.len() as f64) as f32,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    launch(gpu, OP, params, x, None, None)
 }

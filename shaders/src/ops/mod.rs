@@ -15,9 +15,11 @@ mod image;
 mod instance_norm;
 mod instance_norm_backward;
 mod loss;
+mod random;
 
 pub use activation_backward::{
-    activation_backward_input, leaky_relu_backward_input, relu_backward_input, tanh_backward_input,
+    activation_backward_input, leaky_relu_backward_input, relu_backward_input, sigmoid_backward_input,
+    tanh_backward_input,
 };
 pub use adam::{adam_update, Adam, AdamConfig};
 pub use batch_norm::{batch_norm, BatchNormParams};
@@ -33,7 +35,7 @@ pub use conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_pack_weight, conv_transpose2d_packed, ConvTranspose2dParams,
 };
 pub use dropout::{dropout, dropout_backward_input, dropout_mask};
-pub use elementwise::{add, add_assign, leaky_relu, relu, tanh};
+pub use elementwise::{add, add_assign, leaky_relu, relu, sigmoid, tanh};
 #[cfg(not(target_arch = "wasm32"))]
 pub use image::tensor_to_image_blocking;
 pub use image::{image_to_tensor, tensor_to_image};
@@ -41,7 +43,10 @@ pub use instance_norm::{instance_norm, InstanceNormParams};
 pub use instance_norm_backward::{
     instance_norm_backward_bias, instance_norm_backward_input, instance_norm_backward_weight,
 };
-pub use loss::{accumulate, bce_with_logits_loss_const, const_loss, l1_loss, mse_loss_const, ConstLoss};
+pub use loss::{
+    accumulate, bce_loss_const, bce_with_logits_loss_const, const_loss, l1_loss, mean, mse_loss_const, ConstLoss,
+};
+pub use random::{randn, randn_host};
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
@@ -59,6 +64,8 @@ pub enum Activation {
     LeakyRelu(f32),
     /// tanh(x).
     Tanh,
+    /// 1 / (1 + exp(-x)).
+    Sigmoid,
 }
 
 impl Activation {
@@ -69,6 +76,7 @@ impl Activation {
             Activation::Relu => (1, 0.0),
             Activation::LeakyRelu(s) => (2, s),
             Activation::Tanh => (3, 0.0),
+            Activation::Sigmoid => (4, 0.0),
         }
     }
 }

@@ -1,0 +1,64 @@
+//! Gaussian random tensors from a seed (`wgsl/random.wgsl`): each element a
+//! counter-based function of (seed, index), so no state is kept and the
+//! host ([`randn_host`]) computes the same values.
+
+use crate::context::Gpu;
+use crate::error::{Error, Result};
+use crate::ops::{groups_1d, u32_of};
+use crate::tensor::Tensor;
+use crate::wgsl;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    len: u32,
+    seed_lo: u32,
+    seed_hi: u32,
+    _pad0: u32,
+}
+
+/// Invocations per workgroup.
+const WG: usize = 256;
+
+/// The PCG-RXS-M-XS 32-bit hash, as `wgsl/random.wgsl` computes it.
+fn pcg(v: u32) -> u32 {
+    let state = v.wrapping_mul(747796405).wrapping_add(2891336453);
+    let word = ((state >> ((state >> 28) + 4)) ^ state).wrapping_mul(277803737);
+    (word >> 22) ^ word
+}
+
+/// The values [`randn`] draws for a tensor of `len` elements, computed in
+/// f64 (the GPU's differ by the precision of its log, sqrt and cos).
+pub fn randn_host(len: usize, seed: u64) -> Vec<f64> {
+    let key = pcg(seed as u32 ^ pcg((seed >> 32) as u32));
+    let h = |j: u32| pcg(pcg(j) ^ key) >> 8;
+    let scale = 1.0 / (1u64 << 24) as f64;
+    (0..len as u32)
+        .map(|i| {
+            let u1 = (h(2 * i) + 1) as f64 * scale;
+            let u2 = h(2 * i + 1) as f64 * scale;
+            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        })
+        .collect()
+}
+
+/// A tensor of `shape` with independent N(0, 1) elements drawn from `seed`
+/// (Box-Muller over a counter-based hash; the same seed gives the same
+/// tensor).
+pub fn randn(gpu: &Gpu, shape: &[usize], seed: u64) -> Result<Tensor> {
+    const OP: &str = "randn";
+    let len: usize = shape.iter().product();
+    if len > (u32::MAX / 2) as usize {
+        return Err(Error::shape(OP, format!("{len} elements; at most {} are drawn per seed", u32::MAX / 2)));
+    }
+    let y = Tensor::empty(gpu, shape)?;
+    if len == 0 {
+        return Ok(y);
+    }
+    let params =
+        Params { len: u32_of(OP, "element count", len)?, seed_lo: seed as u32, seed_hi: (seed >> 32) as u32, _pad0: 0 };
+    let pipeline = gpu.pipeline(&wgsl::RANDOM, OP, &[("WG", WG as f64)])?;
+    let groups = groups_1d(gpu, OP, len, WG)?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, &y)], groups)?;
+    Ok(y)
+}
