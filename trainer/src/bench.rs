@@ -429,6 +429,7 @@ fn train(args: BenchArgs) -> Result<()> {
     use crate::train::ModelKind;
     use shaders::nn::arch::{DiscriminatorConfig, GanMode, GeneratorConfig, Norm};
     use shaders::nn::cyclegan::{CycleGan, CycleGanConfig};
+    use shaders::nn::dcgan::{Dcgan, DcganConfig};
     use shaders::nn::model::{Init, Model};
     use shaders::nn::params::SplitMix64;
     use shaders::nn::pix2pix::{Pix2Pix, Pix2PixConfig};
@@ -442,6 +443,7 @@ fn train(args: BenchArgs) -> Result<()> {
     let configs: Vec<(GeneratorConfig, usize)> = match args.model {
         ModelKind::CycleGan => vec![(GeneratorConfig::resnet(6, 32), 128), (GeneratorConfig::resnet(9, 64), 256)],
         ModelKind::Pix2Pix => vec![(GeneratorConfig::unet(7, 32), 128), (GeneratorConfig::unet(8, 64), 256)],
+        ModelKind::Dcgan => vec![(GeneratorConfig::dcgan(100, 64), 64)],
     };
     for (generator, size) in configs {
         let ngf = generator.ngf;
@@ -483,10 +485,23 @@ fn train(args: BenchArgs) -> Result<()> {
                 };
                 Box::new(Pix2Pix::new(&gpu, config, Init::Fresh(1))?)
             }
+            ModelKind::Dcgan => {
+                let config = DcganConfig {
+                    generator,
+                    discriminator: DiscriminatorConfig::dcgan(64),
+                    beta1: 0.5,
+                    beta2: 0.999,
+                    fixed_seed: 1,
+                    fixed_count: 64,
+                };
+                Box::new(Dcgan::new(&gpu, config, Init::Fresh(1))?)
+            }
         };
-        let shape = [1, 3, size, size];
-        let a = Tensor::from_slice(&gpu, &shape, &random(3 * size * size, 5))?;
-        let b = Tensor::from_slice(&gpu, &shape, &random(3 * size * size, 6))?;
+        // DCGAN trains at the reference's batch 64; the translators at batch 1.
+        let batch = if args.model == ModelKind::Dcgan { 64 } else { 1 };
+        let shape = [batch, 3, size, size];
+        let a = Tensor::from_slice(&gpu, &shape, &random(batch * 3 * size * size, 5))?;
+        let b = Tensor::from_slice(&gpu, &shape, &random(batch * 3 * size * size, 6))?;
         let mut rng = SplitMix64(7);
         drop(model.step(&gpu, &a, &b, 2e-4, &mut rng)?);
         gpu.sync()?;

@@ -1,6 +1,7 @@
-//! `trainer`: image-to-image GANs (CycleGAN, pix2pix) on wgpu from the command line.
+//! `trainer`: image GANs (CycleGAN, pix2pix, DCGAN) on wgpu from the command line.
 
 mod bench;
+mod generate;
 mod imageio;
 mod train;
 mod translate;
@@ -8,12 +9,13 @@ mod translate;
 use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-/// Image-to-image GANs on WebGPU (CycleGAN and pix2pix) whose numerical
-/// work is hand-written WGSL compute kernels.
+/// Image GANs on WebGPU (CycleGAN, pix2pix, DCGAN) whose numerical work is
+/// hand-written WGSL compute kernels.
 ///
 /// Without a subcommand it trains: `trainer --domain-a DIR --domain-b DIR`
 /// (CycleGAN), `trainer --model pix2pix --dataroot DIR` (pix2pix on A|B
-/// pairs), or `trainer` / `trainer --model pix2pix` alone for a built-in demo.
+/// pairs), `trainer --model dcgan --dataroot DIR` (DCGAN on a folder of
+/// images), or `trainer [--model pix2pix|dcgan]` alone for a built-in demo.
 #[derive(Parser)]
 #[command(name = "trainer", version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -29,6 +31,8 @@ enum Command {
     Translate(translate::TranslateArgs),
     /// Convert a PyTorch state_dict (.pth) of any supported network to safetensors.
     Convert(translate::ConvertArgs),
+    /// Generate images from random latents with a DCGAN generator.
+    Generate(generate::GenerateArgs),
     /// Measure the kernels and networks on this machine's GPU.
     Bench(bench::BenchArgs),
 }
@@ -40,6 +44,7 @@ fn main() -> Result<()> {
         None => train::run(cli.train, &matches),
         Some(Command::Translate(args)) => translate::translate(args),
         Some(Command::Convert(args)) => translate::convert(args),
+        Some(Command::Generate(args)) => generate::generate(args),
         Some(Command::Bench(args)) => bench::run(args),
     }
 }

@@ -83,6 +83,7 @@ impl Translator {
         let family = match g.arch {
             GeneratorArch::Resnet { .. } => "ResNet generator",
             GeneratorArch::Unet { .. } => "U-Net generator",
+            GeneratorArch::Dcgan => "DCGAN generator",
         };
         let stochastic = (g.norm == Norm::Batch) || g.dropout;
         let mode = match (self.mode == Mode::EVAL, stochastic) {

@@ -27,6 +27,7 @@ pub const INFO: ModelInfo = ModelInfo {
     losses: &LOSS_NAMES,
     visuals: &["real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B"],
     translator: "G_A",
+    batch_grid: false,
 };
 
 /// Hyper-parameters of the model and its optimisers.

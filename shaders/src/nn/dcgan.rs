@@ -32,6 +32,7 @@ pub const INFO: ModelInfo = ModelInfo {
     losses: &LOSS_NAMES,
     visuals: &["real", "fake"],
     translator: "G",
+    batch_grid: true,
 };
 
 /// Hyper-parameters.

@@ -92,6 +92,9 @@ pub struct ModelInfo {
     pub visuals: &'static [&'static str],
     /// The network that translates A to B, the one to translate with after training.
     pub translator: &'static str,
+    /// Sample grids show every image of the last visual (a batch of
+    /// generated images, 8 per row) rather than the first image of each.
+    pub batch_grid: bool,
 }
 
 /// A training model.

@@ -29,6 +29,7 @@ pub const INFO: ModelInfo = ModelInfo {
     losses: &LOSS_NAMES,
     visuals: &["real_A", "fake_B", "real_B"],
     translator: "G",
+    batch_grid: false,
 };
 
 /// Hyper-parameters of the model and its optimisers.

@@ -117,6 +117,11 @@ pub enum Source {
         /// Which half is the input.
         direction: Direction,
     },
+    /// One folder of images (DCGAN).
+    Single {
+        /// The images.
+        images: Domain,
+    },
 }
 
 impl Source {
@@ -131,6 +136,7 @@ impl Source {
         match self {
             Source::Unaligned { a, b } => [a.len(), b.len()],
             Source::Aligned { pairs, .. } => [pairs.len(); 2],
+            Source::Single { images } => [images.len(); 2],
         }
     }
 
@@ -139,12 +145,14 @@ impl Source {
         match self {
             Source::Unaligned { a, b } => a.skipped + b.skipped,
             Source::Aligned { pairs, .. } => pairs.skipped,
+            Source::Single { images } => images.skipped,
         }
     }
 
-    /// Whether the images come in aligned pairs.
+    /// Whether each iteration takes one index per image (aligned pairs, or
+    /// a single folder) rather than one into each of two domains.
     pub fn is_aligned(&self) -> bool {
-        matches!(self, Source::Aligned { .. })
+        matches!(self, Source::Aligned { .. } | Source::Single { .. })
     }
 }
 

@@ -26,7 +26,7 @@ pub struct Batch {
     pub height: usize,
     /// Domain A's pixels, images one after another.
     pub a: Vec<u8>,
-    /// Domain B's pixels.
+    /// Domain B's pixels (empty for a single folder of images).
     pub b: Vec<u8>,
 }
 
@@ -65,8 +65,11 @@ impl Loader {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for p in &picks {
             let images = match &self.source {
-                Source::Unaligned { a, b } => [self.image(a, p.a, p.augment_a)?, self.image(b, p.b, p.augment_b)?],
-                Source::Aligned { pairs, direction } => self.pair(pairs, *direction, p.a, p.augment_a)?,
+                Source::Unaligned { a, b } => {
+                    vec![self.image(a, p.a, p.augment_a)?, self.image(b, p.b, p.augment_b)?]
+                }
+                Source::Aligned { pairs, direction } => self.pair(pairs, *direction, p.a, p.augment_a)?.into(),
+                Source::Single { images } => vec![self.image(images, p.a, p.augment_a)?],
             };
             for ((img, path), out) in images.into_iter().zip([&mut a, &mut b]) {
                 let dims = img.dimensions();

@@ -7,6 +7,7 @@ mod checkpoint;
 mod data;
 mod demo;
 mod demo_aligned;
+mod demo_shapes;
 mod font;
 mod loader;
 mod losslog;
@@ -115,9 +116,14 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
         Stop::Interrupted => eprintln!("interrupted at iteration {at}; resume with --continue-train"),
     }
     let r = run_dir.display();
-    eprintln!(
-        "translate with: trainer translate --weights {r}/latest/{translator}.safetensors --input IMAGE --output OUT.png"
-    );
+    if args.model == ModelKind::Dcgan {
+        eprintln!("generate with: trainer generate --weights {r}/latest/{translator}.safetensors --output DIR");
+    } else {
+        eprintln!(
+            "translate with: trainer translate --weights {r}/latest/{translator}.safetensors --input IMAGE --output \
+             OUT.png"
+        );
+    }
     println!(
         "results in {r}: latest/ ({kind}: {networks} .safetensors and the resume state), loss_log.jsonl, \
          loss_curve.png, web/index.html"

@@ -8,9 +8,11 @@ use clap::{ArgMatches, Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm};
 use shaders::nn::cyclegan::CycleGanConfig;
+use shaders::nn::dcgan::DcganConfig;
 use shaders::nn::pix2pix::Pix2PixConfig;
 
 use super::data::Direction;
+use super::order::{derive_seed, stream};
 
 /// The training model (the reference's `--model`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
@@ -24,6 +26,10 @@ pub enum ModelKind {
     #[value(name = "pix2pix")]
     #[serde(rename = "pix2pix")]
     Pix2Pix,
+    /// DCGAN: 64x64 images from random latents, trained on one folder of images.
+    #[value(name = "dcgan")]
+    #[serde(rename = "dcgan")]
+    Dcgan,
 }
 
 impl ModelKind {
@@ -32,6 +38,7 @@ impl ModelKind {
         match self {
             ModelKind::CycleGan => "cycle_gan",
             ModelKind::Pix2Pix => "pix2pix",
+            ModelKind::Dcgan => "dcgan",
         }
     }
 }
@@ -75,6 +82,7 @@ impl std::fmt::Display for NetG {
         match self.0 {
             GeneratorArch::Resnet { n_blocks } => write!(f, "resnet_{n_blocks}blocks"),
             GeneratorArch::Unet { num_downs } => write!(f, "unet_{}", 1u64 << num_downs),
+            GeneratorArch::Dcgan => write!(f, "dcgan"),
         }
     }
 }
@@ -159,6 +167,10 @@ pub enum Preprocess {
     /// Keep the image, resized only to make both sides multiples of 4.
     #[value(name = "none")]
     None,
+    /// Scale the shorter side to load-size (bilinear), then the centre crop-size square (torchvision's
+    /// Resize + CenterCrop, DCGAN's).
+    #[value(name = "center_crop")]
+    CenterCrop,
 }
 
 impl Preprocess {
@@ -173,7 +185,8 @@ impl Preprocess {
 /// by [`TrainArgs::resolve`] before the run starts.
 #[derive(Args, Clone, Debug, Serialize, Deserialize)]
 pub struct TrainArgs {
-    /// The model: cycle_gan (two unpaired folders) or pix2pix (one folder of A|B pairs).
+    /// The model: cycle_gan (two unpaired folders), pix2pix (one folder of A|B pairs) or dcgan (one folder of
+    /// images, generated from noise).
     #[arg(long, value_enum, default_value = "cycle_gan")]
     #[serde(default)]
     pub model: ModelKind,
@@ -185,7 +198,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR", requires = "domain_a")]
     pub domain_b: Option<PathBuf>,
     /// The data set: for pix2pix a folder of A|B side-by-side images (e.g. facades/train); for cycle_gan
-    /// a folder holding trainA/ and trainB/ (instead of --domain-a/--domain-b).
+    /// a folder holding trainA/ and trainB/ (instead of --domain-a/--domain-b); for dcgan a folder of images,
+    /// searched recursively.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["domain_a", "domain_b"])]
     #[serde(default)]
     pub dataroot: Option<PathBuf>,
@@ -225,6 +239,14 @@ pub struct TrainArgs {
     /// Filters in the discriminators' first conv layer [demo: 16].
     #[arg(long, default_value_t = 64)]
     pub ndf: usize,
+    /// dcgan: length of the latent vectors z.
+    #[arg(long, default_value_t = 100)]
+    #[serde(default = "default_nz")]
+    pub nz: usize,
+    /// dcgan: side of the square images (the reference's --imageSize; its networks are built for 64).
+    #[arg(long, default_value_t = 64)]
+    #[serde(default = "default_image_size")]
+    pub image_size: u32,
     /// Strided conv layers of the PatchGAN discriminators with --net-d n_layers (basic is 3: 70x70 patches).
     #[arg(long, default_value_t = 3)]
     pub n_layers_d: usize,
@@ -308,6 +330,14 @@ fn default_lambda_l1() -> f32 {
     100.0
 }
 
+fn default_nz() -> usize {
+    100
+}
+
+fn default_image_size() -> u32 {
+    64
+}
+
 impl TrainArgs {
     /// Whether no data was given, so the built-in demo runs.
     pub fn is_demo(&self) -> bool {
@@ -317,6 +347,15 @@ impl TrainArgs {
     /// Fills the options whose default depends on the model, as the
     /// reference's `modify_commandline_options` does.
     pub fn resolve(&mut self) {
+        if self.model == ModelKind::Dcgan {
+            // dcgan/main.py: Resize(imageSize) + CenterCrop(imageSize), no flips.
+            self.preprocess = Preprocess::CenterCrop;
+            self.load_size = self.image_size;
+            self.crop_size = self.image_size;
+            self.no_flip = true;
+            self.norm = Some(NormArg::Batch);
+            return;
+        }
         let pix2pix = self.model == ModelKind::Pix2Pix;
         self.net_g.get_or_insert(if pix2pix {
             NetG(GeneratorArch::Unet { num_downs: 8 })
@@ -328,6 +367,27 @@ impl TrainArgs {
         self.pool_size.get_or_insert(if pix2pix { 0 } else { 50 });
     }
 
+    /// Replaces the defaults the user did not set by those of the model
+    /// where they differ from the reference's train.py (DCGAN's main.py:
+    /// batch 64, 25 epochs at a constant rate, samples every 100 iterations).
+    pub fn apply_model_defaults(&mut self, matches: &ArgMatches) {
+        let unset = |id: &str| matches.value_source(id) != Some(clap::parser::ValueSource::CommandLine);
+        if self.model == ModelKind::Dcgan {
+            if unset("batch_size") {
+                self.batch_size = 64;
+            }
+            if unset("n_epochs") {
+                self.n_epochs = 25;
+            }
+            if unset("n_epochs_decay") {
+                self.n_epochs_decay = 0;
+            }
+            if unset("display_freq") {
+                self.display_freq = 100;
+            }
+        }
+    }
+
     /// Replaces the defaults the user did not set by the demo's small ones.
     pub fn apply_demo_defaults(&mut self, matches: &ArgMatches) {
         let unset = |id: &str| matches.value_source(id) != Some(clap::parser::ValueSource::CommandLine);
@@ -337,6 +397,19 @@ impl TrainArgs {
                     self.$field = $value;
                 }
             };
+        }
+        if self.model == ModelKind::Dcgan {
+            demo!(name, "demo_dcgan".into());
+            demo!(ngf, 16);
+            demo!(ndf, 16);
+            demo!(nz, 32);
+            demo!(batch_size, 16);
+            demo!(n_epochs, 8);
+            demo!(display_freq, 24);
+            demo!(print_freq, 6);
+            demo!(save_epoch_freq, 4);
+            demo!(save_latest_freq, 96);
+            return;
         }
         if self.model == ModelKind::Pix2Pix {
             demo!(name, "demo_pix2pix".into());
@@ -367,6 +440,7 @@ impl TrainArgs {
             ("--ndf", self.ndf),
             ("--n-layers-d", self.n_layers_d),
             ("--batch-size", self.batch_size),
+            ("--nz", self.nz),
         ] {
             if v == 0 {
                 bail!("{flag} must be at least 1");
@@ -401,6 +475,13 @@ impl TrainArgs {
                 bail!("{flag} must be a number >= 0, not {v}");
             }
         }
+        if self.model == ModelKind::Dcgan && self.image_size != 64 {
+            bail!(
+                "--image-size {}: DCGAN's networks are built for 64x64 images (four stride-2 layers from 4x4), as \
+                 in the reference",
+                self.image_size
+            );
+        }
         if self.name.is_empty() || self.name.contains(['/', '\\']) || self.name == "." || self.name == ".." {
             bail!("--name {:?} must be a plain folder name (no slashes)", self.name);
         }
@@ -432,6 +513,9 @@ impl TrainArgs {
 
     /// The generator's architecture (after [`TrainArgs::resolve`]).
     pub fn generator(&self) -> GeneratorConfig {
+        if self.model == ModelKind::Dcgan {
+            return GeneratorConfig::dcgan(self.nz, self.ngf);
+        }
         GeneratorConfig {
             input_nc: 3,
             output_nc: 3,
@@ -448,6 +532,9 @@ impl TrainArgs {
 
     /// Strided layers of the PatchGAN (None for the pixel discriminator).
     pub fn d_layers(&self) -> Option<usize> {
+        if self.model == ModelKind::Dcgan {
+            return None;
+        }
         match self.net_d {
             // --n-layers-d applies to basic too (its default, 3, is basic's depth).
             NetD::Basic | NetD::NLayers => Some(self.n_layers_d),
@@ -457,6 +544,9 @@ impl TrainArgs {
 
     /// The discriminators' architecture (after [`TrainArgs::resolve`]).
     pub fn discriminator(&self) -> DiscriminatorConfig {
+        if self.model == ModelKind::Dcgan {
+            return DiscriminatorConfig::dcgan(self.ndf);
+        }
         let input_nc = if self.model == ModelKind::Pix2Pix { 6 } else { 3 };
         let arch = match self.d_layers() {
             Some(n_layers) => DiscriminatorArch::NLayer { n_layers },
@@ -500,18 +590,35 @@ impl TrainArgs {
         }
     }
 
+    /// DCGAN's configuration.
+    pub fn dcgan_config(&self) -> DcganConfig {
+        DcganConfig {
+            generator: self.generator(),
+            discriminator: self.discriminator(),
+            beta1: self.beta1,
+            beta2: 0.999,
+            fixed_seed: derive_seed(self.seed, stream::FIXED_LATENTS, 0),
+            fixed_count: 64,
+        }
+    }
+
     /// One line naming the model and its networks, as checkpoints record it.
     pub fn architecture(&self) -> String {
         let (g, d) = (self.generator(), self.discriminator());
+        if self.model == ModelKind::Dcgan {
+            return format!("dcgan nz {} ngf {} ndf {}", g.input_nc, g.ngf, d.ndf);
+        }
         let ds = match d.arch {
             DiscriminatorArch::NLayer { n_layers } => format!("n_layers_d {n_layers}"),
             DiscriminatorArch::Pixel => "pixel".into(),
+            DiscriminatorArch::Dcgan => "dcgan".into(),
         };
         let base = format!("{} ngf {}, {ds} ndf {}", g.net_name(), g.ngf, d.ndf);
         match (self.model, g.norm) {
             (ModelKind::CycleGan, Norm::Instance) => base,
             (ModelKind::CycleGan, n) => format!("{base}, norm {}", n.name()),
             (ModelKind::Pix2Pix, n) => format!("pix2pix {base}, norm {}", n.name()),
+            (ModelKind::Dcgan, _) => unreachable!("returned above"),
         }
     }
 

@@ -33,6 +33,8 @@ pub mod stream {
     pub const POOL: u64 = 4;
     /// Weight initialisation.
     pub const INIT: u64 = 5;
+    /// DCGAN's fixed latents of the sample grids.
+    pub const FIXED_LATENTS: u64 = 6;
 }
 
 /// A seed for item `index` of `stream` (SplitMix64 finalisers, so nearby
@@ -134,6 +136,7 @@ impl Order {
         match source {
             Source::Unaligned { a, b } => Order::unaligned(a.len(), b.len(), batch_size, serial, seed),
             Source::Aligned { pairs, .. } => Order::aligned(pairs.len(), batch_size, serial, seed),
+            Source::Single { images } => Order::aligned(images.len(), batch_size, serial, seed),
         }
     }
 

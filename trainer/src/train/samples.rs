@@ -45,6 +45,13 @@ pub fn save_grid(gpu: &Gpu, visuals: &[Tensor], path: &Path) -> Result<()> {
     save_png_atomic(&DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(grid).to_rgb8()), path)
 }
 
+/// Saves every image of `t` (a batch of generated images) as a grid, 8 per row.
+pub fn save_batch_grid(gpu: &Gpu, t: &Tensor, path: &Path) -> Result<()> {
+    let images = crate::imageio::images_of(gpu, t)?;
+    let grid = crate::imageio::grid(&images, 8);
+    save_png_atomic(&DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(grid).to_rgb8()), path)
+}
+
 /// Rewrites `web_dir/index.html` listing every grid in `web_dir/images`,
 /// newest first.
 /// `model` is the reference's model name, `visuals` the grid's tiles in order.

@@ -140,7 +140,11 @@ impl<'a> Session<'a> {
         let batch = prefetch.next_batch()?;
         debug_assert_eq!(batch.pos, self.pos, "batches arrive in iteration order");
         let real_a = image_to_tensor(gpu, &batch.a, batch.n, batch.width, batch.height).context("uploading images")?;
-        let real_b = image_to_tensor(gpu, &batch.b, batch.n, batch.width, batch.height).context("uploading images")?;
+        let real_b = if batch.b.is_empty() {
+            real_a.clone()
+        } else {
+            image_to_tensor(gpu, &batch.b, batch.n, batch.width, batch.height).context("uploading images")?
+        };
         let epoch = self.pos.epoch;
         let lr = self.lr(epoch);
         self.consistent = false;
@@ -165,8 +169,19 @@ impl<'a> Session<'a> {
         if iters % a.display_freq == 0 {
             let web = self.run_dir.join("web");
             let grid = web.join("images").join(samples::grid_name(iters, epoch));
-            samples::save_grid(gpu, &out.visuals, &grid)?;
-            samples::write_index(&web, &a.name, self.model.kind(), self.model.visual_names())?;
+            let visuals = self.model.sample_visuals(gpu, out).context("sample images")?;
+            let info = self.model.info();
+            match visuals.last() {
+                Some(batch) if info.batch_grid => {
+                    samples::save_batch_grid(gpu, batch, &grid)?;
+                    let last = info.visuals.len() - 1;
+                    samples::write_index(&web, &a.name, info.kind, &info.visuals[last..])?;
+                }
+                _ => {
+                    samples::save_grid(gpu, &visuals, &grid)?;
+                    samples::write_index(&web, &a.name, info.kind, info.visuals)?;
+                }
+            }
         }
         self.progress.update(self.pos, read);
 

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use clap::ArgMatches;
 use shaders::nn::cyclegan::{self, CycleGan};
+use shaders::nn::dcgan::{self, Dcgan};
 use shaders::nn::model::{Init, Model};
 use shaders::nn::network::{detect, Architecture};
 use shaders::nn::params::SplitMix64;
@@ -18,7 +19,7 @@ use super::checkpoint::{self, Loaded, LATEST, MANIFEST};
 use super::data::{Domain, Source};
 use super::options::{ModelKind, Preprocess, TrainArgs, RUN_CONTROL};
 use super::order::{self, stream, Order, Position};
-use super::{demo, demo_aligned};
+use super::{demo, demo_aligned, demo_shapes};
 
 /// How the run begins.
 pub enum Start {
@@ -42,6 +43,7 @@ impl Start {
 
 /// Resolves the options: the demo's defaults where it runs, then the checks.
 pub fn options(mut args: TrainArgs, matches: &ArgMatches) -> Result<TrainArgs> {
+    args.apply_model_defaults(matches);
     if args.is_demo() {
         args.apply_demo_defaults(matches);
     }
@@ -53,6 +55,9 @@ pub fn options(mut args: TrainArgs, matches: &ArgMatches) -> Result<TrainArgs> {
              --domain-a/--domain-b"
         );
     }
+    if args.model == ModelKind::Dcgan && (args.domain_a.is_some() || args.domain_b.is_some()) {
+        bail!("--model dcgan trains on one folder of images: give it with --dataroot, not --domain-a/--domain-b");
+    }
     Ok(args)
 }
 
@@ -61,6 +66,7 @@ pub fn model_files(kind: ModelKind) -> (&'static [&'static str], &'static [&'sta
     let info = match kind {
         ModelKind::CycleGan => &cyclegan::INFO,
         ModelKind::Pix2Pix => &pix2pix::INFO,
+        ModelKind::Dcgan => &dcgan::INFO,
     };
     (info.networks, info.state)
 }
@@ -69,9 +75,8 @@ pub fn model_files(kind: ModelKind) -> (&'static [&'static str], &'static [&'sta
 fn architectures(args: &TrainArgs) -> Vec<Architecture> {
     match args.model {
         ModelKind::CycleGan => args.cycle_gan_config().architectures().to_vec(),
-        ModelKind::Pix2Pix => {
-            let c = args.pix2pix_config();
-            vec![Architecture::Generator(c.generator), Architecture::Discriminator(c.discriminator)]
+        ModelKind::Pix2Pix | ModelKind::Dcgan => {
+            vec![Architecture::Generator(args.generator()), Architecture::Discriminator(args.discriminator())]
         }
     }
 }
@@ -175,6 +180,30 @@ fn note_changed_options(args: &TrainArgs, saved: &TrainArgs) {
 /// The training data: the options' folders, or the model's demo (written on first use).
 pub fn source(args: &TrainArgs, run_dir: &Path) -> Result<Source> {
     let source = match args.model {
+        ModelKind::Dcgan => {
+            let dir = match &args.dataroot {
+                Some(d) => d.clone(),
+                None => {
+                    let dir = run_dir.join("demo_data");
+                    eprintln!(
+                        "no --dataroot given: training the built-in DCGAN demo, {} procedural {s}x{s} images of \
+                         coloured shapes in {}",
+                        demo_shapes::COUNT,
+                        dir.display(),
+                        s = demo_shapes::SIZE
+                    );
+                    eprintln!(
+                        "demo settings: {}, batch {}, {} epochs (any option overrides them; `trainer --help` lists \
+                         them)",
+                        args.architecture(),
+                        args.batch_size,
+                        args.n_epochs
+                    );
+                    demo_shapes::ensure(&dir)?
+                }
+            };
+            Source::Single { images: Domain::scan("images", "--dataroot", &dir)? }
+        }
         ModelKind::Pix2Pix => {
             let dir = match &args.dataroot {
                 Some(d) => d.clone(),
@@ -219,12 +248,17 @@ pub fn source(args: &TrainArgs, run_dir: &Path) -> Result<Source> {
     let domains: Vec<&Domain> = match &source {
         Source::Unaligned { a, b } => vec![a, b],
         Source::Aligned { pairs, .. } => vec![pairs],
+        Source::Single { images } => vec![images],
     };
     for d in domains {
         let skipped = if d.skipped > 0 { format!(" ({} unreadable files skipped)", d.skipped) } else { String::new() };
         eprintln!(
             "{} {}: {} images in {}{skipped}",
-            if d.label == "AB" { "pairs" } else { "domain" },
+            match d.label {
+                "AB" => "pairs",
+                "images" => "data",
+                _ => "domain",
+            },
             d.label,
             d.len(),
             d.root.display()
@@ -297,6 +331,7 @@ pub fn model(args: &TrainArgs, start: Start) -> Result<(Gpu, Box<dyn Model>, Spl
     let model: Box<dyn Model> = match args.model {
         ModelKind::CycleGan => Box::new(CycleGan::new(&gpu, args.cycle_gan_config(), init).context(context)?),
         ModelKind::Pix2Pix => Box::new(Pix2Pix::new(&gpu, args.pix2pix_config(), init).context(context)?),
+        ModelKind::Dcgan => Box::new(Dcgan::new(&gpu, args.dcgan_config(), init).context(context)?),
     };
     Ok((gpu, model, rng, pos))
 }

@@ -24,6 +24,8 @@ pub struct Transform {
 
 /// Bicubic, as PIL's BICUBIC (a = -0.5, widened when shrinking).
 const BICUBIC: FilterType = FilterType::CatmullRom;
+/// Bilinear, as PIL's BILINEAR (a triangle, widened when shrinking): torchvision's Resize default.
+const BILINEAR: FilterType = FilterType::Triangle;
 
 impl Transform {
     /// The transform the options ask for.
@@ -47,6 +49,17 @@ impl Transform {
                 resize(img, w, h)
             }
             Preprocess::Crop => img,
+            Preprocess::CenterCrop => {
+                let (w, h) = shorter_side_size(img.dimensions(), load);
+                let img = if img.dimensions() == (w, h) { img } else { imageops::resize(&img, w, h, BILINEAR) };
+                if w < crop || h < crop {
+                    bail!("image is {w}x{h} after scaling, smaller than the crop {crop}");
+                }
+                // torchvision's CenterCrop: offsets int(round((side - crop) / 2)).
+                let x = ((w - crop) as f64 / 2.0).round_ties_even() as u32;
+                let y = ((h - crop) as f64 / 2.0).round_ties_even() as u32;
+                imageops::crop_imm(&img, x, y, crop, crop).to_image()
+            }
             Preprocess::None => {
                 let (w, h) = img.dimensions();
                 let (nw, nh) = (multiple_of_4(w), multiple_of_4(h));
@@ -92,6 +105,17 @@ pub fn scale_width_size((ow, oh): (u32, u32), load: u32, crop: u32) -> (u32, u32
     (load, h.max(crop))
 }
 
+/// torchvision's Resize(size) for an int size: the shorter side becomes
+/// `size`, the longer `int(size * long / short)`.
+pub fn shorter_side_size((w, h): (u32, u32), size: u32) -> (u32, u32) {
+    let long = |l: u32, s: u32| ((size as f64 * l as f64 / s as f64) as u32).max(1);
+    if w <= h {
+        (size, long(h, w))
+    } else {
+        (long(w, h), size)
+    }
+}
+
 /// The reference's `__make_power_2` with base 4: Python's round (half to even).
 pub fn multiple_of_4(n: u32) -> u32 {
     (n as f64 / 4.0).round_ties_even() as u32 * 4
@@ -117,6 +141,9 @@ mod tests {
         assert_eq!(t(Preprocess::ScaleWidth, false).apply(gradient(24, 30), 1).unwrap().dimensions(), (12, 15));
         assert_eq!(t(Preprocess::ScaleWidthAndCrop, true).apply(gradient(24, 30), 1).unwrap().dimensions(), (8, 8));
         assert_eq!(t(Preprocess::None, false).apply(gradient(30, 21), 1).unwrap().dimensions(), (32, 20));
+        assert_eq!(t(Preprocess::CenterCrop, false).apply(gradient(30, 20), 1).unwrap().dimensions(), (8, 8));
+        assert_eq!(shorter_side_size((30, 20), 8), (12, 8));
+        assert_eq!(shorter_side_size((20, 31), 8), (8, 12));
         assert_eq!((multiple_of_4(10), multiple_of_4(14), multiple_of_4(13)), (8, 16, 12));
         let e = t(Preprocess::Crop, true).apply(gradient(30, 6), 1).unwrap_err().to_string();
         assert!(e.contains("smaller than --crop-size 8"), "{e}");
