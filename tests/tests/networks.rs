@@ -144,7 +144,7 @@ fn resnet_and_nlayer_norms_follow_the_reference() {
         assert!(d.contains(&"model.11.bias".to_string()), "{d:?}");
     }
     let cfg = GeneratorConfig { norm: Norm::Batch, ..GeneratorConfig::resnet(2, 4) };
-    assert!(matches!(cfg.arch, GeneratorArch::Resnet { n_blocks: 2 }));
+    assert!(matches!(cfg.arch, GeneratorArch::Resnet { n_blocks: 2, .. }));
     let d = DiscriminatorConfig { arch: DiscriminatorArch::NLayer { n_layers: 2 }, ..DiscriminatorConfig::basic(4) };
     assert_eq!(names(Architecture::Discriminator(d)).last().unwrap(), "model.8.bias");
 }
