@@ -2,6 +2,7 @@
 
 mod bench;
 mod imageio;
+mod inspect;
 mod train;
 mod translate;
 
@@ -29,6 +30,9 @@ enum Command {
     Translate(translate::TranslateArgs),
     /// Convert a PyTorch state_dict (.pth) of any supported network to safetensors.
     Convert(translate::ConvertArgs),
+    /// Describe a weight file: format, element types, architecture, norm, and which of its tensors map to
+    /// which layer (or are ignored).
+    Inspect(inspect::InspectArgs),
     /// Measure the kernels and networks on this machine's GPU.
     Bench(bench::BenchArgs),
 }
@@ -40,6 +44,7 @@ fn main() -> Result<()> {
         None => train::run(cli.train, &matches),
         Some(Command::Translate(args)) => translate::translate(args),
         Some(Command::Convert(args)) => translate::convert(args),
+        Some(Command::Inspect(args)) => inspect::inspect(args),
         Some(Command::Bench(args)) => bench::run(args),
     }
 }
