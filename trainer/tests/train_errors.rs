@@ -83,6 +83,33 @@ fn unreadable_images_are_skipped_with_a_warning_and_counted() {
 }
 
 #[test]
+fn bombs_and_truncated_jpegs_in_the_data_are_skipped_and_training_goes_on() {
+    let dir = scratch("hostile");
+    let a = domain(&dir.join("A"), 2, 1);
+    std::fs::write(a.join("bomb.png"), png_bomb(100_000, 100_000)).unwrap();
+    let mut jpg = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(64, 64, |x, y| {
+        image::Rgb([(x * 37 + y * 11) as u8, (x * y) as u8, (y * 53) as u8])
+    }))
+    .write_to(&mut std::io::Cursor::new(&mut jpg), image::ImageFormat::Jpeg)
+    .unwrap();
+    // Cut inside the image data: the header reads, the scan ends early.
+    std::fs::write(a.join("001_cut.jpg"), &jpg[..jpg.len() * 3 / 4]).unwrap();
+    let b = domain(&dir.join("B"), 2, 2);
+    let (_, stderr) = run_ok(args(&dir, "x", &a, &b, &["--max-iters", "3", "--serial-batches"]));
+    assert!(
+        stderr.contains("warning: skipping") && stderr.contains("bomb.png: the file declares 100000x100000 pixels"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("skipping unreadable image") && stderr.contains("001_cut.jpg: truncated JPEG"), "{stderr}");
+    assert!(dir.join("checkpoints/x/latest/G_A.safetensors").is_file(), "training went on and saved: {stderr}");
+    // Crops smaller than the generator takes are refused up front, naming the minimum.
+    let e = run_err(args(&dir, "y", &a, &b, &["--net-d", "pixel", "--load-size", "4", "--crop-size", "4"]));
+    assert!(e.contains("--crop-size 4 is too small: the generator takes images of at least 8x8 pixels"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn checkpoints_are_never_overwritten_by_mistake() {
     let dir = scratch("ckpt");
     let a = domain(&dir.join("A"), 2, 1);

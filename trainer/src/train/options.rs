@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{ArgMatches, Args, ValueEnum};
 use serde::{Deserialize, Serialize};
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm};
+use shaders::nn::arch::{
+    DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm, Upsampling,
+};
 use shaders::nn::cyclegan::CycleGanConfig;
 use shaders::nn::pix2pix::Pix2PixConfig;
 
@@ -57,7 +59,7 @@ impl std::str::FromStr for NetG {
             if n_blocks == 0 {
                 return Err(bad());
             }
-            return Ok(NetG(GeneratorArch::Resnet { n_blocks }));
+            return Ok(NetG(GeneratorArch::Resnet { n_blocks, upsampling: Upsampling::Transposed3 }));
         }
         if let Some(size) = s.strip_prefix("unet_") {
             let size: u64 = size.parse().map_err(|_| bad())?;
@@ -73,7 +75,7 @@ impl std::str::FromStr for NetG {
 impl std::fmt::Display for NetG {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
-            GeneratorArch::Resnet { n_blocks } => write!(f, "resnet_{n_blocks}blocks"),
+            GeneratorArch::Resnet { n_blocks, .. } => write!(f, "resnet_{n_blocks}blocks"),
             GeneratorArch::Unet { num_downs } => write!(f, "unet_{}", 1u64 << num_downs),
         }
     }
@@ -299,10 +301,23 @@ pub struct TrainArgs {
     /// latest/, or a reference run's latest_net_*.pth) with fresh optimizers.
     #[arg(long, value_name = "DIR")]
     pub init_weights: Option<PathBuf>,
+    /// Limits on decoding the training images.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub decode: crate::imageio::DecodeArgs,
 }
 
 /// Options that only record what a run did; they may change between a run and its resume.
-pub const RUN_CONTROL: [&str; 6] = ["continue_train", "max_iters", "init_weights", "domain_a", "domain_b", "dataroot"];
+pub const RUN_CONTROL: [&str; 8] = [
+    "continue_train",
+    "max_iters",
+    "init_weights",
+    "domain_a",
+    "domain_b",
+    "dataroot",
+    "max_image_side",
+    "max_image_mib",
+];
 
 fn default_lambda_l1() -> f32 {
     100.0
@@ -321,7 +336,7 @@ impl TrainArgs {
         self.net_g.get_or_insert(if pix2pix {
             NetG(GeneratorArch::Unet { num_downs: 8 })
         } else {
-            NetG(GeneratorArch::Resnet { n_blocks: 9 })
+            NetG(GeneratorArch::Resnet { n_blocks: 9, upsampling: Upsampling::Transposed3 })
         });
         self.norm.get_or_insert(if pix2pix { NormArg::Batch } else { NormArg::Instance });
         self.gan_mode.get_or_insert(if pix2pix { GanModeArg::Vanilla } else { GanModeArg::Lsgan });
@@ -346,7 +361,7 @@ impl TrainArgs {
             demo!(display_freq, 48);
         } else {
             demo!(name, "demo".into());
-            demo!(net_g, Some(NetG(GeneratorArch::Resnet { n_blocks: 6 })));
+            demo!(net_g, Some(NetG(GeneratorArch::Resnet { n_blocks: 6, upsampling: Upsampling::Transposed3 })));
             demo!(n_epochs, 4);
             demo!(n_epochs_decay, 4);
             demo!(display_freq, 40);
@@ -436,7 +451,10 @@ impl TrainArgs {
             input_nc: 3,
             output_nc: 3,
             ngf: self.ngf,
-            arch: self.net_g.unwrap_or(NetG(GeneratorArch::Resnet { n_blocks: 9 })).0,
+            arch: self
+                .net_g
+                .unwrap_or(NetG(GeneratorArch::Resnet { n_blocks: 9, upsampling: Upsampling::Transposed3 }))
+                .0,
             norm: self.norm(),
             dropout: self.model == ModelKind::Pix2Pix && !self.no_dropout,
         }
@@ -517,7 +535,8 @@ impl TrainArgs {
 
     /// What training image sides the networks take.
     pub fn size_check(&self) -> SizeCheck {
-        SizeCheck { multiple: self.generator().size_multiple() as u32, d_layers: self.d_layers() }
+        let g = self.generator();
+        SizeCheck { multiple: g.size_multiple() as u32, min: g.min_size() as u32, d_layers: self.d_layers() }
     }
 
     fn check_net_size(&self, size: u32, flag: &str) -> Result<()> {
@@ -531,6 +550,8 @@ impl TrainArgs {
 pub struct SizeCheck {
     /// The generator's multiple (4 for a ResNet, 2^num_downs for a U-Net).
     pub multiple: u32,
+    /// The generator's smallest side (8 for a ResNet, its multiple for a U-Net).
+    pub min: u32,
     /// Strided layers of a PatchGAN discriminator.
     pub d_layers: Option<usize>,
 }
@@ -544,6 +565,9 @@ impl SizeCheck {
                 "{flag} {size} must be a multiple of {m}: the generator halves the image {} times and doubles it back",
                 m.trailing_zeros()
             );
+        }
+        if size < self.min {
+            bail!("{flag} {size} is too small: the generator takes images of at least {m}x{m} pixels", m = self.min);
         }
         if let Some(n_layers) = self.d_layers {
             check_d_size(size, n_layers, flag)?;
