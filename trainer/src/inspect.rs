@@ -1,6 +1,7 @@
 //! `trainer inspect`: what a weight file holds and how it is read.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -59,24 +60,37 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
         WeightsFormat::PthLegacy => "PyTorch legacy torch.save stream",
     };
     let dtypes = dtypes(&bytes, format).with_context(|| path.display().to_string())?;
+    let total: usize = dtypes.values().sum();
     let dtypes: Vec<String> = dtypes.iter().map(|(d, n)| format!("{d} x {n}")).collect();
-    println!("file:         {}", path.display());
-    println!("format:       {container}, {} tensors ({})", sd.len(), dtypes.join(", "));
+    let skipped = match total.saturating_sub(sd.len()) {
+        0 => String::new(),
+        n => format!("; {n} BatchNorm batch counters skipped"),
+    };
+    let mut out = String::new();
+    // Lines into `out`, written at the end in one go.
+    macro_rules! w {
+        ($($t:tt)*) => {{
+            out.push_str(&format!($($t)*));
+            out.push('\n');
+        }};
+    }
+    w!("file:         {}", path.display());
+    w!("format:       {container}, {total} tensors ({}){skipped}", dtypes.join(", "));
     if !sd.metadata().is_empty() {
         let meta: Vec<String> = sd.metadata().iter().map(|(k, v)| format!("{k}={v}")).collect();
-        println!("metadata:     {}", meta.join(", "));
+        w!("metadata:     {}", meta.join(", "));
     }
     let mapped = map_state_dict(&sd, args.net.as_deref()).with_context(|| path.display().to_string())?;
     let r = &mapped.report;
-    if let Some(sel) = &r.selected {
-        println!("network:      `{sel}` (the file also holds {})", r.others.join(", "));
+    if let Some(sel) = r.selection() {
+        w!("network:      {sel}");
     }
     let kind = match mapped.arch {
         shaders::nn::network::Architecture::Generator(_) => "generator",
         shaders::nn::network::Architecture::Discriminator(_) => "discriminator",
     };
-    println!("architecture: {kind} {}", mapped.arch.describe());
-    println!(
+    w!("architecture: {kind} {}", mapped.arch.describe());
+    w!(
         "layout:       {}",
         if r.reference_keys {
             "the reference's state_dict keys"
@@ -85,24 +99,28 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
         }
     );
     for note in &r.notes {
-        println!("note:         {note}");
+        w!("note:         {note}");
     }
-    println!("mapping ({} tensors of the network):", r.mapped.len());
+    w!("mapping ({} tensors of the network):", r.mapped.len());
     for (from, to) in &r.mapped {
         let from = if from.is_empty() { "(zeros)".to_string() } else { from.join(" + ") };
         if from == *to {
-            println!("  {to}");
+            w!("  {to}");
         } else {
-            println!("  {to} <- {from}");
+            w!("  {to} <- {from}");
         }
     }
     if r.ignored.is_empty() {
-        println!("ignored:      nothing");
+        w!("ignored:      nothing");
     } else {
-        println!("ignored ({}):", r.ignored.len());
+        w!("ignored ({}):", r.ignored.len());
         for k in &r.ignored {
-            println!("  {k}");
+            w!("  {k}");
         }
     }
-    Ok(())
+    // A reader that stops early (`| head`) is not an error.
+    match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing to stdout"),
+        _ => Ok(()),
+    }
 }

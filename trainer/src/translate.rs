@@ -71,8 +71,8 @@ impl Translator {
         let (eval, no_dropout, seed) = (args.eval, args.no_dropout, args.seed);
         let norm = args.norm.map(|n| n.norm());
         let Mapped { arch, state_dict: sd, report } = load_network(path, args.net.as_deref())?;
-        if let Some(sel) = &report.selected {
-            eprintln!("{}: using `{sel}` (the file also holds {})", path.display(), report.others.join(", "));
+        if let Some(sel) = report.selection() {
+            eprintln!("{}: using {sel}", path.display());
         }
         for note in &report.notes {
             eprintln!("{}: {note}", path.display());
@@ -159,8 +159,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Runs `trainer convert`.
 pub fn convert(args: ConvertArgs) -> Result<()> {
     let Mapped { arch, state_dict: mut sd, report } = load_network(&args.input, args.net.as_deref())?;
-    if let Some(sel) = &report.selected {
-        eprintln!("{}: converting `{sel}` (the file also holds {})", args.input.display(), report.others.join(", "));
+    if let Some(sel) = report.selection() {
+        eprintln!("{}: converting {sel}", args.input.display());
     }
     for note in &report.notes {
         eprintln!("{}: {note}", args.input.display());

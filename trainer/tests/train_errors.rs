@@ -5,6 +5,9 @@ mod train_util;
 
 use std::path::Path;
 
+use shaders::nn::arch::{GeneratorConfig, Norm};
+use shaders::nn::network::{Architecture, Network};
+use shaders::nn::weights::StateDict;
 use train_util::*;
 
 fn listing(dir: &Path) -> Vec<(String, std::time::SystemTime)> {
@@ -154,6 +157,31 @@ fn checkpoints_are_never_overwritten_by_mistake() {
     // --init-weights with the right architecture starts a new run from those networks.
     let (_, stderr) = run_ok(args(&dir, "y", &a, &b, &["--init-weights", &latest, "--max-iters", "1"]));
     assert!(stderr.contains("iteration 1"), "{stderr}");
+
+    // Networks saved by other code bases: DataParallel prefixes and residual blocks named `block`.
+    let other_dir = dir.join("other");
+    std::fs::create_dir_all(&other_dir).unwrap();
+    for name in ["G_A", "G_B", "D_A", "D_B"] {
+        let sd = StateDict::load(&std::fs::read(run.join(format!("latest/{name}.safetensors"))).unwrap()).unwrap();
+        let mut renamed = StateDict::new();
+        for (k, t) in sd.iter() {
+            renamed.insert(format!("module.{}", k.replace("conv_block", "block")), t.clone()).unwrap();
+        }
+        std::fs::write(other_dir.join(format!("{name}.safetensors")), renamed.to_safetensors()).unwrap();
+    }
+    let other = other_dir.display().to_string();
+    let (_, stderr) = run_ok(args(&dir, "z", &a, &b, &["--init-weights", &other, "--max-iters", "1"]));
+    assert!(stderr.contains("G_A: `module.` prefixes (DataParallel) dropped"), "{stderr}");
+    assert!(stderr.contains("G_A: ResNet generator recognised by the order and shapes"), "{stderr}");
+    // A variant that training does not build is named, not trained as something else.
+    let cfg = GeneratorConfig { norm: Norm::InstanceAffine, ..GeneratorConfig::resnet(6, 4) };
+    let affine = Network::init_state_dict(&Architecture::Generator(cfg), 5).unwrap();
+    std::fs::write(other_dir.join("G_A.safetensors"), affine.to_safetensors()).unwrap();
+    let e = run_err(args(&dir, "w", &a, &b, &["--init-weights", &other]));
+    assert!(
+        e.contains("G_A is a resnet_6blocks ngf 4, norm instance_affine network") && e.contains("cannot continue"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

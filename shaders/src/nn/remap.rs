@@ -21,6 +21,8 @@
 //!
 //! f16, bf16 and f64 tensors are already f32 in a [`StateDict`].
 
+use std::borrow::Cow;
+
 use super::arch::{GeneratorArch, GeneratorConfig, Norm, Upsampling};
 use super::network::{detect, Architecture, Network};
 use super::params::match_state_dict;
@@ -55,6 +57,19 @@ pub struct MapReport {
     pub ignored: Vec<String>,
 }
 
+impl MapReport {
+    /// The network taken from a file of several, for messages: `` `G_A2B`
+    /// (the file also holds G_B2A)``; `None` when the file held one network.
+    pub fn selection(&self) -> Option<String> {
+        let sel = self.selected.as_ref()?;
+        Some(if self.others.is_empty() {
+            format!("`{sel}`")
+        } else {
+            format!("`{sel}` (the file also holds {})", self.others.join(", "))
+        })
+    }
+}
+
 /// Maps any supported state_dict onto the reference's layout. `select` picks
 /// the network of that prefix from a file holding several (`G_A2B`,
 /// `netG_A`); without it the first generator is taken (or the only network).
@@ -64,8 +79,8 @@ pub fn map_state_dict(sd: &StateDict, select: Option<&str>) -> Result<Mapped> {
     if module {
         notes.push("`module.` prefixes (DataParallel) dropped".to_string());
     }
-    let groups = groups(&sd);
     if let Some(sel) = select {
+        let groups = groups(&sd);
         let sel = sel.trim_end_matches('.');
         let Some(group) = groups.iter().find(|(p, _)| p == sel) else {
             let names: Vec<&str> = groups.iter().map(|(p, _)| p.as_str()).collect();
@@ -88,6 +103,7 @@ pub fn map_state_dict(sd: &StateDict, select: Option<&str>) -> Result<Mapped> {
         }
         Err(e) => e,
     };
+    let groups = groups(&sd);
     if !groups.is_empty() {
         let mut found: Vec<(String, Mapped)> = Vec::new();
         let mut errors = Vec::new();
@@ -136,27 +152,24 @@ fn quote_list(names: &[&str]) -> String {
     names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
-/// The state_dict without `module` path segments; whether there were any.
-fn strip_module(sd: &StateDict) -> (StateDict, bool) {
+/// The state_dict without `module` path segments (borrowed when it has none);
+/// whether there were any.
+fn strip_module(sd: &StateDict) -> (Cow<'_, StateDict>, bool) {
+    if !sd.names().any(|n| n.split('.').any(|p| p == "module")) {
+        return (Cow::Borrowed(sd), false);
+    }
     let mut out = StateDict::new();
-    let mut any = false;
     for (k, v) in sd.metadata() {
         out.set_metadata(k.clone(), v.clone());
     }
     for (name, t) in sd.iter() {
-        let parts: Vec<&str> = name.split('.').collect();
-        let kept: Vec<&str> = parts.iter().copied().filter(|p| *p != "module").collect();
-        let key = if kept.len() == parts.len() || kept.is_empty() {
-            name.to_string()
-        } else {
-            any = true;
-            kept.join(".")
-        };
+        let kept: Vec<&str> = name.split('.').filter(|p| *p != "module").collect();
+        let key = if kept.is_empty() { name.to_string() } else { kept.join(".") };
         // A key that becomes another key's name keeps its own (no silent overwrite).
         let key = if out.get(&key).is_some() { name.to_string() } else { key };
         out.insert(key, t.clone()).expect("a valid tensor stays valid");
     }
-    (out, any)
+    (Cow::Owned(out), true)
 }
 
 /// The state_dict split by first path segment, in order of appearance.
