@@ -311,7 +311,8 @@ impl Translator {
         let config = *generator.info.config();
         let m = config.size_multiple();
         let limit = max_pixels(&self.gpu, &config);
-        let padded = |side: usize| (side as u64).div_ceil(m as u64) * m as u64;
+        let min = config.min_size() as u64;
+        let padded = |side: usize| ((side as u64).div_ceil(m as u64) * m as u64).max(min);
         if padded(w).saturating_mul(padded(h)) > limit as u64 {
             return Err(JsError::new(&messages::too_large(width, height, limit, &config.net_name(), m)));
         }
