@@ -168,3 +168,22 @@ fn wrong_weights_are_named() {
     let err = Network::new(&g, arch, &sd, false).err().unwrap().to_string();
     assert!(err.contains("model.99.weight"), "{err}");
 }
+
+#[test]
+fn resnet_inputs_below_its_minimum_are_refused_naming_it_and_translate_pads_them() {
+    let g = gpu();
+    let cfg = GeneratorConfig::resnet(1, 4);
+    assert_eq!((cfg.size_multiple(), cfg.min_size()), (4, 8));
+    let net = Network::init(&g, Architecture::Generator(cfg), 3, false).unwrap();
+    let x = Tensor::zeros(&g, &[1, 3, 4, 8]).unwrap();
+    let err = net.forward(&g, &x, Mode::EVAL, None).unwrap_err().to_string();
+    assert!(err.contains("at least 8x8 pixels (resnet_1blocks)"), "{err}");
+    // Whole images of any size, down to 1x1, are padded up to it.
+    for (w, h) in [(1, 1), (3, 2), (2, 9)] {
+        let rgba: Vec<u8> = (0..w * h * 4).map(|i| (i * 37 % 256) as u8).collect();
+        let out = pollster::block_on(shaders::nn::translate::translate_rgba(&g, &net, Mode::TEST, None, &rgba, w, h));
+        let out = out.unwrap_or_else(|e| panic!("{w}x{h}: {e}"));
+        assert_eq!(out.len(), w * h * 4);
+        assert!(out.chunks(4).zip(rgba.chunks(4)).all(|(o, i)| o[3] == i[3]), "alpha kept");
+    }
+}
