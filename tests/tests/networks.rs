@@ -1,7 +1,7 @@
 //! The two CycleGAN networks on the GPU against the CPU reference forward,
 //! and their state_dict layouts.
 
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm};
+use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm, Upsampling};
 use shaders::nn::layers::Mode;
 use shaders::nn::network::{detect, Architecture, Network};
 use shaders::nn::params::SplitMix64;
@@ -41,12 +41,18 @@ fn generator_matches_reference() {
 }
 
 #[test]
-fn resnet_with_batch_norm_and_without_norm() {
+fn resnet_with_batch_norm_without_norm_and_other_code_bases_variants() {
     // The reference's other --norm choices for the ResNet: BatchNorm (eval
     // and training statistics) and none (no conv biases, activations alone).
+    // Then the variants of other code bases: affine instance norm, 4x4 transposed-conv upsampling.
     let g = gpu();
-    for (norm, xs) in [(Norm::Batch, [2, 3, 12, 8]), (Norm::None, [1, 3, 8, 12])] {
-        let cfg = GeneratorConfig { norm, ..resnet(4, 1, true) };
+    for (norm, upsampling, xs) in [
+        (Norm::Batch, Upsampling::Transposed3, [2, 3, 12, 8]),
+        (Norm::None, Upsampling::Transposed3, [1, 3, 8, 12]),
+        (Norm::InstanceAffine, Upsampling::Transposed4, [2, 3, 8, 12]),
+    ] {
+        let mut cfg = GeneratorConfig { norm, ..resnet(4, 1, true) };
+        cfg.arch = GeneratorArch::Resnet { n_blocks: 1, upsampling };
         let arch = Architecture::Generator(cfg);
         let sd = test_weights(&arch, 13);
         assert_eq!(detect(&sd).unwrap(), arch);

@@ -5,7 +5,7 @@ mod train_util;
 
 use std::path::Path;
 
-use shaders::nn::arch::{GeneratorConfig, Norm};
+use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorConfig, Norm};
 use shaders::nn::network::{Architecture, Network};
 use shaders::nn::weights::StateDict;
 use train_util::*;
@@ -173,15 +173,57 @@ fn checkpoints_are_never_overwritten_by_mistake() {
     let (_, stderr) = run_ok(args(&dir, "z", &a, &b, &["--init-weights", &other, "--max-iters", "1"]));
     assert!(stderr.contains("G_A: `module.` prefixes (DataParallel) dropped"), "{stderr}");
     assert!(stderr.contains("G_A: ResNet generator recognised by the order and shapes"), "{stderr}");
-    // A variant that training does not build is named, not trained as something else.
-    let cfg = GeneratorConfig { norm: Norm::InstanceAffine, ..GeneratorConfig::resnet(6, 4) };
-    let affine = Network::init_state_dict(&Architecture::Generator(cfg), 5).unwrap();
-    std::fs::write(other_dir.join("G_A.safetensors"), affine.to_safetensors()).unwrap();
+    // Networks of another architecture are named with the options that build them.
+    let affine = |seed: u64| {
+        let cfg = GeneratorConfig { norm: Norm::InstanceAffine, ..GeneratorConfig::resnet(6, 4) };
+        Network::init_state_dict(&Architecture::Generator(cfg), seed).unwrap().to_safetensors()
+    };
+    std::fs::write(other_dir.join("G_A.safetensors"), affine(5)).unwrap();
     let e = run_err(args(&dir, "w", &a, &b, &["--init-weights", &other]));
     assert!(
-        e.contains("G_A is a resnet_6blocks ngf 4, norm instance_affine network") && e.contains("cannot continue"),
+        e.contains("G_A is a resnet_6blocks ngf 4, norm instance_affine network")
+            && e.contains("--net-g resnet_6blocks --ngf 4 --norm instance_affine for this one"),
         "{e}"
     );
+    // With those options, training goes on from them (discriminators with the same norm).
+    std::fs::write(other_dir.join("G_B.safetensors"), affine(6)).unwrap();
+    for (name, seed) in [("D_A", 7), ("D_B", 8)] {
+        let cfg = DiscriminatorConfig {
+            norm: Norm::InstanceAffine,
+            arch: DiscriminatorArch::NLayer { n_layers: 2 },
+            ..DiscriminatorConfig::basic(4)
+        };
+        let sd = Network::init_state_dict(&Architecture::Discriminator(cfg), seed).unwrap();
+        std::fs::write(other_dir.join(format!("{name}.safetensors")), sd.to_safetensors()).unwrap();
+    }
+    let flags = ["--init-weights", &other, "--norm", "instance_affine", "--max-iters", "1"];
+    let (_, stderr) = run_ok(args(&dir, "w", &a, &b, &flags));
+    assert!(stderr.contains("iteration 1"), "{stderr}");
+    let g = StateDict::load(&std::fs::read(dir.join("checkpoints/w/latest/G_A.safetensors")).unwrap()).unwrap();
+    assert_eq!(g.metadata().get("norm").map(String::as_str), Some("instance_affine"));
+    assert!(g.get("model.2.weight").is_some(), "the affine parameters are trained and saved");
+    // An Upsample + Conv decoder (PyTorch-GAN's layout) trains as its 4x4 transposed conv.
+    let up_dir = dir.join("upsample");
+    std::fs::create_dir_all(&up_dir).unwrap();
+    let variant = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/variant_block_upsample.pth");
+    for name in ["G_A", "G_B"] {
+        std::fs::copy(&variant, up_dir.join(format!("{name}.pth"))).unwrap();
+    }
+    for name in ["D_A", "D_B"] {
+        std::fs::copy(run.join(format!("latest/{name}.safetensors")), up_dir.join(format!("{name}.safetensors")))
+            .unwrap();
+    }
+    let up = up_dir.display().to_string();
+    let e = run_err(args(&dir, "u", &a, &b, &["--init-weights", &up, "--net-g", "resnet_2blocks"]));
+    assert!(e.contains("--upsampling transposed4 for this one"), "{e}");
+    let flags = ["--init-weights", &up, "--net-g", "resnet_2blocks", "--upsampling", "transposed4", "--max-iters", "1"];
+    let (_, stderr) = run_ok(args(&dir, "u", &a, &b, &flags));
+    assert!(
+        stderr.contains("read as the equivalent 4x4 stride-2 transposed conv") && stderr.contains("iteration 1"),
+        "{stderr}"
+    );
+    let e = run_err(args(&dir, "v", &a, &b, &["--net-g", "unet_32", "--upsampling", "transposed4"]));
+    assert!(e.contains("--upsampling applies to ResNet generators"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -117,8 +117,22 @@ pub enum NormArg {
     Batch,
     /// InstanceNorm2d without affine parameters (CycleGAN's default).
     Instance,
+    /// InstanceNorm2d with a weight and bias per channel (as other CycleGAN code bases build it).
+    #[value(name = "instance_affine")]
+    InstanceAffine,
     /// No normalization.
     None,
+}
+
+/// How a ResNet generator upsamples (not an option of the reference, which has transposed3 only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpsamplingArg {
+    /// ConvTranspose2d(3, stride 2, padding 1, output_padding 1), the reference's.
+    Transposed3,
+    /// ConvTranspose2d(4, stride 2, padding 1): the form `Upsample(x2) + Conv2d(3)` decoders of other code
+    /// bases load as (it has 16 free taps where those have 9, so training departs from that form).
+    Transposed4,
 }
 
 impl NormArg {
@@ -127,6 +141,7 @@ impl NormArg {
         match self {
             NormArg::Batch => Norm::Batch,
             NormArg::Instance => Norm::Instance,
+            NormArg::InstanceAffine => Norm::InstanceAffine,
             NormArg::None => Norm::None,
         }
     }
@@ -213,6 +228,10 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     #[serde(default)]
     pub norm: Option<NormArg>,
+    /// Upsampling layers of a ResNet generator [transposed3, the reference's].
+    #[arg(long, value_enum)]
+    #[serde(default)]
+    pub upsampling: Option<UpsamplingArg>,
     /// GAN objective [cycle_gan: lsgan; pix2pix: vanilla].
     #[arg(long, value_enum)]
     #[serde(default)]
@@ -397,6 +416,9 @@ impl TrainArgs {
                 bail!("{flag} must be at least 1");
             }
         }
+        if let (Some(_), Some(net_g @ NetG(GeneratorArch::Unet { .. }))) = (self.upsampling, self.net_g) {
+            bail!("--upsampling applies to ResNet generators (--net-g resnet_<n>blocks), not to --net-g {net_g}");
+        }
         if self.n_epochs + self.n_epochs_decay == 0 {
             bail!("--n-epochs plus --n-epochs-decay must be at least 1");
         }
@@ -451,10 +473,19 @@ impl TrainArgs {
             input_nc: 3,
             output_nc: 3,
             ngf: self.ngf,
-            arch: self
+            arch: match self
                 .net_g
-                .unwrap_or(NetG(GeneratorArch::Resnet { n_blocks: 9, upsampling: Upsampling::Transposed3 }))
-                .0,
+                .map_or(GeneratorArch::Resnet { n_blocks: 9, upsampling: Upsampling::Transposed3 }, |n| n.0)
+            {
+                GeneratorArch::Resnet { n_blocks, .. } => {
+                    let upsampling = match self.upsampling {
+                        Some(UpsamplingArg::Transposed4) => Upsampling::Transposed4,
+                        _ => Upsampling::Transposed3,
+                    };
+                    GeneratorArch::Resnet { n_blocks, upsampling }
+                }
+                unet => unet,
+            },
             norm: self.norm(),
             dropout: self.model == ModelKind::Pix2Pix && !self.no_dropout,
         }
@@ -525,7 +556,11 @@ impl TrainArgs {
             DiscriminatorArch::NLayer { n_layers } => format!("n_layers_d {n_layers}"),
             DiscriminatorArch::Pixel => "pixel".into(),
         };
-        let base = format!("{} ngf {}, {ds} ndf {}", g.net_name(), g.ngf, d.ndf);
+        let up = match g.arch {
+            GeneratorArch::Resnet { upsampling: Upsampling::Transposed4, .. } => " upsampling transposed4",
+            _ => "",
+        };
+        let base = format!("{}{up} ngf {}, {ds} ndf {}", g.net_name(), g.ngf, d.ndf);
         match (self.model, g.norm) {
             (ModelKind::CycleGan, Norm::Instance) => base,
             (ModelKind::CycleGan, n) => format!("{base}, norm {}", n.name()),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use clap::ArgMatches;
-use shaders::nn::arch::{GeneratorArch, Norm, Upsampling};
+use shaders::nn::arch::{GeneratorArch, Upsampling};
 use shaders::nn::cyclegan::{self, CycleGan};
 use shaders::nn::model::{Init, Model};
 use shaders::nn::network::Architecture;
@@ -155,25 +155,21 @@ fn check_nets(nets: Vec<StateDict>, args: &TrainArgs, dir: &Path) -> Result<Vec<
             f.dropout = w.dropout;
         }
         if found != want {
-            let variant = match found {
+            let hint = match found {
                 Architecture::Generator(g) => {
-                    g.norm == Norm::InstanceAffine
-                        || matches!(g.arch, GeneratorArch::Resnet { upsampling: Upsampling::Transposed4, .. })
+                    let up = match g.arch {
+                        GeneratorArch::Resnet { upsampling: Upsampling::Transposed4, .. } => {
+                            " --upsampling transposed4"
+                        }
+                        _ => "",
+                    };
+                    format!("--net-g {} --ngf {} --norm {}{up}", g.net_name(), g.ngf, g.norm.name())
                 }
-                Architecture::Discriminator(d) => d.norm == Norm::InstanceAffine,
+                Architecture::Discriminator(d) => format!("--ndf {} --norm {}", d.ndf, d.norm.name()),
             };
-            if variant {
-                bail!(
-                    "--init-weights {}: {name} is a {} network; training builds the reference's networks (instance \
-                     norm without affine parameters, transposed-conv upsampling), so it cannot continue from these \
-                     weights (translate and convert read them)",
-                    dir.display(),
-                    found.describe()
-                );
-            }
             bail!(
-                "--init-weights {}: {name} is a {} network, but the options ask for {}; pass matching --net-g, \
-                 --ngf, --ndf, --net-d, --n-layers-d and --norm",
+                "--init-weights {}: {name} is a {} network, but the options ask for {}; pass matching options \
+                 ({hint} for this one; --net-d and --n-layers-d for the discriminators)",
                 dir.display(),
                 found.describe(),
                 want.describe()
