@@ -166,3 +166,44 @@ fn files_that_fit_no_architecture_say_what_was_expected_and_what_they_hold() {
     assert!(e.contains("not a network of the reference") && e.contains("starts with a 7x7 conv"), "{e}");
     assert!(e.contains("`encoder.fc` [2, 3]"), "{e}");
 }
+
+#[test]
+fn damaged_variants_are_errors_never_panics() {
+    // Every tensor of every variant in turn removed, or replaced by tensors of
+    // other ranks and sizes: each outcome is a mapping that passes the
+    // architecture's own checks, or an error.
+    let replacements = || {
+        [
+            HostTensor::new(vec![], vec![1.0]),
+            HostTensor::new(vec![0], vec![]),
+            HostTensor::new(vec![3], vec![0.5; 3]),
+            HostTensor::new(vec![1, 1, 1, 1], vec![0.5]),
+            HostTensor::new(vec![0, 3, 7, 7], vec![]),
+            HostTensor::new(vec![4, 4, 3, 3], vec![0.1; 144]),
+        ]
+    };
+    for (variant, ..) in variants() {
+        let sd = StateDict::load(&fixture(&format!("variant_{variant}.pth"))).unwrap();
+        let names: Vec<String> = sd.names().map(str::to_string).collect();
+        for name in &names {
+            let mut cut = StateDict::new();
+            for (k, t) in sd.iter().filter(|(k, _)| k != name) {
+                cut.insert(k, t.clone()).unwrap();
+            }
+            check_mapping(&cut, &format!("{variant} without {name}"));
+            for (j, r) in replacements().into_iter().enumerate() {
+                let mut bad = sd.clone();
+                bad.insert(name.clone(), r).unwrap();
+                check_mapping(&bad, &format!("{variant} with {name} replaced ({j})"));
+            }
+        }
+    }
+}
+
+fn check_mapping(sd: &StateDict, what: &str) {
+    if let Ok(m) = map_state_dict(sd, None) {
+        let specs = Network::specs_of(&m.arch).unwrap();
+        shaders::nn::params::match_state_dict(what, &specs, &m.state_dict)
+            .unwrap_or_else(|e| panic!("{what}: mapped to {} but {e}", m.arch.describe()));
+    }
+}

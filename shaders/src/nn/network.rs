@@ -444,7 +444,7 @@ pub fn detect(sd: &StateDict) -> Result<Architecture> {
             }
         };
         let tail = format!("model.{}.weight", 17 + n_blocks);
-        let output_nc = shape(&tail).map(|s| s[0]).ok_or_else(|| {
+        let output_nc = shape(&tail).and_then(|s| s.first().copied()).ok_or_else(|| {
             Error::Network(format!("ResnetGenerator: {n_blocks} blocks found but no final conv `{tail}`"))
         })?;
         let g = GeneratorConfig {
@@ -469,7 +469,7 @@ pub fn detect(sd: &StateDict) -> Result<Architecture> {
             path.push_str(".model.3");
             num_downs += 1;
         }
-        let output_nc = shape("model.model.3.weight").map(|s| s[1]).ok_or_else(|| {
+        let output_nc = shape("model.model.3.weight").and_then(|s| s.get(1).copied()).ok_or_else(|| {
             Error::Network("UnetGenerator: no outermost transposed conv `model.model.3.weight`".into())
         })?;
         let g = GeneratorConfig {

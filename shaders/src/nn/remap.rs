@@ -240,10 +240,13 @@ impl Layer<'_> {
     /// A norm: 1-D weight and bias, or running statistics alone.
     fn is_norm(&self) -> bool {
         let one_d = |t: Option<(&str, &HostTensor)>| t.is_some_and(|(_, t)| t.shape.len() == 1);
-        match self.weight {
-            Some(_) => one_d(self.weight) && one_d(self.bias),
-            None => self.bias.is_none() && self.running_mean.is_some(),
-        }
+        let stats = one_d(self.running_mean) == self.running_mean.is_some()
+            && one_d(self.running_var) == self.running_var.is_some();
+        stats
+            && match self.weight {
+                Some(_) => one_d(self.weight) && one_d(self.bias),
+                None => self.bias.is_none() && self.running_mean.is_some(),
+            }
     }
 
     fn keys(&self) -> Vec<String> {
@@ -342,7 +345,7 @@ impl<'l, 'a> Cursor<'l, 'a> {
         self.at += 1;
         let norm = match self.layers.get(self.at) {
             Some(n) if n.is_norm() => {
-                let c = n.weight.or(n.running_mean).map(|(_, t)| t.shape[0]);
+                let c = n.weight.or(n.running_mean).and_then(|(_, t)| t.shape.first().copied());
                 if c != Some(channels) {
                     return Err(format!("{} follows the {what}, which has {channels} channels", n.describe()));
                 }
@@ -422,6 +425,9 @@ fn resnet_by_structure(sd: &StateDict) -> Result<Mapped, String> {
         let first = layers.first().map(Layer::describe).unwrap_or_else(|| "nothing".into());
         return Err(format!("a ResNet generator starts with a 7x7 conv [ngf, in, 7, 7]; this one starts with {first}"));
     };
+    if ngf == 0 || input_nc == 0 {
+        return Err(format!("the first 7x7 conv has shape [{ngf}, {input_nc}, 7, 7]"));
+    }
     let mut stages = vec![cur.stage("first 7x7 conv", |_| true, ngf)?];
     stages.push(cur.stage("first downsampling conv [2 ngf, ngf, 3, 3]", |s| s == [2 * ngf, ngf, 3, 3], 2 * ngf)?);
     stages.push(cur.stage(
@@ -469,6 +475,9 @@ fn resnet_by_structure(sd: &StateDict) -> Result<Mapped, String> {
         return Err(format!("the last layer should be a 7x7 conv [out, {ngf}, 7, 7]; found {found}"));
     };
     debug_assert_eq!(last_in, ngf);
+    if output_nc == 0 {
+        return Err("the last 7x7 conv has no output channels".into());
+    }
     let last = &layers[cur.at];
     cur.at += 1;
     let mut ignored = Vec::new();
