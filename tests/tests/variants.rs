@@ -6,7 +6,7 @@
 use shaders::nn::arch::{GeneratorArch, GeneratorConfig, Norm, Upsampling};
 use shaders::nn::layers::Mode;
 use shaders::nn::network::{detect, Architecture, Network};
-use shaders::nn::remap::{map_state_dict, upsample_conv_as_transposed, Mapped};
+use shaders::nn::remap::{map_state_dict, override_norm, upsample_conv_as_transposed, Mapped};
 use shaders::nn::weights::{HostTensor, StateDict};
 use shaders::Tensor;
 use tests::ref_nets::{self, T};
@@ -206,4 +206,36 @@ fn check_mapping(sd: &StateDict, what: &str) {
         shaders::nn::params::match_state_dict(what, &specs, &m.state_dict)
             .unwrap_or_else(|e| panic!("{what}: mapped to {} but {e}", m.arch.describe()));
     }
+}
+
+#[test]
+fn a_norm_the_file_cannot_tell_is_taken_from_the_caller() {
+    // Instance norm after convs without biases reads as `none`; told
+    // otherwise, the convs get zero biases (which the norm cancels) and the
+    // output is the network's with its biases.
+    let g = gpu();
+    let expected = StateDict::from_safetensors(&fixture("variants_expected.safetensors")).unwrap();
+    let full = load("bf16").state_dict;
+    let mut sd = StateDict::new();
+    for (k, t) in full.iter().filter(|(k, _)| !k.ends_with(".bias") || *k == "model.19.bias") {
+        sd.insert(k, t.clone()).unwrap();
+    }
+    let mut m = map_state_dict(&sd, None).unwrap();
+    assert_eq!(m.arch, generator(Norm::None, Upsampling::Transposed3));
+    let mut wrong = m.clone();
+    let e = override_norm(&mut wrong, Norm::Batch).unwrap_err().to_string();
+    assert!(e.contains("--norm batch does not fit"), "{e}");
+    override_norm(&mut m, Norm::Instance).unwrap();
+    assert_eq!(m.arch, generator(Norm::Instance, Upsampling::Transposed3));
+    assert_eq!(detect(&m.state_dict).unwrap(), m.arch);
+    let x = expected.get("x").unwrap();
+    let xs: [usize; 4] = x.shape.clone().try_into().unwrap();
+    let net = Network::new(&g, m.arch, &m.state_dict, false).unwrap();
+    let y = net.forward(&g, &Tensor::from_slice(&g, &xs, &x.data).unwrap(), Mode::TEST, None).unwrap();
+    let want: Vec<f64> = expected.get("y_bf16").unwrap().data.iter().map(|&v| v as f64).collect();
+    assert_close("bf16 without conv biases, --norm instance", &y.read_blocking(&g).unwrap(), &want, &xs, 2e-4, 1e-3);
+    // The other way, the file's biases would be lost: refused.
+    let mut back = load("bf16");
+    let e = override_norm(&mut back, Norm::None).unwrap_err().to_string();
+    assert!(e.contains("conv biases") && e.contains("no place"), "{e}");
 }

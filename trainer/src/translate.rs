@@ -10,7 +10,7 @@ use shaders::nn::arch::{GeneratorArch, Norm};
 use shaders::nn::layers::Mode;
 use shaders::nn::network::{Architecture, Network};
 use shaders::nn::params::SplitMix64;
-use shaders::nn::remap::{map_state_dict, Mapped};
+use shaders::nn::remap::{map_state_dict, override_norm, Mapped};
 use shaders::nn::translate::{generator_config, translate_rgba};
 use shaders::nn::weights::StateDict;
 use shaders::{Gpu, GpuOptions};
@@ -43,8 +43,9 @@ pub struct TranslateArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// The norm, where the file cannot tell it: a file without norm parameters and without conv biases
-    /// is taken as `none`; give `instance` for weights of code that keeps biases with no norm, or the
-    /// reverse. Default: detected (batch norm has running statistics; instance norm convs have biases).
+    /// is taken as `none`; give `instance` for weights of code that drops the conv biases before its
+    /// instance norms (they get zero biases, which the norm cancels). Default: detected (batch norm has
+    /// running statistics, affine instance norm a weight and bias, plain instance norm convs have biases).
     #[arg(long, value_enum)]
     norm: Option<crate::train::NormArg>,
     /// In a file holding several networks (`G_A2B`/`G_B2A`, `netG_A`/`netG_B`), the one to use, by its
@@ -70,7 +71,11 @@ impl Translator {
     pub fn load(gpu: &Gpu, path: &Path, args: &TranslateArgs) -> Result<Self> {
         let (eval, no_dropout, seed) = (args.eval, args.no_dropout, args.seed);
         let norm = args.norm.map(|n| n.norm());
-        let Mapped { arch, state_dict: sd, report } = load_network(path, args.net.as_deref())?;
+        let mut mapped = load_network(path, args.net.as_deref())?;
+        if let Some(n) = norm {
+            override_norm(&mut mapped, n).with_context(|| path.display().to_string())?;
+        }
+        let Mapped { arch, state_dict: sd, report } = mapped;
         if let Some(sel) = report.selection() {
             eprintln!("{}: using {sel}", path.display());
         }
@@ -79,9 +84,6 @@ impl Translator {
         }
         let mut arch = arch;
         if let Architecture::Generator(g) = &mut arch {
-            if let Some(n) = norm {
-                g.norm = n;
-            }
             if no_dropout {
                 g.dropout = false;
             }

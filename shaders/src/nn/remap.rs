@@ -136,6 +136,55 @@ pub fn map_state_dict(sd: &StateDict, select: Option<&str>) -> Result<Mapped> {
     Err(whole_err)
 }
 
+/// Takes a generator's norm as `norm` where the file cannot tell (a file
+/// without norm parameters and without conv biases reads as `none`; with
+/// biases, as `instance`). Convs that lose their norm keep no bias; convs
+/// that gain an instance norm get zero biases, which the norm cancels.
+pub fn override_norm(m: &mut Mapped, norm: Norm) -> Result<()> {
+    let Architecture::Generator(g) = &mut m.arch else { return Ok(()) };
+    if g.norm == norm {
+        return Ok(());
+    }
+    let params = |n: Norm| matches!(n, Norm::Batch | Norm::InstanceAffine);
+    if params(g.norm) || params(norm) {
+        return Err(Error::Network(format!(
+            "--norm {} does not fit these weights: the file's norm layers have parameters of norm {}",
+            norm.name(),
+            g.norm.name()
+        )));
+    }
+    g.norm = norm;
+    let specs = Network::specs_of(&m.arch)?;
+    let mut out = StateDict::new();
+    for (k, v) in m.state_dict.metadata() {
+        out.set_metadata(k.clone(), v.clone());
+    }
+    for spec in &specs {
+        let t = match m.state_dict.get(&spec.name) {
+            Some(t) => t.clone(),
+            None if spec.name.ends_with(".bias") && spec.shape.len() == 1 => {
+                m.report.mapped.push((vec![], spec.name.clone()));
+                HostTensor::new(spec.shape.clone(), vec![0.0; spec.shape[0]])
+            }
+            None => return Err(Error::Network(format!("--norm {}: no tensor `{}`", norm.name(), spec.name))),
+        };
+        out.insert(spec.name.clone(), t).map_err(|e| Error::Network(e.to_string()))?;
+    }
+    let dropped: Vec<String> = m.state_dict.names().filter(|n| out.get(n).is_none()).map(str::to_string).collect();
+    if !dropped.is_empty() {
+        return Err(Error::Network(format!(
+            "--norm {}: the file's conv biases {} have no place in that architecture (the reference builds convs \
+             before `none` without biases)",
+            norm.name(),
+            dropped.iter().take(3).map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    m.report.mapped.retain(|(_, to)| out.get(to).is_some());
+    m.report.notes.push(format!("norm {} as --norm says", norm.name()));
+    m.state_dict = out;
+    Ok(())
+}
+
 /// Puts a group's prefix back on the file keys of a report.
 fn prefix_keys(report: &mut MapReport, prefix: &str) {
     for (from, _) in &mut report.mapped {
