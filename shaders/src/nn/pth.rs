@@ -45,7 +45,8 @@ pub fn is_legacy(bytes: &[u8]) -> bool {
 }
 
 /// Reads the state_dict of a checkpoint, in its dict order. A top-level dict
-/// with a `state_dict` entry (a training checkpoint) yields that entry.
+/// with a `state_dict` entry (a training checkpoint) yields that entry; one
+/// that wraps dicts of tensors yields their tensors (see `entries`).
 pub fn read_state_dict(bytes: &[u8]) -> Result<Vec<(String, PthTensor)>, WeightsError> {
     if is_zip(bytes) {
         read_zip(bytes)
