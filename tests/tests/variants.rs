@@ -239,3 +239,38 @@ fn a_norm_the_file_cannot_tell_is_taken_from_the_caller() {
     let e = override_norm(&mut back, Norm::None).unwrap_err().to_string();
     assert!(e.contains("conv biases") && e.contains("no place"), "{e}");
 }
+
+#[test]
+fn a_full_size_pytorch_gan_generator_maps_to_resnet_9blocks() {
+    // PyTorch-GAN's GeneratorResNet(9 blocks) as DataParallel saves it:
+    // `module.model.N`, blocks' Sequential named `block`, Upsample + Conv decoder.
+    let mut sd = StateDict::new();
+    let mut conv = |sd: &mut StateDict, at: String, shape: [usize; 4]| {
+        let n: usize = shape.iter().product();
+        sd.insert(format!("module.model.{at}.weight"), HostTensor::new(shape.to_vec(), vec![0.01; n])).unwrap();
+        sd.insert(format!("module.model.{at}.bias"), HostTensor::new(vec![shape[0]], vec![0.0; shape[0]])).unwrap();
+    };
+    conv(&mut sd, "1".into(), [64, 3, 7, 7]);
+    conv(&mut sd, "4".into(), [128, 64, 3, 3]);
+    conv(&mut sd, "7".into(), [256, 128, 3, 3]);
+    for b in 10..19 {
+        conv(&mut sd, format!("{b}.block.1"), [256, 256, 3, 3]);
+        conv(&mut sd, format!("{b}.block.5"), [256, 256, 3, 3]);
+    }
+    conv(&mut sd, "20".into(), [128, 256, 3, 3]);
+    conv(&mut sd, "24".into(), [64, 128, 3, 3]);
+    conv(&mut sd, "28".into(), [3, 64, 7, 7]);
+    let m = map_state_dict(&sd, None).unwrap();
+    let want = GeneratorConfig {
+        arch: GeneratorArch::Resnet { n_blocks: 9, upsampling: Upsampling::Transposed4 },
+        ..GeneratorConfig::resnet(9, 64)
+    };
+    assert_eq!(m.arch, Architecture::Generator(want));
+    assert_eq!(m.state_dict.get("model.19.weight").unwrap().shape, [256, 128, 4, 4]);
+    assert_eq!(m.state_dict.get("model.26.weight").unwrap().shape, [3, 64, 7, 7]);
+    assert!(m
+        .report
+        .mapped
+        .contains(&(vec!["module.model.18.block.5.weight".into()], "model.18.conv_block.5.weight".into())));
+    assert_eq!(Network::specs_of(&m.arch).unwrap().len(), m.state_dict.len());
+}

@@ -22,6 +22,7 @@
 //! f16, bf16 and f64 tensors are already f32 in a [`StateDict`].
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use super::arch::{GeneratorArch, GeneratorConfig, Norm, Upsampling};
 use super::network::{detect, Architecture, Network};
@@ -74,13 +75,26 @@ impl MapReport {
 /// the network of that prefix from a file holding several (`G_A2B`,
 /// `netG_A`); without it the first generator is taken (or the only network).
 pub fn map_state_dict(sd: &StateDict, select: Option<&str>) -> Result<Mapped> {
-    let (sd, module) = strip_module(sd);
+    let (stripped, renamed) = strip_module(sd);
     let mut notes = Vec::new();
-    if module {
+    if !renamed.is_empty() {
         notes.push("`module.` prefixes (DataParallel) dropped".to_string());
     }
+    let mut m = map_stripped(&stripped, select, notes)?;
+    // The report names the file's own keys.
+    let original = |k: &mut String| {
+        if let Some(o) = renamed.get(k.as_str()) {
+            *k = o.clone();
+        }
+    };
+    m.report.mapped.iter_mut().flat_map(|(from, _)| from.iter_mut()).for_each(original);
+    m.report.ignored.iter_mut().for_each(original);
+    Ok(m)
+}
+
+fn map_stripped(sd: &StateDict, select: Option<&str>, notes: Vec<String>) -> Result<Mapped> {
     if let Some(sel) = select {
-        let groups = groups(&sd);
+        let groups = groups(sd);
         let sel = sel.trim_end_matches('.');
         let Some(group) = groups.iter().find(|(p, _)| p == sel) else {
             let names: Vec<&str> = groups.iter().map(|(p, _)| p.as_str()).collect();
@@ -96,14 +110,14 @@ pub fn map_state_dict(sd: &StateDict, select: Option<&str>) -> Result<Mapped> {
         prefix_keys(&mut m.report, sel);
         return Ok(m);
     }
-    let whole_err = match map_one(&sd) {
+    let whole_err = match map_one(sd) {
         Ok(mut m) => {
             m.report.notes.splice(0..0, notes);
             return Ok(m);
         }
         Err(e) => e,
     };
-    let groups = groups(&sd);
+    let groups = groups(sd);
     if !groups.is_empty() {
         let mut found: Vec<(String, Mapped)> = Vec::new();
         let mut errors = Vec::new();
@@ -201,11 +215,12 @@ fn quote_list(names: &[&str]) -> String {
     names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
-/// The state_dict without `module` path segments (borrowed when it has none);
-/// whether there were any.
-fn strip_module(sd: &StateDict) -> (Cow<'_, StateDict>, bool) {
+/// The state_dict without `module` path segments (borrowed when it has none),
+/// and the original name of each key it renamed.
+fn strip_module(sd: &StateDict) -> (Cow<'_, StateDict>, HashMap<String, String>) {
+    let mut renamed = HashMap::new();
     if !sd.names().any(|n| n.split('.').any(|p| p == "module")) {
-        return (Cow::Borrowed(sd), false);
+        return (Cow::Borrowed(sd), renamed);
     }
     let mut out = StateDict::new();
     for (k, v) in sd.metadata() {
@@ -216,9 +231,12 @@ fn strip_module(sd: &StateDict) -> (Cow<'_, StateDict>, bool) {
         let key = if kept.is_empty() { name.to_string() } else { kept.join(".") };
         // A key that becomes another key's name keeps its own (no silent overwrite).
         let key = if out.get(&key).is_some() { name.to_string() } else { key };
+        if key != name {
+            renamed.insert(key.clone(), name.to_string());
+        }
         out.insert(key, t.clone()).expect("a valid tensor stays valid");
     }
-    (Cow::Owned(out), true)
+    (Cow::Owned(out), renamed)
 }
 
 /// The state_dict split by first path segment, in order of appearance.
