@@ -245,7 +245,7 @@ fn a_full_size_pytorch_gan_generator_maps_to_resnet_9blocks() {
     // PyTorch-GAN's GeneratorResNet(9 blocks) as DataParallel saves it:
     // `module.model.N`, blocks' Sequential named `block`, Upsample + Conv decoder.
     let mut sd = StateDict::new();
-    let mut conv = |sd: &mut StateDict, at: String, shape: [usize; 4]| {
+    let conv = |sd: &mut StateDict, at: String, shape: [usize; 4]| {
         let n: usize = shape.iter().product();
         sd.insert(format!("module.model.{at}.weight"), HostTensor::new(shape.to_vec(), vec![0.01; n])).unwrap();
         sd.insert(format!("module.model.{at}.bias"), HostTensor::new(vec![shape[0]], vec![0.0; shape[0]])).unwrap();
