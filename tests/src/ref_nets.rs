@@ -87,7 +87,9 @@ impl<'a> RefNet<'a> {
     pub fn forward(&mut self, arch: &Architecture, x: &T) -> T {
         match arch {
             Architecture::Generator(g) => match g.arch {
-                GeneratorArch::Resnet { n_blocks } => self.resnet(g.norm, g.dropout, n_blocks, x),
+                GeneratorArch::Resnet { n_blocks, upsampling } => {
+                    self.resnet(g.norm, g.dropout, n_blocks, upsampling.output_padding(), x)
+                }
                 GeneratorArch::Unet { num_downs } => self.unet(g.norm, g.dropout, num_downs, g.ngf, x),
                 GeneratorArch::Dcgan => self.dcgan_g(x),
             },
@@ -223,6 +225,11 @@ impl<'a> RefNet<'a> {
         let y = match norm {
             Norm::None => return x.clone(),
             Norm::Instance => ref_train::instance_norm(&x.data, x.shape, None, EPS, Activation::None).0,
+            Norm::InstanceAffine => {
+                let (g, _) = self.tensor(&format!("{path}.weight"));
+                let (b, _) = self.tensor(&format!("{path}.bias"));
+                ref_train::instance_norm(&x.data, x.shape, Some((&g, &b)), EPS, Activation::None).0
+            }
             Norm::Batch => {
                 let (g, _) = self.tensor(&format!("{path}.weight"));
                 let (b, _) = self.tensor(&format!("{path}.bias"));
@@ -273,8 +280,9 @@ impl<'a> RefNet<'a> {
     /// two [Conv 3x3 s2, norm, ReLU] (4-9), n_blocks ResnetBlocks, two
     /// [ConvTranspose 3x3 s2 op1, norm, ReLU], [ReflectionPad2d(3), Conv 7x7
     /// (bias), Tanh].
-    fn resnet(&mut self, norm: Norm, dropout: bool, n_blocks: usize, x: &T) -> T {
-        let bias = norm == Norm::Instance;
+    /// `output_padding` 0 is the 4x4 transposed-conv decoder (its kernel comes from the weights).
+    fn resnet(&mut self, norm: Norm, dropout: bool, n_blocks: usize, output_padding: usize, x: &T) -> T {
+        let bias = norm.conv_bias();
         let relu = Activation::Relu;
         let h = self.conv("model.1", x, 1, 3, true, bias);
         let h = self.norm(norm, "model.2", &h);
@@ -300,7 +308,7 @@ impl<'a> RefNet<'a> {
             h = self.out(T { data: h.data.iter().zip(&t.data).map(|(a, b)| a + b).collect(), shape: h.shape });
         }
         for at in [10 + n_blocks, 13 + n_blocks] {
-            let t = self.conv_t(&format!("model.{at}"), &h, 2, 1, 1, bias);
+            let t = self.conv_t(&format!("model.{at}"), &h, 2, 1, output_padding, bias);
             let t = self.norm(norm, &format!("model.{}", at + 1), &t);
             h = self.act(&t, relu);
         }

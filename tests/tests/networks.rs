@@ -1,7 +1,7 @@
 //! The two CycleGAN networks on the GPU against the CPU reference forward,
 //! and their state_dict layouts.
 
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm};
+use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm, Upsampling};
 use shaders::nn::layers::Mode;
 use shaders::nn::network::{detect, Architecture, Network};
 use shaders::nn::params::SplitMix64;
@@ -41,12 +41,18 @@ fn generator_matches_reference() {
 }
 
 #[test]
-fn resnet_with_batch_norm_and_without_norm() {
+fn resnet_with_batch_norm_without_norm_and_other_code_bases_variants() {
     // The reference's other --norm choices for the ResNet: BatchNorm (eval
     // and training statistics) and none (no conv biases, activations alone).
+    // Then the variants of other code bases: affine instance norm, 4x4 transposed-conv upsampling.
     let g = gpu();
-    for (norm, xs) in [(Norm::Batch, [2, 3, 12, 8]), (Norm::None, [1, 3, 8, 12])] {
-        let cfg = GeneratorConfig { norm, ..resnet(4, 1, true) };
+    for (norm, upsampling, xs) in [
+        (Norm::Batch, Upsampling::Transposed3, [2, 3, 12, 8]),
+        (Norm::None, Upsampling::Transposed3, [1, 3, 8, 12]),
+        (Norm::InstanceAffine, Upsampling::Transposed4, [2, 3, 8, 12]),
+    ] {
+        let mut cfg = GeneratorConfig { norm, ..resnet(4, 1, true) };
+        cfg.arch = GeneratorArch::Resnet { n_blocks: 1, upsampling };
         let arch = Architecture::Generator(cfg);
         let sd = test_weights(&arch, 13);
         assert_eq!(detect(&sd).unwrap(), arch);
@@ -144,7 +150,7 @@ fn resnet_and_nlayer_norms_follow_the_reference() {
         assert!(d.contains(&"model.11.bias".to_string()), "{d:?}");
     }
     let cfg = GeneratorConfig { norm: Norm::Batch, ..GeneratorConfig::resnet(2, 4) };
-    assert!(matches!(cfg.arch, GeneratorArch::Resnet { n_blocks: 2 }));
+    assert!(matches!(cfg.arch, GeneratorArch::Resnet { n_blocks: 2, .. }));
     let d = DiscriminatorConfig { arch: DiscriminatorArch::NLayer { n_layers: 2 }, ..DiscriminatorConfig::basic(4) };
     assert_eq!(names(Architecture::Discriminator(d)).last().unwrap(), "model.8.bias");
 }
@@ -167,4 +173,23 @@ fn wrong_weights_are_named() {
     sd.insert("model.99.weight", HostTensor::new(vec![1], vec![0.0])).unwrap();
     let err = Network::new(&g, arch, &sd, false).err().unwrap().to_string();
     assert!(err.contains("model.99.weight"), "{err}");
+}
+
+#[test]
+fn resnet_inputs_below_its_minimum_are_refused_naming_it_and_translate_pads_them() {
+    let g = gpu();
+    let cfg = GeneratorConfig::resnet(1, 4);
+    assert_eq!((cfg.size_multiple(), cfg.min_size()), (4, 8));
+    let net = Network::init(&g, Architecture::Generator(cfg), 3, false).unwrap();
+    let x = Tensor::zeros(&g, &[1, 3, 4, 8]).unwrap();
+    let err = net.forward(&g, &x, Mode::EVAL, None).unwrap_err().to_string();
+    assert!(err.contains("at least 8x8 pixels (resnet_1blocks)"), "{err}");
+    // Whole images of any size, down to 1x1, are padded up to it.
+    for (w, h) in [(1, 1), (3, 2), (2, 9)] {
+        let rgba: Vec<u8> = (0..w * h * 4).map(|i| (i * 37 % 256) as u8).collect();
+        let out = pollster::block_on(shaders::nn::translate::translate_rgba(&g, &net, Mode::TEST, None, &rgba, w, h));
+        let out = out.unwrap_or_else(|e| panic!("{w}x{h}: {e}"));
+        assert_eq!(out.len(), w * h * 4);
+        assert!(out.chunks(4).zip(rgba.chunks(4)).all(|(o, i)| o[3] == i[3]), "alpha kept");
+    }
 }

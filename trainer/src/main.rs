@@ -3,6 +3,7 @@
 mod bench;
 mod generate;
 mod imageio;
+mod inspect;
 mod train;
 mod translate;
 
@@ -33,6 +34,9 @@ enum Command {
     Convert(translate::ConvertArgs),
     /// Generate images from random latents with a DCGAN generator.
     Generate(generate::GenerateArgs),
+    /// Describe a weight file: format, element types, architecture, norm, and which of its tensors map to
+    /// which layer (or are ignored).
+    Inspect(inspect::InspectArgs),
     /// Measure the kernels and networks on this machine's GPU.
     Bench(bench::BenchArgs),
 }
@@ -45,6 +49,7 @@ fn main() -> Result<()> {
         Some(Command::Translate(args)) => translate::translate(args),
         Some(Command::Convert(args)) => translate::convert(args),
         Some(Command::Generate(args)) => generate::generate(args),
+        Some(Command::Inspect(args)) => inspect::inspect(args),
         Some(Command::Bench(args)) => bench::run(args),
     }
 }

@@ -8,8 +8,9 @@ use clap::Args;
 use image::DynamicImage;
 use shaders::nn::arch::{GeneratorArch, Norm};
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{detect, Architecture, Network};
-use shaders::nn::params::{match_state_dict, SplitMix64};
+use shaders::nn::network::{Architecture, Network};
+use shaders::nn::params::SplitMix64;
+use shaders::nn::remap::{map_state_dict, override_norm, Mapped};
 use shaders::nn::translate::{generator_config, translate_rgba};
 use shaders::nn::weights::StateDict;
 use shaders::{Gpu, GpuOptions};
@@ -42,10 +43,17 @@ pub struct TranslateArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// The norm, where the file cannot tell it: a file without norm parameters and without conv biases
-    /// is taken as `none`; give `instance` for weights of code that keeps biases with no norm, or the
-    /// reverse. Default: detected (batch norm has running statistics; instance norm convs have biases).
+    /// is taken as `none`; give `instance` for weights of code that drops the conv biases before its
+    /// instance norms (they get zero biases, which the norm cancels). Default: detected (batch norm has
+    /// running statistics, affine instance norm a weight and bias, plain instance norm convs have biases).
     #[arg(long, value_enum)]
     norm: Option<crate::train::NormArg>,
+    /// In a file holding several networks (`G_A2B`/`G_B2A`, `netG_A`/`netG_B`), the one to use, by its
+    /// top-level name. Default: the first generator (`trainer inspect` lists them).
+    #[arg(long, value_name = "NAME")]
+    net: Option<String>,
+    #[command(flatten)]
+    limits: imageio::DecodeArgs,
 }
 
 /// A generator loaded for translation, with its test-time mode.
@@ -60,13 +68,22 @@ pub struct Translator {
 
 impl Translator {
     /// Loads generator weights, detecting the architecture.
-    pub fn load(gpu: &Gpu, path: &Path, eval: bool, no_dropout: bool, norm: Option<Norm>, seed: u64) -> Result<Self> {
-        let sd = load_state_dict(path)?;
-        let mut arch = detect(&sd).with_context(|| path.display().to_string())?;
+    pub fn load(gpu: &Gpu, path: &Path, args: &TranslateArgs) -> Result<Self> {
+        let (eval, no_dropout, seed) = (args.eval, args.no_dropout, args.seed);
+        let norm = args.norm.map(|n| n.norm());
+        let mut mapped = load_network(path, args.net.as_deref())?;
+        if let Some(n) = norm {
+            override_norm(&mut mapped, n).with_context(|| path.display().to_string())?;
+        }
+        let Mapped { arch, state_dict: sd, report } = mapped;
+        if let Some(sel) = report.selection() {
+            eprintln!("{}: using {sel}", path.display());
+        }
+        for note in &report.notes {
+            eprintln!("{}: {note}", path.display());
+        }
+        let mut arch = arch;
         if let Architecture::Generator(g) = &mut arch {
-            if let Some(n) = norm {
-                g.norm = n;
-            }
             if no_dropout {
                 g.dropout = false;
             }
@@ -107,12 +124,23 @@ pub struct ConvertArgs {
     input: PathBuf,
     /// The safetensors file to write.
     output: PathBuf,
+    /// In a file holding several networks, the one to convert, by its top-level name (default: the first
+    /// generator).
+    #[arg(long, value_name = "NAME")]
+    net: Option<String>,
 }
 
 /// Reads a weight file in any supported format; errors name the file.
 pub fn load_state_dict(path: &Path) -> Result<StateDict> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     StateDict::load(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// Reads a weight file and maps it onto the reference's layout
+/// ([`map_state_dict`]); `net` selects one of several networks.
+pub fn load_network(path: &Path, net: Option<&str>) -> Result<Mapped> {
+    let sd = load_state_dict(path)?;
+    map_state_dict(&sd, net).with_context(|| path.display().to_string())
 }
 
 /// Writes bytes to `path` atomically: temporary file, fsync, rename.
@@ -133,10 +161,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Runs `trainer convert`.
 pub fn convert(args: ConvertArgs) -> Result<()> {
-    let mut sd = load_state_dict(&args.input)?;
-    let arch = detect(&sd).with_context(|| args.input.display().to_string())?;
-    let specs = Network::specs_of(&arch).with_context(|| args.input.display().to_string())?;
-    match_state_dict(&arch.describe(), &specs, &sd).with_context(|| args.input.display().to_string())?;
+    let Mapped { arch, state_dict: mut sd, report } = load_network(&args.input, args.net.as_deref())?;
+    if let Some(sel) = report.selection() {
+        eprintln!("{}: converting {sel}", args.input.display());
+    }
+    for note in &report.notes {
+        eprintln!("{}: {note}", args.input.display());
+    }
     for (k, v) in arch.metadata() {
         sd.set_metadata(k, v);
     }
@@ -148,8 +179,8 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
 /// Runs `trainer translate`.
 pub fn translate(args: TranslateArgs) -> Result<()> {
     let gpu = Gpu::new_blocking(GpuOptions::default()).context("opening the GPU")?;
-    let norm = args.norm.map(|n| n.norm());
-    let net = Translator::load(&gpu, &args.weights, args.eval, args.no_dropout, norm, args.seed)?;
+    imageio::set_limits(args.limits.limits());
+    let net = Translator::load(&gpu, &args.weights, &args)?;
     eprintln!("{} on {}", net.describe(), gpu.describe());
     if args.input.is_dir() {
         translate_folder(&gpu, &net, &args.input, &args.output)

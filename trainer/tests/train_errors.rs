@@ -5,6 +5,9 @@ mod train_util;
 
 use std::path::Path;
 
+use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorConfig, Norm};
+use shaders::nn::network::{Architecture, Network};
+use shaders::nn::weights::StateDict;
 use train_util::*;
 
 fn listing(dir: &Path) -> Vec<(String, std::time::SystemTime)> {
@@ -83,6 +86,33 @@ fn unreadable_images_are_skipped_with_a_warning_and_counted() {
 }
 
 #[test]
+fn bombs_and_truncated_jpegs_in_the_data_are_skipped_and_training_goes_on() {
+    let dir = scratch("hostile");
+    let a = domain(&dir.join("A"), 2, 1);
+    std::fs::write(a.join("bomb.png"), png_bomb(100_000, 100_000)).unwrap();
+    let mut jpg = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(64, 64, |x, y| {
+        image::Rgb([(x * 37 + y * 11) as u8, (x * y) as u8, (y * 53) as u8])
+    }))
+    .write_to(&mut std::io::Cursor::new(&mut jpg), image::ImageFormat::Jpeg)
+    .unwrap();
+    // Cut inside the image data: the header reads, the scan ends early.
+    std::fs::write(a.join("001_cut.jpg"), &jpg[..jpg.len() * 3 / 4]).unwrap();
+    let b = domain(&dir.join("B"), 2, 2);
+    let (_, stderr) = run_ok(args(&dir, "x", &a, &b, &["--max-iters", "3", "--serial-batches"]));
+    assert!(
+        stderr.contains("warning: skipping") && stderr.contains("bomb.png: the file declares 100000x100000 pixels"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("skipping unreadable image") && stderr.contains("001_cut.jpg: truncated JPEG"), "{stderr}");
+    assert!(dir.join("checkpoints/x/latest/G_A.safetensors").is_file(), "training went on and saved: {stderr}");
+    // Crops smaller than the generator takes are refused up front, naming the minimum.
+    let e = run_err(args(&dir, "y", &a, &b, &["--net-d", "pixel", "--load-size", "4", "--crop-size", "4"]));
+    assert!(e.contains("--crop-size 4 is too small: the generator takes images of at least 8x8 pixels"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn checkpoints_are_never_overwritten_by_mistake() {
     let dir = scratch("ckpt");
     let a = domain(&dir.join("A"), 2, 1);
@@ -127,6 +157,73 @@ fn checkpoints_are_never_overwritten_by_mistake() {
     // --init-weights with the right architecture starts a new run from those networks.
     let (_, stderr) = run_ok(args(&dir, "y", &a, &b, &["--init-weights", &latest, "--max-iters", "1"]));
     assert!(stderr.contains("iteration 1"), "{stderr}");
+
+    // Networks saved by other code bases: DataParallel prefixes and residual blocks named `block`.
+    let other_dir = dir.join("other");
+    std::fs::create_dir_all(&other_dir).unwrap();
+    for name in ["G_A", "G_B", "D_A", "D_B"] {
+        let sd = StateDict::load(&std::fs::read(run.join(format!("latest/{name}.safetensors"))).unwrap()).unwrap();
+        let mut renamed = StateDict::new();
+        for (k, t) in sd.iter() {
+            renamed.insert(format!("module.{}", k.replace("conv_block", "block")), t.clone()).unwrap();
+        }
+        std::fs::write(other_dir.join(format!("{name}.safetensors")), renamed.to_safetensors()).unwrap();
+    }
+    let other = other_dir.display().to_string();
+    let (_, stderr) = run_ok(args(&dir, "z", &a, &b, &["--init-weights", &other, "--max-iters", "1"]));
+    assert!(stderr.contains("G_A: `module.` prefixes (DataParallel) dropped"), "{stderr}");
+    assert!(stderr.contains("G_A: ResNet generator recognised by the order and shapes"), "{stderr}");
+    // Networks of another architecture are named with the options that build them.
+    let affine = |seed: u64| {
+        let cfg = GeneratorConfig { norm: Norm::InstanceAffine, ..GeneratorConfig::resnet(6, 4) };
+        Network::init_state_dict(&Architecture::Generator(cfg), seed).unwrap().to_safetensors()
+    };
+    std::fs::write(other_dir.join("G_A.safetensors"), affine(5)).unwrap();
+    let e = run_err(args(&dir, "w", &a, &b, &["--init-weights", &other]));
+    assert!(
+        e.contains("G_A is a resnet_6blocks ngf 4, norm instance_affine network")
+            && e.contains("--net-g resnet_6blocks --ngf 4 --norm instance_affine for this one"),
+        "{e}"
+    );
+    // With those options, training goes on from them (discriminators with the same norm).
+    std::fs::write(other_dir.join("G_B.safetensors"), affine(6)).unwrap();
+    for (name, seed) in [("D_A", 7), ("D_B", 8)] {
+        let cfg = DiscriminatorConfig {
+            norm: Norm::InstanceAffine,
+            arch: DiscriminatorArch::NLayer { n_layers: 2 },
+            ..DiscriminatorConfig::basic(4)
+        };
+        let sd = Network::init_state_dict(&Architecture::Discriminator(cfg), seed).unwrap();
+        std::fs::write(other_dir.join(format!("{name}.safetensors")), sd.to_safetensors()).unwrap();
+    }
+    let flags = ["--init-weights", &other, "--norm", "instance_affine", "--max-iters", "1"];
+    let (_, stderr) = run_ok(args(&dir, "w", &a, &b, &flags));
+    assert!(stderr.contains("iteration 1"), "{stderr}");
+    let g = StateDict::load(&std::fs::read(dir.join("checkpoints/w/latest/G_A.safetensors")).unwrap()).unwrap();
+    assert_eq!(g.metadata().get("norm").map(String::as_str), Some("instance_affine"));
+    assert!(g.get("model.2.weight").is_some(), "the affine parameters are trained and saved");
+    // An Upsample + Conv decoder (PyTorch-GAN's layout) trains as its 4x4 transposed conv.
+    let up_dir = dir.join("upsample");
+    std::fs::create_dir_all(&up_dir).unwrap();
+    let variant = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/variant_block_upsample.pth");
+    for name in ["G_A", "G_B"] {
+        std::fs::copy(&variant, up_dir.join(format!("{name}.pth"))).unwrap();
+    }
+    for name in ["D_A", "D_B"] {
+        std::fs::copy(run.join(format!("latest/{name}.safetensors")), up_dir.join(format!("{name}.safetensors")))
+            .unwrap();
+    }
+    let up = up_dir.display().to_string();
+    let e = run_err(args(&dir, "u", &a, &b, &["--init-weights", &up, "--net-g", "resnet_2blocks"]));
+    assert!(e.contains("--upsampling transposed4 for this one"), "{e}");
+    let flags = ["--init-weights", &up, "--net-g", "resnet_2blocks", "--upsampling", "transposed4", "--max-iters", "1"];
+    let (_, stderr) = run_ok(args(&dir, "u", &a, &b, &flags));
+    assert!(
+        stderr.contains("read as the equivalent 4x4 stride-2 transposed conv") && stderr.contains("iteration 1"),
+        "{stderr}"
+    );
+    let e = run_err(args(&dir, "v", &a, &b, &["--net-g", "unet_32", "--upsampling", "transposed4"]));
+    assert!(e.contains("--upsampling applies to ResNet generators"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

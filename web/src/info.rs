@@ -62,7 +62,7 @@ impl GeneratorInfo {
         self.config.ngf as u32
     }
 
-    /// The normalization: `batch`, `instance` or `none`.
+    /// The normalization: `batch`, `instance`, `instance_affine` or `none`.
     #[wasm_bindgen(getter)]
     pub fn norm(&self) -> String {
         self.config.norm.name().into()

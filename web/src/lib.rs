@@ -15,8 +15,9 @@ use std::sync::{Arc, Mutex};
 
 use shaders::nn::arch::GeneratorConfig;
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{detect, Architecture, Network};
+use shaders::nn::network::{Architecture, Network};
 use shaders::nn::params::SplitMix64;
+use shaders::nn::remap::map_state_dict;
 use shaders::nn::translate::{max_pixels, translate_rgba};
 use shaders::nn::weights::StateDict;
 use shaders::{wgpu, Gpu, GpuOptions};
@@ -237,7 +238,11 @@ impl Translator {
         self.check_lost()?;
         let sd = StateDict::load(&bytes).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
         drop(bytes);
-        let config = match detect(&sd).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))? {
+        // The reference's layout, or another code base's ResNet generator mapped onto it.
+        let mapped = map_state_dict(&sd, None).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
+        drop(sd);
+        let sd = mapped.state_dict;
+        let config = match mapped.arch {
             Architecture::Generator(g) => g,
             Architecture::Discriminator(d) => return Err(JsError::new(&messages::discriminator(&d.describe()))),
         };
@@ -306,7 +311,8 @@ impl Translator {
         let config = *generator.info.config();
         let m = config.size_multiple();
         let limit = max_pixels(&self.gpu, &config);
-        let padded = |side: usize| (side as u64).div_ceil(m as u64) * m as u64;
+        let min = config.min_size() as u64;
+        let padded = |side: usize| ((side as u64).div_ceil(m as u64) * m as u64).max(min);
         if padded(w).saturating_mul(padded(h)) > limit as u64 {
             return Err(JsError::new(&messages::too_large(width, height, limit, &config.net_name(), m)));
         }

@@ -10,6 +10,9 @@ pub enum Norm {
     Batch,
     /// InstanceNorm2d(affine=False).
     Instance,
+    /// InstanceNorm2d(affine=True): a per-channel weight and bias after the
+    /// normalization, as several other CycleGAN code bases build it.
+    InstanceAffine,
     /// No normalization (an Identity in the reference's Sequential).
     None,
 }
@@ -20,20 +23,53 @@ impl Norm {
         match self {
             Norm::Batch => "batch",
             Norm::Instance => "instance",
+            Norm::InstanceAffine => "instance_affine",
             Norm::None => "none",
         }
     }
 
     /// Parses the reference's spelling.
     pub fn parse(s: &str) -> Option<Norm> {
-        [Norm::Batch, Norm::Instance, Norm::None].into_iter().find(|n| n.name() == s)
+        [Norm::Batch, Norm::Instance, Norm::InstanceAffine, Norm::None].into_iter().find(|n| n.name() == s)
     }
 
     /// Whether convolutions followed by this norm have a bias: the
     /// reference's `use_bias = norm_layer == nn.InstanceNorm2d`, which is
     /// false for `none` too (**quirk**: its Identity lambda is not InstanceNorm2d).
+    /// Code bases with affine instance norm keep Conv2d's default bias.
     pub fn conv_bias(self) -> bool {
-        self == Norm::Instance
+        matches!(self, Norm::Instance | Norm::InstanceAffine)
+    }
+}
+
+/// How a ResNet generator doubles the size twice before its last conv.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Upsampling {
+    /// The reference's ConvTranspose2d(kernel 3, stride 2, padding 1, output_padding 1).
+    #[default]
+    Transposed3,
+    /// ConvTranspose2d(kernel 4, stride 2, padding 1). It is also exactly
+    /// `Upsample(scale_factor=2, mode='nearest')` followed by Conv2d(kernel 3,
+    /// padding 1), the decoder of several other code bases: each 4x4 tap is a
+    /// sum of the 3x3 taps that read the same input pixel.
+    Transposed4,
+}
+
+impl Upsampling {
+    /// Kernel side of the transposed convolutions.
+    pub fn kernel(self) -> usize {
+        match self {
+            Upsampling::Transposed3 => 3,
+            Upsampling::Transposed4 => 4,
+        }
+    }
+
+    /// Output padding of the transposed convolutions.
+    pub fn output_padding(self) -> usize {
+        match self {
+            Upsampling::Transposed3 => 1,
+            Upsampling::Transposed4 => 0,
+        }
     }
 }
 
@@ -44,6 +80,8 @@ pub enum GeneratorArch {
     Resnet {
         /// Residual blocks.
         n_blocks: usize,
+        /// The decoder's upsampling layers.
+        upsampling: Upsampling,
     },
     /// UnetGenerator with this many downsamplings (unet_256: 8, unet_128: 7).
     Unet {
@@ -80,7 +118,7 @@ impl GeneratorConfig {
             input_nc: 3,
             output_nc: 3,
             ngf,
-            arch: GeneratorArch::Resnet { n_blocks },
+            arch: GeneratorArch::Resnet { n_blocks, upsampling: Upsampling::Transposed3 },
             norm: Norm::Instance,
             dropout: false,
         }
@@ -101,7 +139,7 @@ impl GeneratorConfig {
     /// The reference's `--netG` name: resnet_9blocks, unet_256, ...
     pub fn net_name(&self) -> String {
         match self.arch {
-            GeneratorArch::Resnet { n_blocks } => format!("resnet_{n_blocks}blocks"),
+            GeneratorArch::Resnet { n_blocks, .. } => format!("resnet_{n_blocks}blocks"),
             GeneratorArch::Unet { num_downs } => format!("unet_{}", 1u64 << num_downs.min(63)),
             GeneratorArch::Dcgan => "dcgan".into(),
         }
@@ -134,13 +172,31 @@ impl GeneratorConfig {
         }
     }
 
+    /// The smallest input side the network takes (a multiple of
+    /// [`GeneratorConfig::size_multiple`]): a ResNet's residual blocks
+    /// reflect-pad by 1 at a quarter of the size, which needs 2 pixels there,
+    /// so 8; a U-Net halves down to 1 pixel, so its multiple.
+    pub fn min_size(&self) -> usize {
+        match self.arch {
+            GeneratorArch::Resnet { .. } => 8,
+            GeneratorArch::Unet { .. } => self.size_multiple(),
+            GeneratorArch::Dcgan => 1,
+        }
+    }
+
     /// One line for messages, e.g. `unet_256 ngf 64, norm batch, dropout`.
     pub fn describe(&self) -> String {
         if self.arch == GeneratorArch::Dcgan {
             return format!("dcgan nz {} ngf {}, {} output channels", self.input_nc, self.ngf, self.output_nc);
         }
+        let up = match self.arch {
+            GeneratorArch::Resnet { upsampling: Upsampling::Transposed4, .. } => {
+                ", upsampling by 4x4 transposed convs (= nearest Upsample + 3x3 conv)"
+            }
+            _ => "",
+        };
         format!(
-            "{} ngf {}, norm {}{}",
+            "{} ngf {}, norm {}{}{up}",
             self.net_name(),
             self.ngf,
             self.norm.name(),
@@ -159,9 +215,12 @@ impl GeneratorConfig {
             ("dropout".into(), self.dropout.to_string()),
         ]);
         match self.arch {
-            GeneratorArch::Resnet { n_blocks } => {
+            GeneratorArch::Resnet { n_blocks, upsampling } => {
                 m.insert("arch".into(), "ResnetGenerator".into());
                 m.insert("n_blocks".into(), n_blocks.to_string());
+                if upsampling != Upsampling::Transposed3 {
+                    m.insert("upsampling".into(), "transposed4".into());
+                }
             }
             GeneratorArch::Unet { num_downs } => {
                 m.insert("arch".into(), "UnetGenerator".into());

@@ -546,6 +546,11 @@ impl<'r> SeqBuilder<'r> {
                 return self;
             }
             N::Instance => Module::Norm(Norm { kind: NormKind::Instance, affine: None, running: None, activation }),
+            N::InstanceAffine => {
+                let w = self.reg.param(format!("{path}.weight"), &[channels]);
+                let b = self.reg.param(format!("{path}.bias"), &[channels]);
+                Module::Norm(Norm { kind: NormKind::Instance, affine: Some((w, b)), running: None, activation })
+            }
             N::Batch => {
                 let w = self.reg.param(format!("{path}.weight"), &[channels]);
                 let b = self.reg.param(format!("{path}.bias"), &[channels]);

@@ -13,5 +13,6 @@ pub mod params;
 pub mod pix2pix;
 pub mod pool;
 pub mod pth;
+pub mod remap;
 pub mod translate;
 pub mod weights;

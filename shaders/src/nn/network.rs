@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm};
+use super::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm, Upsampling};
 use super::arena::ParamArena;
 use super::layers::{Backward, Entry, Forward, Mode, Module, Registry, SeqBuilder, Tape};
 use super::params::{match_state_dict, ParamSpec, SplitMix64};
@@ -48,7 +48,7 @@ impl Architecture {
         let mut reg = Registry::default();
         let root = match self {
             Architecture::Generator(g) => match g.arch {
-                GeneratorArch::Resnet { n_blocks } => resnet(&mut reg, g, n_blocks),
+                GeneratorArch::Resnet { n_blocks, upsampling } => resnet(&mut reg, g, n_blocks, upsampling),
                 GeneratorArch::Unet { num_downs } => {
                     if num_downs < 5 {
                         return Err(Error::Network(format!(
@@ -79,7 +79,7 @@ fn conv(stride: usize, padding: usize, padding_mode: Padding, activation: Activa
 }
 
 /// ResnetGenerator: `model.N` as the reference numbers it.
-fn resnet(reg: &mut Registry, g: &GeneratorConfig, n_blocks: usize) -> Module {
+fn resnet(reg: &mut Registry, g: &GeneratorConfig, n_blocks: usize, upsampling: Upsampling) -> Module {
     let (ngf, norm, bias) = (g.ngf, g.norm, g.norm.conv_bias());
     let mut s = SeqBuilder::new(reg, "model");
     s.fused(); // ReflectionPad2d(3)
@@ -108,8 +108,9 @@ fn resnet(reg: &mut Registry, g: &GeneratorConfig, n_blocks: usize) -> Module {
     }
     for i in 0..2 {
         let m = ngf << (2 - i);
-        let up = ConvTranspose2dParams { stride: 2, padding: 1, output_padding: 1, activation: Activation::None };
-        s.conv_transpose([m, m / 2, 3, 3], bias, up);
+        let (k, output_padding) = (upsampling.kernel(), upsampling.output_padding());
+        let up = ConvTranspose2dParams { stride: 2, padding: 1, output_padding, activation: Activation::None };
+        s.conv_transpose([m, m / 2, k, k], bias, up);
         s.norm(norm, m / 2, Activation::Relu).fused();
     }
     s.fused(); // ReflectionPad2d(3)
@@ -369,12 +370,13 @@ impl Network {
         let [_, c, h, w] = x.nchw("network", "input")?;
         match self.arch {
             Architecture::Generator(g) => {
-                let m = g.size_multiple();
-                if c != g.input_nc || h % m != 0 || w % m != 0 || h < m || w < m {
+                let (m, min) = (g.size_multiple(), g.min_size());
+                if c != g.input_nc || h % m != 0 || w % m != 0 || h < min || w < min {
                     return Err(Error::shape(
                         "generator",
                         format!(
-                            "input {:?} must be [N, {}, H, W] with H and W multiples of {m} ({}), at least {m}",
+                            "input {:?} must be [N, {}, H, W] with H and W multiples of {m}, at least {min}x{min} \
+                             pixels ({})",
                             x.shape(),
                             g.input_nc,
                             g.net_name()
@@ -450,6 +452,8 @@ pub fn detect(sd: &StateDict) -> Result<Architecture> {
         // Legacy InstanceNorm layers carry running statistics but no weight.
         if has(&format!("{norm_key}.running_mean")) && has(&format!("{norm_key}.weight")) {
             Norm::Batch
+        } else if has(&format!("{norm_key}.weight")) {
+            Norm::InstanceAffine
         } else if has(bias_key) {
             Norm::Instance
         } else {
@@ -466,15 +470,26 @@ pub fn detect(sd: &StateDict) -> Result<Architecture> {
         if n_blocks == 0 {
             return Err(Error::Network("ResnetGenerator: no residual blocks (`model.10.conv_block.1.weight`)".into()));
         }
+        let up_key = format!("model.{}.weight", 10 + n_blocks);
+        let upsampling = match shape(&up_key) {
+            Some([_, _, 3, 3]) => Upsampling::Transposed3,
+            Some([_, _, 4, 4]) => Upsampling::Transposed4,
+            other => {
+                return Err(Error::Network(format!(
+                    "ResnetGenerator: {n_blocks} blocks found, then `{up_key}` is {other:?}, expected a transposed \
+                     conv [in, out, 3, 3] (or [in, out, 4, 4])"
+                )))
+            }
+        };
         let tail = format!("model.{}.weight", 17 + n_blocks);
-        let output_nc = shape(&tail).map(|s| s[0]).ok_or_else(|| {
+        let output_nc = shape(&tail).and_then(|s| s.first().copied()).ok_or_else(|| {
             Error::Network(format!("ResnetGenerator: {n_blocks} blocks found but no final conv `{tail}`"))
         })?;
         let g = GeneratorConfig {
             input_nc,
             output_nc,
             ngf,
-            arch: GeneratorArch::Resnet { n_blocks },
+            arch: GeneratorArch::Resnet { n_blocks, upsampling },
             norm: norm_at("model.2", "model.1.bias"),
             dropout: shape("model.10.conv_block.6.weight").is_some_and(|s| s.len() == 4),
         };
@@ -492,7 +507,7 @@ pub fn detect(sd: &StateDict) -> Result<Architecture> {
             path.push_str(".model.3");
             num_downs += 1;
         }
-        let output_nc = shape("model.model.3.weight").map(|s| s[1]).ok_or_else(|| {
+        let output_nc = shape("model.model.3.weight").and_then(|s| s.get(1).copied()).ok_or_else(|| {
             Error::Network("UnetGenerator: no outermost transposed conv `model.model.3.weight`".into())
         })?;
         let g = GeneratorConfig {

@@ -45,7 +45,8 @@ pub fn is_legacy(bytes: &[u8]) -> bool {
 }
 
 /// Reads the state_dict of a checkpoint, in its dict order. A top-level dict
-/// with a `state_dict` entry (a training checkpoint) yields that entry.
+/// with a `state_dict` entry (a training checkpoint) yields that entry; one
+/// that wraps dicts of tensors yields their tensors (see `entries`).
 pub fn read_state_dict(bytes: &[u8]) -> Result<Vec<(String, PthTensor)>, WeightsError> {
     if is_zip(bytes) {
         read_zip(bytes)
@@ -150,7 +151,13 @@ fn read_legacy(bytes: &[u8]) -> Result<Vec<(String, PthTensor)>, WeightsError> {
     Ok(out)
 }
 
-/// The (name, tensor) pairs of the unpickled state_dict.
+/// The (name, tensor) pairs of the unpickled state_dict. A top-level dict
+/// with a `state_dict` dict yields that one. Otherwise, where the top-level
+/// dict holds dicts of tensors (a checkpoint wrapping one or several
+/// networks: `{'model': {...}}`, `{'G_A2B': {...}, 'G_B2A': {...}}`), their
+/// tensors are taken: one such dict's under their own keys, several under
+/// `<name>.<key>`; the checkpoint's other entries (epoch, optimizer state)
+/// are skipped. A plain dict must hold tensors only.
 fn entries(root: &Value) -> Result<Vec<(String, Rc<TensorRef>)>, WeightsError> {
     let Value::Dict(dict) = root else {
         return Err(WeightsError::NoStateDict(format!("the file holds {}, not a dict", root.kind())));
@@ -161,6 +168,23 @@ fn entries(root: &Value) -> Result<Vec<(String, Rc<TensorRef>)>, WeightsError> {
         Some(Value::Dict(inner)) => inner.borrow().clone(),
         _ => dict.clone(),
     };
+    let nested: Vec<&str> = dict.iter().filter(|(_, v)| holds_tensors(v, 0)).filter_map(|(k, _)| k.as_str()).collect();
+    if !nested.is_empty() {
+        let mut out = Vec::new();
+        if nested.len() == 1 {
+            let v = &dict.iter().find(|(k, _)| k.as_str() == Some(nested[0])).expect("found above").1;
+            flatten(v, "", 0, &mut out);
+        } else {
+            for (k, v) in &dict {
+                match (k.as_str(), v) {
+                    (Some(k), Value::Tensor(t)) => out.push((k.to_string(), t.clone())),
+                    (Some(k), v) => flatten(v, &format!("{k}."), 0, &mut out),
+                    _ => {}
+                }
+            }
+        }
+        return Ok(out);
+    }
     dict.into_iter()
         .map(|(k, v)| {
             let Some(key) = k.as_str() else {
@@ -172,6 +196,33 @@ fn entries(root: &Value) -> Result<Vec<(String, Rc<TensorRef>)>, WeightsError> {
             }
         })
         .collect()
+}
+
+/// How deep nested dicts of tensors are followed.
+const MAX_NESTING: usize = 4;
+
+/// Whether `v` is a dict with string keys that holds tensors (directly or in such dicts).
+fn holds_tensors(v: &Value, depth: usize) -> bool {
+    let Value::Dict(d) = v else { return false };
+    let d = d.borrow();
+    depth < MAX_NESTING
+        && d.iter().all(|(k, _)| k.as_str().is_some())
+        && d.iter().any(|(_, v)| matches!(v, Value::Tensor(_)) || holds_tensors(v, depth + 1))
+}
+
+/// The tensors of a dict of tensors, under `prefix` + their key path; other values are skipped.
+fn flatten(v: &Value, prefix: &str, depth: usize, out: &mut Vec<(String, Rc<TensorRef>)>) {
+    if !holds_tensors(v, depth) {
+        return;
+    }
+    let Value::Dict(d) = v else { return };
+    for (k, v) in d.borrow().iter() {
+        let Some(k) = k.as_str() else { continue };
+        match v {
+            Value::Tensor(t) => out.push((format!("{prefix}{k}"), t.clone())),
+            v => flatten(v, &format!("{prefix}{k}."), depth + 1, out),
+        }
+    }
 }
 
 /// Reads a strided view of `root` (the raw bytes of its root storage) into a row-major tensor.

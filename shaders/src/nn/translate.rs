@@ -3,7 +3,8 @@
 //!
 //! A generator halves the size several times (a ResNet twice, a U-Net
 //! num_downs times), so the image is reflect-padded on the right and bottom
-//! to the multiple it needs, translated, and cropped back. Alpha is not
+//! to the multiple it needs (and to at least its smallest input, repeating
+//! the reflection for a tiny image), translated, and cropped back. Alpha is not
 //! translated: the output keeps the input's alpha bytes.
 
 use super::arch::{GeneratorArch, GeneratorConfig};
@@ -91,8 +92,8 @@ pub async fn translate_rgba(
         ));
     }
     let g = generator_config(net)?;
-    let m = g.size_multiple();
-    let (pw, ph) = (width.div_ceil(m) * m, height.div_ceil(m) * m);
+    let (m, min) = (g.size_multiple(), g.min_size());
+    let (pw, ph) = ((width.div_ceil(m) * m).max(min), (height.div_ceil(m) * m).max(min));
     let limit = max_pixels(gpu, &g);
     if pw * ph > limit {
         let side = ((limit as f64).sqrt() as usize) / m * m;

@@ -47,14 +47,14 @@ impl Domain {
         let mut sizes = Vec::with_capacity(candidates.len());
         let mut skipped = 0;
         for path in candidates {
-            match probe(&path) {
+            match imageio::probe(&path) {
                 Ok(size) => {
                     files.push(path);
                     sizes.push(size);
                 }
                 Err(e) => {
                     skipped += 1;
-                    eprintln!("warning: skipping {}: {e:#}", path.display());
+                    eprintln!("warning: skipping {e:#}");
                 }
             }
         }
@@ -201,19 +201,6 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Reads only the header: format and dimensions.
-fn probe(path: &Path) -> Result<(u32, u32)> {
-    let reader = image::ImageReader::open(path).context("cannot open")?.with_guessed_format().context("cannot read")?;
-    if reader.format().is_none() {
-        bail!("not an image (unrecognised format)");
-    }
-    let (w, h) = reader.into_dimensions().context("cannot decode")?;
-    if w == 0 || h == 0 {
-        bail!("empty image ({w}x{h})");
-    }
-    Ok((w, h))
 }
 
 #[cfg(test)]

@@ -181,7 +181,7 @@ mod tests {
         let source = Source::aligned(Domain::scan("AB", "--dataroot", dir).unwrap(), direction).unwrap();
         let order = Order::for_source(&source, 2, serial, 3);
         let transform = Transform { preprocess, load_size: 12, crop_size: 8, flip: true };
-        Loader::from_source(source, order, transform, SizeCheck { multiple: 4, d_layers: Some(3) })
+        Loader::from_source(source, order, transform, SizeCheck { multiple: 4, min: 8, d_layers: Some(3) })
     }
 
     #[test]

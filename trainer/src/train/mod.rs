@@ -43,6 +43,7 @@ const PREFETCH_DEPTH: usize = 2;
 /// the user set (the demo replaces only the others).
 pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
     let args = setup::options(args, matches)?;
+    crate::imageio::set_limits(args.decode.limits());
     let run_dir = args.checkpoints_dir.join(&args.name);
     let start = setup::start(&args, &run_dir)?;
     let source = setup::source(&args, &run_dir)?;

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{ArgMatches, Args, ValueEnum};
 use serde::{Deserialize, Serialize};
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm};
+use shaders::nn::arch::{
+    DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm, Upsampling,
+};
 use shaders::nn::cyclegan::CycleGanConfig;
 use shaders::nn::dcgan::DcganConfig;
 use shaders::nn::pix2pix::Pix2PixConfig;
@@ -64,7 +66,7 @@ impl std::str::FromStr for NetG {
             if n_blocks == 0 {
                 return Err(bad());
             }
-            return Ok(NetG(GeneratorArch::Resnet { n_blocks }));
+            return Ok(NetG(GeneratorArch::Resnet { n_blocks, upsampling: Upsampling::Transposed3 }));
         }
         if let Some(size) = s.strip_prefix("unet_") {
             let size: u64 = size.parse().map_err(|_| bad())?;
@@ -80,7 +82,7 @@ impl std::str::FromStr for NetG {
 impl std::fmt::Display for NetG {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
-            GeneratorArch::Resnet { n_blocks } => write!(f, "resnet_{n_blocks}blocks"),
+            GeneratorArch::Resnet { n_blocks, .. } => write!(f, "resnet_{n_blocks}blocks"),
             GeneratorArch::Unet { num_downs } => write!(f, "unet_{}", 1u64 << num_downs),
             GeneratorArch::Dcgan => write!(f, "dcgan"),
         }
@@ -123,8 +125,22 @@ pub enum NormArg {
     Batch,
     /// InstanceNorm2d without affine parameters (CycleGAN's default).
     Instance,
+    /// InstanceNorm2d with a weight and bias per channel (as other CycleGAN code bases build it).
+    #[value(name = "instance_affine")]
+    InstanceAffine,
     /// No normalization.
     None,
+}
+
+/// How a ResNet generator upsamples (not an option of the reference, which has transposed3 only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpsamplingArg {
+    /// ConvTranspose2d(3, stride 2, padding 1, output_padding 1), the reference's.
+    Transposed3,
+    /// ConvTranspose2d(4, stride 2, padding 1): the form `Upsample(x2) + Conv2d(3)` decoders of other code
+    /// bases load as (it has 16 free taps where those have 9, so training departs from that form).
+    Transposed4,
 }
 
 impl NormArg {
@@ -133,6 +149,7 @@ impl NormArg {
         match self {
             NormArg::Batch => Norm::Batch,
             NormArg::Instance => Norm::Instance,
+            NormArg::InstanceAffine => Norm::InstanceAffine,
             NormArg::None => Norm::None,
         }
     }
@@ -225,6 +242,10 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     #[serde(default)]
     pub norm: Option<NormArg>,
+    /// Upsampling layers of a ResNet generator [transposed3, the reference's].
+    #[arg(long, value_enum)]
+    #[serde(default)]
+    pub upsampling: Option<UpsamplingArg>,
     /// GAN objective [cycle_gan: lsgan; pix2pix: vanilla].
     #[arg(long, value_enum)]
     #[serde(default)]
@@ -321,10 +342,23 @@ pub struct TrainArgs {
     /// latest/, or a reference run's latest_net_*.pth) with fresh optimizers.
     #[arg(long, value_name = "DIR")]
     pub init_weights: Option<PathBuf>,
+    /// Limits on decoding the training images.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub decode: crate::imageio::DecodeArgs,
 }
 
 /// Options that only record what a run did; they may change between a run and its resume.
-pub const RUN_CONTROL: [&str; 6] = ["continue_train", "max_iters", "init_weights", "domain_a", "domain_b", "dataroot"];
+pub const RUN_CONTROL: [&str; 8] = [
+    "continue_train",
+    "max_iters",
+    "init_weights",
+    "domain_a",
+    "domain_b",
+    "dataroot",
+    "max_image_side",
+    "max_image_mib",
+];
 
 fn default_lambda_l1() -> f32 {
     100.0
@@ -360,7 +394,7 @@ impl TrainArgs {
         self.net_g.get_or_insert(if pix2pix {
             NetG(GeneratorArch::Unet { num_downs: 8 })
         } else {
-            NetG(GeneratorArch::Resnet { n_blocks: 9 })
+            NetG(GeneratorArch::Resnet { n_blocks: 9, upsampling: Upsampling::Transposed3 })
         });
         self.norm.get_or_insert(if pix2pix { NormArg::Batch } else { NormArg::Instance });
         self.gan_mode.get_or_insert(if pix2pix { GanModeArg::Vanilla } else { GanModeArg::Lsgan });
@@ -419,7 +453,7 @@ impl TrainArgs {
             demo!(display_freq, 48);
         } else {
             demo!(name, "demo".into());
-            demo!(net_g, Some(NetG(GeneratorArch::Resnet { n_blocks: 6 })));
+            demo!(net_g, Some(NetG(GeneratorArch::Resnet { n_blocks: 6, upsampling: Upsampling::Transposed3 })));
             demo!(n_epochs, 4);
             demo!(n_epochs_decay, 4);
             demo!(display_freq, 40);
@@ -455,6 +489,9 @@ impl TrainArgs {
             if v == 0 {
                 bail!("{flag} must be at least 1");
             }
+        }
+        if let (Some(_), Some(net_g @ NetG(GeneratorArch::Unet { .. }))) = (self.upsampling, self.net_g) {
+            bail!("--upsampling applies to ResNet generators (--net-g resnet_<n>blocks), not to --net-g {net_g}");
         }
         if self.n_epochs + self.n_epochs_decay == 0 {
             bail!("--n-epochs plus --n-epochs-decay must be at least 1");
@@ -520,7 +557,19 @@ impl TrainArgs {
             input_nc: 3,
             output_nc: 3,
             ngf: self.ngf,
-            arch: self.net_g.unwrap_or(NetG(GeneratorArch::Resnet { n_blocks: 9 })).0,
+            arch: match self
+                .net_g
+                .map_or(GeneratorArch::Resnet { n_blocks: 9, upsampling: Upsampling::Transposed3 }, |n| n.0)
+            {
+                GeneratorArch::Resnet { n_blocks, .. } => {
+                    let upsampling = match self.upsampling {
+                        Some(UpsamplingArg::Transposed4) => Upsampling::Transposed4,
+                        _ => Upsampling::Transposed3,
+                    };
+                    GeneratorArch::Resnet { n_blocks, upsampling }
+                }
+                unet => unet,
+            },
             norm: self.norm(),
             dropout: self.model == ModelKind::Pix2Pix && !self.no_dropout,
         }
@@ -613,7 +662,11 @@ impl TrainArgs {
             DiscriminatorArch::Pixel => "pixel".into(),
             DiscriminatorArch::Dcgan => "dcgan".into(),
         };
-        let base = format!("{} ngf {}, {ds} ndf {}", g.net_name(), g.ngf, d.ndf);
+        let up = match g.arch {
+            GeneratorArch::Resnet { upsampling: Upsampling::Transposed4, .. } => " upsampling transposed4",
+            _ => "",
+        };
+        let base = format!("{}{up} ngf {}, {ds} ndf {}", g.net_name(), g.ngf, d.ndf);
         match (self.model, g.norm) {
             (ModelKind::CycleGan, Norm::Instance) => base,
             (ModelKind::CycleGan, n) => format!("{base}, norm {}", n.name()),
@@ -624,7 +677,8 @@ impl TrainArgs {
 
     /// What training image sides the networks take.
     pub fn size_check(&self) -> SizeCheck {
-        SizeCheck { multiple: self.generator().size_multiple() as u32, d_layers: self.d_layers() }
+        let g = self.generator();
+        SizeCheck { multiple: g.size_multiple() as u32, min: g.min_size() as u32, d_layers: self.d_layers() }
     }
 
     fn check_net_size(&self, size: u32, flag: &str) -> Result<()> {
@@ -638,6 +692,8 @@ impl TrainArgs {
 pub struct SizeCheck {
     /// The generator's multiple (4 for a ResNet, 2^num_downs for a U-Net).
     pub multiple: u32,
+    /// The generator's smallest side (8 for a ResNet, its multiple for a U-Net).
+    pub min: u32,
     /// Strided layers of a PatchGAN discriminator.
     pub d_layers: Option<usize>,
 }
@@ -651,6 +707,9 @@ impl SizeCheck {
                 "{flag} {size} must be a multiple of {m}: the generator halves the image {} times and doubles it back",
                 m.trailing_zeros()
             );
+        }
+        if size < self.min {
+            bail!("{flag} {size} is too small: the generator takes images of at least {m}x{m} pixels", m = self.min);
         }
         if let Some(n_layers) = self.d_layers {
             check_d_size(size, n_layers, flag)?;

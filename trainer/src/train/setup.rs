@@ -6,12 +6,14 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use clap::ArgMatches;
+use shaders::nn::arch::{GeneratorArch, Upsampling};
 use shaders::nn::cyclegan::{self, CycleGan};
 use shaders::nn::dcgan::{self, Dcgan};
 use shaders::nn::model::{Init, Model};
-use shaders::nn::network::{detect, Architecture};
+use shaders::nn::network::Architecture;
 use shaders::nn::params::SplitMix64;
 use shaders::nn::pix2pix::{self, Pix2Pix};
+use shaders::nn::remap::map_state_dict;
 use shaders::nn::weights::StateDict;
 use shaders::{Gpu, GpuOptions};
 
@@ -133,34 +135,54 @@ pub fn start(args: &TrainArgs, run_dir: &Path) -> Result<Start> {
     match &args.init_weights {
         Some(dir) => {
             let nets = checkpoint::load_nets(dir, model_files(args.model).0).context("--init-weights")?;
-            check_nets(&nets, args, dir)?;
+            let nets = check_nets(nets, args, dir)?;
             Ok(Start::Weights(nets))
         }
         None => Ok(Start::Fresh),
     }
 }
 
-/// The architectures the state_dicts hold must be those the options ask for.
-fn check_nets(nets: &[StateDict], args: &TrainArgs, dir: &Path) -> Result<()> {
+/// The architectures the state_dicts hold must be those the options ask
+/// for. The state_dicts are mapped onto the reference's layout (weights of
+/// other code bases, [`map_state_dict`]) and returned in it.
+fn check_nets(nets: Vec<StateDict>, args: &TrainArgs, dir: &Path) -> Result<Vec<StateDict>> {
     let names = model_files(args.model).0;
+    let mut out = Vec::with_capacity(nets.len());
     for ((name, sd), want) in names.iter().zip(nets).zip(architectures(args)) {
         let ctx = || format!("--init-weights {}: {name}", dir.display());
-        let mut found = detect(sd).with_context(ctx)?;
+        let mapped = map_state_dict(&sd, None).with_context(ctx)?;
+        for note in &mapped.report.notes {
+            eprintln!("--init-weights {}: {name}: {note}", dir.display());
+        }
+        let mut found = mapped.arch;
         // Dropout has no weights: take the options' word for it.
         if let (Architecture::Generator(f), Architecture::Generator(w)) = (&mut found, &want) {
             f.dropout = w.dropout;
         }
         if found != want {
+            let hint = match found {
+                Architecture::Generator(g) => {
+                    let up = match g.arch {
+                        GeneratorArch::Resnet { upsampling: Upsampling::Transposed4, .. } => {
+                            " --upsampling transposed4"
+                        }
+                        _ => "",
+                    };
+                    format!("--net-g {} --ngf {} --norm {}{up}", g.net_name(), g.ngf, g.norm.name())
+                }
+                Architecture::Discriminator(d) => format!("--ndf {} --norm {}", d.ndf, d.norm.name()),
+            };
             bail!(
-                "--init-weights {}: {name} is a {} network, but the options ask for {}; pass matching --net-g, \
-                 --ngf, --ndf, --net-d, --n-layers-d and --norm",
+                "--init-weights {}: {name} is a {} network, but the options ask for {}; pass matching options \
+                 ({hint} for this one; --net-d and --n-layers-d for the discriminators)",
                 dir.display(),
                 found.describe(),
                 want.describe()
             );
         }
+        out.push(mapped.state_dict);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Prints the training options that differ from the checkpoint's.
