@@ -8,11 +8,11 @@ use clap::Args;
 use image::DynamicImage;
 use shaders::nn::dcgan::latents;
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{detect, Architecture, Network};
+use shaders::nn::network::{Architecture, Network};
 use shaders::{Gpu, GpuOptions, Tensor};
 
 use crate::imageio::{grid, images_of, save_png_atomic};
-use crate::translate::load_state_dict;
+use crate::translate::load_network;
 
 /// Options of `trainer generate`.
 #[derive(Args)]
@@ -72,9 +72,10 @@ pub fn read_latents(path: &Path, nz: usize) -> Result<(usize, Vec<f32>)> {
 
 /// Runs `trainer generate`.
 pub fn generate(args: GenerateArgs) -> Result<()> {
-    let sd = load_state_dict(&args.weights)?;
+    let mapped = load_network(&args.weights, None)?;
+    let sd = mapped.state_dict;
     let name = args.weights.display().to_string();
-    let g = match detect(&sd).with_context(|| name.clone())? {
+    let g = match mapped.arch {
         Architecture::Generator(g) if !g.translates() => g,
         Architecture::Generator(g) => bail!(
             "{name}: these are the weights of a {} image translator, which takes an image rather than a latent; \
