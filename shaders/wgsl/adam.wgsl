@@ -1,7 +1,8 @@
-// adam: one torch.optim.Adam step (amsgrad=False, weight_decay=0,
-// maximize=False) over flat parameter, gradient and moment buffers, in the
-// operation order of torch's _single_tensor_adam so results agree to f32
-// rounding:
+// adam: one torch.optim.Adam step (amsgrad=False, maximize=False) over flat
+// parameter, gradient and moment buffers, in the operation order of torch's
+// _single_tensor_adam so results agree to f32 rounding:
+//   g = g + weight_decay * param  (coupled L2 decay; skipped when 0, so a
+//                               zero padding value stays zero either way)
 //   m = lerp(m, g, 1 - beta1)   torch's lerp: weight w < 0.5 ? m + w * (g - m)
 //                               : g - (g - m) * (1 - w)
 //   v = v * beta2 + ((1 - beta2) * g) * g
@@ -29,6 +30,10 @@ struct Params {
     // sqrt(1 - beta2^t)
     bias_correction2_sqrt: f32,
     eps: f32,
+    weight_decay: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -45,7 +50,10 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if i >= p.len {
         return;
     }
-    let g = grads[i];
+    var g = grads[i];
+    if p.weight_decay != 0.0 {
+        g = g + p.weight_decay * params[i];
+    }
     var mi = m[i];
     let w = p.lerp_weight;
     if abs(w) < 0.5 {

@@ -108,7 +108,7 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(p, q)| p * q).sum()
 }
 
-/// torch.optim.Adam (amsgrad=False, weight_decay=0) in f32, with the
+/// torch.optim.Adam (amsgrad=False, coupled weight decay) in f32, with the
 /// operation order of torch's _single_tensor_adam and the step scalars
 /// computed in f64 and rounded to f32 as torch rounds Python floats.
 #[derive(Clone, Debug)]
@@ -123,12 +123,14 @@ pub struct AdamF32 {
     pub v: Vec<f32>,
     /// Steps taken.
     pub t: u64,
+    /// Coupled L2 decay: g + weight_decay * param.
+    pub weight_decay: f64,
 }
 
 impl AdamF32 {
     /// Zero moments for `len` parameters.
     pub fn new(len: usize, beta1: f64, beta2: f64, eps: f64) -> Self {
-        AdamF32 { betas: (beta1, beta2), eps, m: vec![0.0; len], v: vec![0.0; len], t: 0 }
+        AdamF32 { betas: (beta1, beta2), eps, m: vec![0.0; len], v: vec![0.0; len], t: 0, weight_decay: 0.0 }
     }
 
     /// One step with learning rate `lr`.
@@ -140,8 +142,9 @@ impl AdamF32 {
         let bc2_sqrt = (1.0 - beta2.powf(t)).sqrt() as f32;
         let w = (1.0 - beta1) as f32;
         let (b2, omb2, neg_step, eps) = (beta2 as f32, (1.0 - beta2) as f32, (-step_size) as f32, self.eps as f32);
+        let wd = self.weight_decay as f32;
         for i in 0..params.len() {
-            let g = grads[i];
+            let g = if wd != 0.0 { grads[i] + wd * params[i] } else { grads[i] };
             let m = self.m[i];
             let m = if w.abs() < 0.5 { m + w * (g - m) } else { g - (g - m) * (1.0 - w) };
             let v = self.v[i] * b2 + (omb2 * g) * g;
@@ -166,12 +169,14 @@ pub struct AdamF64 {
     pub v: Vec<f64>,
     /// Steps taken.
     pub t: u64,
+    /// Coupled L2 decay: g + weight_decay * param.
+    pub weight_decay: f64,
 }
 
 impl AdamF64 {
     /// Zero moments for `len` parameters.
     pub fn new(len: usize, beta1: f64, beta2: f64, eps: f64) -> Self {
-        AdamF64 { betas: (beta1, beta2), eps, m: vec![0.0; len], v: vec![0.0; len], t: 0 }
+        AdamF64 { betas: (beta1, beta2), eps, m: vec![0.0; len], v: vec![0.0; len], t: 0, weight_decay: 0.0 }
     }
 
     /// One step with learning rate `lr`.
@@ -182,7 +187,7 @@ impl AdamF64 {
         let bc1 = 1.0 - beta1.powf(t);
         let bc2 = 1.0 - beta2.powf(t);
         for i in 0..params.len() {
-            let g = grads[i];
+            let g = grads[i] + self.weight_decay * params[i];
             self.m[i] = beta1 * self.m[i] + (1.0 - beta1) * g;
             self.v[i] = beta2 * self.v[i] + (1.0 - beta2) * g * g;
             let denom = self.v[i].sqrt() / bc2.sqrt() + self.eps;

@@ -23,14 +23,21 @@ fn grads(len: usize, step: usize) -> Vec<f32> {
 fn adam_matches_torch_formula() {
     let g = gpu();
     let len = 5003;
-    for config in [AdamConfig { beta1: 0.5, beta2: 0.999, eps: 1e-8 }, AdamConfig::default()] {
+    for config in [
+        AdamConfig { beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 },
+        AdamConfig::default(),
+        // Coupled decay (DiscoGAN's 1e-5, U-GAT-IT's 1e-4), exaggerated so that it shows.
+        AdamConfig { beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.05 },
+    ] {
         let p0 = random(len, 7);
         let params = Tensor::from_slice(&g, &[len], &p0).unwrap();
         let gt = Tensor::zeros(&g, &[len]).unwrap();
         let mut adam = Adam::new(&g, len, config).unwrap();
         let mut cpu = AdamF32::new(len, config.beta1, config.beta2, config.eps);
+        cpu.weight_decay = config.weight_decay;
         let mut cpu_p = p0.clone();
         let mut ref64 = AdamF64::new(len, config.beta1, config.beta2, config.eps);
+        ref64.weight_decay = config.weight_decay;
         let mut p64: Vec<f64> = p0.iter().map(|&v| v as f64).collect();
         for (step, &lr) in LRS.iter().enumerate() {
             let gr = grads(len, step);
@@ -63,7 +70,7 @@ fn adam_matches_torch_formula() {
 fn adam_resumes_from_saved_state() {
     let g = gpu();
     let len = 1031;
-    let config = AdamConfig { beta1: 0.5, beta2: 0.999, eps: 1e-8 };
+    let config = AdamConfig { beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
     let p0 = random(len, 11);
     let run_through = Tensor::from_slice(&g, &[len], &p0).unwrap();
     let resumed = Tensor::from_slice(&g, &[len], &p0).unwrap();

@@ -144,7 +144,7 @@ fn write_grads(g: &Gpu, arenas: &[&ParamArena], flat: &[f32]) {
 #[test]
 fn adam_group_over_chunks_equals_one_flat_adam() {
     let g = gpu();
-    let config = AdamConfig { beta1: 0.5, beta2: 0.999, eps: 1e-8 };
+    let config = AdamConfig { beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
     // Two networks, as CycleGAN's one optimizer for both generators; small chunks.
     let (s1, s2) = (specs("g_a"), specs("g_b"));
     let (d1, d2) = (data(&s1, 10), data(&s2, 20));

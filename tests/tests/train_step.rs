@@ -13,7 +13,7 @@ use tests::{assert_close, gpu, random};
 
 const NET: TinyNet = TinyNet { x: [2, 3, 10, 8], hidden: 5, k: 3, output_padding: 1 };
 const LAMBDA: f32 = 10.0;
-const CONFIG: AdamConfig = AdamConfig { beta1: 0.5, beta2: 0.999, eps: 1e-8 };
+const CONFIG: AdamConfig = AdamConfig { beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
 
 fn lr(step: usize) -> f32 {
     // Constant, then a linear decay, as CycleGAN schedules it.

@@ -17,6 +17,10 @@ struct Params {
     neg_step_size: f32,
     bias_correction2_sqrt: f32,
     eps: f32,
+    weight_decay: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 const OP: &str = "adam";
@@ -32,15 +36,17 @@ pub struct AdamConfig {
     pub beta2: f64,
     /// Added to the denominator (default 1e-8).
     pub eps: f64,
+    /// Coupled L2 penalty added to the gradient, weight_decay * param (default 0).
+    pub weight_decay: f64,
 }
 
 impl Default for AdamConfig {
     fn default() -> Self {
-        AdamConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+        AdamConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
     }
 }
 
-/// torch.optim.Adam (amsgrad=False, weight_decay=0) over one flat parameter
+/// torch.optim.Adam (amsgrad=False, optional coupled weight decay) over one flat parameter
 /// buffer: holds the moment buffers m and v and the step count t.
 #[derive(Debug)]
 pub struct Adam {
@@ -139,7 +145,7 @@ pub fn adam_update(
     if t == 0 {
         return Err(Error::shape(OP, "the step count starts at 1"));
     }
-    let AdamConfig { beta1, beta2, eps } = config;
+    let AdamConfig { beta1, beta2, eps, weight_decay } = config;
     // As _single_tensor_adam computes them, in Python floats.
     let bias_correction1 = 1.0 - beta1.powf(t as f64);
     let bias_correction2 = 1.0 - beta2.powf(t as f64);
@@ -153,6 +159,10 @@ pub fn adam_update(
         neg_step_size: (-step_size) as f32,
         bias_correction2_sqrt: bias_correction2.sqrt() as f32,
         eps: eps as f32,
+        weight_decay: weight_decay as f32,
+        _pad0: 0,
+        _pad1: 0,
+        _pad2: 0,
     };
     let pipeline = gpu.pipeline(&wgsl::ADAM, OP, &[("WG", WG as f64)])?;
     let groups = groups_1d(gpu, OP, len, WG)?;
