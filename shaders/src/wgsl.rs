@@ -36,4 +36,5 @@ shaders! {
     DROPOUT => "dropout",
     CONCAT_CHANNELS => "concat_channels",
     RANDOM => "random",
+    AFFINE => "affine",
 }

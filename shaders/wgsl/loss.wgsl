@@ -15,6 +15,13 @@
 //                   (PyTorch's BCELoss on probabilities: its log clamp in the
 //                   forward, its epsilon in the backward)
 //   mean:           loss = weight * mean(a), no gradient (binding 3 unused)
+//   mse_loss:       loss = weight * mean((a - b)^2), grad (wrt a) = weight * 2 (a - b) / len
+//   feature_matching: a (real) and b (fake) are [batch, len] (a network's
+//                   features flattened per sample); per feature i,
+//                   d_i = mean_n a[n, i] - mean_n b[n, i];
+//                   loss = weight * mean_i(d_i^2) (DiscoGAN's HingeEmbeddingLoss
+//                   of l2 against 1, which is its mean),
+//                   grad (wrt b[n, i]) = -weight * 2 d_i / (batch * len)
 // `grad_scale` carries weight * 2 / len or weight / len; with accumulate = 1
 // the gradient is added to grad (gradients fan in), else it overwrites it.
 //
@@ -42,7 +49,8 @@ struct Params {
     label: f32,
     grad_scale: f32,
     loss_scale: f32,
-    _pad0: u32,
+    // feature_matching: samples in a and b
+    batch: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -190,6 +198,60 @@ fn bce_loss_const(
             let log_q = max(log(1.0 - v), -100.0);
             s -= p.label * log_p + (1.0 - p.label) * log_q;
             store_grad(i, p.grad_scale * (v - p.label) / max((1.0 - v) * v, 1e-12));
+        }
+    }
+    let total = reduce(lid, s);
+    if lid == 0u {
+        partial[w] = total;
+    }
+}
+
+@compute @workgroup_size(WG)
+fn mse_loss(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let w = wid.x + wid.y * nwg.x;
+    var s = 0.0;
+    for (var k = 0u; k < ITEMS; k++) {
+        let i = w * WG * ITEMS + k * WG + lid;
+        if i < p.len {
+            let d = a[i] - b[i];
+            s += d * d;
+            store_grad(i, p.grad_scale * d);
+        }
+    }
+    let total = reduce(lid, s);
+    if lid == 0u {
+        partial[w] = total;
+    }
+}
+
+@compute @workgroup_size(WG)
+fn feature_matching(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let w = wid.x + wid.y * nwg.x;
+    let inv_batch = 1.0 / f32(p.batch);
+    var s = 0.0;
+    for (var k = 0u; k < ITEMS; k++) {
+        let i = w * WG * ITEMS + k * WG + lid;
+        if i < p.len {
+            var sa = 0.0;
+            var sb = 0.0;
+            for (var n = 0u; n < p.batch; n++) {
+                sa += a[n * p.len + i];
+                sb += b[n * p.len + i];
+            }
+            let d = sa * inv_batch - sb * inv_batch;
+            s += d * d;
+            let g = -p.grad_scale * d;
+            for (var n = 0u; n < p.batch; n++) {
+                store_grad(n * p.len + i, g);
+            }
         }
     }
     let total = reduce(lid, s);

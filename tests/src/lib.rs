@@ -2,6 +2,7 @@
 //! comparison that names the worst index.
 
 pub mod net_check;
+pub mod parity;
 pub mod ref_batch;
 pub mod ref_conv_backward;
 pub mod ref_nets;

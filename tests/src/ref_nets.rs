@@ -92,11 +92,13 @@ impl<'a> RefNet<'a> {
                 }
                 GeneratorArch::Unet { num_downs } => self.unet(g.norm, g.dropout, num_downs, g.ngf, x),
                 GeneratorArch::Dcgan => self.dcgan_g(x),
+                GeneratorArch::DiscoGan => self.discogan_g(x),
             },
             Architecture::Discriminator(d) => match d.arch {
                 DiscriminatorArch::NLayer { n_layers } => self.nlayer(d.norm, n_layers, x),
                 DiscriminatorArch::Pixel => self.pixel(d.norm, x),
                 DiscriminatorArch::Dcgan => self.dcgan_d(x),
+                DiscriminatorArch::DiscoGan => self.discogan_d(x),
             },
         }
     }
@@ -407,6 +409,42 @@ impl<'a> RefNet<'a> {
             h = self.conv_t(&format!("main.{}", 3 * i + 3), &t, 2, 1, 0, false);
         }
         self.act(&h, Activation::Tanh)
+    }
+
+    /// DiscoGAN's generator at `main`: Conv(k4 s2 p1) + LeakyReLU, three Conv
+    /// + BatchNorm + LeakyReLU, three ConvT + BatchNorm + ReLU, ConvT +
+    /// Sigmoid; no biases.
+    fn discogan_g(&mut self, x: &T) -> T {
+        let leaky = Activation::LeakyRelu(SLOPE);
+        let h = self.conv("main.0", x, 2, 1, false, false);
+        let mut h = self.act(&h, leaky);
+        for i in 0..3 {
+            let t = self.conv(&format!("main.{}", 3 * i + 2), &h, 2, 1, false, false);
+            let t = self.norm(Norm::Batch, &format!("main.{}", 3 * i + 3), &t);
+            h = self.act(&t, leaky);
+        }
+        for i in 0..3 {
+            let t = self.conv_t(&format!("main.{}", 3 * i + 11), &h, 2, 1, 0, false);
+            let t = self.norm(Norm::Batch, &format!("main.{}", 3 * i + 12), &t);
+            h = self.act(&t, Activation::Relu);
+        }
+        let h = self.conv_t("main.20", &h, 2, 1, 0, false);
+        self.act(&h, Activation::Sigmoid)
+    }
+
+    /// DiscoGAN's discriminator: `conv1` + LeakyReLU, `conv<k>` + `bn<k>` +
+    /// LeakyReLU for k = 2, 3, 4, `conv5` + Sigmoid.
+    fn discogan_d(&mut self, x: &T) -> T {
+        let leaky = Activation::LeakyRelu(SLOPE);
+        let h = self.conv("conv1", x, 2, 1, false, false);
+        let mut h = self.act(&h, leaky);
+        for k in 2..=4 {
+            let t = self.conv(&format!("conv{k}"), &h, 2, 1, false, false);
+            let t = self.norm(Norm::Batch, &format!("bn{k}"), &t);
+            h = self.act(&t, leaky);
+        }
+        let h = self.conv("conv5", &h, 1, 0, false, false);
+        self.act(&h, Activation::Sigmoid)
     }
 
     /// DCGAN's discriminator at `main`: Conv(k4 s2 p1) + LeakyReLU(0.2), three

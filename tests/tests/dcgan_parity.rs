@@ -25,14 +25,11 @@ use shaders::nn::network::{detect, Architecture, Network};
 use shaders::nn::weights::{HostTensor, StateDict};
 use shaders::Tensor;
 use tests::gpu;
+use tests::parity::compare_net;
 
 const STEPS: usize = 3;
 const LR: f32 = 2e-4;
 const LOSS_RTOL: f64 = 5e-5;
-const W_ATOL: f64 = 2e-6;
-const W_RTOL: f64 = 1e-5;
-const STAT_ATOL: f64 = 1e-5;
-const STAT_RTOL: f64 = 1e-4;
 const IMAGE_ATOL: f64 = 2e-5;
 
 fn fixture(name: &str) -> StateDict {
@@ -54,31 +51,6 @@ fn config() -> DcganConfig {
         fixed_seed: 1,
         fixed_count: 4,
     }
-}
-
-/// Compares a state_dict with the reference's; returns the largest weight deviation.
-fn compare_net(what: &str, got: &StateDict, want: &StateDict) -> f64 {
-    assert_eq!(got.names().collect::<Vec<_>>(), want.names().collect::<Vec<_>>(), "{what}: keys");
-    let mut worst = 0.0f64;
-    for (name, w) in want.iter() {
-        let g = tensor(got, name);
-        assert_eq!(g.shape, w.shape, "{what}.{name}");
-        let stat = name.contains("running_");
-        let (atol, rtol) = if stat { (STAT_ATOL, STAT_RTOL) } else { (W_ATOL, W_RTOL) };
-        let mut flips = 0;
-        for (i, (&gv, &wv)) in g.data.iter().zip(&w.data).enumerate() {
-            let d = (gv as f64 - wv as f64).abs();
-            if d <= atol + rtol * (wv as f64).abs() {
-                worst = worst.max(d);
-            } else if !stat && d <= 2.0 * LR as f64 * STEPS as f64 + W_ATOL {
-                flips += 1;
-            } else {
-                panic!("{what}.{name}{:?}: {gv}, the reference has {wv} (|diff| {d:.3e})", tests::unravel(i, &w.shape));
-            }
-        }
-        assert!(flips * 200 <= w.data.len().max(200), "{what}.{name}: {flips} of {} weights off", w.data.len());
-    }
-    worst
 }
 
 #[test]
@@ -107,8 +79,14 @@ fn iterations_match_the_reference() {
         let state = pollster::block_on(model.state(&g)).unwrap();
         for net in ["D", "G"] {
             let want = fixture(&format!("{net}_step{}", step + 1));
-            worst_w =
-                worst_w.max(compare_net(&format!("{net} after step {}", step + 1), state.get(net).unwrap(), &want));
+            worst_w = worst_w.max(compare_net(
+                &format!("{net} after step {}", step + 1),
+                state.get(net).unwrap(),
+                &want,
+                LR as f64,
+                step + 1,
+                2e-6,
+            ));
         }
     }
     eprintln!("dcgan parity: losses rel {worst_loss:.2e}, weights abs {worst_w:.2e}");

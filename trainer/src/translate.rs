@@ -101,6 +101,7 @@ impl Translator {
             GeneratorArch::Resnet { .. } => "ResNet generator",
             GeneratorArch::Unet { .. } => "U-Net generator",
             GeneratorArch::Dcgan => "DCGAN generator",
+            GeneratorArch::DiscoGan => "DiscoGAN generator",
         };
         let stochastic = (g.norm == Norm::Batch) || g.dropout;
         let mode = match (self.mode == Mode::EVAL, stochastic) {

@@ -33,6 +33,7 @@ impl GeneratorInfo {
             GeneratorArch::Resnet { .. } => "CycleGAN ResNet",
             GeneratorArch::Unet { .. } => "pix2pix U-Net",
             GeneratorArch::Dcgan => "DCGAN",
+            GeneratorArch::DiscoGan => "DiscoGAN",
         }
         .into()
     }

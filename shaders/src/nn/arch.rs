@@ -92,6 +92,11 @@ pub enum GeneratorArch {
     /// convolutions from a [N, nz, 1, 1] latent (`input_nc` = nz) to a
     /// 64x64 image, batch norm, no biases.
     Dcgan,
+    /// DiscoGAN's encoder-decoder generator (SKTBrain/DiscoGAN `model.py`):
+    /// four stride-2 convolutions down (LeakyReLU 0.2, batch norm after the
+    /// first), four stride-2 transposed convolutions up (batch norm, ReLU),
+    /// a sigmoid output; images in [0, 1], BGR as OpenCV reads them.
+    DiscoGan,
 }
 
 /// Architecture of a generator.
@@ -142,6 +147,7 @@ impl GeneratorConfig {
             GeneratorArch::Resnet { n_blocks, .. } => format!("resnet_{n_blocks}blocks"),
             GeneratorArch::Unet { num_downs } => format!("unet_{}", 1u64 << num_downs.min(63)),
             GeneratorArch::Dcgan => "dcgan".into(),
+            GeneratorArch::DiscoGan => "discogan".into(),
         }
     }
 
@@ -157,6 +163,24 @@ impl GeneratorConfig {
         }
     }
 
+    /// DiscoGAN's generator with `ngf` filters (RGB in the reference's BGR order, [0, 1]).
+    pub fn discogan(ngf: usize) -> Self {
+        GeneratorConfig {
+            input_nc: 3,
+            output_nc: 3,
+            ngf,
+            arch: GeneratorArch::DiscoGan,
+            norm: Norm::Batch,
+            dropout: false,
+        }
+    }
+
+    /// Whether the generator's images are [0, 1] BGR (DiscoGAN's, read by
+    /// OpenCV) rather than the [-1, 1] RGB of the other models.
+    pub fn bgr01(&self) -> bool {
+        self.arch == GeneratorArch::DiscoGan
+    }
+
     /// Whether the generator translates images (its input is an image of
     /// `input_nc` channels), rather than generating them from latents.
     pub fn translates(&self) -> bool {
@@ -169,6 +193,7 @@ impl GeneratorConfig {
             GeneratorArch::Resnet { .. } => 4,
             GeneratorArch::Unet { num_downs } => 1usize << num_downs.min(usize::BITS as usize - 1),
             GeneratorArch::Dcgan => 1,
+            GeneratorArch::DiscoGan => 16,
         }
     }
 
@@ -181,6 +206,7 @@ impl GeneratorConfig {
             GeneratorArch::Resnet { .. } => 8,
             GeneratorArch::Unet { .. } => self.size_multiple(),
             GeneratorArch::Dcgan => 1,
+            GeneratorArch::DiscoGan => 16,
         }
     }
 
@@ -188,6 +214,9 @@ impl GeneratorConfig {
     pub fn describe(&self) -> String {
         if self.arch == GeneratorArch::Dcgan {
             return format!("dcgan nz {} ngf {}, {} output channels", self.input_nc, self.ngf, self.output_nc);
+        }
+        if self.arch == GeneratorArch::DiscoGan {
+            return format!("discogan ngf {}, norm batch, images in [0, 1] BGR", self.ngf);
         }
         let up = match self.arch {
             GeneratorArch::Resnet { upsampling: Upsampling::Transposed4, .. } => {
@@ -226,6 +255,9 @@ impl GeneratorConfig {
                 m.insert("arch".into(), "UnetGenerator".into());
                 m.insert("num_downs".into(), num_downs.to_string());
             }
+            GeneratorArch::DiscoGan => {
+                m.insert("arch".into(), "DiscoGanGenerator".into());
+            }
             GeneratorArch::Dcgan => {
                 m.insert("arch".into(), "DcganGenerator".into());
                 m.insert("nz".into(), self.input_nc.to_string());
@@ -248,6 +280,10 @@ pub enum DiscriminatorArch {
     /// DCGAN's discriminator: strided convolutions with batch norm from a
     /// 64x64 image to one sigmoid probability per image.
     Dcgan,
+    /// DiscoGAN's discriminator: DCGAN's layout with attribute names
+    /// (`conv1`, `bn2`, ...), also returning the features after its second,
+    /// third and fourth layers.
+    DiscoGan,
 }
 
 /// Architecture of a discriminator.
@@ -269,6 +305,11 @@ impl DiscriminatorConfig {
         DiscriminatorConfig { input_nc: 3, ndf, arch: DiscriminatorArch::NLayer { n_layers: 3 }, norm: Norm::Instance }
     }
 
+    /// DiscoGAN's discriminator with `ndf` filters (batch norm).
+    pub fn discogan(ndf: usize) -> Self {
+        DiscriminatorConfig { input_nc: 3, ndf, arch: DiscriminatorArch::DiscoGan, norm: Norm::Batch }
+    }
+
     /// DCGAN's discriminator with `ndf` filters on RGB (batch norm).
     pub fn dcgan(ndf: usize) -> Self {
         DiscriminatorConfig { input_nc: 3, ndf, arch: DiscriminatorArch::Dcgan, norm: Norm::Batch }
@@ -280,6 +321,7 @@ impl DiscriminatorConfig {
             DiscriminatorArch::NLayer { n_layers } => format!("n_layers {n_layers}"),
             DiscriminatorArch::Pixel => "pixel".into(),
             DiscriminatorArch::Dcgan => "dcgan".into(),
+            DiscriminatorArch::DiscoGan => "discogan".into(),
         }
     }
 
@@ -305,6 +347,9 @@ impl DiscriminatorConfig {
             }
             DiscriminatorArch::Dcgan => {
                 m.insert("arch".into(), "DcganDiscriminator".into());
+            }
+            DiscriminatorArch::DiscoGan => {
+                m.insert("arch".into(), "DiscoGanDiscriminator".into());
             }
         }
         m

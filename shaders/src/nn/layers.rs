@@ -88,6 +88,8 @@ pub struct Forward<'a> {
     pub rng: Option<&'a mut SplitMix64>,
     /// Where a training pass saves activations.
     pub tape: Option<&'a mut Tape>,
+    /// The outputs of the [`Module::Tap`]s, in forward order.
+    pub features: Vec<Tensor>,
 }
 
 impl Forward<'_> {
@@ -108,6 +110,9 @@ pub struct Backward<'a> {
     pub param_grads: bool,
     /// The forward's tape, consumed.
     pub tape: Tape,
+    /// Gradients wrt the [`Module::Tap`] outputs, in forward order (None:
+    /// none for that feature); backward takes them from the end.
+    pub feature_grads: Vec<Option<Tensor>>,
 }
 
 /// A convolution or transposed convolution with its fused epilogue
@@ -183,6 +188,9 @@ pub enum Module {
     Residual(Box<Module>),
     /// cat([x, f(x)], channels): the U-Net's skip connection.
     SkipCat(Box<Module>),
+    /// The identity, whose output a network also returns as a feature
+    /// (DiscoGAN's discriminator); backward adds the feature's gradient.
+    Tap,
 }
 
 impl Module {
@@ -203,7 +211,7 @@ impl Module {
             }
             Module::Seq(children) => children.iter_mut().try_for_each(|m| m.refresh(gpu, params, backward)),
             Module::Residual(m) | Module::SkipCat(m) => m.refresh(gpu, params, backward),
-            Module::Norm(_) | Module::Act(_) | Module::Dropout(_) => Ok(()),
+            Module::Norm(_) | Module::Act(_) | Module::Dropout(_) | Module::Tap => Ok(()),
         }
     }
 
@@ -251,6 +259,10 @@ impl Module {
                     Some(r) => add(gpu, &y, r),
                     None => Ok(y),
                 };
+            }
+            Module::Tap => {
+                f.features.push(x.clone());
+                x.clone()
             }
             Module::SkipCat(inner) => {
                 let inner_y = inner.forward(f, x, None)?;
@@ -301,6 +313,11 @@ impl Module {
                 let d = inner.backward(b, dy, true)?.ok_or_else(|| mismatch("residual"))?;
                 Ok(Some(add(gpu, dy, &d)?))
             }
+            // A plain backward has no feature gradients: the tap passes dy on.
+            Module::Tap => match b.feature_grads.pop().flatten() {
+                Some(g) => Ok(Some(add(gpu, dy, &g)?)),
+                None => Ok(Some(dy.clone())),
+            },
             Module::SkipCat(inner) => {
                 let channels = match b.tape.pop("skip connection")? {
                     Saved::Cat { channels } => channels,
@@ -477,16 +494,34 @@ pub struct SeqBuilder<'r> {
     prefix: String,
     index: usize,
     children: Vec<Module>,
+    next_name: Option<String>,
 }
 
 impl<'r> SeqBuilder<'r> {
     /// A Sequential whose children are `<prefix>.<index>`.
     pub fn new(reg: &'r mut Registry, prefix: impl Into<String>) -> Self {
-        SeqBuilder { reg, prefix: prefix.into(), index: 0, children: Vec::new() }
+        SeqBuilder { reg, prefix: prefix.into(), index: 0, children: Vec::new(), next_name: None }
+    }
+
+    /// Names the next child's parameters `name.*` instead of the next index
+    /// (a module attribute such as `conv1` or `bn2`, as a PyTorch module
+    /// that is not a Sequential names them).
+    pub fn named(&mut self, name: &str) -> &mut Self {
+        self.next_name = Some(name.to_string());
+        self
+    }
+
+    /// A feature tap ([`Module::Tap`]); it takes no index.
+    pub fn tap(&mut self) -> &mut Self {
+        self.children.push(Module::Tap);
+        self
     }
 
     /// The path of the next child.
     pub fn next_path(&self) -> String {
+        if let Some(name) = &self.next_name {
+            return name.clone();
+        }
         if self.prefix.is_empty() {
             self.index.to_string()
         } else {
@@ -583,6 +618,7 @@ impl<'r> SeqBuilder<'r> {
     pub fn push(&mut self, m: Module) -> &mut Self {
         self.children.push(m);
         self.index += 1;
+        self.next_name = None;
         self
     }
 

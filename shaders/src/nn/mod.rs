@@ -4,6 +4,7 @@ pub mod arch;
 pub mod arena;
 pub mod cyclegan;
 pub mod dcgan;
+pub mod discogan;
 pub mod gan_loss;
 pub mod layers;
 pub mod model;

@@ -58,6 +58,7 @@ impl Architecture {
                     unet(&mut reg, g, num_downs)
                 }
                 GeneratorArch::Dcgan => dcgan_generator(&mut reg, g),
+                GeneratorArch::DiscoGan => discogan_generator(&mut reg, g),
             },
             Architecture::Discriminator(d) => match d.arch {
                 DiscriminatorArch::NLayer { n_layers } => {
@@ -68,6 +69,7 @@ impl Architecture {
                 }
                 DiscriminatorArch::Pixel => pixel(&mut reg, d),
                 DiscriminatorArch::Dcgan => dcgan_discriminator(&mut reg, d),
+                DiscriminatorArch::DiscoGan => discogan_discriminator(&mut reg, d),
             },
         };
         Ok((root, reg))
@@ -233,6 +235,51 @@ fn dcgan_discriminator(reg: &mut Registry, d: &DiscriminatorConfig) -> Module {
     s.finish()
 }
 
+/// DiscoGAN's generator, `main.N`: Conv(k4 s2 p1) to ngf (LeakyReLU 0.2),
+/// 2ngf, 4ngf, 8ngf (each BN + LeakyReLU), then ConvT(k4 s2 p1) to 4ngf,
+/// 2ngf, ngf (each BN + ReLU) and ConvT(ngf, 3) + Sigmoid; no biases.
+fn discogan_generator(reg: &mut Registry, g: &GeneratorConfig) -> Module {
+    let ngf = g.ngf;
+    let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
+    let down = |a| conv(2, 1, Padding::Zero, a);
+    let up = |a| ConvTranspose2dParams { stride: 2, padding: 1, output_padding: 0, activation: a };
+    let mut s = SeqBuilder::new(reg, "main");
+    s.conv([ngf, g.input_nc, 4, 4], false, down(leaky));
+    s.fused(); // LeakyReLU
+    for m in [1, 2, 4] {
+        s.conv([2 * m * ngf, m * ngf, 4, 4], false, down(Activation::None));
+        s.norm(Norm::Batch, 2 * m * ngf, leaky).fused();
+    }
+    for m in [8, 4, 2] {
+        s.conv_transpose([m * ngf, m / 2 * ngf, 4, 4], false, up(Activation::None));
+        s.norm(Norm::Batch, m / 2 * ngf, Activation::Relu).fused();
+    }
+    s.conv_transpose([ngf, g.output_nc, 4, 4], false, up(Activation::Sigmoid));
+    s.fused(); // Sigmoid
+    s.finish()
+}
+
+/// DiscoGAN's discriminator: `conv1` + LeakyReLU, then `conv<k>`, `bn<k>` +
+/// LeakyReLU for k = 2, 3, 4 (each output a feature), `conv5` + Sigmoid; no
+/// biases.
+fn discogan_discriminator(reg: &mut Registry, d: &DiscriminatorConfig) -> Module {
+    let ndf = d.ndf;
+    let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
+    let mut s = SeqBuilder::new(reg, "");
+    s.named("conv1").conv([ndf, d.input_nc, 4, 4], false, conv(2, 1, Padding::Zero, leaky));
+    for (k, m) in [(2, 1), (3, 2), (4, 4)] {
+        s.named(&format!("conv{k}")).conv(
+            [2 * m * ndf, m * ndf, 4, 4],
+            false,
+            conv(2, 1, Padding::Zero, Activation::None),
+        );
+        s.named(&format!("bn{k}")).norm(Norm::Batch, 2 * m * ndf, leaky);
+        s.tap();
+    }
+    s.named("conv5").conv([1, 8 * ndf, 4, 4], false, conv(1, 0, Padding::Zero, Activation::Sigmoid));
+    s.finish()
+}
+
 /// A network on the GPU.
 pub struct Network {
     arch: Architecture,
@@ -327,7 +374,8 @@ impl Network {
     /// Everything is recorded into the pending command list, nothing submitted.
     pub fn forward(&self, gpu: &Gpu, x: &Tensor, mode: Mode, rng: Option<&mut SplitMix64>) -> Result<Tensor> {
         self.check_input(x)?;
-        let mut f = Forward { gpu, params: &self.params, buffers: &self.buffers, mode, rng, tape: None };
+        let mut f =
+            Forward { gpu, params: &self.params, buffers: &self.buffers, mode, rng, tape: None, features: Vec::new() };
         self.root.forward(&mut f, x, None)
     }
 
@@ -344,9 +392,66 @@ impl Network {
         }
         self.check_input(x)?;
         let mut tape = Tape::default();
-        let mut f = Forward { gpu, params: &self.params, buffers: &self.buffers, mode, rng, tape: Some(&mut tape) };
+        let mut f = Forward {
+            gpu,
+            params: &self.params,
+            buffers: &self.buffers,
+            mode,
+            rng,
+            tape: Some(&mut tape),
+            features: Vec::new(),
+        };
         let y = self.root.forward(&mut f, x, None)?;
         Ok((y, tape))
+    }
+
+    /// [`Network::forward_train`] that also returns the network's features
+    /// (the outputs of its taps, in forward order).
+    pub fn forward_features(
+        &self,
+        gpu: &Gpu,
+        x: &Tensor,
+        mode: Mode,
+        rng: Option<&mut SplitMix64>,
+    ) -> Result<(Tensor, Vec<Tensor>, Tape)> {
+        if !self.trainable {
+            return Err(Error::Network("forward_features on a network built for inference only".into()));
+        }
+        self.check_input(x)?;
+        let mut tape = Tape::default();
+        let mut f = Forward {
+            gpu,
+            params: &self.params,
+            buffers: &self.buffers,
+            mode,
+            rng,
+            tape: Some(&mut tape),
+            features: Vec::new(),
+        };
+        let y = self.root.forward(&mut f, x, None)?;
+        Ok((y, f.features, tape))
+    }
+
+    /// [`Network::backward`] with gradients wrt the features of
+    /// [`Network::forward_features`] too (one per feature, None for none).
+    pub fn backward_features(
+        &self,
+        gpu: &Gpu,
+        tape: Tape,
+        dy: &Tensor,
+        feature_grads: Vec<Option<Tensor>>,
+        param_grads: bool,
+        input_grad: bool,
+    ) -> Result<Option<Tensor>> {
+        let mut b = Backward { gpu, params: &self.params, param_grads, tape, feature_grads };
+        let dx = self.root.backward(&mut b, dy, input_grad)?;
+        if !b.feature_grads.is_empty() {
+            return Err(Error::Network(format!(
+                "{} feature gradients for features the pass did not have",
+                b.feature_grads.len()
+            )));
+        }
+        Ok(dx)
     }
 
     /// Backward pass through a [`Network::forward_train`] tape: with
@@ -360,7 +465,7 @@ impl Network {
         param_grads: bool,
         input_grad: bool,
     ) -> Result<Option<Tensor>> {
-        let mut b = Backward { gpu, params: &self.params, param_grads, tape };
+        let mut b = Backward { gpu, params: &self.params, param_grads, tape, feature_grads: Vec::new() };
         self.root.backward(&mut b, dy, input_grad)
     }
 
@@ -550,6 +655,23 @@ pub fn detect(sd: &StateDict) -> Result<Architecture> {
         let d =
             DiscriminatorConfig { input_nc, ndf, arch: DiscriminatorArch::Pixel, norm: norm_at("net.3", "net.2.bias") };
         return Ok(Architecture::Discriminator(d));
+    }
+    if let (Some(s), true) = (shape("main.0.weight"), has("main.20.weight")) {
+        // DiscoGAN's generator: 4 convs down, 4 transposed convs up (main.20 the last).
+        let &[ngf, 3, 4, 4] = s else {
+            return Err(Error::Network(format!(
+                "DiscoGAN generator: `main.0.weight` is {s:?}, expected [ngf, 3, 4, 4]"
+            )));
+        };
+        return Ok(Architecture::Generator(GeneratorConfig::discogan(ngf)));
+    }
+    if let Some(s) = shape("conv1.weight").filter(|_| has("conv5.weight") && has("bn2.running_mean")) {
+        let &[ndf, 3, 4, 4] = s else {
+            return Err(Error::Network(format!(
+                "DiscoGAN discriminator: `conv1.weight` is {s:?}, expected [ndf, 3, 4, 4]"
+            )));
+        };
+        return Ok(Architecture::Discriminator(DiscriminatorConfig::discogan(ndf)));
     }
     if let Some(s) = shape("main.0.weight") {
         // DCGAN: the generator's main.1 is a BatchNorm, the discriminator's a LeakyReLU.

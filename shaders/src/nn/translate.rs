@@ -67,6 +67,7 @@ pub fn max_pixels(gpu: &Gpu, g: &GeneratorConfig) -> usize {
         GeneratorArch::Unet { .. } => g.ngf as f64 / 2.0,
         // Latents in, fixed 64x64 out: no image size to bound.
         GeneratorArch::Dcgan => 8.0 * g.ngf as f64,
+        GeneratorArch::DiscoGan => g.ngf as f64 / 4.0,
     };
     let widest = per_pixel.max(g.input_nc as f64).max(g.output_nc as f64).max(1.0);
     (gpu.max_binding_bytes() as f64 / (4.0 * widest)) as usize

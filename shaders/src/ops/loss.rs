@@ -20,7 +20,7 @@ struct Params {
     label: f32,
     grad_scale: f32,
     loss_scale: f32,
-    _pad0: u32,
+    batch: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -145,24 +145,98 @@ pub fn l1_loss(
     weight: f32,
     accumulate_into: Option<&Tensor>,
 ) -> Result<(Tensor, Tensor)> {
-    const OP: &str = "l1_loss";
-    if a.shape() != b.shape() {
-        return Err(Error::shape(OP, format!("a {:?} and b {:?} must have the same shape", a.shape(), b.shape())));
+    pair_loss(gpu, "l1_loss", 1.0, a, b, (weight, weight), accumulate_into)
+}
+
+/// MSE loss: returns (loss_weight * mean((a - b)^2) as a [1] tensor, its
+/// gradient wrt a scaled by grad_weight, grad_weight * 2 (a - b) / len), the
+/// gradient written to a new tensor or, with `accumulate_into`, added to
+/// that buffer (returned).
+pub fn mse_loss(
+    gpu: &Gpu,
+    a: &Tensor,
+    b: &Tensor,
+    loss_weight: f32,
+    grad_weight: f32,
+    accumulate_into: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    pair_loss(gpu, "mse_loss", 2.0, a, b, (loss_weight, grad_weight), accumulate_into)
+}
+
+/// DiscoGAN's feature matching between a discriminator's features of a real
+/// and a fake batch, both [N, ...]: with d = mean_n real[n] - mean_n fake[n]
+/// (per feature), returns (loss_weight * mean(d^2) as a [1] tensor, its
+/// gradient wrt fake scaled by grad_weight, -grad_weight * 2 d / (N *
+/// features)), the gradient written to a new tensor or, with
+/// `accumulate_into`, added to that buffer (returned).
+pub fn feature_matching_loss(
+    gpu: &Gpu,
+    real: &Tensor,
+    fake: &Tensor,
+    loss_weight: f32,
+    grad_weight: f32,
+    accumulate_into: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    const OP: &str = "feature_matching";
+    if real.shape() != fake.shape() || real.shape().is_empty() {
+        return Err(Error::shape(
+            OP,
+            format!("real {:?} and fake {:?} must be [N, ...] of the same shape", real.shape(), fake.shape()),
+        ));
     }
-    let len = a.len();
-    let (grad, accumulate) = grad_target(gpu, OP, a, accumulate_into)?;
-    if grad.buffer() == b.buffer() {
-        return Err(Error::shape(OP, "the gradient buffer must not be b's buffer"));
+    let batch = real.shape()[0];
+    let features = real.len() / batch;
+    let (grad, accumulate) = grad_target(gpu, OP, fake, accumulate_into)?;
+    if grad.buffer() == real.buffer() {
+        return Err(Error::shape(OP, "the gradient buffer must not be the real features' buffer"));
     }
-    let scale = (weight as f64 / len as f64) as f32;
     let params = Params {
-        len: u32_of(OP, "length", len)?,
+        len: u32_of(OP, "features", features)?,
         accumulate,
-        grad_scale: scale,
-        loss_scale: scale,
+        grad_scale: (2.0 * grad_weight as f64 / (batch * features) as f64) as f32,
+        loss_scale: (loss_weight as f64 / features as f64) as f32,
+        batch: u32_of(OP, "batch", batch)?,
         ..bytemuck::Zeroable::zeroed()
     };
-    let loss = launch(gpu, OP, params, a, Some(b), Some(&grad))?;
+    // Workgroups cover the features; each loops over the batch.
+    let groups = groups_1d(gpu, OP, features, CHUNK)?;
+    let count = groups[0] as usize * groups[1] as usize;
+    let partial = Tensor::empty(gpu, &[count])?;
+    let loss = Tensor::empty(gpu, &[1])?;
+    let pipeline = gpu.pipeline(&wgsl::LOSS, OP, &[])?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, real), (2, fake), (3, &grad), (4, &partial)], groups)?;
+    let finish = Params { len: u32_of(OP, "partial sums", count)?, ..params };
+    let pipeline = gpu.pipeline(&wgsl::LOSS, "loss_finish", &[])?;
+    gpu.dispatch(OP, pipeline, &finish, &[(4, &partial), (5, &loss)], [1, 1, 1])?;
+    Ok((loss, grad))
+}
+
+/// [`l1_loss`] or [`mse_loss`] (entry point `op`, gradient factor `d`).
+fn pair_loss(
+    gpu: &Gpu,
+    op: &'static str,
+    d: f64,
+    a: &Tensor,
+    b: &Tensor,
+    (loss_weight, grad_weight): (f32, f32),
+    accumulate_into: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    if a.shape() != b.shape() {
+        return Err(Error::shape(op, format!("a {:?} and b {:?} must have the same shape", a.shape(), b.shape())));
+    }
+    let len = a.len();
+    let (grad, accumulate) = grad_target(gpu, op, a, accumulate_into)?;
+    if grad.buffer() == b.buffer() {
+        return Err(Error::shape(op, "the gradient buffer must not be b's buffer"));
+    }
+    let params = Params {
+        len: u32_of(op, "length", len)?,
+        accumulate,
+        grad_scale: (d * grad_weight as f64 / len as f64) as f32,
+        loss_scale: (loss_weight as f64 / len as f64) as f32,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let loss = launch(gpu, op, params, a, Some(b), Some(&grad))?;
     Ok((loss, grad))
 }
 

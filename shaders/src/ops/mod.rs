@@ -3,6 +3,7 @@
 
 mod activation_backward;
 mod adam;
+mod affine;
 mod batch_norm;
 mod batch_norm_backward;
 mod concat_channels;
@@ -22,6 +23,7 @@ pub use activation_backward::{
     tanh_backward_input,
 };
 pub use adam::{adam_update, Adam, AdamConfig};
+pub use affine::channel_affine;
 pub use batch_norm::{batch_norm, BatchNormParams};
 pub use batch_norm_backward::{batch_norm_backward_bias, batch_norm_backward_input, batch_norm_backward_weight};
 pub use concat_channels::{concat_channels, concat_channels_backward_input};
@@ -44,7 +46,8 @@ pub use instance_norm_backward::{
     instance_norm_backward_bias, instance_norm_backward_input, instance_norm_backward_weight,
 };
 pub use loss::{
-    accumulate, bce_loss_const, bce_with_logits_loss_const, const_loss, l1_loss, mean, mse_loss_const, ConstLoss,
+    accumulate, bce_loss_const, bce_with_logits_loss_const, const_loss, feature_matching_loss, l1_loss, mean, mse_loss,
+    mse_loss_const, ConstLoss,
 };
 pub use random::{randn, randn_host};
 

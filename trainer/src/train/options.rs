@@ -85,6 +85,7 @@ impl std::fmt::Display for NetG {
             GeneratorArch::Resnet { n_blocks, .. } => write!(f, "resnet_{n_blocks}blocks"),
             GeneratorArch::Unet { num_downs } => write!(f, "unet_{}", 1u64 << num_downs),
             GeneratorArch::Dcgan => write!(f, "dcgan"),
+            GeneratorArch::DiscoGan => write!(f, "discogan"),
         }
     }
 }
@@ -661,6 +662,7 @@ impl TrainArgs {
             DiscriminatorArch::NLayer { n_layers } => format!("n_layers_d {n_layers}"),
             DiscriminatorArch::Pixel => "pixel".into(),
             DiscriminatorArch::Dcgan => "dcgan".into(),
+            DiscriminatorArch::DiscoGan => "discogan".into(),
         };
         let up = match g.arch {
             GeneratorArch::Resnet { upsampling: Upsampling::Transposed4, .. } => " upsampling transposed4",
