@@ -430,6 +430,7 @@ fn train(args: BenchArgs) -> Result<()> {
     use shaders::nn::arch::{DiscriminatorConfig, GanMode, GeneratorConfig, Norm};
     use shaders::nn::cyclegan::{CycleGan, CycleGanConfig};
     use shaders::nn::dcgan::{Dcgan, DcganConfig};
+    use shaders::nn::discogan::{DiscoGan, DiscoGanConfig};
     use shaders::nn::model::{Init, Model};
     use shaders::nn::params::SplitMix64;
     use shaders::nn::pix2pix::{Pix2Pix, Pix2PixConfig};
@@ -444,6 +445,7 @@ fn train(args: BenchArgs) -> Result<()> {
         ModelKind::CycleGan => vec![(GeneratorConfig::resnet(6, 32), 128), (GeneratorConfig::resnet(9, 64), 256)],
         ModelKind::Pix2Pix => vec![(GeneratorConfig::unet(7, 32), 128), (GeneratorConfig::unet(8, 64), 256)],
         ModelKind::Dcgan => vec![(GeneratorConfig::dcgan(100, 64), 64)],
+        ModelKind::DiscoGan => vec![(GeneratorConfig::discogan(64), 64)],
     };
     for (generator, size) in configs {
         let ngf = generator.ngf;
@@ -496,9 +498,10 @@ fn train(args: BenchArgs) -> Result<()> {
                 };
                 Box::new(Dcgan::new(&gpu, config, Init::Fresh(1))?)
             }
+            ModelKind::DiscoGan => Box::new(DiscoGan::new(&gpu, DiscoGanConfig::reference(64, 64), Init::Fresh(1))?),
         };
-        // DCGAN trains at the reference's batch 64; the translators at batch 1.
-        let batch = if args.model == ModelKind::Dcgan { 64 } else { 1 };
+        // DCGAN and DiscoGAN train at their references' batch 64; the translators at batch 1.
+        let batch = if matches!(args.model, ModelKind::Dcgan | ModelKind::DiscoGan) { 64 } else { 1 };
         let shape = [batch, 3, size, size];
         let a = Tensor::from_slice(&gpu, &shape, &random(batch * 3 * size * size, 5))?;
         let b = Tensor::from_slice(&gpu, &shape, &random(batch * 3 * size * size, 6))?;

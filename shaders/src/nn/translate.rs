@@ -13,7 +13,7 @@ use super::network::{Architecture, Network};
 use super::params::SplitMix64;
 use crate::context::Gpu;
 use crate::error::{Error, Result};
-use crate::ops::{image_to_tensor, tensor_to_image};
+use crate::ops::{channel_affine, image_to_tensor, tensor_to_image};
 
 /// Mirror index into an axis of length `n` for any offset (repeating the
 /// reflection when the pad exceeds the axis; a 1-pixel axis repeats itself).
@@ -108,8 +108,15 @@ pub async fn translate_rgba(
         ));
     }
     let padded = if (pw, ph) == (width, height) { None } else { Some(pad_rgba(rgba, width, height, pw, ph)) };
-    let x = image_to_tensor(gpu, padded.as_deref().unwrap_or(rgba), 1, pw, ph)?;
-    let y = net.forward(gpu, &x, mode, rng)?;
+    let mut x = image_to_tensor(gpu, padded.as_deref().unwrap_or(rgba), 1, pw, ph)?;
+    if g.bgr01() {
+        // DiscoGAN's networks see [0, 1] BGR, as OpenCV reads images.
+        x = channel_affine(gpu, &x, 0.5, 0.5, true)?;
+    }
+    let mut y = net.forward(gpu, &x, mode, rng)?;
+    if g.bgr01() {
+        y = channel_affine(gpu, &y, 2.0, -1.0, true)?;
+    }
     let out = tensor_to_image(gpu, &y).await?;
     let mut result = Vec::with_capacity(width * height * 4);
     for row in 0..height {

@@ -117,6 +117,15 @@ pub enum Source {
         /// Which half is the input.
         direction: Direction,
     },
+    /// One folder of A|B pairs taken apart: A from one pair, B from
+    /// another, drawn independently (DiscoGAN on edges2* data, whose
+    /// reference shuffles the A and B lists separately).
+    Halves {
+        /// The pair images, checked with [`Domain::check_aligned`].
+        pairs: Domain,
+        /// Which half is A.
+        direction: Direction,
+    },
     /// One folder of images (DCGAN).
     Single {
         /// The images.
@@ -137,6 +146,7 @@ impl Source {
             Source::Unaligned { a, b } => [a.len(), b.len()],
             Source::Aligned { pairs, .. } => [pairs.len(); 2],
             Source::Single { images } => [images.len(); 2],
+            Source::Halves { pairs, .. } => [pairs.len(); 2],
         }
     }
 
@@ -146,6 +156,7 @@ impl Source {
             Source::Unaligned { a, b } => a.skipped + b.skipped,
             Source::Aligned { pairs, .. } => pairs.skipped,
             Source::Single { images } => images.skipped,
+            Source::Halves { pairs, .. } => pairs.skipped,
         }
     }
 

@@ -70,6 +70,11 @@ impl Loader {
                 }
                 Source::Aligned { pairs, direction } => self.pair(pairs, *direction, p.a, p.augment_a)?.into(),
                 Source::Single { images } => vec![self.image(images, p.a, p.augment_a)?],
+                Source::Halves { pairs, direction } => {
+                    let [a, _] = self.pair(pairs, *direction, p.a, p.augment_a)?;
+                    let [_, b] = self.pair(pairs, *direction, p.b, p.augment_b)?;
+                    vec![a, b]
+                }
             };
             for ((img, path), out) in images.into_iter().zip([&mut a, &mut b]) {
                 let dims = img.dimensions();

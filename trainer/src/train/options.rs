@@ -11,6 +11,7 @@ use shaders::nn::arch::{
 };
 use shaders::nn::cyclegan::CycleGanConfig;
 use shaders::nn::dcgan::DcganConfig;
+use shaders::nn::discogan::DiscoGanConfig;
 use shaders::nn::pix2pix::Pix2PixConfig;
 
 use super::data::Direction;
@@ -32,6 +33,10 @@ pub enum ModelKind {
     #[value(name = "dcgan")]
     #[serde(rename = "dcgan")]
     Dcgan,
+    /// DiscoGAN: unpaired translation at 64x64 with reconstruction and feature-matching losses.
+    #[value(name = "discogan")]
+    #[serde(rename = "discogan")]
+    DiscoGan,
 }
 
 impl ModelKind {
@@ -41,6 +46,7 @@ impl ModelKind {
             ModelKind::CycleGan => "cycle_gan",
             ModelKind::Pix2Pix => "pix2pix",
             ModelKind::Dcgan => "dcgan",
+            ModelKind::DiscoGan => "discogan",
         }
     }
 }
@@ -203,8 +209,8 @@ impl Preprocess {
 /// by [`TrainArgs::resolve`] before the run starts.
 #[derive(Args, Clone, Debug, Serialize, Deserialize)]
 pub struct TrainArgs {
-    /// The model: cycle_gan (two unpaired folders), pix2pix (one folder of A|B pairs) or dcgan (one folder of
-    /// images, generated from noise).
+    /// The model: cycle_gan (two unpaired folders), pix2pix (one folder of A|B pairs), dcgan (one folder of
+    /// images, generated from noise) or discogan (two unpaired folders, or A|B pairs taken apart, at 64x64).
     #[arg(long, value_enum, default_value = "cycle_gan")]
     #[serde(default)]
     pub model: ModelKind,
@@ -265,10 +271,27 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 100)]
     #[serde(default = "default_nz")]
     pub nz: usize,
-    /// dcgan: side of the square images (the reference's --imageSize; its networks are built for 64).
+    /// dcgan, discogan: side of the square images (the reference's --imageSize / --image_size; DCGAN's networks
+    /// are built for 64, DiscoGAN's take multiples of 16 from 64).
     #[arg(long, default_value_t = 64)]
     #[serde(default = "default_image_size")]
     pub image_size: u32,
+    /// discogan: iterations at --starting-rate before --default-rate (the reconstruction weight's curriculum).
+    #[arg(long, default_value_t = 10_000)]
+    #[serde(default = "default_gan_curriculum")]
+    pub gan_curriculum: u64,
+    /// discogan: weight of the reconstruction loss during the curriculum.
+    #[arg(long, default_value_t = 0.01)]
+    #[serde(default = "default_starting_rate")]
+    pub starting_rate: f32,
+    /// discogan: weight of the reconstruction loss after it.
+    #[arg(long, default_value_t = 0.5)]
+    #[serde(default = "default_default_rate")]
+    pub default_rate: f32,
+    /// discogan: the discriminators step every this many iterations, the generators on the others.
+    #[arg(long, default_value_t = 3)]
+    #[serde(default = "default_update_interval")]
+    pub update_interval: u64,
     /// Strided conv layers of the PatchGAN discriminators with --net-d n_layers (basic is 3: 70x70 patches).
     #[arg(long, default_value_t = 3)]
     pub n_layers_d: usize,
@@ -373,6 +396,22 @@ fn default_image_size() -> u32 {
     64
 }
 
+fn default_gan_curriculum() -> u64 {
+    10_000
+}
+
+fn default_starting_rate() -> f32 {
+    0.01
+}
+
+fn default_default_rate() -> f32 {
+    0.5
+}
+
+fn default_update_interval() -> u64 {
+    3
+}
+
 impl TrainArgs {
     /// Whether no data was given, so the built-in demo runs.
     pub fn is_demo(&self) -> bool {
@@ -385,6 +424,15 @@ impl TrainArgs {
         if self.model == ModelKind::Dcgan {
             // dcgan/main.py: Resize(imageSize) + CenterCrop(imageSize), no flips.
             self.preprocess = Preprocess::CenterCrop;
+            self.load_size = self.image_size;
+            self.crop_size = self.image_size;
+            self.no_flip = true;
+            self.norm = Some(NormArg::Batch);
+            return;
+        }
+        if self.model == ModelKind::DiscoGan {
+            // image_translation.py: cv2.resize to image_size x image_size, no crops or flips.
+            self.preprocess = Preprocess::ResizeAndCrop;
             self.load_size = self.image_size;
             self.crop_size = self.image_size;
             self.no_flip = true;
@@ -421,6 +469,25 @@ impl TrainArgs {
                 self.display_freq = 100;
             }
         }
+        // image_translation.py: batch 64, 5000 epochs at a constant rate, a
+        // log line every 10 iterations, test images every 1000.
+        if self.model == ModelKind::DiscoGan {
+            if unset("batch_size") {
+                self.batch_size = 64;
+            }
+            if unset("n_epochs") {
+                self.n_epochs = 5000;
+            }
+            if unset("n_epochs_decay") {
+                self.n_epochs_decay = 0;
+            }
+            if unset("print_freq") {
+                self.print_freq = 10;
+            }
+            if unset("display_freq") {
+                self.display_freq = 1000;
+            }
+        }
     }
 
     /// Replaces the defaults the user did not set by the demo's small ones.
@@ -444,6 +511,19 @@ impl TrainArgs {
             demo!(print_freq, 6);
             demo!(save_epoch_freq, 4);
             demo!(save_latest_freq, 96);
+            return;
+        }
+        if self.model == ModelKind::DiscoGan {
+            demo!(name, "demo_discogan".into());
+            demo!(ngf, 8);
+            demo!(ndf, 8);
+            demo!(batch_size, 8);
+            demo!(n_epochs, 40);
+            demo!(gan_curriculum, 120);
+            demo!(display_freq, 24);
+            demo!(print_freq, 6);
+            demo!(save_epoch_freq, 10);
+            demo!(save_latest_freq, 120);
             return;
         }
         if self.model == ModelKind::Pix2Pix {
@@ -513,6 +593,21 @@ impl TrainArgs {
                 bail!("{flag} must be a number >= 0, not {v}");
             }
         }
+        if self.model == ModelKind::DiscoGan && (self.image_size < 64 || self.image_size % 16 != 0) {
+            bail!(
+                "--image-size {}: DiscoGAN's networks halve the image four times and its discriminator's last \
+                 layer needs 4x4 there, so the size must be a multiple of 16 and at least 64",
+                self.image_size
+            );
+        }
+        if self.model == ModelKind::DiscoGan && self.update_interval == 0 {
+            bail!("--update-interval must be at least 1");
+        }
+        for (flag, v) in [("--starting-rate", self.starting_rate), ("--default-rate", self.default_rate)] {
+            if !(0.0..=1.0).contains(&v) {
+                bail!("{flag} must be in [0, 1], not {v}");
+            }
+        }
         if self.model == ModelKind::Dcgan && self.image_size != 64 {
             bail!(
                 "--image-size {}: DCGAN's networks are built for 64x64 images (four stride-2 layers from 4x4), as \
@@ -554,6 +649,9 @@ impl TrainArgs {
         if self.model == ModelKind::Dcgan {
             return GeneratorConfig::dcgan(self.nz, self.ngf);
         }
+        if self.model == ModelKind::DiscoGan {
+            return GeneratorConfig::discogan(self.ngf);
+        }
         GeneratorConfig {
             input_nc: 3,
             output_nc: 3,
@@ -582,7 +680,7 @@ impl TrainArgs {
 
     /// Strided layers of the PatchGAN (None for the pixel discriminator).
     pub fn d_layers(&self) -> Option<usize> {
-        if self.model == ModelKind::Dcgan {
+        if matches!(self.model, ModelKind::Dcgan | ModelKind::DiscoGan) {
             return None;
         }
         match self.net_d {
@@ -596,6 +694,9 @@ impl TrainArgs {
     pub fn discriminator(&self) -> DiscriminatorConfig {
         if self.model == ModelKind::Dcgan {
             return DiscriminatorConfig::dcgan(self.ndf);
+        }
+        if self.model == ModelKind::DiscoGan {
+            return DiscriminatorConfig::discogan(self.ndf);
         }
         let input_nc = if self.model == ModelKind::Pix2Pix { 6 } else { 3 };
         let arch = match self.d_layers() {
@@ -652,11 +753,26 @@ impl TrainArgs {
         }
     }
 
+    /// DiscoGAN's configuration.
+    pub fn discogan_config(&self) -> DiscoGanConfig {
+        DiscoGanConfig {
+            beta1: self.beta1,
+            gan_curriculum: self.gan_curriculum,
+            starting_rate: self.starting_rate,
+            default_rate: self.default_rate,
+            update_interval: self.update_interval,
+            ..DiscoGanConfig::reference(self.ngf, self.ndf)
+        }
+    }
+
     /// One line naming the model and its networks, as checkpoints record it.
     pub fn architecture(&self) -> String {
         let (g, d) = (self.generator(), self.discriminator());
         if self.model == ModelKind::Dcgan {
             return format!("dcgan nz {} ngf {} ndf {}", g.input_nc, g.ngf, d.ndf);
+        }
+        if self.model == ModelKind::DiscoGan {
+            return format!("discogan ngf {} ndf {}", g.ngf, d.ndf);
         }
         let ds = match d.arch {
             DiscriminatorArch::NLayer { n_layers } => format!("n_layers_d {n_layers}"),
@@ -673,7 +789,7 @@ impl TrainArgs {
             (ModelKind::CycleGan, Norm::Instance) => base,
             (ModelKind::CycleGan, n) => format!("{base}, norm {}", n.name()),
             (ModelKind::Pix2Pix, n) => format!("pix2pix {base}, norm {}", n.name()),
-            (ModelKind::Dcgan, _) => unreachable!("returned above"),
+            (ModelKind::Dcgan | ModelKind::DiscoGan, _) => unreachable!("returned above"),
         }
     }
 

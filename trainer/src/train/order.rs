@@ -137,6 +137,7 @@ impl Order {
             Source::Unaligned { a, b } => Order::unaligned(a.len(), b.len(), batch_size, serial, seed),
             Source::Aligned { pairs, .. } => Order::aligned(pairs.len(), batch_size, serial, seed),
             Source::Single { images } => Order::aligned(images.len(), batch_size, serial, seed),
+            Source::Halves { pairs, .. } => Order::unaligned(pairs.len(), pairs.len(), batch_size, serial, seed),
         }
     }
 

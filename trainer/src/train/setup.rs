@@ -9,6 +9,7 @@ use clap::ArgMatches;
 use shaders::nn::arch::{GeneratorArch, Upsampling};
 use shaders::nn::cyclegan::{self, CycleGan};
 use shaders::nn::dcgan::{self, Dcgan};
+use shaders::nn::discogan::{self, DiscoGan};
 use shaders::nn::model::{Init, Model};
 use shaders::nn::network::Architecture;
 use shaders::nn::params::SplitMix64;
@@ -69,6 +70,7 @@ pub fn model_files(kind: ModelKind) -> (&'static [&'static str], &'static [&'sta
         ModelKind::CycleGan => &cyclegan::INFO,
         ModelKind::Pix2Pix => &pix2pix::INFO,
         ModelKind::Dcgan => &dcgan::INFO,
+        ModelKind::DiscoGan => &discogan::INFO,
     };
     (info.networks, info.state)
 }
@@ -79,6 +81,10 @@ fn architectures(args: &TrainArgs) -> Vec<Architecture> {
         ModelKind::CycleGan => args.cycle_gan_config().architectures().to_vec(),
         ModelKind::Pix2Pix | ModelKind::Dcgan => {
             vec![Architecture::Generator(args.generator()), Architecture::Discriminator(args.discriminator())]
+        }
+        ModelKind::DiscoGan => {
+            let (g, d) = (Architecture::Generator(args.generator()), Architecture::Discriminator(args.discriminator()));
+            vec![g, g, d, d]
         }
     }
 }
@@ -245,6 +251,41 @@ pub fn source(args: &TrainArgs, run_dir: &Path) -> Result<Source> {
             let pairs = Domain::scan("AB", "--dataroot", &dir)?;
             Source::aligned(pairs, args.direction)?
         }
+        ModelKind::DiscoGan => match (&args.domain_a, &args.domain_b, &args.dataroot) {
+            (Some(a), Some(b), _) => {
+                Source::Unaligned { a: Domain::scan("A", "--domain-a", a)?, b: Domain::scan("B", "--domain-b", b)? }
+            }
+            (_, _, Some(root)) if root.join("trainA").is_dir() => Source::Unaligned {
+                a: Domain::scan("A", "--dataroot", &root.join("trainA"))?,
+                b: Domain::scan("B", "--dataroot", &root.join("trainB"))?,
+            },
+            (_, _, Some(root)) => {
+                let pairs = Domain::scan("AB", "--dataroot", root)?;
+                pairs.check_aligned()?;
+                eprintln!("{}: A|B pairs, taken apart: A and B from independently drawn pairs", root.display());
+                Source::Halves { pairs, direction: args.direction }
+            }
+            _ => {
+                let dir = run_dir.join("demo_data");
+                eprintln!(
+                    "no --domain-a/--domain-b given: training the built-in DiscoGAN demo, daytime landscapes (A) <-> \
+                     night landscapes (B), {} procedural images per domain in {}",
+                    demo::COUNT,
+                    dir.display()
+                );
+                eprintln!(
+                    "demo settings: {}, {}x{}, batch {}, {} epochs (any option overrides them; `trainer --help` lists \
+                     them)",
+                    args.architecture(),
+                    args.image_size,
+                    args.image_size,
+                    args.batch_size,
+                    args.n_epochs
+                );
+                let (a, b) = demo::ensure(&dir)?;
+                Source::Unaligned { a: Domain::scan("A", "--domain-a", &a)?, b: Domain::scan("B", "--domain-b", &b)? }
+            }
+        },
         ModelKind::CycleGan => {
             let (a, b) = match (&args.domain_a, &args.domain_b, &args.dataroot) {
                 (Some(a), Some(b), _) => (a.clone(), b.clone()),
@@ -271,6 +312,7 @@ pub fn source(args: &TrainArgs, run_dir: &Path) -> Result<Source> {
         Source::Unaligned { a, b } => vec![a, b],
         Source::Aligned { pairs, .. } => vec![pairs],
         Source::Single { images } => vec![images],
+        Source::Halves { pairs, .. } => vec![pairs],
     };
     for d in domains {
         let skipped = if d.skipped > 0 { format!(" ({} unreadable files skipped)", d.skipped) } else { String::new() };
@@ -354,6 +396,7 @@ pub fn model(args: &TrainArgs, start: Start) -> Result<(Gpu, Box<dyn Model>, Spl
         ModelKind::CycleGan => Box::new(CycleGan::new(&gpu, args.cycle_gan_config(), init).context(context)?),
         ModelKind::Pix2Pix => Box::new(Pix2Pix::new(&gpu, args.pix2pix_config(), init).context(context)?),
         ModelKind::Dcgan => Box::new(Dcgan::new(&gpu, args.dcgan_config(), init).context(context)?),
+        ModelKind::DiscoGan => Box::new(DiscoGan::new(&gpu, args.discogan_config(), init).context(context)?),
     };
     Ok((gpu, model, rng, pos))
 }
