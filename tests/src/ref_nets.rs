@@ -411,9 +411,9 @@ impl<'a> RefNet<'a> {
         self.act(&h, Activation::Tanh)
     }
 
-    /// DiscoGAN's generator at `main`: Conv(k4 s2 p1) + LeakyReLU, three Conv
-    /// + BatchNorm + LeakyReLU, three ConvT + BatchNorm + ReLU, ConvT +
-    /// Sigmoid; no biases.
+    /// DiscoGAN's generator at `main`: Conv(k4 s2 p1) + LeakyReLU, three
+    /// (Conv, BatchNorm, LeakyReLU), three (ConvT, BatchNorm, ReLU), ConvT
+    /// and Sigmoid; no biases.
     fn discogan_g(&mut self, x: &T) -> T {
         let leaky = Activation::LeakyRelu(SLOPE);
         let h = self.conv("main.0", x, 2, 1, false, false);

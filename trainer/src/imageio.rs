@@ -200,6 +200,32 @@ pub fn is_image_path(path: &Path) -> bool {
         .is_some_and(|e| image::ImageFormat::from_extension(e).is_some_and(|f| f.can_read()))
 }
 
+/// Tiles `images` (RGBA, all `w` x `h`) in rows of `columns` with a 2-pixel
+/// border, as torchvision's make_grid(nrow=columns, padding=2).
+pub fn grid(images: &[RgbaImage], columns: u32) -> RgbaImage {
+    const PAD: u32 = 2;
+    let (w, h) = images.first().map(|i| i.dimensions()).unwrap_or((0, 0));
+    let cols = columns.min(images.len() as u32).max(1);
+    let rows = (images.len() as u32).div_ceil(cols);
+    let mut out = RgbaImage::from_pixel(cols * (w + PAD) + PAD, rows * (h + PAD) + PAD, Rgba([0, 0, 0, 255]));
+    for (i, img) in images.iter().enumerate() {
+        let (c, r) = (i as u32 % cols, i as u32 / cols);
+        image::imageops::replace(&mut out, img, (PAD + c * (w + PAD)) as i64, (PAD + r * (h + PAD)) as i64);
+    }
+    out
+}
+
+/// Reads an [N, 3, H, W] tensor in [-1, 1] back as N RGBA images.
+pub fn images_of(gpu: &Gpu, t: &Tensor) -> Result<Vec<RgbaImage>> {
+    let [n, _, h, w] = t.nchw("images", "tensor")?;
+    let bytes = tensor_to_image_blocking(gpu, t).context("reading the images back")?;
+    Ok(bytes
+        .chunks_exact(w * h * 4)
+        .take(n)
+        .map(|b| RgbaImage::from_raw(w as u32, h as u32, b.to_vec()).expect("w * h * 4 bytes"))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,30 +253,4 @@ mod tests {
         assert!(!jpeg_is_complete(&[0xFF, 0xD8, 0xFF, 0xDA, 0xFF, 0xD9, 0xFF, 0xDA, 5, 6]));
         assert!(!jpeg_is_complete(&[0xFF, 0xD8]));
     }
-}
-
-/// Tiles `images` (RGBA, all `w` x `h`) in rows of `columns` with a 2-pixel
-/// border, as torchvision's make_grid(nrow=columns, padding=2).
-pub fn grid(images: &[RgbaImage], columns: u32) -> RgbaImage {
-    const PAD: u32 = 2;
-    let (w, h) = images.first().map(|i| i.dimensions()).unwrap_or((0, 0));
-    let cols = columns.min(images.len() as u32).max(1);
-    let rows = (images.len() as u32).div_ceil(cols);
-    let mut out = RgbaImage::from_pixel(cols * (w + PAD) + PAD, rows * (h + PAD) + PAD, Rgba([0, 0, 0, 255]));
-    for (i, img) in images.iter().enumerate() {
-        let (c, r) = (i as u32 % cols, i as u32 / cols);
-        image::imageops::replace(&mut out, img, (PAD + c * (w + PAD)) as i64, (PAD + r * (h + PAD)) as i64);
-    }
-    out
-}
-
-/// Reads an [N, 3, H, W] tensor in [-1, 1] back as N RGBA images.
-pub fn images_of(gpu: &Gpu, t: &Tensor) -> Result<Vec<RgbaImage>> {
-    let [n, _, h, w] = t.nchw("images", "tensor")?;
-    let bytes = tensor_to_image_blocking(gpu, t).context("reading the images back")?;
-    Ok(bytes
-        .chunks_exact(w * h * 4)
-        .take(n)
-        .map(|b| RgbaImage::from_raw(w as u32, h as u32, b.to_vec()).expect("w * h * 4 bytes"))
-        .collect())
 }
