@@ -1,4 +1,4 @@
-//! `trainer`: image GANs (CycleGAN, pix2pix, DCGAN) on wgpu from the command line.
+//! `trainer`: image GANs (CycleGAN, pix2pix, DCGAN, DiscoGAN) on wgpu from the command line.
 
 mod bench;
 mod generate;
@@ -10,13 +10,15 @@ mod translate;
 use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-/// Image GANs on WebGPU (CycleGAN, pix2pix, DCGAN) whose numerical work is
-/// hand-written WGSL compute kernels.
+/// Image GANs on WebGPU (CycleGAN, pix2pix, DCGAN, DiscoGAN) whose numerical
+/// work is hand-written WGSL compute kernels.
 ///
 /// Without a subcommand it trains: `trainer --domain-a DIR --domain-b DIR`
 /// (CycleGAN), `trainer --model pix2pix --dataroot DIR` (pix2pix on A|B
 /// pairs), `trainer --model dcgan --dataroot DIR` (DCGAN on a folder of
-/// images), or `trainer [--model pix2pix|dcgan]` alone for a built-in demo.
+/// images), `trainer --model discogan --domain-a DIR --domain-b DIR`
+/// (DiscoGAN), or `trainer [--model pix2pix|dcgan|discogan]` alone for a
+/// built-in demo.
 #[derive(Parser)]
 #[command(name = "trainer", version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -28,7 +30,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Translate an image or a folder of images with a generator (CycleGAN ResNet or pix2pix U-Net).
+    /// Translate an image or a folder of images with a generator (CycleGAN ResNet, pix2pix U-Net or DiscoGAN).
     Translate(translate::TranslateArgs),
     /// Convert a PyTorch state_dict (.pth) of any supported network to safetensors.
     Convert(translate::ConvertArgs),
