@@ -12,6 +12,7 @@
 //! statistics as `tests::parity::compare_net` with the [`W_ATOL`] below.
 
 use shaders::nn::discogan::{DiscoGan, DiscoGanConfig, LOSS_NAMES, NETWORKS};
+use shaders::nn::layers::Mode;
 use shaders::nn::model::{Init, Model};
 use shaders::nn::network::{detect, Architecture};
 use shaders::nn::weights::{HostTensor, StateDict};
@@ -78,4 +79,36 @@ fn iterations_match_the_reference() {
     }
     assert_eq!(model.iterations(), STEPS as u64);
     eprintln!("discogan parity: losses rel {worst_loss:.2e}, weights abs {worst_w:.2e}");
+}
+
+/// Translation through the shared path (`translate_rgba`, which the trainer
+/// and the browser use): RGB bytes in, the reference's BGR [0, 1] network,
+/// RGB bytes out, as the reference's G_B gives them.
+#[test]
+fn translation_matches_the_reference() {
+    use shaders::nn::network::Network;
+    use shaders::nn::translate::translate_rgba;
+    let g = gpu();
+    let inputs = fixture("inputs");
+    let sd = fixture("G_B_step5");
+    let net = Network::new(&g, detect(&sd).unwrap(), &sd, false).unwrap();
+    let rgb = tensor(&inputs, "translate_rgb");
+    let (h, w) = (64, 64);
+    let mut rgba = Vec::with_capacity(h * w * 4);
+    for p in 0..h * w {
+        for c in 0..3 {
+            rgba.push((rgb.data[c * h * w + p] * 255.0).round() as u8);
+        }
+        rgba.push(255);
+    }
+    let out = pollster::block_on(translate_rgba(&g, &net, Mode::TEST, None, &rgba, w, h)).unwrap();
+    let want = tensor(&inputs, "translate_out");
+    let mut worst = 0.0f64;
+    for p in 0..h * w {
+        for c in 0..3 {
+            let byte = (want.data[c * h * w + p] as f64 * 255.0).clamp(0.0, 255.0);
+            worst = worst.max((out[p * 4 + c] as f64 - byte).abs());
+        }
+    }
+    assert!(worst <= 1.0, "a byte differs from the reference's by {worst}");
 }

@@ -264,8 +264,14 @@ pub enum WeightsFormat {
 impl WeightsFormat {
     /// Recognises the format from the first bytes of a file.
     pub fn detect(bytes: &[u8]) -> Option<WeightsFormat> {
+        // A safetensors header length of 0x480 bytes starts with 0x80 0x04,
+        // which is also how a pickle starts: its JSON header decides first.
+        let header = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        let safetensors = bytes.get(8) == Some(&b'{') && header.is_some_and(|n| n <= bytes.len() as u64 - 8);
         if pth::is_zip(bytes) {
             Some(WeightsFormat::PthZip)
+        } else if safetensors {
+            Some(WeightsFormat::Safetensors)
         } else if pth::is_legacy(bytes) {
             Some(WeightsFormat::PthLegacy)
         } else if bytes.len() >= 9 && bytes[8] == b'{' {
@@ -581,7 +587,22 @@ pub(crate) fn escape_head(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::f16_to_f32;
+    use super::{f16_to_f32, WeightsFormat};
+
+    #[test]
+    fn a_header_length_that_looks_like_a_pickle_is_still_safetensors() {
+        // 0x480 = 1152 header bytes: the file starts 0x80 0x04, a pickle's PROTO 4.
+        let mut header = br#"{"__metadata__":{"a":"b"}}"#.to_vec();
+        header.resize(0x480, b' ');
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend(header);
+        assert_eq!(&bytes[..2], &[0x80, 0x04]);
+        assert_eq!(WeightsFormat::detect(&bytes), Some(WeightsFormat::Safetensors));
+        assert_eq!(
+            WeightsFormat::detect(&[0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9]),
+            Some(WeightsFormat::PthLegacy)
+        );
+    }
 
     #[test]
     fn f16_conversion_is_exact() {
