@@ -206,7 +206,9 @@ mod tests {
             for pos in l.order.positions(Position::start(), 9) {
                 let perm = l.order.permutation(pos.epoch);
                 let batch = l.batch(&perm, pos).unwrap();
-                assert_eq!((batch.n, batch.width, batch.height), (2, 8, 8));
+                // Five pairs in batches of 2: the epoch's last batch holds one.
+                let n = if pos.epoch_iter == 2 { 1 } else { 2 };
+                assert_eq!((batch.n, batch.width, batch.height), (n, 8, 8));
                 let picks = l.order.picks(&perm, pos);
                 for (k, pick) in picks.iter().enumerate() {
                     seen.push(pick.a);
@@ -221,11 +223,11 @@ mod tests {
                 }
             }
             if serial {
-                assert_eq!(seen, [0, 1, 2, 3, 4, 0, 0, 1, 2, 3, 4, 0, 0, 1, 2, 3, 4, 0]);
+                assert_eq!(seen, [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
             } else {
                 assert_eq!(seen[..5].iter().copied().collect::<BTreeSet<_>>().len(), 5);
             }
-            assert!((2..=16).contains(&flips), "{flips} of 18 flipped");
+            assert!((2..=13).contains(&flips), "{flips} of 15 flipped");
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

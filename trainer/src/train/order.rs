@@ -164,13 +164,18 @@ impl Order {
         p
     }
 
-    /// The pairs of the iteration at `pos`, given `permutation(pos.epoch)`.
+    /// The pairs of the iteration at `pos`, given `permutation(pos.epoch)`:
+    /// `batch_size` of them, fewer in an epoch's last iteration when the
+    /// epoch does not divide evenly (PyTorch's DataLoader with drop_last
+    /// False, as every reference uses it).
     pub fn picks(&self, permutation: &[usize], pos: Position) -> Vec<Pick> {
         let n = self.epoch_len();
+        let start = pos.epoch_iter as usize * self.batch_size;
+        let count = self.batch_size.min(n.saturating_sub(start)).max(1);
         let mut pick_b = rng(self.seed, stream::PICK_B, pos.total_iters);
-        (0..self.batch_size)
+        (0..count)
             .map(|k| {
-                let index = permutation[(pos.epoch_iter as usize * self.batch_size + k) % n];
+                let index = permutation[(start + k) % n];
                 let image = 2 * (pos.total_iters * self.batch_size as u64 + k as u64);
                 let augment_a = derive_seed(self.seed, stream::AUGMENT, image);
                 if self.aligned {
@@ -252,12 +257,14 @@ mod tests {
     }
 
     #[test]
-    fn last_batch_wraps_round() {
+    fn last_batch_is_partial() {
         let o = order(5, 2, 2, true);
         assert_eq!(o.iters_per_epoch(), 3);
         let p = Position { epoch: 1, epoch_iter: 2, total_iters: 2 };
         let a: Vec<usize> = o.picks(&o.permutation(1), p).iter().map(|x| x.a).collect();
-        assert_eq!(a, vec![4, 0]);
+        assert_eq!(a, vec![4]);
+        let p = Position { epoch: 1, epoch_iter: 1, total_iters: 1 };
+        assert_eq!(o.picks(&o.permutation(1), p).len(), 2);
         let mut pos = Position::start();
         assert!(!pos.advance(3) && !pos.advance(3) && pos.advance(3));
         assert_eq!(pos, Position { epoch: 2, epoch_iter: 0, total_iters: 3 });
@@ -271,7 +278,7 @@ mod tests {
             .positions(Position::start(), 4)
             .map(|p| serial.picks(&serial.permutation(p.epoch), p).iter().map(|x| x.a).collect())
             .collect();
-        assert_eq!(got, vec![vec![0, 1], vec![2, 3], vec![4, 0], vec![0, 1]]);
+        assert_eq!(got, vec![vec![0, 1], vec![2, 3], vec![4], vec![0, 1]]);
         let shuffled = Order::aligned(9, 1, false, 7);
         let mut epochs = Vec::new();
         for epoch in 1..=3 {
