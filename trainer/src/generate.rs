@@ -93,8 +93,8 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
     }
     let gpu = Gpu::new_blocking(GpuOptions::default()).context("opening the GPU")?;
     let net = Network::new(&gpu, Architecture::Generator(g), &sd, false).with_context(|| name.clone())?;
-    // The widest activation, [count, ngf, 32, 32], must fit one binding.
-    let per_image = (g.ngf * 32 * 32 * 4) as u64;
+    // The widest tensor, [count, ngf, 32, 32] or the [count, 3, 64, 64] output, must fit one binding.
+    let per_image = ((g.ngf * 32 * 32).max(g.output_nc * 64 * 64) * 4) as u64;
     let most = (gpu.max_binding_bytes() / per_image).max(1) as usize;
     if !args.eval && count > most {
         bail!(
