@@ -68,7 +68,7 @@ pub fn latent_count(values: &[f32], nz: usize) -> Result<usize, String> {
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
         return Err(format!("Latent value {i} is {}; latents must be finite numbers. Give finite values.", values[i]));
     }
-    check_count("The number of latents,", len / nz, 1)
+    check_count("The latent count", len / nz, 1)
 }
 
 /// The weights of the second end at each of `steps` evenly spaced points
