@@ -1,11 +1,16 @@
 // The page: pick or drop an image, choose the direction, see input and
-// output side by side, download the result, load other weights. Translation
-// runs in web/worker.js (on the page only where workers lack WebGPU).
+// output side by side, download the result, load other weights. Where the
+// selected direction's weights are a DCGAN generator, the Generate mode
+// replaces the image panes: a grid of samples from a seed, "New samples"
+// (the next seed), and an interpolation between two seeds' latents.
+// The GPU work runs in web/worker.js (on the page only where workers lack
+// WebGPU).
 //
 // URL parameters: ?weights=URL (a generator for the selected direction),
 // ?weights_a=URL / ?weights_b=URL (the A->B / B->A generators),
 // ?direction=a2b|b2a, ?mode=test|eval (the test-time mode of generators with
-// BatchNorm or dropout) and ?seed=N (their dropout seed). Without weights
+// BatchNorm or dropout; for DCGAN eval or the batch's statistics) and
+// ?seed=N (their dropout seed, or DCGAN's seed of the samples). Without weights
 // the bundled pair in web/models/ is used.
 
 const $ = (id) => document.getElementById(id);
@@ -30,7 +35,23 @@ const els = {
   seedControl: $('seed-control'),
   timing: $('timing'),
   drop: $('drop'),
+  generateMode: $('generate-mode'),
+  genSeed: $('gen-seed'),
+  generate: $('generate'),
+  newSamples: $('new-samples'),
+  grid: $('grid'),
+  gridCaption: $('grid-caption'),
+  interpA: $('interp-a'),
+  interpB: $('interp-b'),
+  interpSteps: $('interp-steps'),
+  interpolate: $('interpolate'),
+  strip: $('strip'),
+  stripCaption: $('strip-caption'),
 };
+
+// Samples in the grid, and its columns.
+const SAMPLES = 64;
+const GRID_COLUMNS = 8;
 
 const DIRECTIONS = { a2b: 'A → B', b2a: 'B → A' };
 const BUNDLED = { a2b: 'models/G_A.safetensors', b2a: 'models/G_B.safetensors' };
@@ -200,14 +221,26 @@ function renderArchitecture() {
   const info = models[dir]?.info;
   els.architecture.textContent = info ? `Model (${DIRECTIONS[dir]}): ${info.description}` : '';
   const modes = Boolean(info?.hasTestModes);
+  const generating = generates(dir);
+  els.generateMode.hidden = !generating;
+  for (const el of document.querySelectorAll('.translate-only')) el.hidden = generating;
   els.modeControl.hidden = !modes;
-  if (modes) {
+  if (generating) {
+    els.mode.options[0].textContent = 'batch statistics (as the reference\'s netG while training)';
+    els.mode.options[1].textContent = 'eval: running statistics';
+  } else if (modes) {
     const batch = info.norm === 'batch';
     const list = (...parts) => parts.filter(Boolean).join(', ');
     els.mode.options[0].textContent = `test.py default: ${list(batch && 'batch statistics', info.dropout && 'dropout')}`;
     els.mode.options[1].textContent = `eval: ${list(batch && 'running statistics', info.dropout && 'no dropout')}`;
   }
   els.seedControl.hidden = !(modes && info.dropout && els.mode.value === 'test');
+}
+
+// Whether the generator loaded for `dir` generates images (DCGAN) rather than translating them.
+function generates(dir) {
+  const info = models[dir]?.info;
+  return Boolean(info) && info.translates === false;
 }
 
 // The test-time mode for the engine: {eval, seed}.
@@ -335,6 +368,7 @@ async function loadWeightsFile(file) {
   try {
     await ensureModel(dir);
     showStatus(`Loaded ${file.name} for ${DIRECTIONS[dir]}: ${models[dir].description}`);
+    renderArchitecture();
   } catch (e) {
     models[dir] = previous;
     renderModels();
@@ -342,7 +376,8 @@ async function loadWeightsFile(file) {
     showStatus(`${file.name} was not loaded; ${DIRECTIONS[dir]} keeps its previous generator.`);
     return;
   }
-  if (picture) translate();
+  if (generates(dir)) generate({ samples: true, strip: true });
+  else if (picture) translate();
 }
 
 // ---- images ----------------------------------------------------------------
@@ -459,6 +494,84 @@ function downloadResult() {
   }, 'image/png');
 }
 
+// ---- Generate mode (DCGAN) ---------------------------------------------------
+
+function seedOf(input) {
+  const v = Math.floor(Number(input.value));
+  const seed = Number.isFinite(v) ? Math.min(4294967295, Math.max(0, v)) : 0;
+  input.value = String(seed);
+  return seed;
+}
+
+// Draws `count` images of width x height (RGBA8, one after another) on
+// `canvas`, `columns` per row, without gaps.
+function drawImages(canvas, r, columns) {
+  const cols = Math.min(columns, r.count);
+  const rows = Math.ceil(r.count / cols);
+  canvas.width = cols * r.width;
+  canvas.height = rows * r.height;
+  canvas.style.setProperty('--w', String(canvas.width));
+  const ctx = canvas.getContext('2d');
+  const size = r.width * r.height * 4;
+  const pixels = new Uint8ClampedArray(r.pixels);
+  for (let i = 0; i < r.count; i++) {
+    const image = new ImageData(pixels.slice(i * size, (i + 1) * size), r.width, r.height);
+    ctx.putImageData(image, (i % cols) * r.width, Math.floor(i / cols) * r.height);
+  }
+}
+
+// Runs the Generate mode's requests: the grid of samples of the seed,
+// the interpolation strip, or images of given `latents` in the grid.
+async function generate({ samples = false, strip = false, latents = null } = {}) {
+  const gen = ++generation;
+  const dir = els.direction.value;
+  const current = () => gen === generation;
+  clearError();
+  els.timing.textContent = '';
+  const start = performance.now();
+  const notes = [];
+  try {
+    await ensureModel(dir);
+    if (!current()) return;
+    if (!generates(dir)) {
+      throw new Error(
+        `The ${DIRECTIONS[dir]} generator (${models[dir].info.description}) translates images; it does not generate them from latents. ` +
+          'Choose an image to translate, or load DCGAN generator weights (netG_epoch_N.pth or a DCGAN .safetensors) to generate images.',
+      );
+    }
+    const e = await engine();
+    const evalMode = els.mode.value === 'eval';
+    if (samples || latents) {
+      const seed = seedOf(els.genSeed);
+      showStatus(latents ? 'Generating from the given latents…' : `Generating ${SAMPLES} samples of seed ${seed}…`);
+      const r = latents
+        ? await e.request({ op: 'generateLatents', slot: dir, latents, eval: evalMode })
+        : await e.request({ op: 'generate', slot: dir, seed, count: SAMPLES, eval: evalMode });
+      if (!current()) return;
+      drawImages(els.grid, r, GRID_COLUMNS);
+      els.gridCaption.textContent = latents ? `${r.count} images of the given latents (${r.mode})` : `${r.count} samples of seed ${seed} (${r.mode})`;
+      notes.push(`${r.count} images in ${Math.round(r.ms)} ms`);
+    }
+    if (strip) {
+      const [a, b] = [seedOf(els.interpA), seedOf(els.interpB)];
+      const steps = Math.floor(Number(els.interpSteps.value)) || 0;
+      showStatus(`Interpolating from seed ${a} to seed ${b} in ${steps} steps…`);
+      const r = await e.request({ op: 'interpolate', slot: dir, seedA: a, seedB: b, steps, eval: evalMode });
+      if (!current()) return;
+      drawImages(els.strip, r, r.count);
+      els.stripCaption.textContent = `From seed ${a}'s first latent to seed ${b}'s in ${r.count} steps (${r.mode})`;
+      notes.push(`${r.count} interpolation steps in ${Math.round(r.ms)} ms`);
+    }
+    els.timing.textContent = `${DIRECTIONS[dir]} with ${models[dir].label}; GPU work: ${notes.join(', ')}.`;
+    showStatus(`Generated in ${Math.round(performance.now() - start)} ms`);
+  } catch (err) {
+    if (current()) {
+      showError(message(err));
+      showStatus('Generating failed.');
+    }
+  }
+}
+
 // ---- wiring ----------------------------------------------------------------
 
 function openFile(file) {
@@ -478,16 +591,31 @@ els.weights.addEventListener('change', () => {
 });
 els.direction.addEventListener('change', () => {
   renderModels();
-  if (picture) translate();
-  else ensureModel(els.direction.value).catch((e) => showError(message(e)));
+  const dir = els.direction.value;
+  if (generates(dir)) generate({ samples: true, strip: true });
+  else if (picture) translate();
+  else
+    ensureModel(dir)
+      .then(() => {
+        if (generates(dir)) generate({ samples: true, strip: true });
+      })
+      .catch((e) => showError(message(e)));
 });
 els.translate.addEventListener('click', () => translate());
 for (const control of [els.mode, els.seed]) {
   control.addEventListener('change', () => {
     renderArchitecture();
-    if (picture) translate();
+    if (generates(els.direction.value)) generate({ samples: true, strip: true });
+    else if (picture) translate();
   });
 }
+els.generate.addEventListener('click', () => generate({ samples: true }));
+els.genSeed.addEventListener('change', () => generate({ samples: true }));
+els.newSamples.addEventListener('click', () => {
+  els.genSeed.value = String((seedOf(els.genSeed) + 1) % 4294967296);
+  generate({ samples: true });
+});
+els.interpolate.addEventListener('click', () => generate({ strip: true }));
 els.download.addEventListener('click', downloadResult);
 for (const type of ['dragenter', 'dragover']) {
   document.addEventListener(type, (e) => {
@@ -509,7 +637,10 @@ function start() {
   const dir = params.get('direction');
   if (dir in DIRECTIONS) els.direction.value = dir;
   if (['test', 'eval'].includes(params.get('mode'))) els.mode.value = params.get('mode');
-  if (params.has('seed')) els.seed.value = params.get('seed');
+  if (params.has('seed')) {
+    els.seed.value = params.get('seed');
+    els.genSeed.value = params.get('seed');
+  }
   models.a2b = params.has('weights_a') ? urlModel(params.get('weights_a'), '?weights_a') : bundledModel('a2b');
   models.b2a = params.has('weights_b') ? urlModel(params.get('weights_b'), '?weights_b') : bundledModel('b2a');
   if (params.has('weights')) models[els.direction.value] = urlModel(params.get('weights'), '?weights');
@@ -520,7 +651,8 @@ function start() {
     .finally(() => clearTimeout(slow))
     .then(() => ensureModel(els.direction.value))
     .then(() => {
-      if (!picture) showStatus('Ready: choose or drop an image.');
+      if (generates(els.direction.value)) generate({ samples: true, strip: true });
+      else if (!picture) showStatus('Ready: choose or drop an image.');
     })
     .catch((e) => {
       showError(message(e));
@@ -528,7 +660,17 @@ function start() {
     });
 }
 
-// For tests: destroys the GPU device as a driver reset would.
-window.cyclegan = { simulateDeviceLoss: async () => (await engine()).request({ op: 'simulateDeviceLoss' }) };
+// For tests: destroys the GPU device as a driver reset would; draws the
+// images of given latents (N x nz numbers) in the grid; sends one request
+// to the engine as the page does.
+window.cyclegan = {
+  simulateDeviceLoss: async () => (await engine()).request({ op: 'simulateDeviceLoss' }),
+  generateLatents: (latents) => generate({ latents: Array.from(latents) }),
+  request: async (msg) => {
+    const { transfer, ...r } = await (await engine()).request(msg);
+    if (r.pixels) r.pixels = Array.from(new Uint8Array(r.pixels));
+    return r;
+  },
+};
 
 start();

@@ -1,6 +1,7 @@
-// The translation engine over the wasm module (pkg/web.js): one WebGPU
-// device, one generator per direction slot (a CycleGAN ResNet or a pix2pix
-// U-Net, detected from the weights), requests run one at a time.
+// The engine over the wasm module (pkg/web.js): one WebGPU device, one
+// generator per direction slot (a CycleGAN ResNet or a pix2pix U-Net that
+// translates, or a DCGAN generator that generates, detected from the
+// weights), requests run one at a time.
 // It runs inside web/worker.js, or on the page itself where a browser offers
 // WebGPU only there. Requests are {op, ...}; results are plain objects;
 // events (device lost, module panic) go to the sink given to createEngine.
@@ -93,6 +94,22 @@ export function createEngine(emit) {
         result.free();
       }
     },
+    // DCGAN: `count` images of the latents `seed` draws; eval: running
+    // statistics, otherwise the batch's. -> samples as samplesObject says.
+    async generate({ slot, seed = 0, count = 64, eval: evalMode = false }) {
+      const t = await device();
+      return samplesObject(await t.generate(slot, seed, count, evalMode));
+    },
+    // DCGAN: `steps` images from seed A's first latent to seed B's.
+    async interpolate({ slot, seedA = 0, seedB = 1, steps = 8, eval: evalMode = false }) {
+      const t = await device();
+      return samplesObject(await t.interpolate(slot, seedA, seedB, steps, evalMode));
+    },
+    // DCGAN: images of given latents (N x nz float32 values).
+    async generateLatents({ slot, latents, eval: evalMode = false }) {
+      const t = await device();
+      return samplesObject(await t.generate_from_latents(slot, new Float32Array(latents), evalMode));
+    },
     async simulateDeviceLoss() {
       (await device()).simulate_device_loss();
       return {};
@@ -126,10 +143,31 @@ function infoObject(info) {
       dropout: info.dropout,
       hasTestModes: info.has_test_modes,
       sizeMultiple: info.size_multiple,
+      translates: info.translates,
+      nz: info.nz,
       parameters: info.parameters,
     };
   } finally {
     info.free();
+  }
+}
+
+// Samples (freed here) as a plain object whose pixels buffer is transferred.
+function samplesObject(samples) {
+  try {
+    const pixels = samples.pixels;
+    return {
+      pixels: pixels.buffer,
+      count: samples.count,
+      width: samples.width,
+      height: samples.height,
+      ms: samples.ms,
+      eval: samples.eval,
+      mode: samples.mode,
+      transfer: [pixels.buffer],
+    };
+  } finally {
+    samples.free();
   }
 }
 

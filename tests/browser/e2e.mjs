@@ -6,13 +6,19 @@
 // `translate_reference` example within 1/255 in eval mode and in the
 // test.py default mode with seeded dropout; every failure (bad weights, a
 // discriminator, bad image, device lost, no adapter, no WebGPU) must show a
-// message in #error.
+// message in #error. DCGAN weights open the Generate mode: its grid must
+// match the native `trainer generate` for the seed, be the same for a seed
+// and differ for the next; the interpolation's ends must be the two seeds'
+// first samples; images of the reference's latents must match its images
+// within 1/255 (safetensors and the reference's netG .pth); translating with
+// a DCGAN and generating with a translator must each say so in #error.
 //
 // node tests/browser/e2e.mjs   (after `npm ci` in tests/browser)
 // E2E_ONLY=REGEX runs only the steps whose names match (and builds only the
 // references they need).
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodePng, encodePng } from './png.mjs';
@@ -79,6 +85,92 @@ const want = {
   unetSeed0: lazy(() => reference('U.safetensors', { seed: 0 })),
   unetSeed5: lazy(() => reference('U.safetensors', { seed: 5 })),
 };
+
+// DCGAN: the reference's generator after three iterations (nz 8, ngf 4),
+// its latents gen_noise [5, 8, 1, 1] and its images of them in training
+// mode (gen_train) and eval mode (gen_eval), [5, 3, 64, 64] in [-1, 1].
+const DCGAN_DIR = 'tests/fixtures/dcgan_reference';
+const DCGAN_URL = `/${DCGAN_DIR}/G_step3.safetensors`;
+const DCGAN_TOLERANCE = 1;
+
+// The float32 tensors of a safetensors file: {name: {shape, data}}.
+function readSafetensors(file) {
+  const bytes = fs.readFileSync(file);
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+  const out = {};
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    assert.equal(t.dtype, 'F32', `${name}: dtype`);
+    const [begin, end] = t.data_offsets;
+    const raw = bytes.subarray(8 + n + begin, 8 + n + end);
+    const data = new Float32Array(raw.length / 4);
+    for (let i = 0; i < data.length; i++) data[i] = raw.readFloatLE(4 * i);
+    out[name] = { shape: t.shape, data };
+  }
+  return out;
+}
+
+// The pixels of a canvas as {width, height, rgba}.
+// A copy of a safetensors file with every running_mean set to 0 and every
+// running_var to `variance`.
+function withRunningStats(from, to, variance) {
+  const bytes = Buffer.from(fs.readFileSync(from));
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+  for (const [name, t] of Object.entries(header)) {
+    const value = name.endsWith('.running_mean') ? 0 : name.endsWith('.running_var') ? variance : null;
+    if (value === null) continue;
+    const [begin, end] = t.data_offsets;
+    for (let o = 8 + n + begin; o < 8 + n + end; o += 4) bytes.writeFloatLE(value, o);
+  }
+  fs.writeFileSync(to, bytes);
+}
+
+function canvasPixels(page, id) {
+  return page.evaluate((id) => {
+    const c = document.getElementById(id);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    return { width: c.width, height: c.height, rgba: Array.from(d.data) };
+  }, id);
+}
+
+// Cell `i` (64x64) of a grid canvas with `columns` cells per row.
+function cell(grid, i, columns, side = 64) {
+  const rgba = new Array(side * side * 4);
+  const [x0, y0] = [(i % columns) * side, Math.floor(i / columns) * side];
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side * 4; x++) rgba[y * side * 4 + x] = grid.rgba[((y0 + y) * grid.width + x0) * 4 + x];
+  }
+  return { width: side, height: side, rgba };
+}
+
+// Images [N, 3, 64, 64] in [-1, 1] against a row of N cells: the largest
+// difference from (v + 1) / 2 * 255, as the trainer's test measures it.
+function compareTensorImages(grid, tensor, what) {
+  const [count, , side] = tensor.shape;
+  assert.equal(`${grid.width}x${grid.height}`, `${count * side}x${side}`, `${what}: grid size`);
+  const hw = side * side;
+  let worst = { diff: -1 };
+  for (let n = 0; n < count; n++) {
+    const img = cell(grid, n, count, side);
+    for (let p = 0; p < hw; p++) {
+      assert.equal(img.rgba[4 * p + 3], 255, `${what}: alpha`);
+      for (let c = 0; c < 3; c++) {
+        const v = tensor.data[(n * 3 + c) * hw + p];
+        const want = Math.min(255, Math.max(0, ((v + 1) / 2) * 255));
+        const diff = Math.abs(img.rgba[4 * p + c] - want);
+        if (diff > worst.diff) worst = { diff, n, p, c, got: img.rgba[4 * p + c], want };
+      }
+    }
+  }
+  const where = `image ${worst.n} pixel (${worst.p % side}, ${Math.floor(worst.p / side)}) channel ${worst.c}: browser ${worst.got}, reference ${worst.want.toFixed(2)}`;
+  assert.ok(worst.diff <= DCGAN_TOLERANCE, `${what}: max difference ${worst.diff.toFixed(2)}/255 > ${DCGAN_TOLERANCE} at ${where}`);
+  return `max |diff| ${worst.diff.toFixed(2)}/255 from the reference's ${count} images`;
+}
+
+// Channels of two images that differ by more than `by`.
+const differing = (a, b, by = 0) => a.rgba.filter((v, i) => Math.abs(v - b.rgba[i]) > by).length;
 
 function compare(actual, reference, what, tolerance = TOLERANCE) {
   assert.equal(`${actual.width}x${actual.height}`, `${reference.width}x${reference.height}`, `${what}: output size`);
@@ -147,7 +239,7 @@ try {
     await page.setInputFiles('#weights-input', { name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not weights at all') });
     const text = await errorText(page);
     assert.match(text, /notes\.safetensors: This file cannot be used as generator weights: not a weight file/);
-    assert.match(text, /Choose a generator state_dict \(a CycleGAN ResnetGenerator or a pix2pix UnetGenerator\)/);
+    assert.match(text, /Choose a generator state_dict \(a CycleGAN ResnetGenerator, a pix2pix UnetGenerator or a DCGAN generator\)/);
     await h.resetStatus(page);
     await page.click('#translate');
     await h.waitDone(page);
@@ -268,6 +360,153 @@ try {
     return text.slice(0, 120) + '…';
   });
   await unet.close();
+
+  const dcgan = await h.newPage(browser);
+  const reference = readSafetensors(path.join(h.repo, DCGAN_DIR, 'inputs.safetensors'));
+  const noise = reference.gen_noise.data;
+  withRunningStats(path.join(h.repo, DCGAN_DIR, 'G_step3.safetensors'), file('G_eval.safetensors'), 0.01);
+  let seed0;
+  await step('DCGAN ?weights=: the Generate mode draws 64 samples of seed 0 and matches trainer generate', dcgan, async () => {
+    await dcgan.goto(app(`?weights=${DCGAN_URL}`));
+    const ms = await h.waitDone(dcgan);
+    assert.match(await dcgan.textContent('#architecture'), /^Model \(A → B\): DCGAN dcgan nz 8 ngf 4, 3 output channels \(0\.\d+ M parameters\)$/);
+    assert.ok(await dcgan.isVisible('#generate-mode'), 'the Generate mode shows');
+    assert.ok(await dcgan.isHidden('#drop'), 'the image panes are hidden');
+    assert.ok(await dcgan.isHidden('#translate'), 'no translate button');
+    assert.ok(await dcgan.isVisible('#mode-control'), 'the BatchNorm mode control shows');
+    assert.equal(await dcgan.inputValue('#mode'), 'test');
+    assert.match(await dcgan.textContent('#grid-caption'), /^64 samples of seed 0 \(batch statistics of the 64 images\)$/);
+    seed0 = await canvasPixels(dcgan, 'grid');
+    assert.equal(`${seed0.width}x${seed0.height}`, '512x512', '8 x 8 cells of 64x64');
+    const strip = await canvasPixels(dcgan, 'strip');
+    assert.equal(`${strip.width}x${strip.height}`, '512x64', 'an 8-step strip');
+    // Not one flat colour: the cells differ from each other.
+    assert.ok(differing(cell(seed0, 0, 8), cell(seed0, 1, 8), 2) > 1000, 'samples 0 and 1 differ');
+    // The same latents natively (lavapipe) up to the precision of log and cos.
+    const out = file('dcgan-seed0');
+    execFileSync(h.trainer(), ['generate', '--weights', path.join(h.repo, DCGAN_DIR, 'G_step3.safetensors'), '--seed', '0', '--count', '64', '--output', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let note = '';
+    let worst = 0;
+    for (const i of [0, 1, 9, 63]) {
+      const native = decodePng(fs.readFileSync(path.join(out, `generated_${String(i).padStart(4, '0')}.png`)));
+      note = compare(cell(seed0, i, 8), native, `sample ${i} against trainer generate`, DCGAN_TOLERANCE);
+      worst = Math.max(worst, Number(/max \|diff\| (\d+)/.exec(note)[1]));
+    }
+    return `samples 0, 1, 9, 63 within ${worst}/255 of trainer generate --seed 0; ${ms} ms`;
+  });
+
+  await step('DCGAN: New samples draws seed 1 (other images); seed 0 again gives the same grid', dcgan, async () => {
+    await h.resetStatus(dcgan);
+    await dcgan.click('#new-samples');
+    await h.waitDone(dcgan);
+    assert.equal(await dcgan.inputValue('#gen-seed'), '1');
+    assert.match(await dcgan.textContent('#grid-caption'), /^64 samples of seed 1 /);
+    const seed1 = await canvasPixels(dcgan, 'grid');
+    const changed = differing(seed0, seed1, 2);
+    assert.ok(changed > seed0.rgba.length / 4, `seed 1 changes the grid (${changed} channels differ by more than 2)`);
+    await h.resetStatus(dcgan);
+    await dcgan.fill('#gen-seed', '0');
+    await dcgan.dispatchEvent('#gen-seed', 'change');
+    await h.waitDone(dcgan);
+    const again = await canvasPixels(dcgan, 'grid');
+    assert.equal(differing(seed0, again), 0, 'seed 0 twice gives the same pixels');
+    return `seed 1: ${changed} of ${seed0.rgba.length} channels differ from seed 0 by more than 2; seed 0 again identical`;
+  });
+
+  await step('DCGAN: images of the reference\'s latents match its images within 1/255 (batch statistics and eval)', dcgan, async () => {
+    const notes = [];
+    // The mode is test after the previous step: each selection changes it.
+    for (const [mode, key] of [['eval', 'gen_eval'], ['test', 'gen_train']]) {
+      await h.resetStatus(dcgan);
+      await dcgan.selectOption('#mode', mode);
+      await h.waitDone(dcgan);
+      await h.resetStatus(dcgan);
+      await dcgan.evaluate((z) => window.cyclegan.generateLatents(z), Array.from(noise));
+      await h.waitDone(dcgan);
+      assert.match(await dcgan.textContent('#grid-caption'), /^5 images of the given latents/);
+      notes.push(`${key}: ${compareTensorImages(await canvasPixels(dcgan, 'grid'), reference[key], key)}`);
+    }
+    return notes.join('; ');
+  });
+
+  await step('DCGAN: the reference\'s netG_epoch_0.pth through #weights-input matches gen_train', dcgan, async () => {
+    // Saved after a training-mode pass: compare with batch statistics (the mode after the previous step).
+    assert.equal(await dcgan.inputValue('#mode'), 'test');
+    await h.resetStatus(dcgan);
+    await dcgan.setInputFiles('#weights-input', path.join(h.repo, DCGAN_DIR, 'netG_epoch_0.pth'));
+    await h.waitDone(dcgan);
+    assert.match(await dcgan.textContent('#models'), /A → B: netG_epoch_0\.pth \(your file\), DCGAN dcgan nz 8 ngf 4/);
+    await h.resetStatus(dcgan);
+    await dcgan.evaluate((z) => window.cyclegan.generateLatents(z), Array.from(noise));
+    await h.waitDone(dcgan);
+    return compareTensorImages(await canvasPixels(dcgan, 'grid'), reference.gen_train, 'netG_epoch_0.pth gen_train');
+  });
+
+  await step('DCGAN eval: the interpolation runs from seed 0\'s first sample to seed 1\'s', dcgan, async () => {
+    // After three iterations the running variances are far above the
+    // activations' (the latents barely move the eval-mode images), so the
+    // file's running statistics are set to a scale near the activations'.
+    await h.resetStatus(dcgan);
+    await dcgan.setInputFiles('#weights-input', file('G_eval.safetensors'));
+    await h.waitDone(dcgan);
+    await h.resetStatus(dcgan);
+    await dcgan.selectOption('#mode', 'eval');
+    await h.waitDone(dcgan);
+    assert.match(await dcgan.textContent('#grid-caption'), /\(eval: running statistics\)$/);
+    assert.match(await dcgan.textContent('#strip-caption'), /^From seed 0's first latent to seed 1's in 8 steps \(eval: running statistics\)$/);
+    const grid0 = await canvasPixels(dcgan, 'grid');
+    const strip = await canvasPixels(dcgan, 'strip');
+    const start = compare(cell(strip, 0, 8), cell(grid0, 0, 8), 'first step against seed 0\'s first sample', 0);
+    await h.resetStatus(dcgan);
+    await dcgan.fill('#gen-seed', '1');
+    await dcgan.click('#generate');
+    await h.waitDone(dcgan);
+    const grid1 = await canvasPixels(dcgan, 'grid');
+    const end = compare(cell(strip, 7, 8), cell(grid1, 0, 8), 'last step against seed 1\'s first sample', 0);
+    // The steps between move away from seed 0's image towards seed 1's.
+    const [first, last] = [cell(grid0, 0, 8), cell(grid1, 0, 8)];
+    const ends = differing(first, last);
+    const away = [1, 4, 6].map((k) => differing(cell(strip, k, 8), first));
+    assert.ok(ends > 0, 'the two seeds give different images');
+    assert.ok(away.every((n) => n > 0), `every step between differs from the first (${away.join(', ')} channels)`);
+    // Another pair of seeds and step count.
+    await h.resetStatus(dcgan);
+    await dcgan.fill('#interp-a', '5');
+    await dcgan.fill('#interp-b', '9');
+    await dcgan.fill('#interp-steps', '3');
+    await dcgan.click('#interpolate');
+    await h.waitDone(dcgan);
+    const short = await canvasPixels(dcgan, 'strip');
+    assert.equal(`${short.width}x${short.height}`, '192x64', 'a 3-step strip');
+    return `start ${start}; end ${end}; the ends differ in ${ends} channels, steps 1, 4, 6 differ from the first in ${away.join(', ')}`;
+  });
+
+  await step('DCGAN: bad counts, wrong latents and translating with it each say why', dcgan, async () => {
+    const request = (msg) => dcgan.evaluate((m) => window.cyclegan.request(m).then(() => 'no error', (e) => e.message), msg);
+    assert.match(await request({ op: 'generate', slot: 'a2b', seed: 0, count: 0 }), /count 0 is out of range: ask for 1 to 256 images/);
+    assert.match(await request({ op: 'generate', slot: 'a2b', seed: 0, count: 257 }), /count 257 is out of range/);
+    assert.match(await request({ op: 'interpolate', slot: 'a2b', seedA: 0, seedB: 1, steps: 1 }), /steps 1 is out of range: ask for 2 to 256/);
+    assert.match(await request({ op: 'generateLatents', slot: 'a2b', latents: [1, 2, 3] }), /3 latent values do not make whole latents of 8 values each/);
+    assert.match(await request({ op: 'generateLatents', slot: 'a2b', latents: [0, 0, 0, 0, 0, 0, 0, NaN] }), /Latent value 7 is NaN/);
+    assert.equal(await request({ op: 'generate', slot: 'a2b', seed: 3, count: 256 }), 'no error', '256 samples with batch statistics fit');
+    await dcgan.setInputFiles('#image-input', file('input.png'));
+    const text = await errorText(dcgan);
+    assert.match(text, /The generator for a2b \(DCGAN dcgan nz 8 ngf 4, 3 output channels\) makes images from random latents; it does not translate images\. Use the Generate mode/);
+    return text.slice(0, 120) + '…';
+  });
+
+  await step('a translator after DCGAN: the image panes return; generating with it says why', dcgan, async () => {
+    await h.resetStatus(dcgan);
+    await dcgan.setInputFiles('#weights-input', file('G_A.safetensors'));
+    await h.waitDone(dcgan);
+    assert.ok(await dcgan.isHidden('#generate-mode'), 'the Generate mode hides');
+    assert.ok(await dcgan.isVisible('#drop'), 'the image panes show');
+    compare(await h.outputPixels(dcgan), want.G_A(), 'A -> B after the DCGAN');
+    const text = await dcgan.evaluate(() => window.cyclegan.request({ op: 'generate', slot: 'a2b', seed: 0, count: 4 }).then(() => 'no error', (e) => e.message));
+    assert.match(text, /The generator for a2b \(CycleGAN ResNet resnet_6blocks ngf 8, norm instance\) translates images; it does not generate them from latents\. Choose an image/);
+    return text.slice(0, 120) + '…';
+  });
+  await dcgan.close();
 
   const plain = await h.newPage(browser);
   await step('no parameters: the bundled pair loads, or #error names it', plain, async () => {

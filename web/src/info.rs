@@ -1,5 +1,5 @@
 //! What the page shows about a loaded generator and about the test-time
-//! mode a translation ran in.
+//! mode a translation or a batch of generated images ran in.
 
 use shaders::nn::arch::{GeneratorArch, GeneratorConfig, Norm};
 use wasm_bindgen::prelude::*;
@@ -88,6 +88,23 @@ impl GeneratorInfo {
         self.config.size_multiple().min(u32::MAX as usize) as u32
     }
 
+    /// Whether the generator translates images (CycleGAN, pix2pix) rather
+    /// than generating them from latents (DCGAN).
+    #[wasm_bindgen(getter)]
+    pub fn translates(&self) -> bool {
+        self.config.translates()
+    }
+
+    /// Values per latent of a generator that generates (DCGAN's nz); 0 for a translator.
+    #[wasm_bindgen(getter)]
+    pub fn nz(&self) -> u32 {
+        if self.config.translates() {
+            0
+        } else {
+            self.config.input_nc as u32
+        }
+    }
+
     /// Learned parameters (weights and biases, not running statistics).
     #[wasm_bindgen(getter)]
     pub fn parameters(&self) -> f64 {
@@ -123,6 +140,15 @@ pub fn mode_description(config: &GeneratorConfig, eval: bool, seed: u32) -> Stri
     format!("{}: {}", if eval { "eval" } else { "test.py default" }, parts.join(", "))
 }
 
+/// What BatchNorm did in a batch of `count` generated images.
+pub fn sample_mode(eval: bool, count: usize) -> String {
+    match (eval, count) {
+        (true, _) => "eval: running statistics".into(),
+        (false, 1) => "batch statistics of the one image".into(),
+        (false, n) => format!("batch statistics of the {n} images"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +164,21 @@ mod tests {
         assert_eq!(resnet.architecture(), "CycleGAN ResNet resnet_9blocks ngf 64, norm instance");
         assert!(!resnet.has_test_modes());
         assert_eq!(resnet.size_multiple(), 4);
+        assert!(resnet.translates() && unet.translates());
+        assert_eq!((resnet.nz(), unet.nz()), (0, 0));
+        let dcgan = GeneratorInfo::new(GeneratorConfig::dcgan(100, 64), 3_576_704);
+        assert_eq!(dcgan.family(), "DCGAN");
+        assert_eq!(dcgan.description(), "DCGAN dcgan nz 100 ngf 64, 3 output channels (3.58 M parameters)");
+        assert!(!dcgan.translates());
+        assert_eq!(dcgan.nz(), 100);
+        assert!(dcgan.has_test_modes());
+    }
+
+    #[test]
+    fn sample_modes() {
+        assert_eq!(sample_mode(true, 64), "eval: running statistics");
+        assert_eq!(sample_mode(false, 64), "batch statistics of the 64 images");
+        assert_eq!(sample_mode(false, 1), "batch statistics of the one image");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The browser API over `shaders`: open a WebGPU device, load generators from
-//! weight-file bytes (safetensors or PyTorch `.pth`; CycleGAN's ResNet or
-//! pix2pix's U-Net, the architecture detected from the file), translate RGBA
-//! images in the reference's test-time modes, and report the adapter and the
-//! time each translation took.
+//! weight-file bytes (safetensors or PyTorch `.pth`; CycleGAN's ResNet,
+//! pix2pix's U-Net or DCGAN's generator, the architecture detected from the
+//! file), translate RGBA images in the reference's test-time modes or
+//! generate images from latents (a seed, an interpolation between two
+//! seeds, or given values), and report the adapter and the time each took.
 //!
 //! Every export returns `Result<_, JsError>` whose message says what happened
 //! and what to try. Calls on one [`Translator`] should not overlap: WebGPU
@@ -23,6 +24,7 @@ use shaders::nn::weights::StateDict;
 use shaders::{wgpu, Gpu, GpuOptions};
 use wasm_bindgen::prelude::*;
 
+pub mod generate;
 mod info;
 mod messages;
 
@@ -155,6 +157,65 @@ impl Translation {
     }
 }
 
+/// Images a DCGAN generator made: `count` images of `width` x `height`.
+#[wasm_bindgen]
+pub struct Samples {
+    pixels: Vec<u8>,
+    count: u32,
+    width: u32,
+    height: u32,
+    ms: f64,
+    eval: bool,
+    mode: String,
+}
+
+#[wasm_bindgen]
+impl Samples {
+    /// RGBA8 pixels of the images one after another, each `width * height * 4`
+    /// bytes row by row (a copy as a `Uint8Array`).
+    #[wasm_bindgen(getter)]
+    pub fn pixels(&self) -> Vec<u8> {
+        self.pixels.clone()
+    }
+
+    /// Number of images.
+    #[wasm_bindgen(getter)]
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// Width of each image in pixels (64 for DCGAN).
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height of each image in pixels (64 for DCGAN).
+    #[wasm_bindgen(getter)]
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Milliseconds from drawing the latents to reading the images back.
+    #[wasm_bindgen(getter)]
+    pub fn ms(&self) -> f64 {
+        self.ms
+    }
+
+    /// Whether BatchNorm used the file's running statistics.
+    #[wasm_bindgen(getter)]
+    pub fn eval(&self) -> bool {
+        self.eval
+    }
+
+    /// What BatchNorm did, e.g. `batch statistics of the 64 images` or
+    /// `eval: running statistics`.
+    #[wasm_bindgen(getter)]
+    pub fn mode(&self) -> String {
+        self.mode.clone()
+    }
+}
+
 /// Error scopes around one operation: WebGPU reports validation and
 /// out-of-memory errors asynchronously, so each operation pops its own.
 struct Scopes(Vec<wgpu::ErrorScopeGuard>);
@@ -232,7 +293,7 @@ impl Translator {
 
     /// Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
     /// legacy checkpoint; nothing in it is executed), detects its
-    /// architecture (ResNet or U-Net, depth, width, norm), uploads it into
+    /// architecture (ResNet, U-Net or DCGAN, depth, width, norm), uploads it into
     /// `slot` (replacing what was there) and describes it.
     pub async fn load_generator(&self, slot: String, bytes: Vec<u8>) -> Result<GeneratorInfo, JsError> {
         self.check_lost()?;
@@ -309,6 +370,9 @@ impl Translator {
         }
         let generator = self.generator(&slot)?;
         let config = *generator.info.config();
+        if !config.translates() {
+            return Err(JsError::new(&messages::generator_not_translator(&slot, &generator.info.architecture())));
+        }
         let m = config.size_multiple();
         let limit = max_pixels(&self.gpu, &config);
         let min = config.min_size() as u64;
@@ -330,6 +394,68 @@ impl Translator {
         let pixels = result.map_err(|e| JsError::new(&messages::gpu_failure("translating", &e.to_string())))?;
         let mode = info::mode_description(&config, eval, seed);
         Ok(Translation { pixels, width, height, ms, eval, mode })
+    }
+
+    /// `count` (1 to 256) images from the DCGAN generator in `slot`, of the
+    /// latents [count, nz, 1, 1] that `seed` draws (the same as `trainer
+    /// generate --seed`, up to the precision of the GPU's log and cos); the
+    /// first `k` latents of a seed are the same for any count.
+    ///
+    /// Without `eval_mode` (the default) BatchNorm uses the statistics of the
+    /// batch, as the reference's netG does while training, so an image
+    /// depends on the others in its batch; with `eval_mode` it uses the
+    /// file's running statistics and each image depends on its latent only.
+    pub async fn generate(
+        &self,
+        slot: String,
+        seed: u32,
+        count: u32,
+        eval_mode: Option<bool>,
+    ) -> Result<Samples, JsError> {
+        let count = generate::check_count("count", count as usize, 1).map_err(|e| JsError::new(&e))?;
+        self.sample(&slot, eval_mode.unwrap_or(false), count, |gpu, nz| {
+            shaders::nn::dcgan::latents(gpu, count, nz, seed.into())
+        })
+        .await
+    }
+
+    /// `steps` (2 to 256) images from the DCGAN generator in `slot` along the
+    /// straight line between the first latents of `seed_a` and `seed_b`
+    /// (z = (1 - t) z_a + t z_b, t evenly from 0 to 1, computed on the GPU):
+    /// in eval mode the ends are the first images [`Translator::generate`]
+    /// makes for the two seeds. Modes as in [`Translator::generate`]; with
+    /// batch statistics the steps share theirs.
+    pub async fn interpolate(
+        &self,
+        slot: String,
+        seed_a: u32,
+        seed_b: u32,
+        steps: u32,
+        eval_mode: Option<bool>,
+    ) -> Result<Samples, JsError> {
+        let steps =
+            generate::check_count("steps", steps as usize, generate::MIN_STEPS).map_err(|e| JsError::new(&e))?;
+        self.sample(&slot, eval_mode.unwrap_or(false), steps, |gpu, nz| {
+            generate::interpolation_latents(gpu, nz, seed_a.into(), seed_b.into(), steps)
+        })
+        .await
+    }
+
+    /// Images from the DCGAN generator in `slot` for given latents: N x nz
+    /// finite values (N from 1 to 256), latent after latent, as a
+    /// [N, nz, 1, 1] tensor holds them. Modes as in [`Translator::generate`].
+    pub async fn generate_from_latents(
+        &self,
+        slot: String,
+        latents: Vec<f32>,
+        eval_mode: Option<bool>,
+    ) -> Result<Samples, JsError> {
+        let nz = self.sampler(&slot)?.info.config().input_nc;
+        let count = generate::latent_count(&latents, nz).map_err(|e| JsError::new(&e))?;
+        self.sample(&slot, eval_mode.unwrap_or(false), count, |gpu, nz| {
+            shaders::Tensor::from_slice(gpu, &[count, nz, 1, 1], &latents)
+        })
+        .await
     }
 
     /// Frees the generators and the device now rather than when the garbage
@@ -355,6 +481,47 @@ impl Translator {
                 "No generator is loaded for {slot}. Load a weights file (.safetensors or .pth) first."
             ))
         })
+    }
+
+    /// The generator in `slot`, which must generate rather than translate.
+    fn sampler(&self, slot: &str) -> Result<Rc<Generator>, JsError> {
+        let generator = self.generator(slot)?;
+        if generator.info.config().translates() {
+            return Err(JsError::new(&messages::translator_not_generator(slot, &generator.info.architecture())));
+        }
+        Ok(generator)
+    }
+
+    /// Runs the generator in `slot` on the `count` latents `latents(gpu, nz)`
+    /// makes, inside error scopes, and reads the images back.
+    async fn sample(
+        &self,
+        slot: &str,
+        eval: bool,
+        count: usize,
+        latents: impl FnOnce(&Gpu, usize) -> shaders::Result<shaders::Tensor>,
+    ) -> Result<Samples, JsError> {
+        self.check_lost()?;
+        let generator = self.sampler(slot)?;
+        let config = *generator.info.config();
+        let batch =
+            generate::batch_size(&config, count, eval, self.gpu.max_binding_bytes()).map_err(|e| JsError::new(&e))?;
+        let start = now_ms();
+        let scopes = Scopes::push(&self.gpu.device);
+        let result = match latents(&self.gpu, config.input_nc) {
+            Ok(z) => generate::images(&self.gpu, &generator.net, &z, eval, batch).await,
+            Err(e) => Err(e),
+        };
+        let gpu_error = scopes.pop().await;
+        let ms = now_ms() - start;
+        self.check_lost()?;
+        if let Some(e) = gpu_error {
+            return Err(JsError::new(&messages::gpu_failure("generating", &e.to_string())));
+        }
+        let (pixels, width, height) =
+            result.map_err(|e| JsError::new(&messages::gpu_failure("generating", &e.to_string())))?;
+        let mode = info::sample_mode(eval, count);
+        Ok(Samples { pixels, count: count as u32, width: width as u32, height: height as u32, ms, eval, mode })
     }
 
     fn check_lost(&self) -> Result<(), JsError> {

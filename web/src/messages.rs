@@ -34,9 +34,10 @@ pub fn device_lost(reason: &str, message: &str) -> String {
 pub fn bad_weights(detail: &str) -> String {
     format!(
         "This file cannot be used as generator weights: {detail}. \
-         Choose a generator state_dict (a CycleGAN ResnetGenerator or a pix2pix UnetGenerator): \
-         a .safetensors file written by `trainer`, or a reference checkpoint such as latest_net_G_A.pth \
-         or latest_net_G.pth (not a discriminator, latest_net_D*.pth)."
+         Choose a generator state_dict (a CycleGAN ResnetGenerator, a pix2pix UnetGenerator or a DCGAN \
+         generator): a .safetensors file written by `trainer`, or a reference checkpoint such as \
+         latest_net_G_A.pth, latest_net_G.pth or netG_epoch_24.pth (not a discriminator, latest_net_D*.pth \
+         or netD_epoch_*.pth)."
     )
 }
 
@@ -44,8 +45,29 @@ pub fn bad_weights(detail: &str) -> String {
 pub fn discriminator(what: &str) -> String {
     format!(
         "This file holds the weights of a discriminator ({what}), not of a generator; the page translates \
-         images with a generator. Choose the generator of the same checkpoint: latest_net_G.pth (pix2pix), \
-         latest_net_G_A.pth or latest_net_G_B.pth (CycleGAN), or a generator .safetensors written by `trainer`."
+         or generates images with a generator. Choose the generator of the same checkpoint: latest_net_G.pth \
+         (pix2pix), latest_net_G_A.pth or latest_net_G_B.pth (CycleGAN), netG_epoch_N.pth (DCGAN), or a \
+         generator .safetensors written by `trainer`."
+    )
+}
+
+/// Translating with the generator in `slot` (`what` describes it), which
+/// generates images from latents rather than translating them.
+pub fn generator_not_translator(slot: &str, what: &str) -> String {
+    format!(
+        "The generator for {slot} ({what}) makes images from random latents; it does not translate images. \
+         Use the Generate mode for it (a seed and a grid of samples), or load a CycleGAN or pix2pix generator \
+         to translate images."
+    )
+}
+
+/// Generating with the generator in `slot` (`what` describes it), which
+/// translates images rather than generating them.
+pub fn translator_not_generator(slot: &str, what: &str) -> String {
+    format!(
+        "The generator for {slot} ({what}) translates images; it does not generate them from latents. \
+         Choose an image to translate with it, or load DCGAN generator weights (netG_epoch_N.pth, or a DCGAN \
+         G.safetensors written by `trainer`) to generate images."
     )
 }
 
@@ -84,10 +106,14 @@ mod tests {
             discriminator("n_layers 3 ndf 64, norm batch, 6 input channels"),
             gpu_failure("translating", "out of memory"),
             too_large(4000, 3000, 2_000_000, "resnet_9blocks", 4),
+            generator_not_translator("a2b", "DCGAN dcgan nz 100 ngf 64, 3 output channels"),
+            translator_not_generator("a2b", "CycleGAN ResNet resnet_9blocks ngf 64, norm instance"),
         ] {
             assert!(m.contains(". ") && m.ends_with('.'), "{m}");
             assert!(
-                ["Use", "Reload", "reload", "Choose", "Scale", "Close", "turn on"].iter().any(|w| m.contains(w)),
+                ["Use", "Reload", "reload", "Choose", "Scale", "Close", "turn on", "load"]
+                    .iter()
+                    .any(|w| m.contains(w)),
                 "{m}"
             );
         }
