@@ -11,7 +11,9 @@
 // and differ for the next; the interpolation's ends must be the two seeds'
 // first samples; images of the reference's latents must match its images
 // within 1/255 (safetensors and the reference's netG .pth); translating with
-// a DCGAN and generating with a translator must each say so in #error.
+// a DCGAN and generating with a translator must each say so in #error. A
+// DiscoGAN generator (whose networks see [0, 1] BGR) must match the native
+// `trainer translate`.
 //
 // node tests/browser/e2e.mjs   (after `npm ci` in tests/browser)
 // E2E_ONLY=REGEX runs only the steps whose names match (and builds only the
@@ -360,6 +362,21 @@ try {
     return text.slice(0, 120) + '…';
   });
   await unet.close();
+
+  const disco = await h.newPage(browser);
+  await step('DiscoGAN G_B ([0, 1] BGR inside): matches trainer translate', disco, async () => {
+    fs.copyFileSync(path.join(h.repo, 'tests/fixtures/discogan_reference/G_B_step5.safetensors'), file('disco_G_B.safetensors'));
+    await h.openApp(disco, app('?weights=/__e2e/disco_G_B.safetensors'));
+    assert.ok(await disco.isHidden('#error'), `unexpected error: ${await disco.textContent('#error')}`);
+    const arch = await disco.textContent('#architecture');
+    assert.match(arch, /DiscoGAN discogan ngf 4/);
+    await h.resetStatus(disco);
+    await disco.setInputFiles('#image-input', file('input.png'));
+    const ms = await h.waitDone(disco);
+    const note = compare(await h.outputPixels(disco), expected('disco_G_B.safetensors'), 'DiscoGAN A -> B');
+    return `${note}; ${ms} ms; ${arch}`;
+  });
+  await disco.close();
 
   const dcgan = await h.newPage(browser);
   const reference = readSafetensors(path.join(h.repo, DCGAN_DIR, 'inputs.safetensors'));
