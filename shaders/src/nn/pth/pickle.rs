@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::rc::Rc;
 
 use crate::nn::weights::{DType, WeightsError};
@@ -49,12 +50,135 @@ pub(super) enum Global {
     Storage(DType),
 }
 
+/// A tuple's items.
+#[derive(Clone, Debug)]
+pub(super) struct Items(Rc<[Value]>);
+
 /// A list or dict shared between the stack and the memo.
-type Shared<T> = Rc<RefCell<Vec<T>>>;
+#[derive(Debug)]
+pub(super) struct Shared<T: Entry>(Rc<RefCell<Vec<T>>>);
+
+impl Deref for Items {
+    type Target = [Value];
+
+    fn deref(&self) -> &[Value] {
+        &self.0
+    }
+}
+
+impl From<Vec<Value>> for Items {
+    fn from(items: Vec<Value>) -> Self {
+        Items(items.into())
+    }
+}
+
+impl<T: Entry> Deref for Shared<T> {
+    type Target = RefCell<Vec<T>>;
+
+    fn deref(&self) -> &RefCell<Vec<T>> {
+        &self.0
+    }
+}
+
+impl<T: Entry> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T: Entry> From<Vec<T>> for Shared<T> {
+    fn from(items: Vec<T>) -> Self {
+        Shared(Rc::new(RefCell::new(items)))
+    }
+}
+
+// Nested containers are dropped with a worklist, not recursively: a pickle
+// nests a tuple a level per byte (TUPLE1), so a 1 MB file would otherwise
+// overflow the stack when its values are dropped. A container that is the
+// last owner of its items moves them out before it goes; each of those is
+// dismantled in turn by the loop in `dismantle`.
+
+impl Drop for Items {
+    fn drop(&mut self) {
+        if let Some(items) = Rc::get_mut(&mut self.0) {
+            if items.iter().any(Value::is_container) {
+                dismantle(items.iter_mut().map(std::mem::take).collect());
+            }
+        }
+    }
+}
+
+impl<T: Entry> Drop for Shared<T> {
+    fn drop(&mut self) {
+        if let Some(cell) = Rc::get_mut(&mut self.0) {
+            let items = cell.get_mut();
+            if items.iter().any(Entry::has_container) {
+                let mut pending = Vec::new();
+                items.drain(..).for_each(|e| e.into_values(&mut pending));
+                dismantle(pending);
+            }
+        }
+    }
+}
+
+/// Drops `pending` and everything nested in it without recursing.
+fn dismantle(mut pending: Vec<Value>) {
+    while let Some(mut v) = pending.pop() {
+        match &mut v {
+            Value::Tuple(t) => {
+                if let Some(items) = Rc::get_mut(&mut t.0) {
+                    pending.extend(items.iter_mut().map(std::mem::take));
+                }
+            }
+            Value::List(l) => {
+                if let Some(cell) = Rc::get_mut(&mut l.0) {
+                    pending.append(cell.get_mut());
+                }
+            }
+            Value::Dict(d) => {
+                if let Some(cell) = Rc::get_mut(&mut d.0) {
+                    cell.get_mut().drain(..).for_each(|e| e.into_values(&mut pending));
+                }
+            }
+            _ => {}
+        }
+        // `v` is dropped here, holding nothing nested any more.
+    }
+}
+
+/// An element of a list (a value) or of a dict (a key and a value).
+pub(super) trait Entry {
+    /// Whether dropping it could recurse.
+    fn has_container(&self) -> bool;
+    /// Moves its values into `out`.
+    fn into_values(self, out: &mut Vec<Value>);
+}
+
+impl Entry for Value {
+    fn has_container(&self) -> bool {
+        self.is_container()
+    }
+
+    fn into_values(self, out: &mut Vec<Value>) {
+        out.push(self);
+    }
+}
+
+impl Entry for (Value, Value) {
+    fn has_container(&self) -> bool {
+        self.0.is_container() || self.1.is_container()
+    }
+
+    fn into_values(self, out: &mut Vec<Value>) {
+        out.push(self.0);
+        out.push(self.1);
+    }
+}
 
 /// An unpickled value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(super) enum Value {
+    #[default]
     None,
     Bool(bool),
     Int(i64),
@@ -63,7 +187,7 @@ pub(super) enum Value {
     Float(f64),
     Str(Rc<str>),
     Bytes(Rc<[u8]>),
-    Tuple(Rc<[Value]>),
+    Tuple(Items),
     List(Shared<Value>),
     /// Insertion-ordered key/value pairs (a dict or an OrderedDict).
     Dict(Shared<(Value, Value)>),
@@ -90,6 +214,11 @@ impl Value {
             Value::Storage(_) => "a storage".into(),
             Value::Tensor(_) => "a tensor".into(),
         }
+    }
+
+    /// Whether the value holds other values.
+    fn is_container(&self) -> bool {
+        matches!(self, Value::Tuple(_) | Value::List(_) | Value::Dict(_))
     }
 
     /// The string, if this is one (Python 2 byte strings included).
@@ -318,9 +447,9 @@ impl Unpickler<'_, '_> {
                     return Ok(v);
                 }
                 b'(' => self.marks.push(self.stack.len()),
-                b'}' => self.push(Value::Dict(Rc::default())),
-                b']' => self.push(Value::List(Rc::default())),
-                b')' => self.push(Value::Tuple(Rc::new([]))),
+                b'}' => self.push(Value::Dict(Vec::new().into())),
+                b']' => self.push(Value::List(Vec::new().into())),
+                b')' => self.push(Value::Tuple(Vec::new().into())),
                 b't' => {
                     let items = self.pop_mark()?;
                     self.push(Value::Tuple(items.into()));
@@ -518,7 +647,7 @@ impl Unpickler<'_, '_> {
         };
         match g {
             Global::OrderedDict => match &args[..] {
-                [] => Ok(Value::Dict(Rc::default())),
+                [] => Ok(Value::Dict(Vec::new().into())),
                 [Value::List(items)] => {
                     let mut pairs = Vec::new();
                     for item in items.borrow().iter() {
@@ -527,7 +656,7 @@ impl Unpickler<'_, '_> {
                             _ => return Err(self.err(format!("OrderedDict item is {}, not a pair", item.kind()))),
                         }
                     }
-                    Ok(Value::Dict(Rc::new(RefCell::new(pairs))))
+                    Ok(Value::Dict(pairs.into()))
                 }
                 _ => Err(self.err(format!("OrderedDict called with {} arguments", args.len()))),
             },
