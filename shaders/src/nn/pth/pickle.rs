@@ -7,7 +7,7 @@
 //! (`Rc<RefCell<..>>`) so memoised objects see later mutations, as in Python.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Deref;
 use std::rc::Rc;
 
@@ -263,11 +263,102 @@ pub(super) fn load(
     pos: &mut usize,
     storages: &mut HashMap<String, DType>,
 ) -> Result<Value, WeightsError> {
-    let mut u =
-        Unpickler { bytes, pos: *pos, at: *pos, stack: Vec::new(), marks: Vec::new(), memo: HashMap::new(), storages };
-    let v = u.run()?;
+    let mut u = Unpickler {
+        bytes,
+        pos: *pos,
+        at: *pos,
+        stack: Vec::new(),
+        marks: Vec::new(),
+        memo: HashMap::new(),
+        storages,
+        containers: Vec::new(),
+    };
+    let result = u.run().and_then(|v| {
+        let reachable = acyclic(&v).ok_or_else(|| WeightsError::Pickle {
+            offset: *pos,
+            msg: "a list or dict contains itself, which no state_dict does".into(),
+        })?;
+        Ok((v, reachable))
+    });
+    // Python's pickles may build reference cycles (a list appended to itself);
+    // reference counting would never free them. Empty every list and dict the
+    // result does not hold, and all of them when it is an error.
+    let reachable = result.as_ref().map(|(_, r)| r);
+    for c in &u.containers {
+        if !reachable.is_ok_and(|r| r.contains(&c.id())) {
+            c.clear();
+        }
+    }
+    let (v, _) = result?;
     *pos = u.pos;
     Ok(v)
+}
+
+/// A list or dict the unpickler made.
+enum Container {
+    List(Shared<Value>),
+    Dict(Shared<(Value, Value)>),
+}
+
+impl Container {
+    fn id(&self) -> *const () {
+        match self {
+            Container::List(l) => Rc::as_ptr(&l.0) as *const (),
+            Container::Dict(d) => Rc::as_ptr(&d.0) as *const (),
+        }
+    }
+
+    fn clear(&self) {
+        match self {
+            Container::List(l) => drop(std::mem::take(&mut *l.borrow_mut())),
+            Container::Dict(d) => drop(std::mem::take(&mut *d.borrow_mut())),
+        }
+    }
+}
+
+/// The containers reachable from `root` (by address), or `None` if one of
+/// them contains itself. Iterative depth-first search; shared values are
+/// visited once.
+fn acyclic(root: &Value) -> Option<HashSet<*const ()>> {
+    enum Step {
+        Enter(Value),
+        Leave(*const ()),
+    }
+    let mut done = HashSet::new();
+    let mut open = HashSet::new();
+    let mut steps = vec![Step::Enter(root.clone())];
+    while let Some(step) = steps.pop() {
+        let v = match step {
+            Step::Leave(id) => {
+                open.remove(&id);
+                done.insert(id);
+                continue;
+            }
+            Step::Enter(v) => v,
+        };
+        let id = match &v {
+            Value::Tuple(t) => Rc::as_ptr(&t.0) as *const (),
+            Value::List(l) => Rc::as_ptr(&l.0) as *const (),
+            Value::Dict(d) => Rc::as_ptr(&d.0) as *const (),
+            _ => continue,
+        };
+        if done.contains(&id) {
+            continue;
+        }
+        if !open.insert(id) {
+            return None;
+        }
+        steps.push(Step::Leave(id));
+        match &v {
+            Value::Tuple(t) => steps.extend(t.iter().cloned().map(Step::Enter)),
+            Value::List(l) => steps.extend(l.borrow().iter().cloned().map(Step::Enter)),
+            Value::Dict(d) => {
+                steps.extend(d.borrow().iter().flat_map(|(k, v)| [Step::Enter(k.clone()), Step::Enter(v.clone())]))
+            }
+            _ => {}
+        }
+    }
+    Some(done)
 }
 
 struct Unpickler<'a, 's> {
@@ -280,6 +371,8 @@ struct Unpickler<'a, 's> {
     marks: Vec<usize>,
     memo: HashMap<u64, Value>,
     storages: &'s mut HashMap<String, DType>,
+    /// Every list and dict made, to break reference cycles at the end.
+    containers: Vec<Container>,
 }
 
 impl Unpickler<'_, '_> {
@@ -350,6 +443,13 @@ impl Unpickler<'_, '_> {
         } else {
             Ok(Value::BigInt(b.into()))
         }
+    }
+
+    /// A new dict, recorded for `load`'s cycle breaking.
+    fn dict(&mut self, pairs: Vec<(Value, Value)>) -> Value {
+        let d = Shared::from(pairs);
+        self.containers.push(Container::Dict(d.clone()));
+        Value::Dict(d)
     }
 
     fn push(&mut self, v: Value) {
@@ -447,8 +547,15 @@ impl Unpickler<'_, '_> {
                     return Ok(v);
                 }
                 b'(' => self.marks.push(self.stack.len()),
-                b'}' => self.push(Value::Dict(Vec::new().into())),
-                b']' => self.push(Value::List(Vec::new().into())),
+                b'}' => {
+                    let d = self.dict(Vec::new());
+                    self.push(d);
+                }
+                b']' => {
+                    let l = Shared::from(Vec::new());
+                    self.containers.push(Container::List(l.clone()));
+                    self.push(Value::List(l));
+                }
                 b')' => self.push(Value::Tuple(Vec::new().into())),
                 b't' => {
                     let items = self.pop_mark()?;
@@ -647,7 +754,7 @@ impl Unpickler<'_, '_> {
         };
         match g {
             Global::OrderedDict => match &args[..] {
-                [] => Ok(Value::Dict(Vec::new().into())),
+                [] => Ok(self.dict(Vec::new())),
                 [Value::List(items)] => {
                     let mut pairs = Vec::new();
                     for item in items.borrow().iter() {
@@ -656,7 +763,7 @@ impl Unpickler<'_, '_> {
                             _ => return Err(self.err(format!("OrderedDict item is {}, not a pair", item.kind()))),
                         }
                     }
-                    Ok(Value::Dict(pairs.into()))
+                    Ok(self.dict(pairs))
                 }
                 _ => Err(self.err(format!("OrderedDict called with {} arguments", args.len()))),
             },
