@@ -272,3 +272,84 @@ fn unet_checkpoint_keeps_batch_norm_statistics() {
         assert!(StateDict::load(&bytes[..len]).is_err(), "unet_zip.pth cut to {len} bytes loaded");
     }
 }
+
+#[test]
+fn deflated_archive_loads_like_the_stored_one() {
+    // torch.save stores records uncompressed; the same archive re-zipped with
+    // deflate (unzip, then zip -r) reads the same.
+    let sd = StateDict::load(&fixture("deflated.pth")).unwrap();
+    assert_same("deflated.pth", &sd, &expected());
+    // A flipped bit inside a record fails its CRC-32.
+    let mut bytes = fixture("resnet_zip.pth");
+    let first: Vec<u8> =
+        expected().get("model.1.weight").unwrap().data[..4].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let at = bytes.windows(16).position(|w| w == first).expect("model.1.weight's values in the archive");
+    bytes[at + 5] ^= 0x10;
+    let err = load_err(&bytes);
+    assert!(err.to_string().contains("CRC-32"), "{err}");
+}
+
+#[test]
+fn bundled_generators_round_trip_byte_for_byte() {
+    // The writer lays out what the reader reads: the page's generators, written
+    // by an earlier trainer, come back as the same bytes.
+    for name in ["G_A.safetensors", "G_B.safetensors"] {
+        let path = format!("{}/../web/models/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let sd = StateDict::load(&bytes).unwrap();
+        assert_eq!(sd.metadata().get("net_g").map(String::as_str), Some("resnet_6blocks"), "{name}");
+        assert!(sd.to_safetensors() == bytes, "{name}: rewritten bytes differ");
+    }
+}
+
+#[test]
+fn deeply_nested_pickles_are_errors_not_stack_overflows() {
+    // A pickle nests a tuple per byte (TUPLE1) and a list per two bytes
+    // (EMPTY_LIST, then APPEND): a megabyte of either once overflowed the
+    // stack while its values were dropped, aborting the process.
+    let n = 1_000_000;
+    let mut tuples = b"\x80\x02)".to_vec();
+    tuples.extend(std::iter::repeat_n(0x85u8, n));
+    tuples.push(b'.');
+    let mut lists = b"\x80\x02".to_vec();
+    lists.extend(std::iter::repeat_n(b']', n));
+    lists.extend(std::iter::repeat_n(b'a', n - 1));
+    lists.push(b'.');
+    let mut dicts = b"\x80\x02".to_vec();
+    for _ in 0..n / 4 {
+        dicts.extend(b"}K\x01");
+    }
+    dicts.push(b'}');
+    dicts.extend(std::iter::repeat_n(b's', n / 4));
+    dicts.push(b'.');
+    for (what, bytes) in [("tuples", tuples), ("lists", lists), ("dicts", dicts)] {
+        let err = load_err(&bytes);
+        assert!(err.to_string().contains("magic number"), "{what}: {err}");
+    }
+}
+
+#[test]
+fn a_storage_named_by_many_keys_cannot_fill_memory() {
+    // 64 keys view one 16 KB storage: 1 MB of values from a 21 KB file, more
+    // than the four values per file byte a checkpoint may load.
+    let err = load_err(&fixture("shared_storage.pth"));
+    assert!(matches!(&err, WeightsError::Tensor { .. }) && err.to_string().contains("four per byte"), "{err}");
+    // Tied weights (one storage under two names) stay well within it.
+    assert!(StateDict::load(&fixture("resnet_zip.pth")).is_ok());
+}
+
+#[test]
+fn self_referential_pickles_are_errors_and_freed() {
+    // Found by the pth_zip fuzz target: EMPTY_LIST, DUP, APPEND makes a list
+    // that holds itself, a reference cycle reference counting never frees
+    // (LeakSanitizer reported it). The unpickler now empties every list and
+    // dict its result does not hold; tests/fuzz/run.sh replays the input
+    // under LeakSanitizer in CI.
+    let err = load_err(&fixture("fuzz_pickle_cycle_leak.pkl"));
+    assert!(matches!(err, WeightsError::Pickle { .. }), "{err:?}");
+    // A cycle the result would hold is refused: a list in itself, a dict in itself.
+    for pickle in [&b"\x80\x02]q\x00h\x00a."[..], b"\x80\x02}q\x00K\x01h\x00s."] {
+        let err = load_err(pickle);
+        assert!(err.to_string().contains("contains itself"), "{err}");
+    }
+}

@@ -58,7 +58,7 @@ pub fn read_state_dict(bytes: &[u8]) -> Result<Vec<(String, PthTensor)>, Weights
 }
 
 fn read_zip(bytes: &[u8]) -> Result<Vec<(String, PthTensor)>, WeightsError> {
-    let zip = zip::Zip::open(bytes)?;
+    let mut zip = zip::Zip::open(bytes)?;
     let Some(pkl) = zip.names().find(|n| n.ends_with("/data.pkl") && n.matches('/').count() == 1) else {
         let msg = if zip.names().any(|n| n.ends_with("constants.pkl")) {
             "this is a TorchScript archive (torch.jit.save); save `model.state_dict()` with torch.save instead"
@@ -68,7 +68,7 @@ fn read_zip(bytes: &[u8]) -> Result<Vec<(String, PthTensor)>, WeightsError> {
         return Err(WeightsError::Zip(msg.into()));
     };
     let prefix = pkl[..pkl.len() - "data.pkl".len()].to_string();
-    let big_endian = match zip.get(&format!("{prefix}byteorder")).transpose()? {
+    let big_endian = match zip.get(&format!("{prefix}byteorder")).transpose()?.as_deref() {
         None | Some(b"little") => false,
         Some(b"big") => true,
         Some(other) => {
@@ -76,15 +76,17 @@ fn read_zip(bytes: &[u8]) -> Result<Vec<(String, PthTensor)>, WeightsError> {
         }
     };
     let pkl = zip.get(&format!("{prefix}data.pkl")).expect("listed above")?;
-    let root = pickle::load(pkl, &mut 0, &mut HashMap::new())?;
+    let root = pickle::load(&pkl, &mut 0, &mut HashMap::new())?;
     let mut out = Vec::new();
+    let mut budget = Budget::new(bytes);
     for (name, t) in entries(&root)? {
         let record = format!("{prefix}data/{}", t.storage.key);
         let data = zip.get(&record).ok_or_else(|| WeightsError::Tensor {
             key: name.clone(),
             msg: format!("its storage `{record}` is missing from the archive"),
         })??;
-        let tensor = materialize(&name, &t, data, big_endian)?;
+        let tensor = materialize(&name, &t, &data, big_endian)?;
+        budget.spend(&name, &tensor)?;
         out.push((name, tensor));
     }
     Ok(out)
@@ -140,15 +142,46 @@ fn read_legacy(bytes: &[u8]) -> Result<Vec<(String, PthTensor)>, WeightsError> {
         data.insert(key, raw);
     }
     let mut out = Vec::new();
+    let mut budget = Budget::new(bytes);
     for (name, t) in entries(&root)? {
         let raw = data.get(&t.storage.key).ok_or_else(|| WeightsError::Tensor {
             key: name.clone(),
             msg: format!("its storage `{}` has no data in the file", t.storage.key),
         })?;
         let tensor = materialize(&name, &t, raw, false)?;
+        budget.spend(&name, &tensor)?;
         out.push((name, tensor));
     }
     Ok(out)
+}
+
+/// How many values a checkpoint may load: four per byte of the file. Tensors
+/// that share a storage (tied weights, views) read its values again, so a
+/// small file naming one storage under thousands of keys could otherwise
+/// fill gigabytes; a real state_dict stays far below (at most one value per
+/// byte without sharing).
+struct Budget {
+    left: usize,
+    limit: usize,
+}
+
+impl Budget {
+    fn new(file: &[u8]) -> Self {
+        let limit = file.len().saturating_mul(4).max(1 << 16);
+        Budget { left: limit, limit }
+    }
+
+    fn spend(&mut self, name: &str, t: &PthTensor) -> Result<(), WeightsError> {
+        self.left = self.left.checked_sub(t.data.len()).ok_or_else(|| WeightsError::Tensor {
+            key: name.to_string(),
+            msg: format!(
+                "the checkpoint's tensors add up to more than {} values, four per byte of the file: \
+                 storages shared under many names?",
+                self.limit
+            ),
+        })?;
+        Ok(())
+    }
 }
 
 /// The (name, tensor) pairs of the unpickled state_dict. A top-level dict

@@ -9,9 +9,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
+use safetensors::tensor::TensorInfo;
+use safetensors::{Dtype, SafeTensorError, SafeTensors};
+
 use super::pth;
 
-/// Largest safetensors header accepted, as in the reference implementation.
+/// Largest safetensors header the `safetensors` crate accepts.
 const MAX_HEADER_BYTES: u64 = 100_000_000;
 
 /// Why a weight file could not be read; each message names the tensor or key.
@@ -147,21 +150,21 @@ impl DType {
         }
     }
 
-    fn from_safetensors(name: &str) -> Option<DType> {
-        [
-            DType::F64,
-            DType::F32,
-            DType::F16,
-            DType::BF16,
-            DType::I64,
-            DType::I32,
-            DType::I16,
-            DType::I8,
-            DType::U8,
-            DType::Bool,
-        ]
-        .into_iter()
-        .find(|d| d.name() == name)
+    /// The `safetensors` crate's type, if it is one weights can be read from.
+    fn from_safetensors(dtype: Dtype) -> Option<DType> {
+        Some(match dtype {
+            Dtype::F64 => DType::F64,
+            Dtype::F32 => DType::F32,
+            Dtype::F16 => DType::F16,
+            Dtype::BF16 => DType::BF16,
+            Dtype::I64 => DType::I64,
+            Dtype::I32 => DType::I32,
+            Dtype::I16 => DType::I16,
+            Dtype::I8 => DType::I8,
+            Dtype::U8 => DType::U8,
+            Dtype::BOOL => DType::Bool,
+            _ => return None,
+        })
     }
 
     /// Appends the elements of `bytes` (a whole number of elements) to `out` as f32.
@@ -398,101 +401,72 @@ impl StateDict {
     }
 
     /// Reads a safetensors file; F32, F16, BF16 and F64 tensors are converted to f32.
+    ///
+    /// The `safetensors` crate parses and validates the file (header size and
+    /// JSON, offsets that tile the data section exactly, shapes that fill
+    /// them); tensors come in data order, which is the order they were written.
     pub fn from_safetensors(bytes: &[u8]) -> Result<Self, WeightsError> {
-        let (header, data) = split_safetensors(bytes)?;
-        let mut metadata = BTreeMap::new();
-        let mut infos = Vec::with_capacity(header.len());
-        for (name, info) in header {
-            if name == "__metadata__" {
-                let serde_json::Value::Object(map) = info else {
-                    return Err(WeightsError::Header("`__metadata__` is not an object".into()));
-                };
-                for (k, v) in map {
-                    let serde_json::Value::String(v) = v else {
-                        return Err(WeightsError::Header(format!("metadata `{k}` is not a string")));
-                    };
-                    metadata.insert(k, v);
-                }
-            } else {
-                infos.push(parse_info(name, &info)?);
-            }
-        }
-        infos.sort_by_key(|i| (i.begin, i.end));
+        let (header_len, header) = SafeTensors::read_metadata(bytes).map_err(|e| explain_safetensors(bytes, e))?;
+        // `read_metadata` checked that the data section is exactly the tensors' extent.
+        let data = &bytes[8 + header_len..];
+        let metadata = header.metadata().iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
         let mut sd = StateDict { metadata, ..Self::default() };
-        let mut at = 0;
-        for info in infos {
-            let bad = |msg: String| WeightsError::Tensor { key: info.name.clone(), msg };
-            if info.begin != at {
-                return Err(bad(format!("data starts at byte {} but the previous tensor ends at {at}", info.begin)));
-            }
-            let numel = info.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-            let want = numel.and_then(|n| n.checked_mul(info.dtype.size()));
-            if want != Some(info.end - info.begin) {
-                return Err(bad(format!(
-                    "{} {:?} does not fill data_offsets [{}, {}]",
-                    info.dtype, info.shape, info.begin, info.end
-                )));
-            }
-            if info.end > data.len() {
-                return Err(WeightsError::Truncated(format!(
-                    "tensor `{}` needs bytes up to {} of the data section, which has {}",
-                    info.name,
-                    info.end,
-                    data.len()
-                )));
-            }
-            if info.name.ends_with("num_batches_tracked") {
-                at = info.end;
+        for name in header.offset_keys() {
+            let info = header.info(&name).expect("a name the header lists");
+            // BatchNorm's int64 batch counter: momentum 0.1 never reads it.
+            if name.ends_with("num_batches_tracked") {
                 continue;
             }
-            if !info.dtype.is_float() {
-                return Err(WeightsError::DType { key: info.name, dtype: info.dtype.to_string() });
-            }
+            let dtype = match DType::from_safetensors(info.dtype) {
+                Some(d) if d.is_float() => d,
+                _ => return Err(WeightsError::DType { key: name, dtype: info.dtype.to_string() }),
+            };
+            let (begin, end) = info.data_offsets;
             let mut values = Vec::new();
-            info.dtype.decode_into(&data[info.begin..info.end], false, &mut values);
-            at = info.end;
-            sd.push_loaded(info.name, HostTensor { shape: info.shape, data: values })?;
-        }
-        if at != data.len() {
-            return Err(WeightsError::Header(format!(
-                "tensors cover {at} bytes of the data section, which has {}",
-                data.len()
-            )));
+            dtype.decode_into(&data[begin..end], false, &mut values);
+            sd.push_loaded(name, HostTensor { shape: info.shape.clone(), data: values })?;
         }
         Ok(sd)
     }
 
     /// Writes safetensors: F32 tensors in this order, metadata in `__metadata__`.
+    ///
+    /// The header entries are the `safetensors` crate's [`TensorInfo`], but
+    /// the header is laid out here: the crate's `serialize` sorts tensors by
+    /// name and writes `__metadata__` from a `HashMap`, so it would lose the
+    /// state_dict order and write different bytes for the same weights from
+    /// run to run. Here tensors keep their order and metadata keys are
+    /// sorted, so the same weights always give the same file.
     pub fn to_safetensors(&self) -> Vec<u8> {
-        let json = |s: &str| serde_json::to_string(s).expect("a string always serialises");
-        let mut header = String::from("{");
-        if !self.metadata.is_empty() {
-            header.push_str("\"__metadata__\":{");
-            let items: Vec<String> = self.metadata.iter().map(|(k, v)| format!("{}:{}", json(k), json(v))).collect();
-            header.push_str(&items.join(","));
-            header.push('}');
+        #[derive(serde::Serialize)]
+        struct Header<'a> {
+            #[serde(rename = "__metadata__", skip_serializing_if = "BTreeMap::is_empty")]
+            metadata: &'a BTreeMap<String, String>,
+            #[serde(flatten)]
+            tensors: Ordered<'a>,
+        }
+        struct Ordered<'a>(Vec<(&'a str, TensorInfo)>);
+        impl serde::Serialize for Ordered<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+            }
         }
         let mut offset = 0usize;
-        for (i, (name, t)) in self.entries.iter().enumerate() {
-            if i > 0 || !self.metadata.is_empty() {
-                header.push(',');
-            }
-            let end = offset + 4 * t.data.len();
-            let shape: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
-            header.push_str(&format!(
-                "{}:{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
-                json(name),
-                shape.join(",")
-            ));
-            offset = end;
-        }
-        header.push('}');
-        while header.len() % 8 != 0 {
-            header.push(' ');
-        }
+        let tensors = self
+            .entries
+            .iter()
+            .map(|(name, t)| {
+                let begin = offset;
+                offset += 4 * t.data.len();
+                (name.as_str(), TensorInfo { dtype: Dtype::F32, shape: t.shape.clone(), data_offsets: (begin, offset) })
+            })
+            .collect();
+        let header = Header { metadata: &self.metadata, tensors: Ordered(tensors) };
+        let mut header = serde_json::to_vec(&header).expect("string keys and numbers always serialise");
+        header.resize(header.len().next_multiple_of(8), b' ');
         let mut out = Vec::with_capacity(8 + header.len() + offset);
         out.extend_from_slice(&(header.len() as u64).to_le_bytes());
-        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(&header);
         for (_, t) in &self.entries {
             for v in &t.data {
                 out.extend_from_slice(&v.to_le_bytes());
@@ -522,57 +496,76 @@ impl IntoIterator for StateDict {
     }
 }
 
-/// One tensor entry of a safetensors header.
-struct Info {
-    name: String,
-    dtype: DType,
-    shape: Vec<usize>,
-    begin: usize,
-    end: usize,
-}
-
-/// Splits a safetensors file into its parsed JSON header and its data section.
-fn split_safetensors(bytes: &[u8]) -> Result<(serde_json::Map<String, serde_json::Value>, &[u8]), WeightsError> {
-    let Some(len) = bytes.get(..8) else {
-        return Err(WeightsError::Truncated(format!("{} bytes, shorter than the 8-byte header length", bytes.len())));
-    };
-    let len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
-    if len > MAX_HEADER_BYTES {
-        return Err(WeightsError::Header(format!("declared length {len} exceeds the {MAX_HEADER_BYTES}-byte limit")));
+/// The `safetensors` crate's refusal as a message naming the tensor at fault.
+///
+/// Runs only after the crate has rejected the file: some of its errors
+/// (a shape that does not fill its offsets, a missing field) do not say which
+/// tensor, so the header is read once more, loosely, to find it.
+fn explain_safetensors(bytes: &[u8], e: SafeTensorError) -> WeightsError {
+    use SafeTensorError as E;
+    let declared = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+    let header = declared
+        .and_then(|n| usize::try_from(n).ok())
+        .and_then(|n| bytes.get(8..8usize.checked_add(n)?))
+        .and_then(|h| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(h).ok());
+    let header_len = declared.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let data_len = bytes.len().saturating_sub(8).saturating_sub(header_len);
+    match e {
+        E::HeaderTooSmall => {
+            WeightsError::Truncated(format!("{} bytes, shorter than the 8-byte header length", bytes.len()))
+        }
+        E::HeaderTooLarge => WeightsError::Header(format!(
+            "declared length {} exceeds the {MAX_HEADER_BYTES}-byte limit",
+            declared.unwrap_or_default()
+        )),
+        E::InvalidHeaderLength => WeightsError::Truncated(format!(
+            "the header declares {} bytes but the file has {} after the length",
+            declared.unwrap_or_default(),
+            bytes.len().saturating_sub(8)
+        )),
+        E::InvalidHeader(e) => WeightsError::Header(format!("not UTF-8: {e}")),
+        E::InvalidOffset(name) => WeightsError::Tensor {
+            key: name,
+            msg: "its data_offsets do not start where the previous tensor's end (tensors must tile the data section)"
+                .into(),
+        },
+        other => {
+            // Name the first entry that does not parse or whose shape does not fill its offsets.
+            for (name, entry) in header.iter().flatten().filter(|(k, _)| *k != "__metadata__") {
+                let info = match serde_json::from_value::<TensorInfo>(entry.clone()) {
+                    Ok(info) => info,
+                    Err(e) => {
+                        let dtype = entry.get("dtype").and_then(|d| d.as_str());
+                        if let Some(dtype) = dtype.filter(|d| {
+                            serde_json::from_value::<Dtype>(serde_json::Value::String(d.to_string())).is_err()
+                        }) {
+                            return WeightsError::DType { key: name.clone(), dtype: dtype.to_string() };
+                        }
+                        let msg = format!("header entry needs `dtype`, `shape` and `data_offsets` [begin, end]: {e}");
+                        return WeightsError::Tensor { key: name.clone(), msg };
+                    }
+                };
+                let (begin, end) = info.data_offsets;
+                let bits = info.shape.iter().try_fold(info.dtype.bitsize(), |a, &d| a.checked_mul(d));
+                if bits.is_none_or(|b| b % 8 != 0 || end.checked_sub(begin) != Some(b / 8)) {
+                    let msg = format!("{} {:?} does not fill data_offsets [{begin}, {end}]", info.dtype, info.shape);
+                    return WeightsError::Tensor { key: name.clone(), msg };
+                }
+                if end > data_len {
+                    return WeightsError::Truncated(format!(
+                        "tensor `{name}` needs bytes up to {end} of the data section, which has {data_len}"
+                    ));
+                }
+            }
+            match other {
+                E::MetadataIncompleteBuffer => WeightsError::Header(format!(
+                    "the tensors do not cover the data section of {data_len} bytes exactly"
+                )),
+                E::InvalidHeaderDeserialization(e) => WeightsError::Header(format!("invalid header: {e}")),
+                other => WeightsError::Header(other.to_string()),
+            }
+        }
     }
-    let end = 8 + len as usize;
-    let Some(text) = bytes.get(8..end) else {
-        return Err(WeightsError::Truncated(format!(
-            "the header declares {len} bytes but the file has {} after the length",
-            bytes.len() - 8
-        )));
-    };
-    let text = std::str::from_utf8(text).map_err(|e| WeightsError::Header(format!("not UTF-8: {e}")))?;
-    match serde_json::from_str(text) {
-        Ok(serde_json::Value::Object(map)) => Ok((map, &bytes[end..])),
-        Ok(_) => Err(WeightsError::Header("not a JSON object".into())),
-        Err(e) => Err(WeightsError::Header(format!("invalid JSON: {e}"))),
-    }
-}
-
-fn parse_info(name: String, info: &serde_json::Value) -> Result<Info, WeightsError> {
-    let bad = |msg: &str| WeightsError::Tensor { key: name.clone(), msg: msg.to_string() };
-    let dtype = info.get("dtype").and_then(|d| d.as_str()).ok_or_else(|| bad("header entry has no string `dtype`"))?;
-    let dtype = DType::from_safetensors(dtype)
-        .ok_or_else(|| WeightsError::DType { key: name.clone(), dtype: dtype.to_string() })?;
-    let uint = |v: &serde_json::Value| v.as_u64().and_then(|u| usize::try_from(u).ok());
-    let shape = info
-        .get("shape")
-        .and_then(|s| s.as_array())
-        .and_then(|s| s.iter().map(uint).collect::<Option<Vec<usize>>>())
-        .ok_or_else(|| bad("header entry has no `shape` list of non-negative integers"))?;
-    let offsets = info
-        .get("data_offsets")
-        .and_then(|s| s.as_array())
-        .and_then(|s| s.iter().map(uint).collect::<Option<Vec<usize>>>())
-        .filter(|o| o.len() == 2 && o[0] <= o[1])
-        .ok_or_else(|| bad("header entry has no `data_offsets` [begin, end] with begin <= end"))?;
-    Ok(Info { name, dtype, shape, begin: offsets[0], end: offsets[1] })
 }
 
 /// The first bytes of a file, escaped for an error message.

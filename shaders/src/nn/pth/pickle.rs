@@ -7,7 +7,8 @@
 //! (`Rc<RefCell<..>>`) so memoised objects see later mutations, as in Python.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ops::Deref;
 use std::rc::Rc;
 
 use crate::nn::weights::{DType, WeightsError};
@@ -49,12 +50,135 @@ pub(super) enum Global {
     Storage(DType),
 }
 
+/// A tuple's items.
+#[derive(Clone, Debug)]
+pub(super) struct Items(Rc<[Value]>);
+
 /// A list or dict shared between the stack and the memo.
-type Shared<T> = Rc<RefCell<Vec<T>>>;
+#[derive(Debug)]
+pub(super) struct Shared<T: Entry>(Rc<RefCell<Vec<T>>>);
+
+impl Deref for Items {
+    type Target = [Value];
+
+    fn deref(&self) -> &[Value] {
+        &self.0
+    }
+}
+
+impl From<Vec<Value>> for Items {
+    fn from(items: Vec<Value>) -> Self {
+        Items(items.into())
+    }
+}
+
+impl<T: Entry> Deref for Shared<T> {
+    type Target = RefCell<Vec<T>>;
+
+    fn deref(&self) -> &RefCell<Vec<T>> {
+        &self.0
+    }
+}
+
+impl<T: Entry> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T: Entry> From<Vec<T>> for Shared<T> {
+    fn from(items: Vec<T>) -> Self {
+        Shared(Rc::new(RefCell::new(items)))
+    }
+}
+
+// Nested containers are dropped with a worklist, not recursively: a pickle
+// nests a tuple a level per byte (TUPLE1), so a 1 MB file would otherwise
+// overflow the stack when its values are dropped. A container that is the
+// last owner of its items moves them out before it goes; each of those is
+// dismantled in turn by the loop in `dismantle`.
+
+impl Drop for Items {
+    fn drop(&mut self) {
+        if let Some(items) = Rc::get_mut(&mut self.0) {
+            if items.iter().any(Value::is_container) {
+                dismantle(items.iter_mut().map(std::mem::take).collect());
+            }
+        }
+    }
+}
+
+impl<T: Entry> Drop for Shared<T> {
+    fn drop(&mut self) {
+        if let Some(cell) = Rc::get_mut(&mut self.0) {
+            let items = cell.get_mut();
+            if items.iter().any(Entry::has_container) {
+                let mut pending = Vec::new();
+                items.drain(..).for_each(|e| e.into_values(&mut pending));
+                dismantle(pending);
+            }
+        }
+    }
+}
+
+/// Drops `pending` and everything nested in it without recursing.
+fn dismantle(mut pending: Vec<Value>) {
+    while let Some(mut v) = pending.pop() {
+        match &mut v {
+            Value::Tuple(t) => {
+                if let Some(items) = Rc::get_mut(&mut t.0) {
+                    pending.extend(items.iter_mut().map(std::mem::take));
+                }
+            }
+            Value::List(l) => {
+                if let Some(cell) = Rc::get_mut(&mut l.0) {
+                    pending.append(cell.get_mut());
+                }
+            }
+            Value::Dict(d) => {
+                if let Some(cell) = Rc::get_mut(&mut d.0) {
+                    cell.get_mut().drain(..).for_each(|e| e.into_values(&mut pending));
+                }
+            }
+            _ => {}
+        }
+        // `v` is dropped here, holding nothing nested any more.
+    }
+}
+
+/// An element of a list (a value) or of a dict (a key and a value).
+pub(super) trait Entry {
+    /// Whether dropping it could recurse.
+    fn has_container(&self) -> bool;
+    /// Moves its values into `out`.
+    fn into_values(self, out: &mut Vec<Value>);
+}
+
+impl Entry for Value {
+    fn has_container(&self) -> bool {
+        self.is_container()
+    }
+
+    fn into_values(self, out: &mut Vec<Value>) {
+        out.push(self);
+    }
+}
+
+impl Entry for (Value, Value) {
+    fn has_container(&self) -> bool {
+        self.0.is_container() || self.1.is_container()
+    }
+
+    fn into_values(self, out: &mut Vec<Value>) {
+        out.push(self.0);
+        out.push(self.1);
+    }
+}
 
 /// An unpickled value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(super) enum Value {
+    #[default]
     None,
     Bool(bool),
     Int(i64),
@@ -63,7 +187,7 @@ pub(super) enum Value {
     Float(f64),
     Str(Rc<str>),
     Bytes(Rc<[u8]>),
-    Tuple(Rc<[Value]>),
+    Tuple(Items),
     List(Shared<Value>),
     /// Insertion-ordered key/value pairs (a dict or an OrderedDict).
     Dict(Shared<(Value, Value)>),
@@ -90,6 +214,11 @@ impl Value {
             Value::Storage(_) => "a storage".into(),
             Value::Tensor(_) => "a tensor".into(),
         }
+    }
+
+    /// Whether the value holds other values.
+    fn is_container(&self) -> bool {
+        matches!(self, Value::Tuple(_) | Value::List(_) | Value::Dict(_))
     }
 
     /// The string, if this is one (Python 2 byte strings included).
@@ -134,11 +263,102 @@ pub(super) fn load(
     pos: &mut usize,
     storages: &mut HashMap<String, DType>,
 ) -> Result<Value, WeightsError> {
-    let mut u =
-        Unpickler { bytes, pos: *pos, at: *pos, stack: Vec::new(), marks: Vec::new(), memo: HashMap::new(), storages };
-    let v = u.run()?;
+    let mut u = Unpickler {
+        bytes,
+        pos: *pos,
+        at: *pos,
+        stack: Vec::new(),
+        marks: Vec::new(),
+        memo: HashMap::new(),
+        storages,
+        containers: Vec::new(),
+    };
+    let result = u.run().and_then(|v| {
+        let reachable = acyclic(&v).ok_or_else(|| WeightsError::Pickle {
+            offset: *pos,
+            msg: "a list or dict contains itself, which no state_dict does".into(),
+        })?;
+        Ok((v, reachable))
+    });
+    // Python's pickles may build reference cycles (a list appended to itself);
+    // reference counting would never free them. Empty every list and dict the
+    // result does not hold, and all of them when it is an error.
+    let reachable = result.as_ref().map(|(_, r)| r);
+    for c in &u.containers {
+        if !reachable.is_ok_and(|r| r.contains(&c.id())) {
+            c.clear();
+        }
+    }
+    let (v, _) = result?;
     *pos = u.pos;
     Ok(v)
+}
+
+/// A list or dict the unpickler made.
+enum Container {
+    List(Shared<Value>),
+    Dict(Shared<(Value, Value)>),
+}
+
+impl Container {
+    fn id(&self) -> *const () {
+        match self {
+            Container::List(l) => Rc::as_ptr(&l.0) as *const (),
+            Container::Dict(d) => Rc::as_ptr(&d.0) as *const (),
+        }
+    }
+
+    fn clear(&self) {
+        match self {
+            Container::List(l) => drop(std::mem::take(&mut *l.borrow_mut())),
+            Container::Dict(d) => drop(std::mem::take(&mut *d.borrow_mut())),
+        }
+    }
+}
+
+/// The containers reachable from `root` (by address), or `None` if one of
+/// them contains itself. Iterative depth-first search; shared values are
+/// visited once.
+fn acyclic(root: &Value) -> Option<HashSet<*const ()>> {
+    enum Step {
+        Enter(Value),
+        Leave(*const ()),
+    }
+    let mut done = HashSet::new();
+    let mut open = HashSet::new();
+    let mut steps = vec![Step::Enter(root.clone())];
+    while let Some(step) = steps.pop() {
+        let v = match step {
+            Step::Leave(id) => {
+                open.remove(&id);
+                done.insert(id);
+                continue;
+            }
+            Step::Enter(v) => v,
+        };
+        let id = match &v {
+            Value::Tuple(t) => Rc::as_ptr(&t.0) as *const (),
+            Value::List(l) => Rc::as_ptr(&l.0) as *const (),
+            Value::Dict(d) => Rc::as_ptr(&d.0) as *const (),
+            _ => continue,
+        };
+        if done.contains(&id) {
+            continue;
+        }
+        if !open.insert(id) {
+            return None;
+        }
+        steps.push(Step::Leave(id));
+        match &v {
+            Value::Tuple(t) => steps.extend(t.iter().cloned().map(Step::Enter)),
+            Value::List(l) => steps.extend(l.borrow().iter().cloned().map(Step::Enter)),
+            Value::Dict(d) => {
+                steps.extend(d.borrow().iter().flat_map(|(k, v)| [Step::Enter(k.clone()), Step::Enter(v.clone())]))
+            }
+            _ => {}
+        }
+    }
+    Some(done)
 }
 
 struct Unpickler<'a, 's> {
@@ -151,6 +371,8 @@ struct Unpickler<'a, 's> {
     marks: Vec<usize>,
     memo: HashMap<u64, Value>,
     storages: &'s mut HashMap<String, DType>,
+    /// Every list and dict made, to break reference cycles at the end.
+    containers: Vec<Container>,
 }
 
 impl Unpickler<'_, '_> {
@@ -221,6 +443,13 @@ impl Unpickler<'_, '_> {
         } else {
             Ok(Value::BigInt(b.into()))
         }
+    }
+
+    /// A new dict, recorded for `load`'s cycle breaking.
+    fn dict(&mut self, pairs: Vec<(Value, Value)>) -> Value {
+        let d = Shared::from(pairs);
+        self.containers.push(Container::Dict(d.clone()));
+        Value::Dict(d)
     }
 
     fn push(&mut self, v: Value) {
@@ -318,9 +547,16 @@ impl Unpickler<'_, '_> {
                     return Ok(v);
                 }
                 b'(' => self.marks.push(self.stack.len()),
-                b'}' => self.push(Value::Dict(Rc::default())),
-                b']' => self.push(Value::List(Rc::default())),
-                b')' => self.push(Value::Tuple(Rc::new([]))),
+                b'}' => {
+                    let d = self.dict(Vec::new());
+                    self.push(d);
+                }
+                b']' => {
+                    let l = Shared::from(Vec::new());
+                    self.containers.push(Container::List(l.clone()));
+                    self.push(Value::List(l));
+                }
+                b')' => self.push(Value::Tuple(Vec::new().into())),
                 b't' => {
                     let items = self.pop_mark()?;
                     self.push(Value::Tuple(items.into()));
@@ -518,7 +754,7 @@ impl Unpickler<'_, '_> {
         };
         match g {
             Global::OrderedDict => match &args[..] {
-                [] => Ok(Value::Dict(Rc::default())),
+                [] => Ok(self.dict(Vec::new())),
                 [Value::List(items)] => {
                     let mut pairs = Vec::new();
                     for item in items.borrow().iter() {
@@ -527,7 +763,7 @@ impl Unpickler<'_, '_> {
                             _ => return Err(self.err(format!("OrderedDict item is {}, not a pair", item.kind()))),
                         }
                     }
-                    Ok(Value::Dict(Rc::new(RefCell::new(pairs))))
+                    Ok(self.dict(pairs))
                 }
                 _ => Err(self.err(format!("OrderedDict called with {} arguments", args.len()))),
             },
