@@ -22,7 +22,7 @@ export class GeneratorInfo {
      */
     readonly dropout: boolean;
     /**
-     * The model family: `CycleGAN ResNet` or `pix2pix U-Net`.
+     * The model family: `CycleGAN ResNet`, `pix2pix U-Net` or `DCGAN`.
      */
     readonly family: string;
     /**
@@ -39,9 +39,13 @@ export class GeneratorInfo {
      */
     readonly ngf: number;
     /**
-     * The normalization: `batch`, `instance` or `none`.
+     * The normalization: `batch`, `instance`, `instance_affine` or `none`.
      */
     readonly norm: string;
+    /**
+     * Values per latent of a generator that generates (DCGAN's nz); 0 for a translator.
+     */
+    readonly nz: number;
     /**
      * Learned parameters (weights and biases, not running statistics).
      */
@@ -50,6 +54,50 @@ export class GeneratorInfo {
      * Image sides are padded to a multiple of this (4 for a ResNet, 2^num_downs for a U-Net).
      */
     readonly size_multiple: number;
+    /**
+     * Whether the generator translates images (CycleGAN, pix2pix) rather
+     * than generating them from latents (DCGAN).
+     */
+    readonly translates: boolean;
+}
+
+/**
+ * Images a DCGAN generator made: `count` images of `width` x `height`.
+ */
+export class Samples {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Number of images.
+     */
+    readonly count: number;
+    /**
+     * Whether BatchNorm used the file's running statistics.
+     */
+    readonly eval: boolean;
+    /**
+     * Height of each image in pixels (64 for DCGAN).
+     */
+    readonly height: number;
+    /**
+     * What BatchNorm did, e.g. `batch statistics of the 64 images` or
+     * `eval: running statistics`.
+     */
+    readonly mode: string;
+    /**
+     * Milliseconds from drawing the latents to reading the images back.
+     */
+    readonly ms: number;
+    /**
+     * RGBA8 pixels of the images one after another, each `width * height * 4`
+     * bytes row by row (a copy as a `Uint8Array`).
+     */
+    readonly pixels: Uint8Array;
+    /**
+     * Width of each image in pixels (64 for DCGAN).
+     */
+    readonly width: number;
 }
 
 /**
@@ -110,6 +158,24 @@ export class Translator {
      */
     describe_generator(slot: string): string | undefined;
     /**
+     * `count` (1 to 256) images from the DCGAN generator in `slot`, of the
+     * latents [count, nz, 1, 1] that `seed` draws (the same as `trainer
+     * generate --seed`, up to the precision of the GPU's log and cos); the
+     * first `k` latents of a seed are the same for any count.
+     *
+     * Without `eval_mode` (the default) BatchNorm uses the statistics of the
+     * batch, as the reference's netG does while training, so an image
+     * depends on the others in its batch; with `eval_mode` it uses the
+     * file's running statistics and each image depends on its latent only.
+     */
+    generate(slot: string, seed: number, count: number, eval_mode?: boolean | null): Promise<Samples>;
+    /**
+     * Images from the DCGAN generator in `slot` for given latents: N x nz
+     * finite values (N from 1 to 256), latent after latent, as a
+     * [N, nz, 1, 1] tensor holds them. Modes as in [`Translator::generate`].
+     */
+    generate_from_latents(slot: string, latents: Float32Array | number[], eval_mode?: boolean | null): Promise<Samples>;
+    /**
      * The architecture of the generator in `slot`, as [`Translator::load_generator`] returned it.
      */
     generator_info(slot: string): GeneratorInfo | undefined;
@@ -118,9 +184,18 @@ export class Translator {
      */
     has_generator(slot: string): boolean;
     /**
+     * `steps` (2 to 256) images from the DCGAN generator in `slot` along the
+     * straight line between the first latents of `seed_a` and `seed_b`
+     * (z = (1 - t) z_a + t z_b, t evenly from 0 to 1, computed on the GPU):
+     * in eval mode the ends are the first images [`Translator::generate`]
+     * makes for the two seeds. Modes as in [`Translator::generate`]; with
+     * batch statistics the steps share theirs.
+     */
+    interpolate(slot: string, seed_a: number, seed_b: number, steps: number, eval_mode?: boolean | null): Promise<Samples>;
+    /**
      * Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
      * legacy checkpoint; nothing in it is executed), detects its
-     * architecture (ResNet or U-Net, depth, width, norm), uploads it into
+     * architecture (ResNet, U-Net or DCGAN, depth, width, norm), uploads it into
      * `slot` (replacing what was there) and describes it.
      */
     load_generator(slot: string, bytes: Uint8Array | number[]): Promise<GeneratorInfo>;
@@ -177,6 +252,7 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_generatorinfo_free: (a: number, b: number) => void;
+    readonly __wbg_samples_free: (a: number, b: number) => void;
     readonly __wbg_translation_free: (a: number, b: number) => void;
     readonly __wbg_translator_free: (a: number, b: number) => void;
     readonly generatorinfo_architecture: (a: number) => [number, number];
@@ -187,9 +263,18 @@ export interface InitOutput {
     readonly generatorinfo_net_name: (a: number) => [number, number];
     readonly generatorinfo_ngf: (a: number) => number;
     readonly generatorinfo_norm: (a: number) => [number, number];
+    readonly generatorinfo_nz: (a: number) => number;
     readonly generatorinfo_parameters: (a: number) => number;
     readonly generatorinfo_size_multiple: (a: number) => number;
+    readonly generatorinfo_translates: (a: number) => number;
     readonly has_webgpu: () => number;
+    readonly samples_count: (a: number) => number;
+    readonly samples_eval: (a: number) => number;
+    readonly samples_height: (a: number) => number;
+    readonly samples_mode: (a: number) => [number, number];
+    readonly samples_ms: (a: number) => number;
+    readonly samples_pixels: (a: number) => [number, number];
+    readonly samples_width: (a: number) => number;
     readonly set_panic_handler: (a: number) => void;
     readonly translation_eval: (a: number) => number;
     readonly translation_height: (a: number) => number;
@@ -200,8 +285,11 @@ export interface InitOutput {
     readonly translator_adapter: (a: number) => [number, number];
     readonly translator_create: (a: number) => any;
     readonly translator_describe_generator: (a: number, b: number, c: number) => [number, number];
+    readonly translator_generate: (a: number, b: number, c: number, d: number, e: number, f: number) => any;
+    readonly translator_generate_from_latents: (a: number, b: number, c: number, d: number, e: number, f: number) => any;
     readonly translator_generator_info: (a: number, b: number, c: number) => number;
     readonly translator_has_generator: (a: number, b: number, c: number) => number;
+    readonly translator_interpolate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => any;
     readonly translator_load_generator: (a: number, b: number, c: number, d: number, e: number) => any;
     readonly translator_max_binding_bytes: (a: number) => number;
     readonly translator_max_pixels: (a: number, b: number, c: number) => [number, number, number];
@@ -209,12 +297,12 @@ export interface InitOutput {
     readonly translator_simulate_device_loss: (a: number) => void;
     readonly translator_translate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => any;
     readonly wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_34: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_35: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_46: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_47: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h8c223939539c9d7c: (a: number, b: number, c: any, d: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_33: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_45: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

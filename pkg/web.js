@@ -62,7 +62,7 @@ export class GeneratorInfo {
         return ret !== 0;
     }
     /**
-     * The model family: `CycleGAN ResNet` or `pix2pix U-Net`.
+     * The model family: `CycleGAN ResNet`, `pix2pix U-Net` or `DCGAN`.
      * @returns {string}
      */
     get family() {
@@ -111,7 +111,7 @@ export class GeneratorInfo {
         return ret >>> 0;
     }
     /**
-     * The normalization: `batch`, `instance` or `none`.
+     * The normalization: `batch`, `instance`, `instance_affine` or `none`.
      * @returns {string}
      */
     get norm() {
@@ -125,6 +125,14 @@ export class GeneratorInfo {
         } finally {
             wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
         }
+    }
+    /**
+     * Values per latent of a generator that generates (DCGAN's nz); 0 for a translator.
+     * @returns {number}
+     */
+    get nz() {
+        const ret = wasm.generatorinfo_nz(this.__wbg_ptr);
+        return ret >>> 0;
     }
     /**
      * Learned parameters (weights and biases, not running statistics).
@@ -142,8 +150,108 @@ export class GeneratorInfo {
         const ret = wasm.generatorinfo_size_multiple(this.__wbg_ptr);
         return ret >>> 0;
     }
+    /**
+     * Whether the generator translates images (CycleGAN, pix2pix) rather
+     * than generating them from latents (DCGAN).
+     * @returns {boolean}
+     */
+    get translates() {
+        const ret = wasm.generatorinfo_translates(this.__wbg_ptr);
+        return ret !== 0;
+    }
 }
 if (Symbol.dispose) GeneratorInfo.prototype[Symbol.dispose] = GeneratorInfo.prototype.free;
+
+/**
+ * Images a DCGAN generator made: `count` images of `width` x `height`.
+ */
+export class Samples {
+    static __wrap(ptr) {
+        const obj = Object.create(Samples.prototype);
+        obj.__wbg_ptr = ptr;
+        SamplesFinalization.register(obj, obj.__wbg_ptr, obj);
+        return obj;
+    }
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        SamplesFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_samples_free(ptr, 0);
+    }
+    /**
+     * Number of images.
+     * @returns {number}
+     */
+    get count() {
+        const ret = wasm.samples_count(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * Whether BatchNorm used the file's running statistics.
+     * @returns {boolean}
+     */
+    get eval() {
+        const ret = wasm.samples_eval(this.__wbg_ptr);
+        return ret !== 0;
+    }
+    /**
+     * Height of each image in pixels (64 for DCGAN).
+     * @returns {number}
+     */
+    get height() {
+        const ret = wasm.samples_height(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * What BatchNorm did, e.g. `batch statistics of the 64 images` or
+     * `eval: running statistics`.
+     * @returns {string}
+     */
+    get mode() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.samples_mode(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * Milliseconds from drawing the latents to reading the images back.
+     * @returns {number}
+     */
+    get ms() {
+        const ret = wasm.samples_ms(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * RGBA8 pixels of the images one after another, each `width * height * 4`
+     * bytes row by row (a copy as a `Uint8Array`).
+     * @returns {Uint8Array}
+     */
+    get pixels() {
+        const ret = wasm.samples_pixels(this.__wbg_ptr);
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        return v1;
+    }
+    /**
+     * Width of each image in pixels (64 for DCGAN).
+     * @returns {number}
+     */
+    get width() {
+        const ret = wasm.samples_width(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+}
+if (Symbol.dispose) Samples.prototype[Symbol.dispose] = Samples.prototype.free;
 
 /**
  * One translated image, how long it took and the mode it ran in.
@@ -293,6 +401,54 @@ export class Translator {
         return v2;
     }
     /**
+     * `count` (1 to 256) images from the DCGAN generator in `slot`, of the
+     * latents [count, nz, 1, 1] that `seed` draws (the same as `trainer
+     * generate --seed`, up to the precision of the GPU's log and cos); the
+     * first `k` latents of a seed are the same for any count.
+     *
+     * Without `eval_mode` (the default) BatchNorm uses the statistics of the
+     * batch, as the reference's netG does while training, so an image
+     * depends on the others in its batch; with `eval_mode` it uses the
+     * file's running statistics and each image depends on its latent only.
+     * @param {string} slot
+     * @param {number} seed
+     * @param {number} count
+     * @param {boolean | null} [eval_mode]
+     * @returns {Promise<Samples>}
+     */
+    generate(slot, seed, count, eval_mode) {
+        const val2 = +seed;
+        const val3 = +count;
+        const ptr0 = passStringToWasm0(slot, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.translator_generate(this.__wbg_ptr, ptr0, len0, val2, val3, isLikeNone(eval_mode) ? 0xFFFFFF : eval_mode ? 1 : 0);
+        return ret;
+    }
+    /**
+     * Images from the DCGAN generator in `slot` for given latents: N x nz
+     * finite values (N from 1 to 256), latent after latent, as a
+     * [N, nz, 1, 1] tensor holds them. Modes as in [`Translator::generate`].
+     * @param {string} slot
+     * @param {Float32Array | number[]} latents
+     * @param {boolean | null} [eval_mode]
+     * @returns {Promise<Samples>}
+     */
+    generate_from_latents(slot, latents, eval_mode) {
+        let ptr0, len0, ptr1, len1;
+        try {
+            ptr0 = passStringToWasm0(slot, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passArrayF32ToWasm0(latents, wasm.__wbindgen_malloc);
+            len1 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 4, 4); }
+            if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+            throw e;
+        }
+        const ret = wasm.translator_generate_from_latents(this.__wbg_ptr, ptr0, len0, ptr1, len1, isLikeNone(eval_mode) ? 0xFFFFFF : eval_mode ? 1 : 0);
+        return ret;
+    }
+    /**
      * The architecture of the generator in `slot`, as [`Translator::load_generator`] returned it.
      * @param {string} slot
      * @returns {GeneratorInfo | undefined}
@@ -315,9 +471,32 @@ export class Translator {
         return ret !== 0;
     }
     /**
+     * `steps` (2 to 256) images from the DCGAN generator in `slot` along the
+     * straight line between the first latents of `seed_a` and `seed_b`
+     * (z = (1 - t) z_a + t z_b, t evenly from 0 to 1, computed on the GPU):
+     * in eval mode the ends are the first images [`Translator::generate`]
+     * makes for the two seeds. Modes as in [`Translator::generate`]; with
+     * batch statistics the steps share theirs.
+     * @param {string} slot
+     * @param {number} seed_a
+     * @param {number} seed_b
+     * @param {number} steps
+     * @param {boolean | null} [eval_mode]
+     * @returns {Promise<Samples>}
+     */
+    interpolate(slot, seed_a, seed_b, steps, eval_mode) {
+        const val2 = +seed_a;
+        const val3 = +seed_b;
+        const val4 = +steps;
+        const ptr0 = passStringToWasm0(slot, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.translator_interpolate(this.__wbg_ptr, ptr0, len0, val2, val3, val4, isLikeNone(eval_mode) ? 0xFFFFFF : eval_mode ? 1 : 0);
+        return ret;
+    }
+    /**
      * Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
      * legacy checkpoint; nothing in it is executed), detects its
-     * architecture (ResNet or U-Net, depth, width, norm), uploads it into
+     * architecture (ResNet, U-Net or DCGAN, depth, width, norm), uploads it into
      * `slot` (replacing what was there) and describes it.
      * @param {string} slot
      * @param {Uint8Array | number[]} bytes
@@ -736,6 +915,10 @@ function __wbg_get_imports() {
             const ret = Promise.resolve(arg0);
             return ret;
         },
+        __wbg_samples_new: function(arg0) {
+            const ret = Samples.__wrap(arg0);
+            return ret;
+        },
         __wbg_setBindGroup_4aa88516c8ab99c4: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4, arg5, arg6) {
             arg0.setBindGroup(arg1 >>> 0, arg2, getArrayU32FromWasm0(arg3, arg4), arg5, arg6 >>> 0);
         }, arguments); },
@@ -921,33 +1104,33 @@ function __wbg_get_imports() {
             arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 247, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 359, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 179, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 291, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 184, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 296, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 184, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_33);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 296, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_45);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 179, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_34);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 291, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_46);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 179, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_35);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 291, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_47);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -980,12 +1163,12 @@ function __wbg_get_imports() {
     };
 }
 
-function wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_33(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__hcb34063bbcbdda8b_33(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_45(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_45(arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429(arg0, arg1, arg2) {
@@ -995,22 +1178,22 @@ function wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429(arg0, arg
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_34(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_34(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_46(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_46(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_35(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h2d76621d681455a3_35(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_47(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_47(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
@@ -1037,6 +1220,9 @@ const __wbindgen_enum_GpuTextureFormat = ["r8unorm", "r8snorm", "r8uint", "r8sin
 const GeneratorInfoFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_generatorinfo_free(ptr, 1));
+const SamplesFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_samples_free(ptr, 1));
 const TranslationFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_translation_free(ptr, 1));
@@ -1140,6 +1326,14 @@ function getDataViewMemory0() {
     return cachedDataViewMemory0;
 }
 
+let cachedFloat32ArrayMemory0 = null;
+function getFloat32ArrayMemory0() {
+    if (cachedFloat32ArrayMemory0 === null || cachedFloat32ArrayMemory0.byteLength === 0) {
+        cachedFloat32ArrayMemory0 = new Float32Array(wasm.memory.buffer);
+    }
+    return cachedFloat32ArrayMemory0;
+}
+
 function getStringFromWasm0(ptr, len) {
     ptr = ptr >>> 0;
     return decodeText(getUint8ArrayMemory0().subarray(ptr, ptr + len));
@@ -1205,6 +1399,13 @@ function makeMutClosure(arg0, arg1, f) {
 function passArray8ToWasm0(arg, malloc) {
     const ptr = malloc(arg.length * 1, 1) >>> 0;
     getUint8ArrayMemory0().set(arg, ptr / 1);
+    WASM_VECTOR_LEN = arg.length;
+    return ptr;
+}
+
+function passArrayF32ToWasm0(arg, malloc) {
+    const ptr = malloc(arg.length * 4, 4) >>> 0;
+    getFloat32ArrayMemory0().set(arg, ptr / 4);
     WASM_VECTOR_LEN = arg.length;
     return ptr;
 }
@@ -1287,6 +1488,7 @@ function __wbg_finalize_init(instance, module) {
     wasm = instance.exports;
     wasmModule = module;
     cachedDataViewMemory0 = null;
+    cachedFloat32ArrayMemory0 = null;
     cachedUint32ArrayMemory0 = null;
     cachedUint8ArrayMemory0 = null;
     wasm.__wbindgen_start();
