@@ -50,6 +50,9 @@ pub enum Error {
     /// Weights do not fit a network's architecture.
     #[error("{0}")]
     Network(String),
+    /// Training data that cannot be used as it is (an image too small to crop).
+    #[error("{0}")]
+    Data(String),
     /// A weight file could not be read.
     #[error(transparent)]
     Weights(#[from] crate::nn::weights::WeightsError),

@@ -14,6 +14,7 @@ mod tensor;
 
 pub mod nn;
 pub mod ops;
+pub mod train;
 pub mod wgsl;
 
 pub use context::{AdapterClass, Gpu, GpuOptions, Tuning};

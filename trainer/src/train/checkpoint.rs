@@ -14,48 +14,20 @@
 //! either `<folder>/` or `<folder>.old-<pid>/` holds a complete checkpoint,
 //! and [`recover`] puts the latter back.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 use shaders::nn::model::TrainState;
 use shaders::nn::weights::StateDict;
 
 use super::options::TrainArgs;
-use super::order::Position;
 use crate::translate::load_state_dict;
 
-/// The manifest's file name.
-pub const MANIFEST: &str = "manifest.json";
-/// The resumable checkpoint's folder.
-pub const LATEST: &str = "latest";
-/// Version of the folder layout.
-pub const FORMAT: u32 = 1;
+pub use shaders::train::checkpoint::{first_non_finite, state_files, FORMAT, LATEST, MANIFEST};
 
-/// What a checkpoint folder holds besides its tensors.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Layout version.
-    pub format: u32,
-    /// "latest" (resumable) or "epoch" (networks only).
-    pub kind: String,
-    /// Where training stood when it was saved.
-    pub position: Position,
-    /// State of the generator that drives the image pools.
-    pub rng: u64,
-    /// Learning rate of the epoch under way.
-    pub lr: f64,
-    /// The networks' architecture, e.g. "resnet_9blocks ngf 64, n_layers_d 3 ndf 64".
-    pub architecture: String,
-    /// Images in domain A and B when it was saved.
-    pub images: [usize; 2],
-    /// The run's options.
-    pub options: TrainArgs,
-    /// Every other file of the folder and its size in bytes.
-    pub files: BTreeMap<String, u64>,
-}
+/// What a checkpoint folder holds besides its tensors, with the run's options.
+pub type Manifest = shaders::train::checkpoint::Manifest<TrainArgs>;
 
 /// A checkpoint read back: its manifest and training state.
 pub struct Loaded {
@@ -65,25 +37,6 @@ pub struct Loaded {
     pub manifest: Manifest,
     /// The state to resume.
     pub state: TrainState,
-}
-
-/// The files of a checkpoint: the networks (the first `networks` entries of
-/// the state), and with `resumable` everything else too.
-pub fn state_files(state: &TrainState, networks: usize, resumable: bool) -> Vec<(String, Vec<u8>)> {
-    let take = if resumable { state.files.len() } else { networks.min(state.files.len()) };
-    state.files[..take].iter().map(|(n, sd)| (format!("{n}.safetensors"), sd.to_safetensors())).collect()
-}
-
-/// The first non-finite value of a state, named, if any.
-pub fn first_non_finite(state: &TrainState) -> Option<String> {
-    for (file, sd) in &state.files {
-        for (name, t) in sd.iter() {
-            if let Some(v) = t.data.iter().find(|v| !v.is_finite()) {
-                return Some(format!("{file} tensor `{name}` holds {v}"));
-            }
-        }
-    }
-    None
 }
 
 static WRITES: AtomicUsize = AtomicUsize::new(0);
@@ -182,12 +135,25 @@ pub fn recover(run_dir: &Path, folder: &str, clean: bool) -> Result<()> {
     Ok(())
 }
 
+/// A manifest from its JSON. Options it does not name (a checkpoint the
+/// browser wrote names those it has) take their command-line defaults.
+pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest> {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)?;
+    if let Some(serde_json::Value::Object(options)) = value.get_mut("options") {
+        if let serde_json::Value::Object(defaults) = serde_json::to_value(TrainArgs::defaults())? {
+            for (key, default) in defaults {
+                options.entry(key).or_insert(default);
+            }
+        }
+    }
+    Ok(serde_json::from_value(value)?)
+}
+
 /// Reads a folder's manifest.
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST);
     let bytes = std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let m: Manifest =
-        serde_json::from_slice(&bytes).with_context(|| format!("{}: not a checkpoint manifest", path.display()))?;
+    let m = parse_manifest(&bytes).with_context(|| format!("{}: not a checkpoint manifest", path.display()))?;
     if m.format != FORMAT {
         bail!("{}: checkpoint format {} is not the supported {FORMAT}", path.display(), m.format);
     }
@@ -235,15 +201,10 @@ pub fn load_nets(dir: &Path, names: &[&str]) -> Result<Vec<StateDict>> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::train::options::TrainArgs;
-    use clap::Parser;
+    use std::collections::BTreeMap;
 
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: TrainArgs,
-    }
+    use super::*;
+    use shaders::train::order::Position;
 
     fn manifest(total: u64) -> Manifest {
         Manifest {
@@ -254,7 +215,7 @@ mod tests {
             lr: 2e-4,
             architecture: "x".into(),
             images: [1, 1],
-            options: Cli::parse_from(["t"]).args,
+            options: TrainArgs::defaults(),
             files: BTreeMap::new(),
         }
     }

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use image::{imageops, RgbImage};
 use serde::{Deserialize, Serialize};
+use shaders::train::order::Order;
 
 use crate::imageio;
 
@@ -164,6 +165,16 @@ impl Source {
     /// a single folder) rather than one into each of two domains.
     pub fn is_aligned(&self) -> bool {
         matches!(self, Source::Aligned { .. } | Source::Single { .. })
+    }
+
+    /// The data order of these images.
+    pub fn order(&self, batch_size: usize, serial: bool, seed: u64) -> Order {
+        let [a, b] = self.lens();
+        if self.is_aligned() {
+            Order::aligned(a, batch_size, serial, seed)
+        } else {
+            Order::unaligned(a, b, batch_size, serial, seed)
+        }
     }
 }
 

@@ -44,7 +44,7 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// A loader over `source`; `order` must be `Order::for_source(&source, ..)`.
+    /// A loader over `source`; `order` must be `source.order(..)`.
     pub fn from_source(source: Source, order: Order, transform: Transform, sizes: SizeCheck) -> Self {
         assert!(
             source.lens() == [order.len_a, order.len_b] && source.is_aligned() == order.aligned,
@@ -184,7 +184,7 @@ mod tests {
 
     fn loader(dir: &Path, direction: Direction, serial: bool, preprocess: Preprocess) -> Loader {
         let source = Source::aligned(Domain::scan("AB", "--dataroot", dir).unwrap(), direction).unwrap();
-        let order = Order::for_source(&source, 2, serial, 3);
+        let order = source.order(2, serial, 3);
         let transform = Transform { preprocess, load_size: 12, crop_size: 8, flip: true };
         Loader::from_source(source, order, transform, SizeCheck { multiple: 4, min: 8, d_layers: Some(3) })
     }

@@ -12,21 +12,19 @@ mod font;
 mod loader;
 mod losslog;
 mod options;
-mod order;
 mod plot;
 mod prefetch;
 mod progress;
 mod samples;
-mod schedule;
 mod session;
 mod setup;
-mod transform;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::ArgMatches;
+use shaders::train::{order, transform, Run};
 
 pub use options::{ModelKind, NormArg, TrainArgs};
 
@@ -34,7 +32,6 @@ use loader::Loader;
 use losslog::LossLog;
 use prefetch::Prefetch;
 use session::{Session, Stop};
-use transform::Transform;
 
 /// Batches each loader thread keeps ready.
 const PREFETCH_DEPTH: usize = 2;
@@ -98,10 +95,10 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
     })
     .context("installing the Ctrl-C handler")?;
 
-    let loader = Arc::new(Loader::from_source(source, order, Transform::new(&args), args.size_check()));
+    let loader = Arc::new(Loader::from_source(source, order, args.transform(), args.size_check()));
     let mut prefetch = Prefetch::start(loader.clone(), pos, end, prefetch::default_threads(), PREFETCH_DEPTH);
-    let mut session =
-        Session::new(&args, &gpu, model, rng, pos, iters_per_epoch, end, run_dir.clone(), images, log, interrupted);
+    let run = Run { model, rng, pos, order, schedule: args.schedule() };
+    let mut session = Session::new(&args, &gpu, run, end, run_dir.clone(), images, log, interrupted);
     let result = session.train(&mut prefetch);
     session.progress.clear();
     drop(prefetch);
@@ -110,7 +107,7 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
         eprintln!("{unreadable} unreadable image files were skipped");
     }
     let stop = result?;
-    let at = session.pos.total_iters;
+    let at = session.run.pos.total_iters;
     match stop {
         Stop::Finished => eprintln!("training finished: {at} iterations, {epochs} epochs"),
         Stop::MaxIters => eprintln!("stopped at iteration {at} (--max-iters); resume with --continue-train"),

@@ -14,6 +14,10 @@ use shaders::nn::dcgan::DcganConfig;
 use shaders::nn::discogan::DiscoGanConfig;
 use shaders::nn::pix2pix::Pix2PixConfig;
 
+pub use shaders::train::transform::Preprocess;
+use shaders::train::transform::Transform;
+use shaders::train::Schedule;
+
 use super::data::Direction;
 use super::order::{derive_seed, stream};
 
@@ -172,36 +176,12 @@ pub enum GanModeArg {
     Vanilla,
 }
 
-/// Image preprocessing (the reference's `--preprocess`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Preprocess {
-    /// Resize to load-size x load-size (bicubic), then a random crop-size square.
-    #[value(name = "resize_and_crop")]
-    ResizeAndCrop,
-    /// A random crop-size square of the image as it is.
-    #[value(name = "crop")]
-    Crop,
-    /// Scale the width to load-size keeping the aspect ratio (height at least crop-size).
-    #[value(name = "scale_width")]
-    ScaleWidth,
-    /// scale_width, then a random crop-size square.
-    #[value(name = "scale_width_and_crop")]
-    ScaleWidthAndCrop,
-    /// Keep the image, resized only to make both sides multiples of 4.
-    #[value(name = "none")]
-    None,
-    /// Scale the shorter side to load-size (bilinear), then the centre crop-size square (torchvision's
-    /// Resize + CenterCrop, DCGAN's).
-    #[value(name = "center_crop")]
-    CenterCrop,
-}
-
-impl Preprocess {
-    /// Whether a random crop-size square is taken.
-    pub fn crops(self) -> bool {
-        matches!(self, Preprocess::ResizeAndCrop | Preprocess::Crop | Preprocess::ScaleWidthAndCrop)
-    }
+/// `--preprocess`: the reference's names, each with its help line.
+fn preprocess_parser() -> impl clap::builder::TypedValueParser<Value = Preprocess> {
+    let values = Preprocess::ALL.map(|(_, name, help)| clap::builder::PossibleValue::new(name).help(help));
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(values)
+        .map(|s| s.parse::<Preprocess>().expect("one of the possible values"))
 }
 
 /// Options of training. Without data it trains on a built-in demo with
@@ -333,7 +313,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 256)]
     pub crop_size: u32,
     /// How images are scaled and cropped before training.
-    #[arg(long, value_enum, default_value = "resize_and_crop")]
+    #[arg(long, value_parser = preprocess_parser(), default_value = "resize_and_crop")]
     pub preprocess: Preprocess,
     /// Do not flip images horizontally at random.
     #[arg(long)]
@@ -637,7 +617,7 @@ impl TrainArgs {
                      load size first, so the crop must fit in it (use a crop size <= load size)",
                     self.crop_size,
                     self.load_size,
-                    p.to_possible_value().expect("no skipped variants").get_name()
+                    p.name()
                 );
             }
             self.check_net_size(self.crop_size, "--crop-size")?;
@@ -718,6 +698,31 @@ impl TrainArgs {
         match self.gan_mode {
             Some(GanModeArg::Vanilla) => GanMode::Vanilla,
             _ => GanMode::Lsgan,
+        }
+    }
+
+    /// Every option at its command-line default (before [`TrainArgs::resolve`]).
+    pub fn defaults() -> TrainArgs {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: TrainArgs,
+        }
+        <Cli as clap::Parser>::parse_from(["trainer"]).args
+    }
+
+    /// The learning-rate schedule.
+    pub fn schedule(&self) -> Schedule {
+        Schedule { lr: self.lr, n_epochs: self.n_epochs, n_epochs_decay: self.n_epochs_decay }
+    }
+
+    /// The preprocessing of each image.
+    pub fn transform(&self) -> Transform {
+        Transform {
+            preprocess: self.preprocess,
+            load_size: self.load_size,
+            crop_size: self.crop_size,
+            flip: !self.no_flip,
         }
     }
 

@@ -7,18 +7,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use shaders::nn::model::{Model, StepOutput};
-use shaders::nn::params::SplitMix64;
+use shaders::nn::model::StepOutput;
 use shaders::ops::image_to_tensor;
+use shaders::train::Run;
 use shaders::Gpu;
 
 use super::checkpoint::{self, Manifest, LATEST};
 use super::losslog::{check_finite, Diverged, LossLog, Point};
 use super::options::TrainArgs;
-use super::order::Position;
 use super::prefetch::Prefetch;
 use super::progress::Progress;
-use super::schedule::lr_at;
 use super::{plot, samples};
 
 /// Why the loop ended.
@@ -38,14 +36,8 @@ pub struct Session<'a> {
     pub args: &'a TrainArgs,
     /// The GPU.
     pub gpu: &'a Gpu,
-    /// The networks and optimisers.
-    pub model: Box<dyn Model>,
-    /// Drives the image pools and dropout.
-    pub rng: SplitMix64,
-    /// Where training stands.
-    pub pos: Position,
-    /// Iterations per epoch.
-    pub iters_per_epoch: u64,
+    /// The model, data order, schedule and position.
+    pub run: Run,
     /// Total iteration to stop at.
     pub end: u64,
     /// `<checkpoints-dir>/<name>`.
@@ -66,30 +58,23 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    /// A session that starts at `pos`.
-    #[allow(clippy::too_many_arguments)]
+    /// A session that continues `run`.
     pub fn new(
         args: &'a TrainArgs,
         gpu: &'a Gpu,
-        model: Box<dyn Model>,
-        rng: SplitMix64,
-        pos: Position,
-        iters_per_epoch: u64,
+        run: Run,
         end: u64,
         run_dir: PathBuf,
         images: [usize; 2],
         log: LossLog,
         interrupted: Arc<AtomicBool>,
     ) -> Self {
-        let epochs = args.n_epochs + args.n_epochs_decay;
-        let progress = Progress::new(model.loss_names(), end, epochs, iters_per_epoch);
+        let progress = Progress::new(run.model.loss_names(), end, run.schedule.epochs(), run.iters_per_epoch());
+        let saved_at = Some(run.pos.total_iters).filter(|&t| t > 0);
         Session {
             args,
             gpu,
-            model,
-            rng,
-            pos,
-            iters_per_epoch,
+            run,
             end,
             run_dir,
             images,
@@ -97,25 +82,16 @@ impl<'a> Session<'a> {
             progress,
             interrupted,
             last: None,
-            saved_at: Some(pos.total_iters).filter(|&t| t > 0),
+            saved_at,
             consistent: true,
         }
     }
 
-    fn lr(&self, epoch: u64) -> f64 {
-        lr_at(self.args.lr, epoch, self.args.n_epochs, self.args.n_epochs_decay)
-    }
-
     /// Trains until the end, `--max-iters` or Ctrl-C, then saves `latest/`.
     pub fn train(&mut self, prefetch: &mut Prefetch) -> Result<Stop> {
-        let a = self.args;
         let stop = loop {
-            if self.pos.total_iters >= self.end {
-                break if self.end < (a.n_epochs + a.n_epochs_decay) * self.iters_per_epoch {
-                    Stop::MaxIters
-                } else {
-                    Stop::Finished
-                };
+            if self.run.pos.total_iters >= self.end {
+                break if self.end < self.run.total_iters() { Stop::MaxIters } else { Stop::Finished };
             }
             if self.interrupted.load(Ordering::SeqCst) {
                 break Stop::Interrupted;
@@ -125,11 +101,11 @@ impl<'a> Session<'a> {
                 return Err(e);
             }
         };
-        if self.saved_at != Some(self.pos.total_iters) {
+        if self.saved_at != Some(self.run.pos.total_iters) {
             self.save(&[LATEST])?;
         }
         if !self.log.points.is_empty() {
-            let names = self.model.loss_names();
+            let names = self.run.model.loss_names();
             plot::save(names, &self.log.points, &self.args.name, &self.run_dir.join("loss_curve.png"))?;
         }
         Ok(stop)
@@ -138,26 +114,25 @@ impl<'a> Session<'a> {
     fn iteration(&mut self, prefetch: &mut Prefetch) -> Result<()> {
         let (a, gpu) = (self.args, self.gpu);
         let batch = prefetch.next_batch()?;
-        debug_assert_eq!(batch.pos, self.pos, "batches arrive in iteration order");
+        debug_assert_eq!(batch.pos, self.run.pos, "batches arrive in iteration order");
         let real_a = image_to_tensor(gpu, &batch.a, batch.n, batch.width, batch.height).context("uploading images")?;
         let real_b = if batch.b.is_empty() {
             real_a.clone()
         } else {
             image_to_tensor(gpu, &batch.b, batch.n, batch.width, batch.height).context("uploading images")?
         };
-        let epoch = self.pos.epoch;
-        let lr = self.lr(epoch);
+        let (iteration, epoch) = (self.run.pos.total_iters + 1, self.run.pos.epoch);
         self.consistent = false;
-        let out = self
-            .model
-            .step(gpu, &real_a, &real_b, lr as f32, &mut self.rng)
-            .with_context(|| format!("training step {} (epoch {epoch})", self.pos.total_iters + 1))?;
-        let epoch_done = self.pos.advance(self.iters_per_epoch);
+        let stepped = self
+            .run
+            .step(gpu, &real_a, &real_b)
+            .with_context(|| format!("training step {iteration} (epoch {epoch})"))?;
         self.consistent = true;
-        let iters = self.pos.total_iters;
-        let out = &self.last.insert((out, epoch)).0;
+        let (lr, epoch_done) = (stepped.lr, stepped.epoch_done);
+        let iters = self.run.pos.total_iters;
+        let out = &self.last.insert((stepped.out, epoch)).0;
 
-        let names = self.model.loss_names();
+        let names = self.run.model.loss_names();
         let mut read = None;
         if iters % a.print_freq == 0 {
             let losses = read_losses(gpu, names, out)?;
@@ -169,8 +144,8 @@ impl<'a> Session<'a> {
         if iters % a.display_freq == 0 {
             let web = self.run_dir.join("web");
             let grid = web.join("images").join(samples::grid_name(iters, epoch));
-            let visuals = self.model.sample_visuals(gpu, out).context("sample images")?;
-            let info = self.model.info();
+            let visuals = self.run.model.sample_visuals(gpu, out).context("sample images")?;
+            let info = self.run.model.info();
             match visuals.last() {
                 Some(batch) if info.batch_grid => {
                     samples::save_batch_grid(gpu, batch, &grid)?;
@@ -183,14 +158,14 @@ impl<'a> Session<'a> {
                 }
             }
         }
-        self.progress.update(self.pos, read);
+        self.progress.update(self.run.pos, read);
 
         let epoch_save = epoch_done && epoch % a.save_epoch_freq == 0;
         if iters % a.save_latest_freq == 0 && !epoch_save {
             self.save(&[LATEST])?;
         }
         if epoch_done {
-            let next = self.lr(epoch + 1);
+            let next = self.run.schedule.lr_at(epoch + 1);
             let change = if next != lr && epoch < a.n_epochs + a.n_epochs_decay {
                 format!("; learning rate {lr:.7} -> {next:.7}")
             } else {
@@ -210,12 +185,13 @@ impl<'a> Session<'a> {
     /// or output error), keeps the progress made: saves `latest/` if it is behind.
     fn save_after_error(&mut self, e: &anyhow::Error) {
         let diverged = e.chain().any(|c| c.is::<Diverged>());
-        if diverged || !self.consistent || self.saved_at == Some(self.pos.total_iters) || self.pos.total_iters == 0 {
+        let iters = self.run.pos.total_iters;
+        if diverged || !self.consistent || self.saved_at == Some(iters) || iters == 0 {
             return;
         }
         self.progress.clear();
         match self.save(&[LATEST]) {
-            Ok(()) => eprintln!("saved latest/ at iteration {} before stopping", self.pos.total_iters),
+            Ok(()) => eprintln!("saved latest/ at iteration {iters} before stopping"),
             Err(s) => eprintln!("could not save latest/ before stopping: {s:#}"),
         }
     }
@@ -224,28 +200,28 @@ impl<'a> Session<'a> {
     /// resumable, `epoch_<n>/` networks only), after checking that the last
     /// losses and every saved value are finite.
     fn save(&mut self, folders: &[&str]) -> Result<()> {
-        let iters = self.pos.total_iters;
-        let names = self.model.loss_names();
+        let iters = self.run.pos.total_iters;
+        let names = self.run.model.loss_names();
         if let Some((out, epoch)) = &self.last {
             check_finite(names, &read_losses(self.gpu, names, out)?, iters, *epoch)?;
         }
-        let state = pollster::block_on(self.model.state(self.gpu)).context("reading the model back to save it")?;
-        if let Some(bad) = checkpoint::first_non_finite(&state) {
+        let snapshot = pollster::block_on(self.run.snapshot(self.gpu)).context("reading the model back to save it")?;
+        if let Some(bad) = checkpoint::first_non_finite(&snapshot.state) {
             return Err(Diverged(format!("non-finite value at iteration {iters}: {bad}")).into());
         }
         let mut manifest = Manifest {
             format: checkpoint::FORMAT,
             kind: String::new(),
-            position: self.pos,
-            rng: self.rng.0,
-            lr: self.lr(self.pos.epoch),
+            position: snapshot.position,
+            rng: snapshot.rng,
+            lr: snapshot.lr,
             architecture: self.args.architecture(),
             images: self.images,
             options: self.args.clone(),
             files: Default::default(),
         };
-        let networks = self.model.network_names().len();
-        let full = checkpoint::state_files(&state, networks, true);
+        let networks = self.run.model.network_names().len();
+        let full = checkpoint::state_files(&snapshot.state, networks, true);
         for folder in folders {
             let resumable = *folder == LATEST;
             manifest.kind = if resumable { LATEST.into() } else { "epoch".into() };

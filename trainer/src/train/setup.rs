@@ -364,7 +364,7 @@ fn demo_note(args: &TrainArgs) {
 
 /// The data order of the run.
 pub fn order(args: &TrainArgs, source: &Source) -> Order {
-    Order::for_source(source, args.batch_size, args.serial_batches, args.seed)
+    source.order(args.batch_size, args.serial_batches, args.seed)
 }
 
 /// Opens the GPU and builds the model; returns it with the RNG of its

@@ -17,9 +17,8 @@
 //! uninterrupted one would, whatever the timing of the loader threads.
 
 use serde::{Deserialize, Serialize};
-use shaders::nn::params::SplitMix64;
 
-use super::data::Source;
+use crate::nn::params::SplitMix64;
 
 /// Independent random streams derived from the run's seed.
 pub mod stream {
@@ -129,16 +128,6 @@ impl Order {
     /// The order of `pairs` aligned pairs.
     pub fn aligned(pairs: usize, batch_size: usize, serial: bool, seed: u64) -> Order {
         Order { len_a: pairs, len_b: pairs, batch_size, serial, seed, aligned: true }
-    }
-
-    /// The order of `source`'s images.
-    pub fn for_source(source: &Source, batch_size: usize, serial: bool, seed: u64) -> Order {
-        match source {
-            Source::Unaligned { a, b } => Order::unaligned(a.len(), b.len(), batch_size, serial, seed),
-            Source::Aligned { pairs, .. } => Order::aligned(pairs.len(), batch_size, serial, seed),
-            Source::Single { images } => Order::aligned(images.len(), batch_size, serial, seed),
-            Source::Halves { pairs, .. } => Order::unaligned(pairs.len(), pairs.len(), batch_size, serial, seed),
-        }
     }
 
     /// Slots in an epoch: max(|A|, |B|), the number of pairs for aligned data.

@@ -1,13 +1,88 @@
 //! Per-image preprocessing as the reference's `get_transform`: resize
 //! (bicubic), random crop, random horizontal flip.
 
-use anyhow::{bail, Result};
 use image::imageops::{self, FilterType};
 use image::RgbImage;
-use shaders::nn::params::SplitMix64;
+use serde::{Deserialize, Serialize};
 
-use super::options::{Preprocess, TrainArgs};
 use super::order::below;
+use crate::error::{Error, Result};
+use crate::nn::params::SplitMix64;
+
+/// Image preprocessing (the reference's `--preprocess`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Preprocess {
+    /// Resize to load-size x load-size (bicubic), then a random crop-size square.
+    ResizeAndCrop,
+    /// A random crop-size square of the image as it is.
+    Crop,
+    /// Scale the width to load-size keeping the aspect ratio (height at least crop-size).
+    ScaleWidth,
+    /// scale_width, then a random crop-size square.
+    ScaleWidthAndCrop,
+    /// Keep the image, resized only to make both sides multiples of 4.
+    None,
+    /// Scale the shorter side to load-size (bilinear), then the centre crop-size square (torchvision's
+    /// Resize + CenterCrop, DCGAN's).
+    CenterCrop,
+}
+
+impl Preprocess {
+    /// Every value with its name (the reference's spelling) and what it does.
+    pub const ALL: [(Preprocess, &'static str, &'static str); 6] = [
+        (
+            Preprocess::ResizeAndCrop,
+            "resize_and_crop",
+            "Resize to load-size x load-size (bicubic), then a random crop-size square",
+        ),
+        (Preprocess::Crop, "crop", "A random crop-size square of the image as it is"),
+        (
+            Preprocess::ScaleWidth,
+            "scale_width",
+            "Scale the width to load-size keeping the aspect ratio (height at least crop-size)",
+        ),
+        (Preprocess::ScaleWidthAndCrop, "scale_width_and_crop", "scale_width, then a random crop-size square"),
+        (Preprocess::None, "none", "Keep the image, resized only to make both sides multiples of 4"),
+        (
+            Preprocess::CenterCrop,
+            "center_crop",
+            "Scale the shorter side to load-size (bilinear), then the centre crop-size square (torchvision's \
+             Resize + CenterCrop, DCGAN's)",
+        ),
+    ];
+
+    /// The reference's spelling.
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(p, _, _)| *p == self).map(|(_, n, _)| *n).unwrap_or("")
+    }
+
+    /// Whether a random crop-size square is taken.
+    pub fn crops(self) -> bool {
+        matches!(self, Preprocess::ResizeAndCrop | Preprocess::Crop | Preprocess::ScaleWidthAndCrop)
+    }
+}
+
+impl std::str::FromStr for Preprocess {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Self::ALL.iter().find(|(_, n, _)| *n == s).map(|(p, _, _)| *p).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|(_, n, _)| *n).collect();
+            format!("unknown preprocessing `{s}` (one of {})", names.join(", "))
+        })
+    }
+}
+
+impl std::fmt::Display for Preprocess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn data_error(msg: String) -> Error {
+    Error::Data(msg)
+}
 
 /// The preprocessing of a run.
 #[derive(Clone, Copy, Debug)]
@@ -28,16 +103,6 @@ const BICUBIC: FilterType = FilterType::CatmullRom;
 const BILINEAR: FilterType = FilterType::Triangle;
 
 impl Transform {
-    /// The transform the options ask for.
-    pub fn new(args: &TrainArgs) -> Self {
-        Transform {
-            preprocess: args.preprocess,
-            load_size: args.load_size,
-            crop_size: args.crop_size,
-            flip: !args.no_flip,
-        }
-    }
-
     /// Preprocesses one image; crop position and flip come from `seed`.
     pub fn apply(&self, img: RgbImage, seed: u64) -> Result<RgbImage> {
         let mut rng = SplitMix64(seed);
@@ -53,7 +118,7 @@ impl Transform {
                 let (w, h) = shorter_side_size(img.dimensions(), load);
                 let img = if img.dimensions() == (w, h) { img } else { imageops::resize(&img, w, h, BILINEAR) };
                 if w < crop || h < crop {
-                    bail!("image is {w}x{h} after scaling, smaller than the crop {crop}");
+                    return Err(data_error(format!("image is {w}x{h} after scaling, smaller than the crop {crop}")));
                 }
                 // torchvision's CenterCrop: offsets int(round((side - crop) / 2)).
                 let x = ((w - crop) as f64 / 2.0).round_ties_even() as u32;
@@ -64,7 +129,7 @@ impl Transform {
                 let (w, h) = img.dimensions();
                 let (nw, nh) = (multiple_of_4(w), multiple_of_4(h));
                 if nw == 0 || nh == 0 {
-                    bail!("image is {w}x{h}; too small to train on");
+                    return Err(data_error(format!("image is {w}x{h}; too small to train on")));
                 }
                 resize(img, nw, nh)
             }
@@ -72,7 +137,9 @@ impl Transform {
         if self.preprocess.crops() {
             let (w, h) = img.dimensions();
             if w < crop || h < crop {
-                bail!("image is {w}x{h} after preprocessing, smaller than --crop-size {crop}");
+                return Err(data_error(format!(
+                    "image is {w}x{h} after preprocessing, smaller than --crop-size {crop}"
+                )));
             }
             let y = below(&mut rng, (h - crop + 1) as usize) as u32;
             let x = below(&mut rng, (w - crop + 1) as usize) as u32;
