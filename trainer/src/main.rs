@@ -41,6 +41,9 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Measure the kernels and networks on this machine's GPU.
     Bench(bench::BenchArgs),
+    /// Unpack a checkpoint zip (as the web page's Train mode downloads it) into <checkpoints-dir>/<name>/latest/
+    /// for --continue-train.
+    Import(train::ImportArgs),
 }
 
 fn main() -> Result<()> {
@@ -53,5 +56,6 @@ fn main() -> Result<()> {
         Some(Command::Generate(args)) => generate::generate(args),
         Some(Command::Inspect(args)) => inspect::inspect(args),
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Import(args)) => train::import(args),
     }
 }

@@ -53,9 +53,12 @@ pub struct Manifest<O> {
     pub files: BTreeMap<String, u64>,
 }
 
+/// A checkpoint's files: (name, bytes) pairs.
+pub type Files = Vec<(String, Vec<u8>)>;
+
 /// The files of a checkpoint: the networks (the first `networks` entries of
 /// the state), and with `resumable` everything else too.
-pub fn state_files(state: &TrainState, networks: usize, resumable: bool) -> Vec<(String, Vec<u8>)> {
+pub fn state_files(state: &TrainState, networks: usize, resumable: bool) -> Files {
     let take = if resumable { state.files.len() } else { networks.min(state.files.len()) };
     state.files[..take].iter().map(|(n, sd)| (format!("{n}.safetensors"), sd.to_safetensors())).collect()
 }
@@ -104,11 +107,11 @@ fn plain_name(name: &str) -> bool {
 }
 
 /// The files of a checkpoint zip as [`to_zip`] writes it (also accepted:
-/// the files at the zip's top level, or under one folder of another
-/// name), the manifest's bytes last-checked: every file the manifest lists
-/// is present with its size, and no entry leaves the folder.
-/// Returns the manifest's bytes and the other files.
-pub fn from_zip(bytes: &[u8]) -> Result<(Vec<u8>, Vec<(String, Vec<u8>)>)> {
+/// the files at the zip's top level, or under one folder of another name),
+/// checked: every file the manifest lists is present with its size, each
+/// entry's CRC holds, and no entry leaves the folder. Returns the
+/// manifest's bytes and the other files.
+pub fn from_zip(bytes: &[u8]) -> Result<(Vec<u8>, Files)> {
     if bytes.len() as u64 > MAX_ZIP_BYTES {
         return Err(zip_error(format!("{} bytes, more than a checkpoint holds", bytes.len())));
     }

@@ -2,7 +2,7 @@
 //! (bicubic), random crop, random horizontal flip.
 
 use image::imageops::{self, FilterType};
-use image::RgbImage;
+pub use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use super::order::below;

@@ -9,6 +9,7 @@ mod demo;
 mod demo_aligned;
 mod demo_shapes;
 mod font;
+mod import;
 mod loader;
 mod losslog;
 mod options;
@@ -26,6 +27,7 @@ use anyhow::{Context, Result};
 use clap::ArgMatches;
 use shaders::train::{order, transform, Run};
 
+pub use import::{import, ImportArgs};
 pub use options::{ModelKind, NormArg, TrainArgs};
 
 use loader::Loader;

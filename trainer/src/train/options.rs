@@ -780,30 +780,7 @@ impl TrainArgs {
 
     /// One line naming the model and its networks, as checkpoints record it.
     pub fn architecture(&self) -> String {
-        let (g, d) = (self.generator(), self.discriminator());
-        if self.model == ModelKind::Dcgan {
-            return format!("dcgan nz {} ngf {} ndf {}", g.input_nc, g.ngf, d.ndf);
-        }
-        if self.model == ModelKind::DiscoGan {
-            return format!("discogan ngf {} ndf {}", g.ngf, d.ndf);
-        }
-        let ds = match d.arch {
-            DiscriminatorArch::NLayer { n_layers } => format!("n_layers_d {n_layers}"),
-            DiscriminatorArch::Pixel => "pixel".into(),
-            DiscriminatorArch::Dcgan => "dcgan".into(),
-            DiscriminatorArch::DiscoGan => "discogan".into(),
-        };
-        let up = match g.arch {
-            GeneratorArch::Resnet { upsampling: Upsampling::Transposed4, .. } => " upsampling transposed4",
-            _ => "",
-        };
-        let base = format!("{}{up} ngf {}, {ds} ndf {}", g.net_name(), g.ngf, d.ndf);
-        match (self.model, g.norm) {
-            (ModelKind::CycleGan, Norm::Instance) => base,
-            (ModelKind::CycleGan, n) => format!("{base}, norm {}", n.name()),
-            (ModelKind::Pix2Pix, n) => format!("pix2pix {base}, norm {}", n.name()),
-            (ModelKind::Dcgan | ModelKind::DiscoGan, _) => unreachable!("returned above"),
-        }
+        shaders::train::architecture(self.model.name(), &self.generator(), &self.discriminator())
     }
 
     /// What training image sides the networks take.

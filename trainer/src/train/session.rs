@@ -59,6 +59,7 @@ pub struct Session<'a> {
 
 impl<'a> Session<'a> {
     /// A session that continues `run`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         args: &'a TrainArgs,
         gpu: &'a Gpu,
