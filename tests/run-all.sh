@@ -2,7 +2,8 @@
 # Runs every test: the Rust test suite (WGSL validation, kernels against the
 # CPU reference on the first Vulkan adapter, lavapipe where there is no GPU),
 # a wasm32 build of the code shared with the browser, formatting, the
-# browser app end to end in headless Chromium, the committed pkg/ against a
+# browser app end to end in headless Chromium (translation, generation and
+# training), the committed pkg/ against a
 # fresh build, and a short run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,9 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
   exit 1
 fi
 node tests/browser/e2e.mjs
+
+echo "== browser training: the page's Train mode against trainer (tests/browser/train.mjs)"
+node tests/browser/train.mjs
 
 echo "== fuzz targets, 15 s each (tests/fuzz/run.sh)"
 tests/fuzz/run.sh 15

@@ -3,6 +3,7 @@
 // selected direction's weights are a DCGAN generator, the Generate mode
 // replaces the image panes: a grid of samples from a seed, "New samples"
 // (the next seed), and an interpolation between two seeds' latents.
+// The Train mode (web/train.js) trains a CycleGAN in the same worker.
 // The GPU work runs in web/worker.js (on the page only where workers lack
 // WebGPU).
 //
@@ -12,6 +13,8 @@
 // BatchNorm or dropout; for DCGAN eval or the batch's statistics) and
 // ?seed=N (their dropout seed, or DCGAN's seed of the samples). Without weights
 // the bundled pair in web/models/ is used.
+
+import { setupTraining } from './train.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -169,7 +172,10 @@ async function pageEngine(onEvent) {
 }
 
 function onEngineEvent(ev) {
-  if (ev.event === 'lost') {
+  if (ev.event === 'lost' && ev.training) {
+    showError(`${ev.message} Training stopped; resume it from the last saved step.`);
+    window.dispatchEvent(new CustomEvent('engine-lost'));
+  } else if (ev.event === 'lost') {
     showError(ev.message);
     showStatus('The GPU device was lost; the next translation opens a new one.');
   } else if (ev.event === 'panic') {
@@ -632,7 +638,10 @@ document.addEventListener('drop', (e) => {
   openFile(e.dataTransfer?.files?.[0]);
 });
 
+let training = null;
+
 function start() {
+  training = setupTraining({ engine, showError, clearError, message });
   const params = new URLSearchParams(location.search);
   const dir = params.get('direction');
   if (dir in DIRECTIONS) els.direction.value = dir;
@@ -664,6 +673,7 @@ function start() {
 // images of given latents (N x nz numbers) in the grid; sends one request
 // to the engine as the page does.
 window.cyclegan = {
+  training: () => training.state(),
   simulateDeviceLoss: async () => (await engine()).request({ op: 'simulateDeviceLoss' }),
   generateLatents: (latents) => generate({ latents: Array.from(latents) }),
   request: async (msg) => {

@@ -6,13 +6,14 @@
 // WebGPU only there. Requests are {op, ...}; results are plain objects;
 // events (device lost, module panic) go to the sink given to createEngine.
 
-import init, { Translator, set_panic_handler, has_webgpu } from '../pkg/web.js';
+import init, { Translator, Training, set_panic_handler, has_webgpu } from '../pkg/web.js';
 
 export function createEngine(emit) {
   let ready = null; // Promise<void> of the wasm module
   let translator = null; // Promise<Translator>
   let dead = null; // why the module cannot run any more (a panic)
   const weights = new Map(); // slot -> {bytes, name}: reloaded after a device loss
+  let training = null; // the Training run (its own device), once started
   let queue = Promise.resolve();
 
   function module() {
@@ -114,7 +115,66 @@ export function createEngine(emit) {
       (await device()).simulate_device_loss();
       return {};
     },
+
+    // ---- training (web/train.js) ----
+    // Starts a CycleGAN run: settings as trainer's options in snake_case;
+    // images from `files` ([{domain: 0|1, name, blob}], each domain in path
+    // order) or the demo domains; fresh, or resumed from a checkpoint zip.
+    async trainStart({ settings, demo = false, files = [], checkpoint = null }) {
+      await module();
+      if (!has_webgpu()) throw new Error('This browser offers WebGPU on the page only, not in workers: training needs a worker.');
+      training?.release();
+      training = null;
+      const t = await Training.create(JSON.stringify(settings), (message) => {
+        if (training === t) training = null;
+        emit({ event: 'lost', message, training: true });
+      });
+      try {
+        if (demo) t.use_demo();
+        for (const f of files) {
+          const { rgba, width, height } = await decode(f.blob, f.name);
+          t.add_image(f.domain, rgba, width, height, f.name);
+        }
+        const note = await t.start(checkpoint ? new Uint8Array(checkpoint) : undefined);
+        training = t;
+        return { note, ...trainingState(t) };
+      } catch (e) {
+        t.release();
+        throw e;
+      }
+    },
+    // One iteration -> {iteration, epoch, lr, losses, ms, gpuBytes}.
+    async trainStep() {
+      const r = await run().step();
+      try {
+        return { iteration: r.iteration, epoch: r.epoch, lr: r.lr, losses: Array.from(r.losses), ms: r.ms, gpuBytes: training.gpu_bytes() };
+      } finally {
+        r.free();
+      }
+    },
+    async trainSamples() {
+      return samplesObject(await run().samples());
+    },
+    // The checkpoint zip (latest/), or one network's safetensors.
+    async trainCheckpoint() {
+      const bytes = await run().checkpoint();
+      return { bytes: bytes.buffer, iteration: training.iteration(), transfer: [bytes.buffer] };
+    },
+    async trainNetwork({ name }) {
+      const bytes = await run().network(name);
+      return { bytes: bytes.buffer, transfer: [bytes.buffer] };
+    },
+    async trainStop() {
+      training?.release();
+      training = null;
+      return {};
+    },
   };
+
+  function run() {
+    if (!training) throw new Error('No training run is active (the GPU device was lost or the run was stopped). Resume from the last saved checkpoint.');
+    return training;
+  }
 
   // Runs one request after the previous one has finished.
   return function request(msg) {
@@ -128,6 +188,39 @@ export function createEngine(emit) {
     queue = run.catch(() => {});
     return run;
   };
+}
+
+// Where a run stands and what it names.
+function trainingState(t) {
+  return {
+    iteration: t.iteration(),
+    total: t.total_iterations(),
+    perEpoch: t.iterations_per_epoch(),
+    lossNames: t.loss_names(),
+    visualNames: t.visual_names(),
+    settings: JSON.parse(t.settings()),
+    counts: Array.from(t.image_counts()),
+    gpuBytes: t.gpu_bytes(),
+  };
+}
+
+// RGBA8 pixels of an image file, as the translate mode reads them (no colour
+// conversion, alpha not premultiplied).
+async function decode(blob, name) {
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+  } catch (e) {
+    throw new Error(`Could not read "${name}" as an image (${errorText(e)}). Leave it out, or use PNG, JPEG, WebP, GIF or BMP files.`);
+  }
+  try {
+    const { width, height } = bitmap;
+    const ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(bitmap, 0, 0);
+    return { rgba: new Uint8Array(ctx.getImageData(0, 0, width, height).data.buffer), width, height };
+  } finally {
+    bitmap.close();
+  }
 }
 
 // A GeneratorInfo (freed here) as a plain object for postMessage.

@@ -27,14 +27,17 @@ use wasm_bindgen::prelude::*;
 pub mod generate;
 mod info;
 mod messages;
+pub mod train;
 
 pub use info::GeneratorInfo;
+pub use train::{StepReport, Training};
 
 use messages::{NO_ADAPTER, NO_WEBGPU};
 
 thread_local! {
     static PANIC_HANDLER: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
-    static LOST_HANDLER: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
+    /// The device-lost handler of each open device, by [`LostState::device`].
+    static LOST_HANDLERS: RefCell<HashMap<u64, js_sys::Function>> = RefCell::default();
 }
 
 #[wasm_bindgen]
@@ -71,7 +74,7 @@ pub fn has_webgpu() -> bool {
 }
 
 /// `performance.now()` where there is one (window and workers), else `Date.now()`.
-fn now_ms() -> f64 {
+pub(crate) fn now_ms() -> f64 {
     let perf = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap_or(JsValue::UNDEFINED);
     js_sys::Reflect::get(&perf, &"now".into())
         .ok()
@@ -83,11 +86,46 @@ fn now_ms() -> f64 {
 
 /// Device-loss state shared with wgpu's device-lost callback.
 #[derive(Default)]
-struct LostState {
+pub(crate) struct LostState {
     /// Why the device was lost, once it has been.
-    reason: Option<String>,
-    /// The translator was freed on purpose; its device's loss is expected.
-    released: bool,
+    pub(crate) reason: Option<String>,
+    /// The device was freed on purpose; its loss is expected.
+    pub(crate) released: bool,
+}
+
+/// Opens a WebGPU device with the WebGPU default limits; `on_lost(message)`
+/// is called if it is later lost (driver reset, GPU memory pressure, tab in
+/// the background too long).
+pub(crate) async fn open_device(on_lost: Option<js_sys::Function>) -> Result<(Gpu, Arc<Mutex<LostState>>), JsError> {
+    if !has_webgpu() {
+        return Err(JsError::new(NO_WEBGPU));
+    }
+    let gpu = Gpu::new(GpuOptions::default()).await.map_err(|e| match e {
+        shaders::Error::NoAdapter(_) => JsError::new(NO_ADAPTER),
+        shaders::Error::RequestDevice(d) => JsError::new(&messages::request_device(&d)),
+        e => JsError::new(&format!("Could not open WebGPU: {e}. Reload the page to try again.")),
+    })?;
+    static DEVICES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let id = DEVICES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Some(f) = on_lost {
+        LOST_HANDLERS.with(|h| h.borrow_mut().insert(id, f));
+    }
+    let lost: Arc<Mutex<LostState>> = Arc::default();
+    let state = lost.clone();
+    gpu.device.set_device_lost_callback(move |reason, message| {
+        let mut s = state.lock().unwrap();
+        let released = s.released;
+        if !released {
+            s.reason = Some(messages::device_lost(&format!("{reason:?}"), &message));
+        }
+        let text = s.reason.clone();
+        drop(s);
+        let handler = LOST_HANDLERS.with(|h| h.borrow_mut().remove(&id));
+        if let (Some(f), Some(text), false) = (handler, text, released) {
+            let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&text));
+        }
+    });
+    Ok((gpu, lost))
 }
 
 /// A generator on the device.
@@ -157,7 +195,8 @@ impl Translation {
     }
 }
 
-/// Images a DCGAN generator made: `count` images of `width` x `height`.
+/// Images a DCGAN generator made (`count` images of `width` x `height`), or
+/// a training run's sample images side by side.
 #[wasm_bindgen]
 pub struct Samples {
     pixels: Vec<u8>,
@@ -167,6 +206,14 @@ pub struct Samples {
     ms: f64,
     eval: bool,
     mode: String,
+}
+
+impl Samples {
+    /// `count` images of `width` x `height` side by side in one RGBA8 row
+    /// (`count * width` pixels wide), as a training run shows its samples.
+    pub(crate) fn row(pixels: Vec<u8>, count: u32, width: u32, height: u32, ms: f64) -> Samples {
+        Samples { pixels, count, width, height, ms, eval: false, mode: "one row, side by side".into() }
+    }
 }
 
 #[wasm_bindgen]
@@ -218,10 +265,10 @@ impl Samples {
 
 /// Error scopes around one operation: WebGPU reports validation and
 /// out-of-memory errors asynchronously, so each operation pops its own.
-struct Scopes(Vec<wgpu::ErrorScopeGuard>);
+pub(crate) struct Scopes(Vec<wgpu::ErrorScopeGuard>);
 
 impl Scopes {
-    fn push(device: &wgpu::Device) -> Self {
+    pub(crate) fn push(device: &wgpu::Device) -> Self {
         Scopes(vec![
             device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
             device.push_error_scope(wgpu::ErrorFilter::Validation),
@@ -230,7 +277,7 @@ impl Scopes {
     }
 
     /// The first error any scope caught.
-    async fn pop(mut self) -> Option<wgpu::Error> {
+    pub(crate) async fn pop(mut self) -> Option<wgpu::Error> {
         let mut first = None;
         while let Some(scope) = self.0.pop() {
             if let Some(e) = scope.pop().await {
@@ -247,31 +294,7 @@ impl Translator {
     /// is called if the device is later lost (driver reset, GPU memory
     /// pressure, tab in the background too long).
     pub async fn create(on_lost: Option<js_sys::Function>) -> Result<Translator, JsError> {
-        if !has_webgpu() {
-            return Err(JsError::new(NO_WEBGPU));
-        }
-        let gpu = Gpu::new(GpuOptions::default()).await.map_err(|e| match e {
-            shaders::Error::NoAdapter(_) => JsError::new(NO_ADAPTER),
-            shaders::Error::RequestDevice(d) => JsError::new(&messages::request_device(&d)),
-            e => JsError::new(&format!("Could not open WebGPU: {e}. Reload the page to try again.")),
-        })?;
-        LOST_HANDLER.with(|h| *h.borrow_mut() = on_lost);
-        let lost: Arc<Mutex<LostState>> = Arc::default();
-        let state = lost.clone();
-        gpu.device.set_device_lost_callback(move |reason, message| {
-            let mut s = state.lock().unwrap();
-            if s.released {
-                return;
-            }
-            let text = messages::device_lost(&format!("{reason:?}"), &message);
-            s.reason = Some(text.clone());
-            drop(s);
-            LOST_HANDLER.with(|h| {
-                if let Some(f) = h.borrow().as_ref() {
-                    let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&text));
-                }
-            });
-        });
+        let (gpu, lost) = open_device(on_lost).await?;
         Ok(Translator { gpu: Rc::new(gpu), nets: RefCell::default(), lost })
     }
 

@@ -1,0 +1,677 @@
+//! Training in the browser over the same core as `trainer`
+//! ([`shaders::train::Run`]): the same data order, augmentation, schedule,
+//! step and checkpoint layout, so the same settings, images and seed give
+//! the same run as `trainer` on the same kind of adapter, and a checkpoint
+//! moves between the two as a zip of `latest/`.
+//!
+//! CycleGAN for now (the model the page's Train mode offers); pix2pix,
+//! DCGAN and DiscoGAN train with `trainer`.
+
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use shaders::nn::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
+use shaders::nn::cyclegan::{self, CycleGan, CycleGanConfig};
+use shaders::nn::model::{Init, TrainState};
+use shaders::nn::params::SplitMix64;
+use shaders::nn::translate::max_pixels;
+use shaders::nn::weights::StateDict;
+use shaders::ops::{image_to_tensor, tensor_to_image};
+use shaders::train::checkpoint::{self, Manifest, FORMAT, LATEST};
+use shaders::train::order::{derive_seed, rng, stream, Order, Position};
+use shaders::train::transform::RgbImage;
+use shaders::train::transform::{Preprocess, Transform};
+use shaders::train::{demo, Run, Schedule, Stepped};
+use shaders::Gpu;
+use wasm_bindgen::prelude::*;
+
+use crate::{messages, now_ms, open_device, LostState, Scopes};
+
+/// Settings of a run, named and spelt as `trainer`'s options (they are the
+/// `options` of the checkpoint's manifest). Absent fields take the
+/// defaults below: small enough for a laptop GPU.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `--model`: `cycle_gan`.
+    pub model: String,
+    /// `--name`: the checkpoint's run name.
+    pub name: String,
+    /// `--net-g`: `resnet_6blocks` or `resnet_9blocks`.
+    pub net_g: Option<String>,
+    /// `--ngf`.
+    pub ngf: usize,
+    /// `--ndf`.
+    pub ndf: usize,
+    /// `--n-layers-d` of the basic PatchGAN.
+    pub n_layers_d: usize,
+    /// `--load-size`.
+    pub load_size: u32,
+    /// `--crop-size`.
+    pub crop_size: u32,
+    /// `--preprocess`.
+    pub preprocess: Preprocess,
+    /// `--no-flip`.
+    pub no_flip: bool,
+    /// `--serial-batches`.
+    pub serial_batches: bool,
+    /// `--batch-size`.
+    pub batch_size: usize,
+    /// `--lr`.
+    pub lr: f64,
+    /// `--beta1`.
+    pub beta1: f32,
+    /// `--n-epochs`.
+    pub n_epochs: u64,
+    /// `--n-epochs-decay`.
+    pub n_epochs_decay: u64,
+    /// `--lambda-a`.
+    pub lambda_a: f32,
+    /// `--lambda-b`.
+    pub lambda_b: f32,
+    /// `--lambda-identity`.
+    pub lambda_identity: f32,
+    /// `--pool-size`.
+    pub pool_size: Option<usize>,
+    /// `--seed`: weight init, data order, augmentation and image pools.
+    pub seed: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            model: "cycle_gan".into(),
+            name: "browser".into(),
+            net_g: Some("resnet_6blocks".into()),
+            ngf: 32,
+            ndf: 32,
+            n_layers_d: 3,
+            load_size: 143,
+            crop_size: 128,
+            preprocess: Preprocess::ResizeAndCrop,
+            no_flip: false,
+            serial_batches: false,
+            batch_size: 1,
+            lr: 2e-4,
+            beta1: 0.5,
+            n_epochs: 100,
+            n_epochs_decay: 100,
+            lambda_a: 10.0,
+            lambda_b: 10.0,
+            lambda_identity: 0.5,
+            pool_size: Some(50),
+            seed: 0,
+        }
+    }
+}
+
+impl Settings {
+    /// Parses and checks settings; the error names the value and the reason.
+    pub fn parse(json: &str) -> Result<Settings, String> {
+        let s: Settings =
+            serde_json::from_str(json).map_err(|e| format!("The training settings do not parse: {e}."))?;
+        s.check()?;
+        Ok(s)
+    }
+
+    fn n_blocks(&self) -> Result<usize, String> {
+        match self.net_g.as_deref().unwrap_or("resnet_9blocks") {
+            "resnet_6blocks" => Ok(6),
+            "resnet_9blocks" => Ok(9),
+            other => Err(format!(
+                "The tab trains CycleGAN's resnet_6blocks or resnet_9blocks generator, not `{other}`; train other \
+                 generators with `trainer`."
+            )),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.model != "cycle_gan" {
+            return Err(format!(
+                "The tab trains CycleGAN (model cycle_gan), not `{}`; train pix2pix, DCGAN and DiscoGAN with `trainer`.",
+                self.model
+            ));
+        }
+        self.n_blocks()?;
+        let within = |what: &str, v: usize, lo: usize, hi: usize| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{what} is {v}; choose a value from {lo} to {hi}."))
+            }
+        };
+        within("ngf", self.ngf, 1, 256)?;
+        within("ndf", self.ndf, 1, 256)?;
+        within("n_layers_d", self.n_layers_d, 1, 6)?;
+        within("The batch size", self.batch_size, 1, 64)?;
+        within("The crop size", self.crop_size as usize, 16, 1024)?;
+        within("The load size", self.load_size as usize, 16, 2048)?;
+        if self.preprocess.crops() && self.preprocess != Preprocess::Crop && self.crop_size > self.load_size {
+            return Err(format!(
+                "The crop size {} is larger than the load size {}: images are scaled to the load size first; choose a \
+                 crop no larger.",
+                self.crop_size, self.load_size
+            ));
+        }
+        let g = self.generator()?;
+        let m = g.size_multiple() as u32;
+        if self.crop_size % m != 0 {
+            return Err(format!(
+                "The crop size {} is not a multiple of {m}, as the generator needs; try {}.",
+                self.crop_size,
+                self.crop_size / m * m
+            ));
+        }
+        // The PatchGAN halves the crop n_layers_d times, then two 4x4 convolutions need 3 pixels.
+        if (self.crop_size >> self.n_layers_d) < 3 {
+            return Err(format!(
+                "The crop size {} is too small for the discriminator with n_layers_d {}: it needs at least {}.",
+                self.crop_size,
+                self.n_layers_d,
+                3 << self.n_layers_d
+            ));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr < 1.0) {
+            return Err(format!("The learning rate {} is not in (0, 1).", self.lr));
+        }
+        for (what, v) in [
+            ("lambda_A", self.lambda_a),
+            ("lambda_B", self.lambda_b),
+            ("lambda_identity", self.lambda_identity),
+            ("beta1", self.beta1),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{what} is {v}; it must be a finite value >= 0."));
+            }
+        }
+        if self.n_epochs + self.n_epochs_decay == 0 {
+            return Err("The run has no epochs: set n_epochs or n_epochs_decay to at least 1.".into());
+        }
+        Ok(())
+    }
+
+    fn generator(&self) -> Result<GeneratorConfig, String> {
+        Ok(GeneratorConfig::resnet(self.n_blocks()?, self.ngf))
+    }
+
+    fn config(&self) -> Result<CycleGanConfig, String> {
+        let mut discriminator = DiscriminatorConfig::basic(self.ndf);
+        discriminator.arch = shaders::nn::arch::DiscriminatorArch::NLayer { n_layers: self.n_layers_d };
+        Ok(CycleGanConfig {
+            generator: self.generator()?,
+            discriminator,
+            lambda_a: self.lambda_a,
+            lambda_b: self.lambda_b,
+            lambda_identity: self.lambda_identity,
+            beta1: self.beta1,
+            beta2: 0.999,
+            pool_size: self.pool_size.unwrap_or(50),
+            gan_mode: GanMode::Lsgan,
+        })
+    }
+
+    fn architecture(&self) -> Result<String, String> {
+        let c = self.config()?;
+        Ok(shaders::train::architecture("cycle_gan", &c.generator, &c.discriminator))
+    }
+
+    fn transform(&self) -> Transform {
+        Transform {
+            preprocess: self.preprocess,
+            load_size: self.load_size,
+            crop_size: self.crop_size,
+            flip: !self.no_flip,
+        }
+    }
+}
+
+/// One finished iteration as the page shows it.
+#[wasm_bindgen]
+pub struct StepReport {
+    iteration: f64,
+    epoch: f64,
+    lr: f64,
+    losses: Vec<f32>,
+    ms: f64,
+}
+
+#[wasm_bindgen]
+impl StepReport {
+    /// Iterations done in total.
+    #[wasm_bindgen(getter)]
+    pub fn iteration(&self) -> f64 {
+        self.iteration
+    }
+
+    /// The epoch the iteration belonged to (from 1).
+    #[wasm_bindgen(getter)]
+    pub fn epoch(&self) -> f64 {
+        self.epoch
+    }
+
+    /// Its learning rate.
+    #[wasm_bindgen(getter)]
+    pub fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    /// Its losses, in [`Training::loss_names`] order.
+    #[wasm_bindgen(getter)]
+    pub fn losses(&self) -> Vec<f32> {
+        self.losses.clone()
+    }
+
+    /// Milliseconds from the upload of its images to the losses read back.
+    #[wasm_bindgen(getter)]
+    pub fn ms(&self) -> f64 {
+        self.ms
+    }
+}
+
+/// A CycleGAN training run on its own WebGPU device. Calls must not
+/// overlap (the worker queues them); a step is finished, losses read back,
+/// before the next one starts, so no more than one step's work is ever in
+/// flight.
+#[wasm_bindgen]
+pub struct Training {
+    gpu: Rc<Gpu>,
+    lost: Arc<Mutex<LostState>>,
+    settings: Settings,
+    images: [Vec<RgbImage>; 2],
+    run: Option<Run>,
+    last: Option<Stepped>,
+}
+
+fn js(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+#[wasm_bindgen]
+impl Training {
+    /// Opens a device and checks `settings` (JSON, `trainer`'s option names
+    /// in snake_case; see [`Settings`]). `on_lost(message)` is called if the
+    /// device is lost later.
+    pub async fn create(settings: String, on_lost: Option<js_sys::Function>) -> Result<Training, JsError> {
+        let settings = Settings::parse(&settings).map_err(|e| JsError::new(&e))?;
+        let (gpu, lost) = open_device(on_lost).await?;
+        Ok(Training { gpu: Rc::new(gpu), lost, settings, images: [Vec::new(), Vec::new()], run: None, last: None })
+    }
+
+    /// The settings in effect, as JSON (defaults filled in).
+    pub fn settings(&self) -> String {
+        serde_json::to_string(&self.settings).unwrap_or_default()
+    }
+
+    /// Adds an RGBA8 image to domain 0 (A) or 1 (B). Add each domain's
+    /// images in the order of their file paths, as `trainer` reads a folder.
+    pub fn add_image(
+        &mut self,
+        domain: u32,
+        rgba: Vec<u8>,
+        width: u32,
+        height: u32,
+        name: String,
+    ) -> Result<(), JsError> {
+        self.check_not_started()?;
+        let d = usize::try_from(domain)
+            .ok()
+            .filter(|&d| d < 2)
+            .ok_or_else(|| JsError::new("The domain is 0 (A) or 1 (B)."))?;
+        let (w, h) = (width as usize, height as usize);
+        if w == 0 || h == 0 || rgba.len() != w * h * 4 {
+            return Err(JsError::new(&format!(
+                "{name}: the image data does not match its size {width}x{height}; try another image."
+            )));
+        }
+        let t = &self.settings;
+        let smallest = match t.preprocess {
+            Preprocess::Crop => t.crop_size,
+            _ => 16,
+        };
+        if width.min(height) < smallest {
+            return Err(JsError::new(&format!(
+                "{name} is {width}x{height}, smaller than the {smallest}-pixel crop the settings take; leave it out or \
+                 lower the crop size."
+            )));
+        }
+        let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+        let img = RgbImage::from_raw(width, height, rgb).ok_or_else(|| JsError::new("image buffer size"))?;
+        self.images[d].push(img);
+        Ok(())
+    }
+
+    /// Fills both domains with the built-in demo (procedural day and night
+    /// landscapes, the same pixels as `trainer`'s demo data).
+    pub fn use_demo(&mut self) -> Result<(), JsError> {
+        self.check_not_started()?;
+        for (d, night) in [(0, false), (1, true)] {
+            self.images[d] = (0..demo::COUNT).map(|i| demo::image(i, night)).collect();
+        }
+        Ok(())
+    }
+
+    /// Images in domain A and B.
+    pub fn image_counts(&self) -> Vec<u32> {
+        self.images.iter().map(|v| v.len() as u32).collect()
+    }
+
+    /// Builds the model: fresh weights from the seed, or everything from a
+    /// checkpoint zip (`latest/` as the page or `trainer` saved it, whose
+    /// settings then replace these). Returns a note for the page (e.g. that
+    /// the domains changed since the checkpoint), or an empty string.
+    pub async fn start(&mut self, checkpoint: Option<Vec<u8>>) -> Result<String, JsError> {
+        self.check_lost()?;
+        self.check_not_started()?;
+        for (d, imgs) in ["A", "B"].iter().zip(&self.images) {
+            if imgs.is_empty() {
+                return Err(JsError::new(&format!("Domain {d} has no images: add some, or use the demo domains.")));
+            }
+        }
+        let mut note = String::new();
+        let (init, rng_state, pos) = match checkpoint {
+            None => {
+                let s = &self.settings;
+                (Init::Fresh(derive_seed(s.seed, stream::INIT, 0)), rng(s.seed, stream::POOL, 0), Position::start())
+            }
+            Some(zip) => {
+                let (manifest, state, n) = self.read_checkpoint(&zip)?;
+                if manifest.images != n {
+                    note = format!(
+                        "The checkpoint was trained on {:?} images in A and B; there are {n:?} now, so the data order \
+                         differs from the interrupted run's.",
+                        manifest.images
+                    );
+                }
+                (Init::Resume(state), SplitMix64(manifest.rng), manifest.position)
+            }
+        };
+        let s = &self.settings;
+        let config = s.config().map_err(|e| JsError::new(&e))?;
+        let limit = max_pixels(&self.gpu, &config.generator);
+        let pixels = s.batch_size * (s.crop_size as usize).pow(2);
+        if pixels > limit {
+            return Err(JsError::new(&format!(
+                "A batch of {} crops of {c}x{c} does not fit this GPU: the generator's widest activation would exceed \
+                 the {} MiB a WebGPU buffer may hold. Lower the crop size, the batch size or ngf.",
+                s.batch_size,
+                self.gpu.max_binding_bytes() >> 20,
+                c = s.crop_size
+            )));
+        }
+        let order =
+            Order::unaligned(self.images[0].len(), self.images[1].len(), s.batch_size, s.serial_batches, s.seed);
+        let schedule = Schedule { lr: s.lr, n_epochs: s.n_epochs, n_epochs_decay: s.n_epochs_decay };
+        let scopes = Scopes::push(&self.gpu.device);
+        let model = CycleGan::new(&self.gpu, config, init);
+        let gpu_error = scopes.pop().await;
+        self.check_lost()?;
+        if let Some(e) = gpu_error {
+            return Err(JsError::new(&messages::gpu_failure("building the networks", &e.to_string())));
+        }
+        let model = model.map_err(|e| JsError::new(&format!("The checkpoint does not fit these networks: {e}.")))?;
+        self.run = Some(Run { model: Box::new(model), rng: rng_state, pos, order, schedule });
+        Ok(note)
+    }
+
+    /// Whether [`Training::start`] has built the model.
+    pub fn started(&self) -> bool {
+        self.run.is_some()
+    }
+
+    /// Iterations done.
+    pub fn iteration(&self) -> f64 {
+        self.run.as_ref().map_or(0.0, |r| r.pos.total_iters as f64)
+    }
+
+    /// Iterations of the whole schedule.
+    pub fn total_iterations(&self) -> f64 {
+        self.run.as_ref().map_or(0.0, |r| r.total_iters() as f64)
+    }
+
+    /// Iterations per epoch.
+    pub fn iterations_per_epoch(&self) -> f64 {
+        self.run.as_ref().map_or(0.0, |r| r.iters_per_epoch() as f64)
+    }
+
+    /// The loss names, in [`StepReport::losses`] order.
+    pub fn loss_names(&self) -> Vec<String> {
+        cyclegan::INFO.losses.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The names of the sample images, in [`Training::samples`] order.
+    pub fn visual_names(&self) -> Vec<String> {
+        cyclegan::INFO.visuals.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// GPU memory the run's tensors hold now, in bytes.
+    pub fn gpu_bytes(&self) -> f64 {
+        self.gpu.tensor_bytes_allocated() as f64
+    }
+
+    /// One iteration: the next batch, as `trainer` would take it, through
+    /// the model's step; waits for its losses.
+    pub async fn step(&mut self) -> Result<StepReport, JsError> {
+        self.check_lost()?;
+        let start = now_ms();
+        let run = self.run.as_mut().ok_or_else(|| JsError::new("Start the run first."))?;
+        if run.finished() {
+            return Err(JsError::new("The run has finished its schedule; download the generators or the checkpoint."));
+        }
+        let transform = self.settings.transform();
+        let picks = run.picks();
+        let mut batch = [Vec::new(), Vec::new()];
+        let mut size = (0, 0);
+        for p in &picks {
+            for (d, (index, seed)) in [(p.a, p.augment_a), (p.b, p.augment_b)].into_iter().enumerate() {
+                let img = transform
+                    .apply(self.images[d][index].clone(), seed)
+                    .map_err(|e| JsError::new(&format!("Image {} of domain {}: {e}.", index + 1, ["A", "B"][d])))?;
+                if size != (0, 0) && img.dimensions() != size {
+                    return Err(JsError::new(
+                        "The images of one batch differ in size after preprocessing; use batch size 1 or a \
+                         preprocessing that crops.",
+                    ));
+                }
+                size = img.dimensions();
+                batch[d].extend(img.pixels().flat_map(|px| [px[0], px[1], px[2], 255]));
+            }
+        }
+        let (w, h, n) = (size.0 as usize, size.1 as usize, picks.len());
+        let scopes = Scopes::push(&self.gpu.device);
+        let stepped = (|| {
+            let a = image_to_tensor(&self.gpu, &batch[0], n, w, h)?;
+            let b = image_to_tensor(&self.gpu, &batch[1], n, w, h)?;
+            run.step(&self.gpu, &a, &b)
+        })();
+        let losses = match &stepped {
+            Ok(s) => Some(s.out.losses.read(&self.gpu).await),
+            Err(_) => None,
+        };
+        let gpu_error = scopes.pop().await;
+        if let Some(reason) = &self.lost.lock().unwrap().reason {
+            return Err(JsError::new(reason));
+        }
+        if let Some(e) = gpu_error {
+            return Err(JsError::new(&messages::gpu_failure("training", &e.to_string())));
+        }
+        let stepped = stepped.map_err(|e| JsError::new(&messages::gpu_failure("training", &e.to_string())))?;
+        let losses = losses
+            .expect("read after a step")
+            .map_err(|e| JsError::new(&messages::gpu_failure("training", &e.to_string())))?;
+        let iteration = run.pos.total_iters;
+        if let Some((name, v)) = cyclegan::INFO.losses.iter().zip(&losses).find(|(_, v)| !v.is_finite()) {
+            return Err(JsError::new(&format!(
+                "Training diverged at iteration {iteration}: loss {name} is {v}. Resume from the last saved checkpoint \
+                 with a lower learning rate."
+            )));
+        }
+        let report = StepReport {
+            iteration: iteration as f64,
+            epoch: stepped.epoch as f64,
+            lr: stepped.lr,
+            losses,
+            ms: now_ms() - start,
+        };
+        self.last = Some(stepped);
+        Ok(report)
+    }
+
+    /// The sample images of the last step (real, translated, reconstructed,
+    /// for A then B; the first image of the batch), side by side in one
+    /// RGBA8 row of [`Training::visual_names`] order.
+    pub async fn samples(&self) -> Result<crate::Samples, JsError> {
+        self.check_lost()?;
+        let last = self.last.as_ref().ok_or_else(|| JsError::new("No step has run yet."))?;
+        let start = now_ms();
+        let mut tiles = Vec::new();
+        for v in &last.out.visuals {
+            let shape = v.shape();
+            let first = v.view(0, &[1, shape[1], shape[2], shape[3]]).map_err(js)?;
+            tiles.push((tensor_to_image(&self.gpu, &first).await.map_err(js)?, shape[3], shape[2]));
+        }
+        let (w, h) = (tiles[0].1, tiles[0].2);
+        let count = tiles.len();
+        let mut pixels = vec![0u8; count * w * h * 4];
+        for (k, (tile, _, _)) in tiles.iter().enumerate() {
+            for y in 0..h {
+                let dst = (y * count * w + k * w) * 4;
+                pixels[dst..dst + w * 4].copy_from_slice(&tile[y * w * 4..(y + 1) * w * 4]);
+            }
+        }
+        Ok(crate::Samples::row(pixels, count as u32, w as u32, h as u32, now_ms() - start))
+    }
+
+    /// The whole run as a checkpoint zip: `latest/` with the networks,
+    /// optimizers, image pools and manifest, which `trainer --continue-train`
+    /// resumes once unzipped into `<checkpoints-dir>/<name>/` (or `trainer
+    /// import`), and [`Training::start`] resumes here.
+    pub async fn checkpoint(&self) -> Result<Vec<u8>, JsError> {
+        self.check_lost()?;
+        let run = self.run.as_ref().ok_or_else(|| JsError::new("Start the run first."))?;
+        let snapshot = run
+            .snapshot(&self.gpu)
+            .await
+            .map_err(|e| JsError::new(&messages::gpu_failure("saving", &e.to_string())))?;
+        if let Some(bad) = checkpoint::first_non_finite(&snapshot.state) {
+            return Err(JsError::new(&format!("The model holds a non-finite value ({bad}); it is not saved.")));
+        }
+        let files = checkpoint::state_files(&snapshot.state, cyclegan::INFO.networks.len(), true);
+        let mut manifest = Manifest {
+            format: FORMAT,
+            kind: LATEST.into(),
+            position: snapshot.position,
+            rng: snapshot.rng,
+            lr: snapshot.lr,
+            architecture: self.settings.architecture().map_err(|e| JsError::new(&e))?,
+            images: [self.images[0].len(), self.images[1].len()],
+            options: self.settings.clone(),
+            files: Default::default(),
+        };
+        checkpoint::to_zip(&files, &mut manifest).map_err(js)
+    }
+
+    /// One network of the run (`G_A`, `G_B`, `D_A` or `D_B`) as a
+    /// `.safetensors` file in the reference's layout, which `trainer
+    /// translate` and the page's Translate mode load.
+    pub async fn network(&self, name: String) -> Result<Vec<u8>, JsError> {
+        self.check_lost()?;
+        let run = self.run.as_ref().ok_or_else(|| JsError::new("Start the run first."))?;
+        let snapshot = run
+            .snapshot(&self.gpu)
+            .await
+            .map_err(|e| JsError::new(&messages::gpu_failure("saving", &e.to_string())))?;
+        Ok(snapshot.state.get(&name).map_err(js)?.to_safetensors())
+    }
+
+    /// Frees the device now; its loss is not reported.
+    pub fn release(self) {
+        self.lost.lock().unwrap().released = true;
+        drop(self.run);
+        self.gpu.release_pooled();
+        self.gpu.device.destroy();
+    }
+}
+
+impl Training {
+    fn check_lost(&self) -> Result<(), JsError> {
+        match &self.lost.lock().unwrap().reason {
+            Some(reason) => Err(JsError::new(reason)),
+            None => Ok(()),
+        }
+    }
+
+    fn check_not_started(&self) -> Result<(), JsError> {
+        if self.run.is_some() {
+            return Err(JsError::new("The run has started; its images and settings are fixed."));
+        }
+        Ok(())
+    }
+
+    /// The manifest and state of a checkpoint zip, checked against the
+    /// images; its settings replace the run's.
+    fn read_checkpoint(&mut self, zip: &[u8]) -> Result<(Manifest<Settings>, TrainState, [usize; 2]), JsError> {
+        let bad = |e: String| JsError::new(&format!("This checkpoint cannot be resumed: {e}."));
+        let (json, files) = checkpoint::from_zip(zip).map_err(|e| bad(e.to_string()))?;
+        let manifest: Manifest<Settings> =
+            serde_json::from_slice(&json).map_err(|e| bad(format!("manifest.json: {e}")))?;
+        if manifest.format != FORMAT {
+            return Err(bad(format!("format {} is not the supported {FORMAT}", manifest.format)));
+        }
+        if manifest.kind != LATEST {
+            return Err(bad("it is an epoch checkpoint, which holds the networks only; choose a latest/ zip".into()));
+        }
+        manifest.options.check().map_err(bad)?;
+        let arch = manifest.options.architecture().map_err(bad)?;
+        if arch != manifest.architecture {
+            return Err(bad(format!("its manifest says {} but its settings build {arch}", manifest.architecture)));
+        }
+        self.settings = manifest.options.clone();
+        let names = cyclegan::INFO.networks.iter().chain(cyclegan::INFO.state);
+        let mut state = TrainState::default();
+        for name in names {
+            let file = format!("{name}.safetensors");
+            let bytes = &files.iter().find(|(n, _)| *n == file).ok_or_else(|| bad(format!("{file} is missing")))?.1;
+            state.files.push((name.to_string(), StateDict::load(bytes).map_err(|e| bad(format!("{file}: {e}")))?));
+        }
+        let n = [self.images[0].len(), self.images[1].len()];
+        Ok((manifest, state, n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_default_check_and_name_what_is_wrong() {
+        let s = Settings::parse("{}").unwrap();
+        assert_eq!(s.architecture().unwrap(), "resnet_6blocks ngf 32, n_layers_d 3 ndf 32");
+        assert_eq!((s.crop_size, s.load_size, s.batch_size), (128, 143, 1));
+        let err = |json: &str| Settings::parse(json).unwrap_err();
+        assert!(err(r#"{"model": "pix2pix"}"#).contains("train pix2pix, DCGAN and DiscoGAN with `trainer`"));
+        assert!(err(r#"{"net_g": "unet_256"}"#).contains("not `unet_256`"));
+        assert!(err(r#"{"crop_size": 130, "load_size": 143}"#)
+            .contains("not a multiple of 4, as the generator needs; try 128"));
+        assert!(err(r#"{"crop_size": 20, "n_layers_d": 3}"#).contains("too small for the discriminator"));
+        Settings::parse(r#"{"crop_size": 24, "n_layers_d": 3}"#).unwrap();
+        assert!(err(r#"{"crop_size": 256}"#).contains("larger than the load size 143"));
+        assert!(err(r#"{"ngf": 0}"#).contains("ngf is 0"));
+        assert!(err(r#"{"lr": 2}"#).contains("learning rate 2"));
+        assert!(err(r#"{"n_epochs": 0, "n_epochs_decay": 0}"#).contains("no epochs"));
+        assert!(err(r#"{"ngf": "x"}"#).contains("do not parse"));
+    }
+
+    #[test]
+    fn a_native_manifest_gives_its_settings() {
+        // Options as `trainer` saves them: every flag, some unset (null).
+        let json = r#"{"model": "cycle_gan", "name": "run", "net_g": null, "ngf": 8, "ndf": 16, "n_layers_d": 3,
+            "load_size": 286, "crop_size": 256, "preprocess": "resize_and_crop", "no_flip": false,
+            "serial_batches": false, "batch_size": 1, "lr": 0.0002, "beta1": 0.5, "n_epochs": 100,
+            "n_epochs_decay": 100, "lambda_a": 10.0, "lambda_b": 10.0, "lambda_identity": 0.5, "pool_size": null,
+            "seed": 0, "norm": "instance", "gan_mode": "lsgan", "display_freq": 400, "domain_a": "/data/A"}"#;
+        let s = Settings::parse(json).unwrap();
+        assert_eq!(s.architecture().unwrap(), "resnet_9blocks ngf 8, n_layers_d 3 ndf 16");
+        assert_eq!(s.config().unwrap().pool_size, 50);
+    }
+}
