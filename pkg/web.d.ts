@@ -62,7 +62,8 @@ export class GeneratorInfo {
 }
 
 /**
- * Images a DCGAN generator made: `count` images of `width` x `height`.
+ * Images a DCGAN generator made (`count` images of `width` x `height`), or
+ * a training run's sample images side by side.
  */
 export class Samples {
     private constructor();
@@ -98,6 +99,134 @@ export class Samples {
      * Width of each image in pixels (64 for DCGAN).
      */
     readonly width: number;
+}
+
+/**
+ * One finished iteration as the page shows it.
+ */
+export class StepReport {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * The epoch the iteration belonged to (from 1).
+     */
+    readonly epoch: number;
+    /**
+     * Iterations done in total.
+     */
+    readonly iteration: number;
+    /**
+     * Its losses, in [`Training::loss_names`] order.
+     */
+    readonly losses: Float32Array;
+    /**
+     * Its learning rate.
+     */
+    readonly lr: number;
+    /**
+     * Milliseconds from the upload of its images to the losses read back.
+     */
+    readonly ms: number;
+}
+
+/**
+ * A CycleGAN training run on its own WebGPU device. Calls must not
+ * overlap (the worker queues them); a step is finished, losses read back,
+ * before the next one starts, so no more than one step's work is ever in
+ * flight.
+ */
+export class Training {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Adds an RGBA8 image to domain 0 (A) or 1 (B). Add each domain's
+     * images in the order of their file paths, as `trainer` reads a folder.
+     */
+    add_image(domain: number, rgba: Uint8Array | number[], width: number, height: number, name: string): void;
+    /**
+     * The whole run as a checkpoint zip: `latest/` with the networks,
+     * optimizers, image pools and manifest, which `trainer --continue-train`
+     * resumes once unzipped into `<checkpoints-dir>/<name>/` (or `trainer
+     * import`), and [`Training::start`] resumes here.
+     */
+    checkpoint(): Promise<Uint8Array>;
+    /**
+     * Opens a device and checks `settings` (JSON, `trainer`'s option names
+     * in snake_case; see [`Settings`]). `on_lost(message)` is called if the
+     * device is lost later.
+     */
+    static create(settings: string, on_lost?: Function | null): Promise<Training>;
+    /**
+     * GPU memory the run's tensors hold now, in bytes.
+     */
+    gpu_bytes(): number;
+    /**
+     * Images in domain A and B.
+     */
+    image_counts(): Uint32Array;
+    /**
+     * Iterations done.
+     */
+    iteration(): number;
+    /**
+     * Iterations per epoch.
+     */
+    iterations_per_epoch(): number;
+    /**
+     * The loss names, in [`StepReport::losses`] order.
+     */
+    loss_names(): string[];
+    /**
+     * One network of the run (`G_A`, `G_B`, `D_A` or `D_B`) as a
+     * `.safetensors` file in the reference's layout, which `trainer
+     * translate` and the page's Translate mode load.
+     */
+    network(name: string): Promise<Uint8Array>;
+    /**
+     * Frees the device now; its loss is not reported.
+     */
+    release(): void;
+    /**
+     * The sample images of the last step (real, translated, reconstructed,
+     * for A then B; the first image of the batch), side by side in one
+     * RGBA8 row of [`Training::visual_names`] order.
+     */
+    samples(): Promise<Samples>;
+    /**
+     * The settings in effect, as JSON (defaults filled in).
+     */
+    settings(): string;
+    /**
+     * Builds the model: fresh weights from the seed, or everything from a
+     * checkpoint zip (`latest/` as the page or `trainer` saved it, whose
+     * settings then replace these). Returns a note for the page (e.g. that
+     * the domains changed since the checkpoint), or an empty string.
+     */
+    start(checkpoint?: Uint8Array | number[] | null): Promise<string>;
+    /**
+     * Whether [`Training::start`] has built the model.
+     */
+    started(): boolean;
+    /**
+     * One iteration: the next batch, as `trainer` would take it, through
+     * the model's step; waits for its losses.
+     */
+    step(): Promise<StepReport>;
+    /**
+     * Iterations of the whole schedule.
+     */
+    total_iterations(): number;
+    /**
+     * Fills both domains with the built-in demo (procedural day and night
+     * landscapes, the same pixels as `trainer`'s demo data).
+     */
+    use_demo(): void;
+    /**
+     * The names of the sample images, in [`Training::samples`] order.
+     */
+    visual_names(): string[];
 }
 
 /**
@@ -253,6 +382,8 @@ export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_generatorinfo_free: (a: number, b: number) => void;
     readonly __wbg_samples_free: (a: number, b: number) => void;
+    readonly __wbg_stepreport_free: (a: number, b: number) => void;
+    readonly __wbg_training_free: (a: number, b: number) => void;
     readonly __wbg_translation_free: (a: number, b: number) => void;
     readonly __wbg_translator_free: (a: number, b: number) => void;
     readonly generatorinfo_architecture: (a: number) => [number, number];
@@ -276,6 +407,29 @@ export interface InitOutput {
     readonly samples_pixels: (a: number) => [number, number];
     readonly samples_width: (a: number) => number;
     readonly set_panic_handler: (a: number) => void;
+    readonly stepreport_epoch: (a: number) => number;
+    readonly stepreport_iteration: (a: number) => number;
+    readonly stepreport_losses: (a: number) => [number, number];
+    readonly stepreport_lr: (a: number) => number;
+    readonly stepreport_ms: (a: number) => number;
+    readonly training_add_image: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
+    readonly training_checkpoint: (a: number) => any;
+    readonly training_create: (a: number, b: number, c: number) => any;
+    readonly training_gpu_bytes: (a: number) => number;
+    readonly training_image_counts: (a: number) => [number, number];
+    readonly training_iteration: (a: number) => number;
+    readonly training_iterations_per_epoch: (a: number) => number;
+    readonly training_loss_names: (a: number) => [number, number];
+    readonly training_network: (a: number, b: number, c: number) => any;
+    readonly training_release: (a: number) => void;
+    readonly training_samples: (a: number) => any;
+    readonly training_settings: (a: number) => [number, number];
+    readonly training_start: (a: number, b: number, c: number) => any;
+    readonly training_started: (a: number) => number;
+    readonly training_step: (a: number) => any;
+    readonly training_total_iterations: (a: number) => number;
+    readonly training_use_demo: (a: number) => [number, number];
+    readonly training_visual_names: (a: number) => [number, number];
     readonly translation_eval: (a: number) => number;
     readonly translation_height: (a: number) => number;
     readonly translation_mode: (a: number) => [number, number];
@@ -298,11 +452,11 @@ export interface InitOutput {
     readonly translator_translate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => any;
     readonly wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_46: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_47: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_69: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h8c223939539c9d7c: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_45: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_68: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;
@@ -311,6 +465,7 @@ export interface InitOutput {
     readonly __wbindgen_externrefs: WebAssembly.Table;
     readonly __wbindgen_destroy_closure: (a: number, b: number) => void;
     readonly __externref_table_dealloc: (a: number) => void;
+    readonly __externref_drop_slice: (a: number, b: number) => void;
     readonly __wbindgen_start: () => void;
 }
 

@@ -163,7 +163,8 @@ export class GeneratorInfo {
 if (Symbol.dispose) GeneratorInfo.prototype[Symbol.dispose] = GeneratorInfo.prototype.free;
 
 /**
- * Images a DCGAN generator made: `count` images of `width` x `height`.
+ * Images a DCGAN generator made (`count` images of `width` x `height`), or
+ * a training run's sample images side by side.
  */
 export class Samples {
     static __wrap(ptr) {
@@ -252,6 +253,300 @@ export class Samples {
     }
 }
 if (Symbol.dispose) Samples.prototype[Symbol.dispose] = Samples.prototype.free;
+
+/**
+ * One finished iteration as the page shows it.
+ */
+export class StepReport {
+    static __wrap(ptr) {
+        const obj = Object.create(StepReport.prototype);
+        obj.__wbg_ptr = ptr;
+        StepReportFinalization.register(obj, obj.__wbg_ptr, obj);
+        return obj;
+    }
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        StepReportFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_stepreport_free(ptr, 0);
+    }
+    /**
+     * The epoch the iteration belonged to (from 1).
+     * @returns {number}
+     */
+    get epoch() {
+        const ret = wasm.stepreport_epoch(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Iterations done in total.
+     * @returns {number}
+     */
+    get iteration() {
+        const ret = wasm.stepreport_iteration(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Its losses, in [`Training::loss_names`] order.
+     * @returns {Float32Array}
+     */
+    get losses() {
+        const ret = wasm.stepreport_losses(this.__wbg_ptr);
+        var v1 = getArrayF32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
+     * Its learning rate.
+     * @returns {number}
+     */
+    get lr() {
+        const ret = wasm.stepreport_lr(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Milliseconds from the upload of its images to the losses read back.
+     * @returns {number}
+     */
+    get ms() {
+        const ret = wasm.stepreport_ms(this.__wbg_ptr);
+        return ret;
+    }
+}
+if (Symbol.dispose) StepReport.prototype[Symbol.dispose] = StepReport.prototype.free;
+
+/**
+ * A CycleGAN training run on its own WebGPU device. Calls must not
+ * overlap (the worker queues them); a step is finished, losses read back,
+ * before the next one starts, so no more than one step's work is ever in
+ * flight.
+ */
+export class Training {
+    static __wrap(ptr) {
+        const obj = Object.create(Training.prototype);
+        obj.__wbg_ptr = ptr;
+        TrainingFinalization.register(obj, obj.__wbg_ptr, obj);
+        return obj;
+    }
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        TrainingFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_training_free(ptr, 0);
+    }
+    /**
+     * Adds an RGBA8 image to domain 0 (A) or 1 (B). Add each domain's
+     * images in the order of their file paths, as `trainer` reads a folder.
+     * @param {number} domain
+     * @param {Uint8Array | number[]} rgba
+     * @param {number} width
+     * @param {number} height
+     * @param {string} name
+     */
+    add_image(domain, rgba, width, height, name) {
+        const val3 = +domain;
+        const val4 = +width;
+        const val5 = +height;
+        let ptr0, len0, ptr1, len1;
+        try {
+            ptr0 = passArray8ToWasm0(rgba, wasm.__wbindgen_malloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passStringToWasm0(name, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            len1 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
+            if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+            throw e;
+        }
+        const ret = wasm.training_add_image(this.__wbg_ptr, val3, ptr0, len0, val4, val5, ptr1, len1);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * The whole run as a checkpoint zip: `latest/` with the networks,
+     * optimizers, image pools and manifest, which `trainer --continue-train`
+     * resumes once unzipped into `<checkpoints-dir>/<name>/` (or `trainer
+     * import`), and [`Training::start`] resumes here.
+     * @returns {Promise<Uint8Array>}
+     */
+    checkpoint() {
+        const ret = wasm.training_checkpoint(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Opens a device and checks `settings` (JSON, `trainer`'s option names
+     * in snake_case; see [`Settings`]). `on_lost(message)` is called if the
+     * device is lost later.
+     * @param {string} settings
+     * @param {Function | null} [on_lost]
+     * @returns {Promise<Training>}
+     */
+    static create(settings, on_lost) {
+        const ptr0 = passStringToWasm0(settings, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.training_create(ptr0, len0, isLikeNone(on_lost) ? 0 : addToExternrefTable0(on_lost));
+        return ret;
+    }
+    /**
+     * GPU memory the run's tensors hold now, in bytes.
+     * @returns {number}
+     */
+    gpu_bytes() {
+        const ret = wasm.training_gpu_bytes(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Images in domain A and B.
+     * @returns {Uint32Array}
+     */
+    image_counts() {
+        const ret = wasm.training_image_counts(this.__wbg_ptr);
+        var v1 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
+     * Iterations done.
+     * @returns {number}
+     */
+    iteration() {
+        const ret = wasm.training_iteration(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Iterations per epoch.
+     * @returns {number}
+     */
+    iterations_per_epoch() {
+        const ret = wasm.training_iterations_per_epoch(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * The loss names, in [`StepReport::losses`] order.
+     * @returns {string[]}
+     */
+    loss_names() {
+        const ret = wasm.training_loss_names(this.__wbg_ptr);
+        var v1 = getArrayJsValueFromWasm0(ret[0], ret[1]);
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
+     * One network of the run (`G_A`, `G_B`, `D_A` or `D_B`) as a
+     * `.safetensors` file in the reference's layout, which `trainer
+     * translate` and the page's Translate mode load.
+     * @param {string} name
+     * @returns {Promise<Uint8Array>}
+     */
+    network(name) {
+        const ptr0 = passStringToWasm0(name, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.training_network(this.__wbg_ptr, ptr0, len0);
+        return ret;
+    }
+    /**
+     * Frees the device now; its loss is not reported.
+     */
+    release() {
+        const ptr = this.__destroy_into_raw();
+        wasm.training_release(ptr);
+    }
+    /**
+     * The sample images of the last step (real, translated, reconstructed,
+     * for A then B; the first image of the batch), side by side in one
+     * RGBA8 row of [`Training::visual_names`] order.
+     * @returns {Promise<Samples>}
+     */
+    samples() {
+        const ret = wasm.training_samples(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * The settings in effect, as JSON (defaults filled in).
+     * @returns {string}
+     */
+    settings() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.training_settings(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * Builds the model: fresh weights from the seed, or everything from a
+     * checkpoint zip (`latest/` as the page or `trainer` saved it, whose
+     * settings then replace these). Returns a note for the page (e.g. that
+     * the domains changed since the checkpoint), or an empty string.
+     * @param {Uint8Array | number[] | null} [checkpoint]
+     * @returns {Promise<string>}
+     */
+    start(checkpoint) {
+        var ptr0 = isLikeNone(checkpoint) ? 0 : passArray8ToWasm0(checkpoint, wasm.__wbindgen_malloc);
+        var len0 = WASM_VECTOR_LEN;
+        const ret = wasm.training_start(this.__wbg_ptr, ptr0, len0);
+        return ret;
+    }
+    /**
+     * Whether [`Training::start`] has built the model.
+     * @returns {boolean}
+     */
+    started() {
+        const ret = wasm.training_started(this.__wbg_ptr);
+        return ret !== 0;
+    }
+    /**
+     * One iteration: the next batch, as `trainer` would take it, through
+     * the model's step; waits for its losses.
+     * @returns {Promise<StepReport>}
+     */
+    step() {
+        const ret = wasm.training_step(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Iterations of the whole schedule.
+     * @returns {number}
+     */
+    total_iterations() {
+        const ret = wasm.training_total_iterations(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Fills both domains with the built-in demo (procedural day and night
+     * landscapes, the same pixels as `trainer`'s demo data).
+     */
+    use_demo() {
+        const ret = wasm.training_use_demo(this.__wbg_ptr);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * The names of the sample images, in [`Training::samples`] order.
+     * @returns {string[]}
+     */
+    visual_names() {
+        const ret = wasm.training_visual_names(this.__wbg_ptr);
+        var v1 = getArrayJsValueFromWasm0(ret[0], ret[1]);
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+}
+if (Symbol.dispose) Training.prototype[Symbol.dispose] = Training.prototype.free;
 
 /**
  * One translated image, how long it took and the mode it ran in.
@@ -1059,6 +1354,10 @@ function __wbg_get_imports() {
             const ret = typeof window === 'undefined' ? undefined : window;
             return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
         },
+        __wbg_stepreport_new: function(arg0) {
+            const ret = StepReport.__wrap(arg0);
+            return ret;
+        },
         __wbg_subgroupMaxSize_3586e822dc3603f6: function(arg0) {
             const ret = arg0.subgroupMaxSize;
             return ret;
@@ -1080,6 +1379,10 @@ function __wbg_get_imports() {
         },
         __wbg_then_e3f7f2d365708be8: function(arg0, arg1) {
             const ret = arg0.then(arg1);
+            return ret;
+        },
+        __wbg_training_new: function(arg0) {
+            const ret = Training.__wrap(arg0);
             return ret;
         },
         __wbg_translation_new: function(arg0) {
@@ -1104,33 +1407,33 @@ function __wbg_get_imports() {
             arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 359, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 595, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 291, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 527, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 296, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 532, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 296, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_45);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 532, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_68);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 291, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_46);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 527, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_69);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 291, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_47);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 527, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -1146,6 +1449,13 @@ function __wbg_get_imports() {
         __wbindgen_generic_0000000000000009: function(arg0, arg1) {
             // Cast intrinsic for `Ref(String) -> Externref`.
             const ret = getStringFromWasm0(arg0, arg1);
+            return ret;
+        },
+        __wbindgen_generic_000000000000000a: function(arg0, arg1) {
+            var v0 = getArrayU8FromWasm0(arg0, arg1).slice();
+            wasm.__wbindgen_free(arg0, arg1 * 1, 1);
+            // Cast intrinsic for `Vector(U8) -> Externref`.
+            const ret = v0;
             return ret;
         },
         __wbindgen_init_externref_table: function() {
@@ -1167,8 +1477,8 @@ function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e(arg0, arg
     wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_45(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_45(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_68(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_68(arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429(arg0, arg1, arg2) {
@@ -1185,15 +1495,15 @@ function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120(arg0, arg
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_46(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_46(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_69(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_69(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_47(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_47(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
@@ -1223,6 +1533,12 @@ const GeneratorInfoFinalization = (typeof FinalizationRegistry === 'undefined')
 const SamplesFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_samples_free(ptr, 1));
+const StepReportFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_stepreport_free(ptr, 1));
+const TrainingFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_training_free(ptr, 1));
 const TranslationFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_translation_free(ptr, 1));
@@ -1296,6 +1612,22 @@ function debugString(val) {
         // Per MDN: 'This list of values is exhaustive.'
         // https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Operators/typeof#description
     }
+}
+
+function getArrayF32FromWasm0(ptr, len) {
+    ptr = ptr >>> 0;
+    return getFloat32ArrayMemory0().subarray(ptr / 4, ptr / 4 + len);
+}
+
+function getArrayJsValueFromWasm0(ptr, len) {
+    ptr = ptr >>> 0;
+    const mem = getDataViewMemory0();
+    const result = [];
+    for (let i = ptr; i < ptr + 4 * len; i += 4) {
+        result.push(wasm.__wbindgen_externrefs.get(mem.getUint32(i, true)));
+    }
+    wasm.__externref_drop_slice(ptr, len);
+    return result;
 }
 
 function getArrayJsValueViewFromWasm0(ptr, len) {
