@@ -635,6 +635,8 @@ document.addEventListener('dragleave', (e) => {
 document.addEventListener('drop', (e) => {
   e.preventDefault();
   els.drop.classList.remove('dragging');
+  // In the Train mode, files go to the domain they are dropped on (web/train.js).
+  if (!$('train-view').hidden) return;
   openFile(e.dataTransfer?.files?.[0]);
 });
 

@@ -110,7 +110,20 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     return `Domain A: ${a} images; domain B: ${b} images.`;
   }
 
+  // New data after a run has started begins a new run (the saved one stays
+  // until the new one saves).
+  function newRun() {
+    if (!run) return;
+    run = null;
+    history = [];
+    plot();
+    engine().then((e) => e.request({ op: 'trainStop' })).catch(() => {});
+    setRunning(false);
+    status('New data: press Start for a new run.');
+  }
+
   function setFiles(domain, list) {
+    newRun();
     const files = Array.from(list ?? []).filter((f) => f.type.startsWith('image/') || /\.(png|jpe?g|webp|gif|bmp)$/i.test(f.name));
     // trainer reads a folder in path order: the same order here.
     const key = (f) => f.webkitRelativePath || f.name;
@@ -310,11 +323,55 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     loop();
   }
 
+  // Dropped files and folders (read recursively, each file named by its path).
+  async function droppedFiles(dt) {
+    const entries = Array.from(dt.items ?? [])
+      .map((item) => item.webkitGetAsEntry?.())
+      .filter(Boolean);
+    if (!entries.length) return Array.from(dt.files ?? []);
+    const out = [];
+    const walk = async (entry, prefix) => {
+      if (entry.isFile) {
+        const file = await new Promise((res, rej) => entry.file(res, rej));
+        Object.defineProperty(file, 'webkitRelativePath', { value: `${prefix}${file.name}` });
+        out.push(file);
+      } else if (entry.isDirectory) {
+        const reader = entry.createReader();
+        for (;;) {
+          const batch = await new Promise((res, rej) => reader.readEntries(res, rej));
+          if (!batch.length) break;
+          for (const e of batch) await walk(e, `${prefix}${entry.name}/`);
+        }
+      }
+    };
+    for (const e of entries) await walk(e, '');
+    return out;
+  }
+  for (const [domain, zone] of [[0, $('train-drop-a')], [1, $('train-drop-b')]]) {
+    for (const type of ['dragenter', 'dragover']) {
+      zone.addEventListener(type, (e) => {
+        e.preventDefault();
+        zone.classList.add('dragging');
+      });
+    }
+    zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
+    zone.addEventListener('drop', async (e) => {
+      e.preventDefault();
+      zone.classList.remove('dragging');
+      if (running) return;
+      try {
+        setFiles(domain, await droppedFiles(e.dataTransfer));
+      } catch (err) {
+        showError(`Could not read the dropped files (${message(err)}).`);
+      }
+    });
+  }
   els.a.addEventListener('change', () => setFiles(0, els.a.files));
   els.aDir.addEventListener('change', () => setFiles(0, els.aDir.files));
   els.b.addEventListener('change', () => setFiles(1, els.b.files));
   els.bDir.addEventListener('change', () => setFiles(1, els.bDir.files));
   els.demo.addEventListener('click', () => {
+    newRun();
     data.demo = true;
     data.files = [[], []];
     els.data.textContent = describeData();

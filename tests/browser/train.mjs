@@ -225,6 +225,21 @@ try {
     assert.match(bad, /not a zip file/);
     return [none, broken, large, bad].map((t) => t.slice(0, 70)).join(' | ');
   });
+  await step('no adapter (Chromium without --enable-unsafe-webgpu): Start says why', null, async () => {
+    const bare = await h.launch({ webgpu: false });
+    try {
+      const p = await h.newPage(bare);
+      await p.goto(app());
+      await p.click('#train-demo');
+      await p.click('#train-start');
+      await p.waitForFunction(() => !window.cyclegan.training().running && !document.querySelector('#error').hidden, null, { timeout: 120000 });
+      const text = await p.textContent('#error');
+      assert.match(text, /WebGPU|adapter/);
+      return text.slice(0, 90);
+    } finally {
+      await bare.close();
+    }
+  });
 } finally {
   await browser.close();
   server.close();
