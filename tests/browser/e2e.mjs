@@ -191,20 +191,7 @@ function compare(actual, reference, what, tolerance = TOLERANCE) {
 
 const server = await h.serve({ __e2e: dir });
 const app = (query = '') => `${server.url}/index.html${query}`;
-let failures = 0;
-
-async function step(name, page, fn) {
-  if (only && !only.test(name)) return;
-  const start = Date.now();
-  try {
-    const note = await fn();
-    console.log(`ok   ${name} (${Date.now() - start} ms)${note ? `: ${note}` : ''}`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e.message}`);
-    if (page) console.log(`     page log:\n       ${page.log.slice(-30).join('\n       ')}`);
-  }
-}
+const { step, failures } = h.steps(only);
 
 async function errorText(page, timeout = 120000) {
   await page.waitForSelector('#error:not([hidden])', { timeout });
@@ -569,8 +556,8 @@ try {
 }
 
 fs.rmSync(dir, { recursive: true, force: true });
-if (failures) {
-  console.log(`${failures} browser test(s) failed`);
+if (failures()) {
+  console.log(`${failures()} browser test(s) failed`);
   process.exit(1);
 }
 console.log('all browser tests passed');

@@ -191,3 +191,25 @@ export function outputPixels(page) {
     return { width: c.width, height: c.height, rgba: Array.from(d.data) };
   });
 }
+
+/**
+ * Named test steps: `step(name, page, fn)` runs fn unless `only` (a RegExp)
+ * leaves it out, prints ok (with fn's note) or FAIL (with the page's last log
+ * lines) and counts the failures, which `failures()` returns.
+ */
+export function steps(only) {
+  let failed = 0;
+  async function step(name, page, fn) {
+    if (only && !only.test(name)) return;
+    const start = Date.now();
+    try {
+      const note = await fn();
+      console.log(`ok   ${name} (${Date.now() - start} ms)${note ? `: ${note}` : ''}`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${name}: ${e.message}`);
+      if (page) console.log(`     page log:\n       ${page.log.slice(-30).join('\n       ')}`);
+    }
+  }
+  return { step, failures: () => failed };
+}

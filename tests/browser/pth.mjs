@@ -58,7 +58,8 @@ function pickleStateDict(tensors) {
   return Buffer.concat(parts);
 }
 
-function zipStored(records) {
+/** A zip of [name, bytes] records, stored (uncompressed), each record's data 64-byte aligned as torch.save writes them. */
+export function zipStored(records) {
   const out = [];
   const central = [];
   let offset = 0;

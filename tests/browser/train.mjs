@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as h from './harness.mjs';
+import { zipStored } from './pth.mjs';
 
 // Relative tolerance of a loss against `trainer`'s (plus 1e-4 absolute): one
 // step from the same state agrees to about 1e-6 between lavapipe and
@@ -66,20 +67,7 @@ function compareLosses(got, want, rel = REL) {
 
 const server = await h.serve({ __train: dir });
 const app = (query = '') => `${server.url}/index.html?view=train&save_every=2&samples_every=2${query}`;
-let failures = 0;
-
-async function step(name, page, fn) {
-  if (only && !only.test(name)) return;
-  const start = Date.now();
-  try {
-    const note = await fn();
-    console.log(`ok   ${name} (${Date.now() - start} ms)${note ? `: ${note}` : ''}`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e.message}`);
-    if (page) console.log(`     page log:\n       ${page.log.slice(-30).join('\n       ')}`);
-  }
-}
+const { step, failures } = h.steps(only);
 
 async function openTrain(page, query) {
   await page.goto(app(query));
@@ -245,57 +233,13 @@ try {
   server.close();
 }
 
-// A stored (uncompressed) zip of a folder's files under `latest/`, as the page writes them.
+// A zip of a folder's files under `latest/` (stored, as the page writes them).
 function zipFolder(folder) {
-  const entries = fs.readdirSync(folder).sort().map((name) => ({ name: `latest/${name}`, data: fs.readFileSync(path.join(folder, name)) }));
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc32 = (buf) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 255] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const parts = [];
-  const central = [];
-  let offset = 0;
-  for (const { name, data } of entries) {
-    const n = Buffer.from(name);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(n.length, 26);
-    parts.push(local, n, data);
-    const c = Buffer.alloc(46);
-    c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE(20, 4);
-    c.writeUInt16LE(20, 6);
-    c.writeUInt32LE(crc, 16);
-    c.writeUInt32LE(data.length, 20);
-    c.writeUInt32LE(data.length, 24);
-    c.writeUInt16LE(n.length, 28);
-    c.writeUInt32LE(offset, 42);
-    central.push(c, n);
-    offset += 30 + n.length + data.length;
-  }
-  const cd = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts, cd, end]);
+  return zipStored(fs.readdirSync(folder).sort().map((name) => [`latest/${name}`, fs.readFileSync(path.join(folder, name))]));
 }
 
-if (failures) {
-  console.log(`${failures} step(s) failed`);
+if (failures()) {
+  console.log(`${failures()} step(s) failed`);
   process.exit(1);
 }
 console.log('all train steps passed');

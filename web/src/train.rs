@@ -22,7 +22,7 @@ use shaders::train::checkpoint::{self, Manifest, FORMAT, LATEST};
 use shaders::train::order::{derive_seed, rng, stream, Order, Position};
 use shaders::train::transform::RgbImage;
 use shaders::train::transform::{Preprocess, Transform};
-use shaders::train::{demo, Run, Schedule, Stepped};
+use shaders::train::{demo, Run, Schedule, Snapshot, Stepped};
 use shaders::Gpu;
 use wasm_bindgen::prelude::*;
 
@@ -547,12 +547,7 @@ impl Training {
     /// resumes once unzipped into `<checkpoints-dir>/<name>/` (or `trainer
     /// import`), and [`Training::start`] resumes here.
     pub async fn checkpoint(&self) -> Result<Vec<u8>, JsError> {
-        self.check_lost()?;
-        let run = self.run.as_ref().ok_or_else(|| JsError::new("Start the run first."))?;
-        let snapshot = run
-            .snapshot(&self.gpu)
-            .await
-            .map_err(|e| JsError::new(&messages::gpu_failure("saving", &e.to_string())))?;
+        let snapshot = self.snapshot().await?;
         if let Some(bad) = checkpoint::first_non_finite(&snapshot.state) {
             return Err(JsError::new(&format!("The model holds a non-finite value ({bad}); it is not saved.")));
         }
@@ -575,12 +570,7 @@ impl Training {
     /// `.safetensors` file in the reference's layout, which `trainer
     /// translate` and the page's Translate mode load.
     pub async fn network(&self, name: String) -> Result<Vec<u8>, JsError> {
-        self.check_lost()?;
-        let run = self.run.as_ref().ok_or_else(|| JsError::new("Start the run first."))?;
-        let snapshot = run
-            .snapshot(&self.gpu)
-            .await
-            .map_err(|e| JsError::new(&messages::gpu_failure("saving", &e.to_string())))?;
+        let snapshot = self.snapshot().await?;
         Ok(snapshot.state.get(&name).map_err(js)?.to_safetensors())
     }
 
@@ -594,6 +584,13 @@ impl Training {
 }
 
 impl Training {
+    /// The run's state read back.
+    async fn snapshot(&self) -> Result<Snapshot, JsError> {
+        self.check_lost()?;
+        let run = self.run.as_ref().ok_or_else(|| JsError::new("Start the run first."))?;
+        run.snapshot(&self.gpu).await.map_err(|e| JsError::new(&messages::gpu_failure("saving", &e.to_string())))
+    }
+
     fn check_lost(&self) -> Result<(), JsError> {
         match &self.lost.lock().unwrap().reason {
             Some(reason) => Err(JsError::new(reason)),
