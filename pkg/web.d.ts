@@ -179,7 +179,8 @@ export class Training {
      */
     loss_names(): string[];
     /**
-     * One network of the run (`G_A`, `G_B`, `D_A` or `D_B`) as a
+     * One network of the run (CycleGAN's `G_A`, `G_B`, `D_A` or `D_B`;
+     * pix2pix's `G` or `D`) as a
      * `.safetensors` file in the reference's layout, which `trainer
      * translate` and the page's Translate mode load.
      */

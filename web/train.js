@@ -55,6 +55,7 @@ const dbDelete = () => dbDo('readwrite', (s) => s.delete(KEY));
 export function setupTraining({ engine, showError, clearError, message, onShow }) {
   const els = {
     view: $('train-view'),
+    model: $('train-model'),
     a: $('train-a'),
     aDir: $('train-a-dir'),
     b: $('train-b'),
@@ -62,6 +63,7 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     demo: $('train-demo'),
     data: $('train-data'),
     netG: $('train-net-g'),
+    direction: $('train-direction'),
     ngf: $('train-ngf'),
     ndf: $('train-ndf'),
     load: $('train-load'),
@@ -103,9 +105,12 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     els.stats.textContent = text;
   };
 
+  const pix2pix = () => els.model.value === 'pix2pix';
+
   function describeData() {
     if (data.demo) return 'Demo domains: 48 daytime landscapes (A) and 48 night landscapes (B), 80×80.';
     const [a, b] = data.files.map((f) => f.length);
+    if (pix2pix()) return a ? `${a} A|B pairs.` : 'No pairs chosen: pick the A|B pair images (input and target side by side).';
     if (!a && !b) return 'No images chosen: pick domains A and B, or use the demo (day and night landscapes).';
     return `Domain A: ${a} images; domain B: ${b} images.`;
   }
@@ -142,9 +147,10 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     const lr = Number(els.lr.value);
     if (!(lr > 0 && lr < 1)) throw new Error(`The learning rate is "${els.lr.value}"; enter a number between 0 and 1.`);
     return {
-      model: 'cycle_gan',
+      model: els.model.value,
       name: 'browser',
       net_g: els.netG.value,
+      direction: els.direction.value,
       ngf: int(els.ngf, 'ngf'),
       ndf: int(els.ndf, 'ndf'),
       load_size: int(els.load, 'The load size'),
@@ -158,7 +164,10 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
   }
 
   function showSettings(s) {
-    els.netG.value = s.net_g ?? 'resnet_9blocks';
+    els.model.value = s.model;
+    showModel();
+    els.netG.value = s.net_g ?? (s.model === 'pix2pix' ? 'unet_256' : 'resnet_9blocks');
+    els.direction.value = s.direction ?? 'AtoB';
     els.ngf.value = s.ngf;
     els.ndf.value = s.ndf;
     els.load.value = s.load_size;
@@ -176,7 +185,7 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     els.start.textContent = run ? 'Resume' : 'Start';
     els.start.disabled = on;
     for (const el of [els.a, els.aDir, els.b, els.bDir, els.demo, els.resumeFile, els.resumeSaved]) el.disabled = on;
-    for (const el of [els.netG, els.ngf, els.ndf, els.load, els.crop, els.batch, els.lr, els.epochs, els.decay, els.seed]) {
+    for (const el of [els.model, els.netG, els.direction, els.ngf, els.ndf, els.load, els.crop, els.batch, els.lr, els.epochs, els.decay, els.seed]) {
       el.disabled = on || Boolean(run);
     }
     for (const el of [els.gA, els.gB, els.checkpoint]) el.disabled = on || !run || run.iteration === 0;
@@ -296,7 +305,11 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
       showError(message(err));
       return;
     }
-    if (!data.demo && !(data.files[0].length && data.files[1].length)) {
+    if (pix2pix() && (data.demo || !data.files[0].length)) {
+      showError('Choose the A|B pair images (each the input and its target side by side) before starting.');
+      return;
+    }
+    if (!pix2pix() && !data.demo && !(data.files[0].length && data.files[1].length)) {
       showError('Choose images for both domains A and B, or use the demo domains, before starting.');
       return;
     }
@@ -366,6 +379,27 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
       }
     });
   }
+  // pix2pix takes one set of A|B pairs (as domain A); CycleGAN two domains.
+  function showModel() {
+    const p = pix2pix();
+    for (const el of document.querySelectorAll('#train-view .b-only')) el.hidden = p;
+    for (const el of document.querySelectorAll('#train-view .p2p-only')) el.hidden = !p;
+    els.demo.hidden = p;
+    els.gB.hidden = p;
+    els.gA.textContent = p ? 'Download G (A → B)' : 'Download G_A (A → B)';
+    $('train-a-label').textContent = p ? 'A|B pair images…' : 'Domain A images…';
+    $('train-a-dir-label').textContent = p ? 'A|B pairs folder…' : 'Domain A folder…';
+    $('train-drop-a').textContent = p ? 'Drop the A|B pair images or their folder here' : "Drop domain A's images or folder here";
+    els.data.textContent = describeData();
+  }
+  els.model.addEventListener('change', () => {
+    newRun();
+    data.demo = false;
+    data.files = [[], []];
+    // Each model's generator: a U-Net for pix2pix, a ResNet for CycleGAN.
+    els.netG.value = pix2pix() ? 'unet_128' : 'resnet_6blocks';
+    showModel();
+  });
   els.a.addEventListener('change', () => setFiles(0, els.a.files));
   els.aDir.addEventListener('change', () => setFiles(0, els.aDir.files));
   els.b.addEventListener('change', () => setFiles(1, els.b.files));
@@ -414,8 +448,10 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
   });
   const networkDownload = (name) => async () => {
     try {
-      const { bytes } = await (await engine()).request({ op: 'trainNetwork', name });
-      download(bytes, `${name}.safetensors`, 'application/octet-stream');
+      // pix2pix's one generator is G.
+      const net = run?.settings.model === 'pix2pix' ? 'G' : name;
+      const { bytes } = await (await engine()).request({ op: 'trainNetwork', name: net });
+      download(bytes, `${net}.safetensors`, 'application/octet-stream');
     } catch (err) {
       showError(message(err));
     }

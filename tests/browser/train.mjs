@@ -5,7 +5,8 @@
 // checkpoint zip, downloaded from the page, must import and resume natively
 // and continue as the uninterrupted native run does; a reload mid-run must
 // resume from the browser's saved step exactly as the run would have gone
-// on; a checkpoint `trainer` wrote must resume in the tab; bad input (no
+// on; a checkpoint `trainer` wrote must resume in the tab; pix2pix on A|B
+// pairs (BatchNorm, dropout) must follow `trainer` too; bad input (no
 // images, an unreadable image, a size beyond the adapter's buffers, a file
 // that is not a checkpoint) must show a message.
 //
@@ -40,25 +41,25 @@ const SETTINGS = { 'train-net-g': 'resnet_6blocks', 'train-ngf': 4, 'train-ndf':
 const FLAGS = ['--net-g', 'resnet_6blocks', '--ngf', '4', '--ndf', '4', '--load-size', '36', '--crop-size', '32', '--batch-size', '1', '--lr', '0.0002', '--n-epochs', '100', '--n-epochs-decay', '100', '--seed', '3', '--print-freq', '1', '--display-freq', '1000', '--save-latest-freq', '1000'];
 const NAMES = ['D_A', 'G_A', 'cycle_A', 'idt_A', 'D_B', 'G_B', 'cycle_B', 'idt_B'];
 
-function native(name, extra) {
-  execFileSync(trainer, ['--name', name, '--checkpoints-dir', dir, ...FLAGS, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+function native(name, extra, { flags = FLAGS, names = NAMES } = {}) {
+  execFileSync(trainer, ['--name', name, '--checkpoints-dir', dir, ...flags, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   return fs
     .readFileSync(path.join(dir, name, 'loss_log.jsonl'), 'utf8')
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l))
-    .map((p) => ({ iteration: p.iters, losses: NAMES.map((n) => p[n]) }));
+    .map((p) => ({ iteration: p.iters, losses: names.map((n) => p[n]) }));
 }
 
 // The worst relative difference of two loss histories, which must cover the same iterations.
-function compareLosses(got, want, rel = REL) {
+function compareLosses(got, want, rel = REL, names = NAMES) {
   assert.deepEqual(got.map((p) => p.iteration), want.map((p) => p.iteration), 'the same iterations');
   let worst = 0;
   got.forEach((p, i) =>
     p.losses.forEach((v, k) => {
       const w = want[i].losses[k];
       const d = Math.abs(v - w);
-      assert.ok(d <= 1e-4 + rel * Math.abs(w), `iteration ${p.iteration} ${NAMES[k]}: ${v} here, ${w} expected`);
+      assert.ok(d <= 1e-4 + rel * Math.abs(w), `iteration ${p.iteration} ${names[k]}: ${v} here, ${w} expected`);
       worst = Math.max(worst, d / Math.max(Math.abs(w), 1e-6));
     }),
   );
@@ -213,6 +214,28 @@ try {
     assert.match(bad, /not a zip file/);
     return [none, broken, large, bad].map((t) => t.slice(0, 70)).join(' | ');
   });
+  await step('pix2pix: the page trains on A|B pairs (BatchNorm, dropout) and follows trainer', page, async () => {
+    const names = ['G_GAN', 'G_L1', 'D_real', 'D_fake'];
+    const flags = ['--model', 'pix2pix', '--net-g', 'unet_128', '--ngf', '2', '--ndf', '2', '--load-size', '136', '--crop-size', '128', '--batch-size', '1', '--lr', '0.0002', '--n-epochs', '100', '--n-epochs-decay', '100', '--seed', '5', '--print-freq', '1', '--display-freq', '1000', '--save-latest-freq', '1000'];
+    const pwant = native('p2p', ['--max-iters', '3'], { flags, names });
+    const folder = path.join(dir, 'p2p', 'demo_data', 'train');
+    const pairs = fs.readdirSync(folder).sort().map((f) => path.join(folder, f));
+    await openTrain(page);
+    await page.selectOption('#train-model', 'pix2pix');
+    assert.ok(await page.isHidden('#train-b'), 'one set of pairs');
+    await page.selectOption('#train-net-g', 'unet_128');
+    for (const [id, v] of [['ngf', 2], ['ndf', 2], ['load', 136], ['crop', 128], ['batch', 1], ['lr', 0.0002], ['epochs', 100], ['decay', 100], ['seed', 5], ['stop-at', 3]]) {
+      await page.fill(`#train-${id}`, String(v));
+    }
+    await page.setInputFiles('#train-a', pairs);
+    await page.click('#train-start');
+    const s = await waitPaused(page, 3);
+    const worst = compareLosses(s.history, pwant, REL, names);
+    const [g] = await Promise.all([page.waitForEvent('download'), page.click('#train-download-g-a')]);
+    assert.equal(g.suggestedFilename(), 'G.safetensors');
+    return `${pairs.length} pairs, unet_128: worst relative difference ${worst.toExponential(2)}`;
+  });
+
   await step('no adapter (Chromium without --enable-unsafe-webgpu): Start says why', null, async () => {
     const bare = await h.launch({ webgpu: false });
     try {

@@ -4,24 +4,25 @@
 //! the same run as `trainer` on the same kind of adapter, and a checkpoint
 //! moves between the two as a zip of `latest/`.
 //!
-//! CycleGAN for now (the model the page's Train mode offers); pix2pix,
-//! DCGAN and DiscoGAN train with `trainer`.
+//! CycleGAN on two sets of images and pix2pix on A|B pairs; DCGAN and
+//! DiscoGAN train with `trainer`.
 
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use shaders::nn::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
+use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm};
 use shaders::nn::cyclegan::{self, CycleGan, CycleGanConfig};
-use shaders::nn::model::{Init, TrainState};
+use shaders::nn::model::{Init, Model, ModelInfo, TrainState};
 use shaders::nn::params::SplitMix64;
+use shaders::nn::pix2pix::{self, Pix2Pix, Pix2PixConfig};
 use shaders::nn::translate::max_pixels;
 use shaders::nn::weights::StateDict;
 use shaders::ops::{image_to_tensor, tensor_to_image};
 use shaders::train::checkpoint::{self, Manifest, FORMAT, LATEST};
 use shaders::train::order::{derive_seed, rng, stream, Order, Position};
 use shaders::train::transform::RgbImage;
-use shaders::train::transform::{Preprocess, Transform};
+use shaders::train::transform::{is_pair, split_pair, Preprocess, Transform};
 use shaders::train::{demo, Run, Schedule, Snapshot, Stepped};
 use shaders::Gpu;
 use wasm_bindgen::prelude::*;
@@ -34,12 +35,22 @@ use crate::{messages, now_ms, open_device, LostState, Scopes};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    /// `--model`: `cycle_gan`.
+    /// `--model`: `cycle_gan` or `pix2pix`.
     pub model: String,
     /// `--name`: the checkpoint's run name.
     pub name: String,
-    /// `--net-g`: `resnet_6blocks` or `resnet_9blocks`.
+    /// `--net-g`: `resnet_<n>blocks` or `unet_<2^k>` (the model's default when absent).
     pub net_g: Option<String>,
+    /// `--norm`: `instance`, `batch` or `none` (instance for CycleGAN, batch for pix2pix when absent).
+    pub norm: Option<String>,
+    /// `--gan-mode`: `lsgan` or `vanilla` (lsgan for CycleGAN, vanilla for pix2pix when absent).
+    pub gan_mode: Option<String>,
+    /// `--no-dropout` (pix2pix's generator has dropout otherwise).
+    pub no_dropout: bool,
+    /// `--direction` of pix2pix's pairs: `AtoB` (A on the left) or `BtoA`.
+    pub direction: String,
+    /// `--lambda-l1` (pix2pix).
+    pub lambda_l1: f32,
     /// `--ngf`.
     pub ngf: usize,
     /// `--ndf`.
@@ -84,6 +95,11 @@ impl Default for Settings {
             model: "cycle_gan".into(),
             name: "browser".into(),
             net_g: Some("resnet_6blocks".into()),
+            norm: None,
+            gan_mode: None,
+            no_dropout: false,
+            direction: "AtoB".into(),
+            lambda_l1: 100.0,
             ngf: 32,
             ndf: 32,
             n_layers_d: 3,
@@ -100,7 +116,7 @@ impl Default for Settings {
             lambda_a: 10.0,
             lambda_b: 10.0,
             lambda_identity: 0.5,
-            pool_size: Some(50),
+            pool_size: None,
             seed: 0,
         }
     }
@@ -115,25 +131,53 @@ impl Settings {
         Ok(s)
     }
 
-    fn n_blocks(&self) -> Result<usize, String> {
-        match self.net_g.as_deref().unwrap_or("resnet_9blocks") {
-            "resnet_6blocks" => Ok(6),
-            "resnet_9blocks" => Ok(9),
-            other => Err(format!(
-                "The tab trains CycleGAN's resnet_6blocks or resnet_9blocks generator, not `{other}`; train other \
-                 generators with `trainer`."
-            )),
+    fn pix2pix(&self) -> bool {
+        self.model == "pix2pix"
+    }
+
+    /// The model's description: names of its networks, losses and images.
+    pub fn info(&self) -> &'static ModelInfo {
+        if self.pix2pix() {
+            &pix2pix::INFO
+        } else {
+            &cyclegan::INFO
+        }
+    }
+
+    fn norm(&self) -> Result<Norm, String> {
+        match self.norm.as_deref() {
+            None => Ok(if self.pix2pix() { Norm::Batch } else { Norm::Instance }),
+            Some("instance") => Ok(Norm::Instance),
+            Some("batch") => Ok(Norm::Batch),
+            Some("none") => Ok(Norm::None),
+            Some(other) => Err(format!("The norm `{other}` is not one of instance, batch or none.")),
+        }
+    }
+
+    fn gan_mode(&self) -> Result<GanMode, String> {
+        match self.gan_mode.as_deref() {
+            None => Ok(if self.pix2pix() { GanMode::Vanilla } else { GanMode::Lsgan }),
+            Some("lsgan") => Ok(GanMode::Lsgan),
+            Some("vanilla") => Ok(GanMode::Vanilla),
+            Some(other) => Err(format!("The GAN mode `{other}` is not lsgan or vanilla.")),
         }
     }
 
     fn check(&self) -> Result<(), String> {
-        if self.model != "cycle_gan" {
+        if self.model != "cycle_gan" && self.model != "pix2pix" {
             return Err(format!(
-                "The tab trains CycleGAN (model cycle_gan), not `{}`; train pix2pix, DCGAN and DiscoGAN with `trainer`.",
+                "The tab trains CycleGAN (cycle_gan) and pix2pix, not `{}`; train DCGAN and DiscoGAN with `trainer`.",
                 self.model
             ));
         }
-        self.n_blocks()?;
+        if self.direction != "AtoB" && self.direction != "BtoA" {
+            return Err(format!("The direction `{}` is not AtoB or BtoA.", self.direction));
+        }
+        self.norm()?;
+        self.gan_mode()?;
+        if !(self.lambda_l1.is_finite() && self.lambda_l1 >= 0.0) {
+            return Err(format!("lambda_L1 is {}; it must be a finite value >= 0.", self.lambda_l1));
+        }
         let within = |what: &str, v: usize, lo: usize, hi: usize| {
             if (lo..=hi).contains(&v) {
                 Ok(())
@@ -192,28 +236,69 @@ impl Settings {
     }
 
     fn generator(&self) -> Result<GeneratorConfig, String> {
-        Ok(GeneratorConfig::resnet(self.n_blocks()?, self.ngf))
+        let default = if self.pix2pix() { "unet_256" } else { "resnet_9blocks" };
+        let arch = GeneratorArch::from_name(self.net_g.as_deref().unwrap_or(default)).map_err(|e| format!("{e}."))?;
+        Ok(GeneratorConfig {
+            input_nc: 3,
+            output_nc: 3,
+            ngf: self.ngf,
+            arch,
+            norm: self.norm()?,
+            dropout: self.pix2pix() && !self.no_dropout,
+        })
     }
 
-    fn config(&self) -> Result<CycleGanConfig, String> {
-        let mut discriminator = DiscriminatorConfig::basic(self.ndf);
-        discriminator.arch = shaders::nn::arch::DiscriminatorArch::NLayer { n_layers: self.n_layers_d };
-        Ok(CycleGanConfig {
-            generator: self.generator()?,
-            discriminator,
-            lambda_a: self.lambda_a,
-            lambda_b: self.lambda_b,
-            lambda_identity: self.lambda_identity,
-            beta1: self.beta1,
-            beta2: 0.999,
-            pool_size: self.pool_size.unwrap_or(50),
-            gan_mode: GanMode::Lsgan,
+    fn discriminator(&self) -> Result<DiscriminatorConfig, String> {
+        Ok(DiscriminatorConfig {
+            input_nc: if self.pix2pix() { 6 } else { 3 },
+            ndf: self.ndf,
+            arch: DiscriminatorArch::NLayer { n_layers: self.n_layers_d },
+            norm: self.norm()?,
+        })
+    }
+
+    /// Builds the model on `gpu`.
+    fn model(&self, gpu: &Gpu, init: Init) -> shaders::Result<Box<dyn Model>> {
+        let (generator, discriminator) = (
+            self.generator().map_err(shaders::Error::Network)?,
+            self.discriminator().map_err(shaders::Error::Network)?,
+        );
+        let gan_mode = self.gan_mode().map_err(shaders::Error::Network)?;
+        Ok(if self.pix2pix() {
+            Box::new(Pix2Pix::new(
+                gpu,
+                Pix2PixConfig {
+                    generator,
+                    discriminator,
+                    lambda_l1: self.lambda_l1,
+                    beta1: self.beta1,
+                    beta2: 0.999,
+                    pool_size: self.pool_size.unwrap_or(0),
+                    gan_mode,
+                },
+                init,
+            )?)
+        } else {
+            Box::new(CycleGan::new(
+                gpu,
+                CycleGanConfig {
+                    generator,
+                    discriminator,
+                    lambda_a: self.lambda_a,
+                    lambda_b: self.lambda_b,
+                    lambda_identity: self.lambda_identity,
+                    beta1: self.beta1,
+                    beta2: 0.999,
+                    pool_size: self.pool_size.unwrap_or(50),
+                    gan_mode,
+                },
+                init,
+            )?)
         })
     }
 
     fn architecture(&self) -> Result<String, String> {
-        let c = self.config()?;
-        Ok(shaders::train::architecture("cycle_gan", &c.generator, &c.discriminator))
+        Ok(shaders::train::architecture(&self.model, &self.generator()?, &self.discriminator()?))
     }
 
     fn transform(&self) -> Transform {
@@ -363,11 +448,6 @@ impl Training {
     pub async fn start(&mut self, checkpoint: Option<Vec<u8>>) -> Result<String, JsError> {
         self.check_lost()?;
         self.check_not_started()?;
-        for (d, imgs) in ["A", "B"].iter().zip(&self.images) {
-            if imgs.is_empty() {
-                return Err(JsError::new(&format!("Domain {d} has no images: add some, or use the demo domains.")));
-            }
-        }
         let mut note = String::new();
         let (init, rng_state, pos) = match checkpoint {
             None => {
@@ -386,9 +466,10 @@ impl Training {
                 (Init::Resume(state), SplitMix64(manifest.rng), manifest.position)
             }
         };
+        self.check_data()?;
         let s = &self.settings;
-        let config = s.config().map_err(|e| JsError::new(&e))?;
-        let limit = max_pixels(&self.gpu, &config.generator);
+        let generator = s.generator().map_err(|e| JsError::new(&e))?;
+        let limit = max_pixels(&self.gpu, &generator);
         let pixels = s.batch_size * (s.crop_size as usize).pow(2);
         if pixels > limit {
             return Err(JsError::new(&format!(
@@ -399,18 +480,21 @@ impl Training {
                 c = s.crop_size
             )));
         }
-        let order =
-            Order::unaligned(self.images[0].len(), self.images[1].len(), s.batch_size, s.serial_batches, s.seed);
+        let order = if s.pix2pix() {
+            Order::aligned(self.images[0].len(), s.batch_size, s.serial_batches, s.seed)
+        } else {
+            Order::unaligned(self.images[0].len(), self.images[1].len(), s.batch_size, s.serial_batches, s.seed)
+        };
         let schedule = Schedule { lr: s.lr, n_epochs: s.n_epochs, n_epochs_decay: s.n_epochs_decay };
         let scopes = Scopes::push(&self.gpu.device);
-        let model = CycleGan::new(&self.gpu, config, init);
+        let model = s.model(&self.gpu, init);
         let gpu_error = scopes.pop().await;
         self.check_lost()?;
         if let Some(e) = gpu_error {
             return Err(JsError::new(&messages::gpu_failure("building the networks", &e.to_string())));
         }
         let model = model.map_err(|e| JsError::new(&format!("The checkpoint does not fit these networks: {e}.")))?;
-        self.run = Some(Run { model: Box::new(model), rng: rng_state, pos, order, schedule });
+        self.run = Some(Run { model, rng: rng_state, pos, order, schedule });
         Ok(note)
     }
 
@@ -436,12 +520,12 @@ impl Training {
 
     /// The loss names, in [`StepReport::losses`] order.
     pub fn loss_names(&self) -> Vec<String> {
-        cyclegan::INFO.losses.iter().map(|s| s.to_string()).collect()
+        self.settings.info().losses.iter().map(|s| s.to_string()).collect()
     }
 
     /// The names of the sample images, in [`Training::samples`] order.
     pub fn visual_names(&self) -> Vec<String> {
-        cyclegan::INFO.visuals.iter().map(|s| s.to_string()).collect()
+        self.settings.info().visuals.iter().map(|s| s.to_string()).collect()
     }
 
     /// GPU memory the run's tensors hold now, in bytes.
@@ -462,10 +546,18 @@ impl Training {
         let picks = run.picks();
         let mut batch = [Vec::new(), Vec::new()];
         let mut size = (0, 0);
+        let b_to_a = self.settings.direction == "BtoA";
         for p in &picks {
-            for (d, (index, seed)) in [(p.a, p.augment_a), (p.b, p.augment_b)].into_iter().enumerate() {
+            // Unaligned: image p.a of A and p.b of B; aligned: the halves of pair p.a, one crop and flip.
+            let sources = if self.settings.pix2pix() {
+                let (a, b) = split_pair(&self.images[0][p.a], b_to_a);
+                [(a, p.a, p.augment_a), (b, p.a, p.augment_a)]
+            } else {
+                [(self.images[0][p.a].clone(), p.a, p.augment_a), (self.images[1][p.b].clone(), p.b, p.augment_b)]
+            };
+            for (d, (source, index, seed)) in sources.into_iter().enumerate() {
                 let img = transform
-                    .apply(self.images[d][index].clone(), seed)
+                    .apply(source, seed)
                     .map_err(|e| JsError::new(&format!("Image {} of domain {}: {e}.", index + 1, ["A", "B"][d])))?;
                 if size != (0, 0) && img.dimensions() != size {
                     return Err(JsError::new(
@@ -500,7 +592,8 @@ impl Training {
             .expect("read after a step")
             .map_err(|e| JsError::new(&messages::gpu_failure("training", &e.to_string())))?;
         let iteration = run.pos.total_iters;
-        if let Some((name, v)) = cyclegan::INFO.losses.iter().zip(&losses).find(|(_, v)| !v.is_finite()) {
+        let names = self.settings.info().losses;
+        if let Some((name, v)) = names.iter().zip(&losses).find(|(_, v)| !v.is_finite()) {
             return Err(JsError::new(&format!(
                 "Training diverged at iteration {iteration}: loss {name} is {v}. Resume from the last saved checkpoint \
                  with a lower learning rate."
@@ -551,7 +644,7 @@ impl Training {
         if let Some(bad) = checkpoint::first_non_finite(&snapshot.state) {
             return Err(JsError::new(&format!("The model holds a non-finite value ({bad}); it is not saved.")));
         }
-        let files = checkpoint::state_files(&snapshot.state, cyclegan::INFO.networks.len(), true);
+        let files = checkpoint::state_files(&snapshot.state, self.settings.info().networks.len(), true);
         let mut manifest = Manifest {
             format: FORMAT,
             kind: LATEST.into(),
@@ -566,7 +659,8 @@ impl Training {
         checkpoint::to_zip(&files, &mut manifest).map_err(js)
     }
 
-    /// One network of the run (`G_A`, `G_B`, `D_A` or `D_B`) as a
+    /// One network of the run (CycleGAN's `G_A`, `G_B`, `D_A` or `D_B`;
+    /// pix2pix's `G` or `D`) as a
     /// `.safetensors` file in the reference's layout, which `trainer
     /// translate` and the page's Translate mode load.
     pub async fn network(&self, name: String) -> Result<Vec<u8>, JsError> {
@@ -598,6 +692,34 @@ impl Training {
         }
     }
 
+    /// The images the model needs: two domains (CycleGAN) or A|B pairs (pix2pix).
+    fn check_data(&self) -> Result<(), JsError> {
+        let [a, b] = &self.images;
+        if !self.settings.pix2pix() {
+            for (d, imgs) in [("A", a), ("B", b)] {
+                if imgs.is_empty() {
+                    return Err(JsError::new(&format!("Domain {d} has no images: add some, or use the demo domains.")));
+                }
+            }
+            return Ok(());
+        }
+        if a.is_empty() || !b.is_empty() {
+            return Err(JsError::new(
+                "pix2pix trains on one set of A|B pairs (each image the input and its target side by side): add them \
+                 as domain A and leave domain B empty.",
+            ));
+        }
+        if let Some((i, img)) = a.iter().enumerate().find(|(_, img)| !is_pair(img.dimensions())) {
+            let (w, h) = img.dimensions();
+            return Err(JsError::new(&format!(
+                "Image {} is {w}x{h}: an A|B pair is two squares side by side, so its width must be even and twice \
+                 its height.",
+                i + 1
+            )));
+        }
+        Ok(())
+    }
+
     fn check_not_started(&self) -> Result<(), JsError> {
         if self.run.is_some() {
             return Err(JsError::new("The run has started; its images and settings are fixed."));
@@ -624,7 +746,8 @@ impl Training {
             return Err(bad(format!("its manifest says {} but its settings build {arch}", manifest.architecture)));
         }
         self.settings = manifest.options.clone();
-        let names = cyclegan::INFO.networks.iter().chain(cyclegan::INFO.state);
+        let info = self.settings.info();
+        let names = info.networks.iter().chain(info.state);
         let mut state = TrainState::default();
         for name in names {
             let file = format!("{name}.safetensors");
@@ -646,8 +769,8 @@ mod tests {
         assert_eq!(s.architecture().unwrap(), "resnet_6blocks ngf 32, n_layers_d 3 ndf 32");
         assert_eq!((s.crop_size, s.load_size, s.batch_size), (128, 143, 1));
         let err = |json: &str| Settings::parse(json).unwrap_err();
-        assert!(err(r#"{"model": "pix2pix"}"#).contains("train pix2pix, DCGAN and DiscoGAN with `trainer`"));
-        assert!(err(r#"{"net_g": "unet_256"}"#).contains("not `unet_256`"));
+        assert!(err(r#"{"model": "discogan"}"#).contains("train DCGAN and DiscoGAN with `trainer`"));
+        assert!(err(r#"{"net_g": "vgg"}"#).contains("`vgg` is not a generator"));
         assert!(err(r#"{"crop_size": 130, "load_size": 143}"#)
             .contains("not a multiple of 4, as the generator needs; try 128"));
         assert!(err(r#"{"crop_size": 20, "n_layers_d": 3}"#).contains("too small for the discriminator"));
@@ -660,6 +783,21 @@ mod tests {
     }
 
     #[test]
+    fn pix2pix_takes_its_defaults() {
+        let s = Settings::parse(
+            r#"{"model": "pix2pix", "net_g": null, "ngf": 64, "ndf": 64, "crop_size": 256, "load_size": 286}"#,
+        )
+        .unwrap();
+        assert_eq!(s.architecture().unwrap(), "pix2pix unet_256 ngf 64, n_layers_d 3 ndf 64, norm batch");
+        assert_eq!((s.gan_mode().unwrap(), s.generator().unwrap().dropout), (GanMode::Vanilla, true));
+        assert_eq!(s.discriminator().unwrap().input_nc, 6);
+        assert!(Settings::parse(r#"{"model": "dcgan"}"#)
+            .unwrap_err()
+            .contains("train DCGAN and DiscoGAN with `trainer`"));
+        assert!(Settings::parse(r#"{"direction": "up"}"#).unwrap_err().contains("not AtoB or BtoA"));
+    }
+
+    #[test]
     fn a_native_manifest_gives_its_settings() {
         // Options as `trainer` saves them: every flag, some unset (null).
         let json = r#"{"model": "cycle_gan", "name": "run", "net_g": null, "ngf": 8, "ndf": 16, "n_layers_d": 3,
@@ -669,6 +807,6 @@ mod tests {
             "seed": 0, "norm": "instance", "gan_mode": "lsgan", "display_freq": 400, "domain_a": "/data/A"}"#;
         let s = Settings::parse(json).unwrap();
         assert_eq!(s.architecture().unwrap(), "resnet_9blocks ngf 8, n_layers_d 3 ndf 16");
-        assert_eq!(s.config().unwrap().pool_size, 50);
+        assert_eq!(s.pool_size.unwrap_or(50), 50);
     }
 }

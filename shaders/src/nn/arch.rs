@@ -116,6 +116,34 @@ pub struct GeneratorConfig {
     pub dropout: bool,
 }
 
+impl GeneratorArch {
+    /// The architecture a reference `--netG` name gives: `resnet_<n>blocks`
+    /// (transposed-3 upsampling) or `unet_<2^k>` with k >= 5.
+    pub fn from_name(s: &str) -> Result<GeneratorArch, String> {
+        let bad = || {
+            format!(
+                "`{s}` is not a generator: use resnet_9blocks, resnet_6blocks (any resnet_<n>blocks), unet_256 or \
+                 unet_128 (any unet_<2^k> with k >= 5)"
+            )
+        };
+        if let Some(n) = s.strip_prefix("resnet_").and_then(|r| r.strip_suffix("blocks")) {
+            let n_blocks: usize = n.parse().map_err(|_| bad())?;
+            if n_blocks == 0 {
+                return Err(bad());
+            }
+            return Ok(GeneratorArch::Resnet { n_blocks, upsampling: Upsampling::Transposed3 });
+        }
+        if let Some(size) = s.strip_prefix("unet_") {
+            let size: u64 = size.parse().map_err(|_| bad())?;
+            if !size.is_power_of_two() || size < 32 {
+                return Err(bad());
+            }
+            return Ok(GeneratorArch::Unet { num_downs: size.trailing_zeros() as usize });
+        }
+        Err(bad())
+    }
+}
+
 impl GeneratorConfig {
     /// resnet_<n>blocks with the given ngf, RGB, instance norm, no dropout (CycleGAN's).
     pub fn resnet(n_blocks: usize, ngf: usize) -> Self {

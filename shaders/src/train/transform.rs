@@ -154,6 +154,26 @@ impl Transform {
     }
 }
 
+/// Whether a `w` x `h` image is an aligned A|B pair: two squares side by
+/// side, so an even width twice the height.
+pub fn is_pair((w, h): (u32, u32)) -> bool {
+    w % 2 == 0 && w as u64 == 2 * h as u64
+}
+
+/// The halves of an aligned pair (the reference's `w2 = w // 2`) as (A, B):
+/// left then right, or with `b_to_a` (`--direction BtoA`) right then left.
+pub fn split_pair(img: &RgbImage, b_to_a: bool) -> (RgbImage, RgbImage) {
+    let (w, h) = img.dimensions();
+    let w2 = w / 2;
+    let left = imageops::crop_imm(img, 0, 0, w2, h).to_image();
+    let right = imageops::crop_imm(img, w2, 0, w - w2, h).to_image();
+    if b_to_a {
+        (right, left)
+    } else {
+        (left, right)
+    }
+}
+
 fn resize(img: RgbImage, w: u32, h: u32) -> RgbImage {
     if img.dimensions() == (w, h) {
         img

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
-use image::{imageops, RgbImage};
+use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use shaders::train::order::Order;
 
@@ -180,7 +180,7 @@ impl Source {
 
 /// An aligned image must be an A|B pair: even width, twice its height.
 pub fn check_pair_size(path: &Path, (w, h): (u32, u32)) -> Result<()> {
-    if w % 2 != 0 || w as u64 != 2 * h as u64 {
+    if !shaders::train::transform::is_pair((w, h)) {
         bail!(
             "{}: {w}x{h}: an aligned image is an A|B pair side by side, so its width must be even and twice its \
              height",
@@ -196,13 +196,7 @@ pub fn check_pair_size(path: &Path, (w, h): (u32, u32)) -> Result<()> {
 pub fn split_pair(img: &RgbImage, path: &Path, direction: Direction) -> Result<(RgbImage, RgbImage)> {
     let (w, h) = img.dimensions();
     check_pair_size(path, (w, h))?;
-    let w2 = w / 2;
-    let left = imageops::crop_imm(img, 0, 0, w2, h).to_image();
-    let right = imageops::crop_imm(img, w2, 0, w - w2, h).to_image();
-    Ok(match direction {
-        Direction::AtoB => (left, right),
-        Direction::BtoA => (right, left),
-    })
+    Ok(shaders::train::transform::split_pair(img, direction == Direction::BtoA))
 }
 
 fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<()> {

@@ -65,27 +65,7 @@ impl std::str::FromStr for NetG {
     type Err = String;
 
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let bad = || {
-            format!(
-                "`{s}` is not a generator: use resnet_9blocks, resnet_6blocks (any resnet_<n>blocks), unet_256 or \
-                 unet_128 (any unet_<2^k> with k >= 5)"
-            )
-        };
-        if let Some(n) = s.strip_prefix("resnet_").and_then(|r| r.strip_suffix("blocks")) {
-            let n_blocks: usize = n.parse().map_err(|_| bad())?;
-            if n_blocks == 0 {
-                return Err(bad());
-            }
-            return Ok(NetG(GeneratorArch::Resnet { n_blocks, upsampling: Upsampling::Transposed3 }));
-        }
-        if let Some(size) = s.strip_prefix("unet_") {
-            let size: u64 = size.parse().map_err(|_| bad())?;
-            if !size.is_power_of_two() || size < 32 {
-                return Err(bad());
-            }
-            return Ok(NetG(GeneratorArch::Unet { num_downs: size.trailing_zeros() as usize }));
-        }
-        Err(bad())
+        GeneratorArch::from_name(s).map(NetG)
     }
 }
 
