@@ -200,6 +200,11 @@ export class Training {
      */
     settings(): string;
     /**
+     * Destroys the device without marking it released, as a driver reset
+     * would; for testing the page's device-lost path.
+     */
+    simulate_device_loss(): void;
+    /**
      * Builds the model: fresh weights from the seed, or everything from a
      * checkpoint zip (`latest/` as the page or `trainer` saved it, whose
      * settings then replace these). Returns a note for the page (e.g. that
@@ -425,6 +430,7 @@ export interface InitOutput {
     readonly training_release: (a: number) => void;
     readonly training_samples: (a: number) => any;
     readonly training_settings: (a: number) => [number, number];
+    readonly training_simulate_device_loss: (a: number) => void;
     readonly training_start: (a: number, b: number, c: number) => any;
     readonly training_started: (a: number) => number;
     readonly training_step: (a: number) => any;
@@ -453,11 +459,11 @@ export interface InitOutput {
     readonly translator_translate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => any;
     readonly wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_69: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_71: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h8c223939539c9d7c: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_68: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_69: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

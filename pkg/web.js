@@ -488,6 +488,13 @@ export class Training {
         }
     }
     /**
+     * Destroys the device without marking it released, as a driver reset
+     * would; for testing the page's device-lost path.
+     */
+    simulate_device_loss() {
+        wasm.training_simulate_device_loss(this.__wbg_ptr);
+    }
+    /**
      * Builds the model: fresh weights from the seed, or everything from a
      * checkpoint zip (`latest/` as the page or `trainer` saved it, whose
      * settings then replace these). Returns a note for the page (e.g. that
@@ -1424,17 +1431,17 @@ function __wbg_get_imports() {
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 546, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_68);
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_69);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 541, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_69);
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 541, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70);
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_71);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -1478,8 +1485,8 @@ function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e(arg0, arg
     wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_68(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_68(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_69(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_69(arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429(arg0, arg1, arg2) {
@@ -1496,15 +1503,15 @@ function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120(arg0, arg
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_69(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_69(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_71(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_71(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }

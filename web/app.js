@@ -677,6 +677,7 @@ function start() {
 window.cyclegan = {
   training: () => training.state(),
   simulateDeviceLoss: async () => (await engine()).request({ op: 'simulateDeviceLoss' }),
+  simulateTrainingDeviceLoss: async () => (await engine()).request({ op: 'trainSimulateDeviceLoss' }),
   generateLatents: (latents) => generate({ latents: Array.from(latents) }),
   request: async (msg) => {
     const { transfer, ...r } = await (await engine()).request(msg);

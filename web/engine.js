@@ -164,6 +164,10 @@ export function createEngine(emit) {
       const bytes = await run().network(name);
       return { bytes: bytes.buffer, transfer: [bytes.buffer] };
     },
+    async trainSimulateDeviceLoss() {
+      run().simulate_device_loss();
+      return {};
+    },
     async trainStop() {
       training?.release();
       training = null;

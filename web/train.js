@@ -425,6 +425,7 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     status('Pausing after this step…');
   });
   els.resumeFile.addEventListener('change', async () => {
+    clearError();
     const f = els.resumeFile.files?.[0];
     els.resumeFile.value = '';
     if (!f) return;
@@ -432,6 +433,7 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     begin(await f.arrayBuffer());
   });
   els.resumeSaved.addEventListener('click', async () => {
+    clearError();
     const saved = await dbGet();
     if (!saved) return;
     data.demo = saved.demo;

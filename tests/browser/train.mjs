@@ -174,6 +174,25 @@ try {
     return 'iterations 3 and 4 after the reload are bit-identical to the uninterrupted run\'s';
   });
 
+  await step('a lost device: #error says so, and the saved run resumes exactly', page, async () => {
+    assert.ok(web, 'needs the first step');
+    await page.evaluate(() => new Promise((r) => { const q = indexedDB.deleteDatabase('gan-webgpu-train'); q.onsuccess = q.onerror = q.onblocked = () => r(); }));
+    await openTrain(page);
+    await fill(page, 2);
+    await page.click('#train-demo');
+    await page.click('#train-start');
+    await waitPaused(page, 2);
+    await page.evaluate(() => window.cyclegan.simulateTrainingDeviceLoss());
+    const lost = await errorText(page);
+    assert.match(lost, /device was lost.*Training stopped; resume it from the last saved step/s);
+    await page.waitForSelector('#train-resume-saved:not([hidden])', { timeout: 60000 });
+    await page.fill('#train-stop-at', String(ITERS));
+    await page.click('#train-resume-saved');
+    const s = await waitPaused(page, ITERS);
+    for (let i = 0; i < ITERS; i++) assert.deepEqual(s.history[i].losses, web[i].losses, `iteration ${i + 1} as the uninterrupted run's`);
+    return lost.slice(0, 80);
+  });
+
   await step('a checkpoint trainer wrote resumes in the tab', page, async () => {
     assert.ok(want, 'needs the first step');
     // trainer's latest/ at iteration ITERS + 2, zipped by the page's own format: use trainer's folder.

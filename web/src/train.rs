@@ -668,6 +668,12 @@ impl Training {
         Ok(snapshot.state.get(&name).map_err(js)?.to_safetensors())
     }
 
+    /// Destroys the device without marking it released, as a driver reset
+    /// would; for testing the page's device-lost path.
+    pub fn simulate_device_loss(&self) {
+        self.gpu.device.destroy();
+    }
+
     /// Frees the device now; its loss is not reported.
     pub fn release(self) {
         self.lost.lock().unwrap().released = true;
