@@ -190,9 +190,12 @@ export class Training {
      */
     release(): void;
     /**
-     * The sample images of the last step (real, translated, reconstructed,
-     * for A then B; the first image of the batch), side by side in one
-     * RGBA8 row of [`Training::visual_names`] order.
+     * The sample images of the last step as one RGBA8 image: the first
+     * image of each of [`Training::visual_names`] side by side (real,
+     * translated, reconstructed, ...), or for a model that generates
+     * (DCGAN) its fixed latents' images, 8 a row. DCGAN's sample pass runs
+     * in training mode and updates G's running statistics, as the
+     * reference's `netG(fixed_noise)` and `trainer`'s sample grids do.
      */
     samples(): Promise<Samples>;
     /**

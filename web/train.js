@@ -64,6 +64,8 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     data: $('train-data'),
     netG: $('train-net-g'),
     direction: $('train-direction'),
+    imageSize: $('train-image-size'),
+    nz: $('train-nz'),
     ngf: $('train-ngf'),
     ndf: $('train-ndf'),
     load: $('train-load'),
@@ -106,11 +108,23 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
   };
 
   const pix2pix = () => els.model.value === 'pix2pix';
+  const dcgan = () => els.model.value === 'dcgan';
+  // Models with one set of images (pix2pix's pairs, DCGAN's images) and those with whole 64x64-style images.
+  const oneSet = () => pix2pix() || dcgan();
+  const wholeImages = () => dcgan() || els.model.value === 'discogan';
+  // Each model's defaults: small enough for a laptop GPU where the reference's are large.
+  const DEFAULTS = {
+    cycle_gan: { netG: 'resnet_6blocks', ngf: 32, ndf: 32, load: 143, crop: 128, batch: 1, epochs: 100, decay: 100 },
+    pix2pix: { netG: 'unet_128', ngf: 32, ndf: 32, load: 143, crop: 128, batch: 1, epochs: 100, decay: 100 },
+    discogan: { ngf: 64, ndf: 64, imageSize: 64, batch: 64, epochs: 5000, decay: 0 },
+    dcgan: { ngf: 64, ndf: 64, imageSize: 64, nz: 100, batch: 64, epochs: 25, decay: 0 },
+  };
 
   function describeData() {
     if (data.demo) return 'Demo domains: 48 daytime landscapes (A) and 48 night landscapes (B), 80×80.';
     const [a, b] = data.files.map((f) => f.length);
     if (pix2pix()) return a ? `${a} A|B pairs.` : 'No pairs chosen: pick the A|B pair images (input and target side by side).';
+    if (dcgan()) return a ? `${a} images.` : 'No images chosen: pick the images to learn to generate.';
     if (!a && !b) return 'No images chosen: pick domains A and B, or use the demo (day and night landscapes).';
     return `Domain A: ${a} images; domain B: ${b} images.`;
   }
@@ -151,6 +165,8 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
       name: 'browser',
       net_g: els.netG.value,
       direction: els.direction.value,
+      image_size: int(els.imageSize, 'The image size'),
+      nz: int(els.nz, 'nz'),
       ngf: int(els.ngf, 'ngf'),
       ndf: int(els.ndf, 'ndf'),
       load_size: int(els.load, 'The load size'),
@@ -168,6 +184,8 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     showModel();
     els.netG.value = s.net_g ?? (s.model === 'pix2pix' ? 'unet_256' : 'resnet_9blocks');
     els.direction.value = s.direction ?? 'AtoB';
+    els.imageSize.value = s.image_size ?? 64;
+    els.nz.value = s.nz ?? 100;
     els.ngf.value = s.ngf;
     els.ndf.value = s.ndf;
     els.load.value = s.load_size;
@@ -185,7 +203,7 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     els.start.textContent = run ? 'Resume' : 'Start';
     els.start.disabled = on;
     for (const el of [els.a, els.aDir, els.b, els.bDir, els.demo, els.resumeFile, els.resumeSaved]) el.disabled = on;
-    for (const el of [els.model, els.netG, els.direction, els.ngf, els.ndf, els.load, els.crop, els.batch, els.lr, els.epochs, els.decay, els.seed]) {
+    for (const el of [els.model, els.netG, els.direction, els.imageSize, els.nz, els.ngf, els.ndf, els.load, els.crop, els.batch, els.lr, els.epochs, els.decay, els.seed]) {
       el.disabled = on || Boolean(run);
     }
     for (const el of [els.gA, els.gB, els.checkpoint]) el.disabled = on || !run || run.iteration === 0;
@@ -309,7 +327,11 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
       showError('Choose the A|B pair images (each the input and its target side by side) before starting.');
       return;
     }
-    if (!pix2pix() && !data.demo && !(data.files[0].length && data.files[1].length)) {
+    if (dcgan() && (data.demo || !data.files[0].length)) {
+      showError('Choose the images to learn to generate before starting.');
+      return;
+    }
+    if (!oneSet() && !data.demo && !(data.files[0].length && data.files[1].length)) {
       showError('Choose images for both domains A and B, or use the demo domains, before starting.');
       return;
     }
@@ -382,22 +404,30 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
   // pix2pix takes one set of A|B pairs (as domain A); CycleGAN two domains.
   function showModel() {
     const p = pix2pix();
-    for (const el of document.querySelectorAll('#train-view .b-only')) el.hidden = p;
-    for (const el of document.querySelectorAll('#train-view .p2p-only')) el.hidden = !p;
-    els.demo.hidden = p;
-    els.gB.hidden = p;
-    els.gA.textContent = p ? 'Download G (A → B)' : 'Download G_A (A → B)';
-    $('train-a-label').textContent = p ? 'A|B pair images…' : 'Domain A images…';
-    $('train-a-dir-label').textContent = p ? 'A|B pairs folder…' : 'Domain A folder…';
-    $('train-drop-a').textContent = p ? 'Drop the A|B pair images or their folder here' : "Drop domain A's images or folder here";
+    const show = (cls, on) => {
+      for (const el of document.querySelectorAll(`#train-view .${cls}`)) el.hidden = !on;
+    };
+    show('b-only', !oneSet());
+    show('p2p-only', p);
+    show('crop-only', !wholeImages());
+    show('gan64-only', wholeImages());
+    show('dcgan-only', dcgan());
+    els.imageSize.disabled = dcgan();
+    els.demo.hidden = oneSet();
+    els.gB.hidden = oneSet();
+    els.gA.textContent = p ? 'Download G (A → B)' : dcgan() ? 'Download G' : 'Download G_A (A → B)';
+    const what = p ? ['A|B pair images…', 'A|B pairs folder…', 'Drop the A|B pair images or their folder here'] : dcgan() ? ['Images…', 'Folder…', 'Drop the images or their folder here'] : ['Domain A images…', 'Domain A folder…', "Drop domain A's images or folder here"];
+    [$('train-a-label').textContent, $('train-a-dir-label').textContent, $('train-drop-a').textContent] = what;
     els.data.textContent = describeData();
   }
   els.model.addEventListener('change', () => {
     newRun();
     data.demo = false;
     data.files = [[], []];
-    // Each model's generator: a U-Net for pix2pix, a ResNet for CycleGAN.
-    els.netG.value = pix2pix() ? 'unet_128' : 'resnet_6blocks';
+    const d = DEFAULTS[els.model.value];
+    for (const [key, el] of [['netG', els.netG], ['ngf', els.ngf], ['ndf', els.ndf], ['load', els.load], ['crop', els.crop], ['imageSize', els.imageSize], ['nz', els.nz], ['batch', els.batch], ['epochs', els.epochs], ['decay', els.decay]]) {
+      if (d[key] !== undefined) el.value = d[key];
+    }
     showModel();
   });
   els.a.addEventListener('change', () => setFiles(0, els.a.files));
@@ -450,8 +480,8 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
   });
   const networkDownload = (name) => async () => {
     try {
-      // pix2pix's one generator is G.
-      const net = run?.settings.model === 'pix2pix' ? 'G' : name;
+      // pix2pix's and DCGAN's one generator is G.
+      const net = ['pix2pix', 'dcgan'].includes(run?.settings.model) ? 'G' : name;
       const { bytes } = await (await engine()).request({ op: 'trainNetwork', name: net });
       download(bytes, `${net}.safetensors`, 'application/octet-stream');
     } catch (err) {

@@ -6,7 +6,8 @@
 // and continue as the uninterrupted native run does; a reload mid-run must
 // resume from the browser's saved step exactly as the run would have gone
 // on; a checkpoint `trainer` wrote must resume in the tab; pix2pix on A|B
-// pairs (BatchNorm, dropout) must follow `trainer` too; bad input (no
+// pairs (BatchNorm, dropout), DCGAN and DiscoGAN must follow `trainer` too;
+// a lost device must offer the saved run; bad input (no
 // images, an unreadable image, a size beyond the adapter's buffers, a file
 // that is not a checkpoint) must show a message.
 //
@@ -254,6 +255,38 @@ try {
     assert.equal(g.suggestedFilename(), 'G.safetensors');
     return `${pairs.length} pairs, unet_128: worst relative difference ${worst.toExponential(2)}`;
   });
+
+  // DCGAN on trainer's demo shapes, DiscoGAN on the demo landscapes: the tab's first iterations follow trainer's.
+  for (const model of ['dcgan', 'discogan']) {
+    await step(`${model}: the page trains and follows trainer`, page, async () => {
+      const flags = ['--model', model, '--ngf', '4', '--ndf', '4', '--batch-size', '4', '--lr', '0.0002', '--n-epochs', '25', '--n-epochs-decay', '0', '--seed', '5', '--print-freq', '1', '--display-freq', '1000', '--save-latest-freq', '1000', ...(model === 'dcgan' ? ['--nz', '8'] : [])];
+      await openTrain(page);
+      await page.selectOption('#train-model', model);
+      for (const [id, v] of [['ngf', 4], ['ndf', 4], ['batch', 4], ['lr', 0.0002], ['epochs', 25], ['decay', 0], ['seed', 5], ['stop-at', 3]]) {
+        await page.fill(`#train-${id}`, String(v));
+      }
+      let files = '';
+      if (model === 'dcgan') {
+        await page.fill('#train-nz', '8');
+        native(`${model}-data`, ['--max-iters', '1'], { flags, names: [] });
+        const folder = path.join(dir, `${model}-data`, 'demo_data', 'shapes');
+        const images = fs.readdirSync(folder).sort().map((f) => path.join(folder, f));
+        await page.setInputFiles('#train-a', images);
+        files = `${images.length} images`;
+      } else {
+        await page.click('#train-demo');
+        files = 'the demo domains';
+      }
+      await page.click('#train-start');
+      const s = await waitPaused(page, 3);
+      const names = s.run.lossNames;
+      const want = native(model, ['--max-iters', '3'], { flags, names });
+      const worst = compareLosses(s.history, want, REL, names);
+      const grid = await page.evaluate(() => [document.querySelector('#train-samples').width, document.querySelector('#train-samples').height]);
+      assert.deepEqual(grid, model === 'dcgan' ? [8 * 64, 8 * 64] : [6 * 64, 64], 'the sample grid');
+      return `${files}: ${names.join(' ')} within ${worst.toExponential(2)}`;
+    });
+  }
 
   await step('no adapter (Chromium without --enable-unsafe-webgpu): Start says why', null, async () => {
     const bare = await h.launch({ webgpu: false });

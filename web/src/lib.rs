@@ -209,8 +209,8 @@ pub struct Samples {
 }
 
 impl Samples {
-    /// `count` images of `width` x `height` side by side in one RGBA8 row
-    /// (`count * width` pixels wide), as a training run shows its samples.
+    /// A training run's sample images composed into `count` images of
+    /// `width` x `height` side by side (`count * width` pixels wide).
     pub(crate) fn row(pixels: Vec<u8>, count: u32, width: u32, height: u32, ms: f64) -> Samples {
         Samples { pixels, count, width, height, ms, eval: false, mode: "one row, side by side".into() }
     }

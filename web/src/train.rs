@@ -4,8 +4,9 @@
 //! the same run as `trainer` on the same kind of adapter, and a checkpoint
 //! moves between the two as a zip of `latest/`.
 //!
-//! CycleGAN on two sets of images and pix2pix on A|B pairs; DCGAN and
-//! DiscoGAN train with `trainer`.
+//! CycleGAN and DiscoGAN on two sets of images, pix2pix on A|B pairs and
+//! DCGAN on one set of images, with the options and preprocessing of
+//! `trainer --model ...`.
 
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -13,6 +14,8 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm};
 use shaders::nn::cyclegan::{self, CycleGan, CycleGanConfig};
+use shaders::nn::dcgan::{self, Dcgan, DcganConfig};
+use shaders::nn::discogan::{self, DiscoGan, DiscoGanConfig};
 use shaders::nn::model::{Init, Model, ModelInfo, TrainState};
 use shaders::nn::params::SplitMix64;
 use shaders::nn::pix2pix::{self, Pix2Pix, Pix2PixConfig};
@@ -35,8 +38,20 @@ use crate::{messages, now_ms, open_device, LostState, Scopes};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    /// `--model`: `cycle_gan` or `pix2pix`.
+    /// `--model`: `cycle_gan`, `pix2pix`, `dcgan` or `discogan`.
     pub model: String,
+    /// `--nz` (DCGAN's latent size).
+    pub nz: usize,
+    /// `--image-size` (DCGAN: 64; DiscoGAN: a multiple of 16): the load and crop size of those models.
+    pub image_size: u32,
+    /// `--gan-curriculum` (DiscoGAN).
+    pub gan_curriculum: u64,
+    /// `--starting-rate` (DiscoGAN).
+    pub starting_rate: f32,
+    /// `--default-rate` (DiscoGAN).
+    pub default_rate: f32,
+    /// `--update-interval` (DiscoGAN).
+    pub update_interval: u64,
     /// `--name`: the checkpoint's run name.
     pub name: String,
     /// `--net-g`: `resnet_<n>blocks` or `unet_<2^k>` (the model's default when absent).
@@ -93,6 +108,12 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             model: "cycle_gan".into(),
+            nz: 100,
+            image_size: 64,
+            gan_curriculum: 10_000,
+            starting_rate: 0.01,
+            default_rate: 0.5,
+            update_interval: 3,
             name: "browser".into(),
             net_g: Some("resnet_6blocks".into()),
             norm: None,
@@ -125,8 +146,9 @@ impl Default for Settings {
 impl Settings {
     /// Parses and checks settings; the error names the value and the reason.
     pub fn parse(json: &str) -> Result<Settings, String> {
-        let s: Settings =
+        let mut s: Settings =
             serde_json::from_str(json).map_err(|e| format!("The training settings do not parse: {e}."))?;
+        s.resolve();
         s.check()?;
         Ok(s)
     }
@@ -135,12 +157,28 @@ impl Settings {
         self.model == "pix2pix"
     }
 
+    /// DCGAN and DiscoGAN take whole images of `image_size`, unflipped, as
+    /// `trainer` resolves their options (torchvision's Resize + CenterCrop;
+    /// cv2.resize).
+    fn resolve(&mut self) {
+        let preprocess = match self.model.as_str() {
+            "dcgan" => Preprocess::CenterCrop,
+            "discogan" => Preprocess::ResizeAndCrop,
+            _ => return,
+        };
+        self.preprocess = preprocess;
+        self.load_size = self.image_size;
+        self.crop_size = self.image_size;
+        self.no_flip = true;
+    }
+
     /// The model's description: names of its networks, losses and images.
     pub fn info(&self) -> &'static ModelInfo {
-        if self.pix2pix() {
-            &pix2pix::INFO
-        } else {
-            &cyclegan::INFO
+        match self.model.as_str() {
+            "pix2pix" => &pix2pix::INFO,
+            "dcgan" => &dcgan::INFO,
+            "discogan" => &discogan::INFO,
+            _ => &cyclegan::INFO,
         }
     }
 
@@ -164,11 +202,14 @@ impl Settings {
     }
 
     fn check(&self) -> Result<(), String> {
-        if self.model != "cycle_gan" && self.model != "pix2pix" {
-            return Err(format!(
-                "The tab trains CycleGAN (cycle_gan) and pix2pix, not `{}`; train DCGAN and DiscoGAN with `trainer`.",
-                self.model
-            ));
+        if !["cycle_gan", "pix2pix", "dcgan", "discogan"].contains(&self.model.as_str()) {
+            return Err(format!("The tab trains cycle_gan, pix2pix, dcgan and discogan models, not `{}`.", self.model));
+        }
+        if self.model == "dcgan" && self.image_size != 64 {
+            return Err(format!("DCGAN's networks are built for 64x64 images, not {}.", self.image_size));
+        }
+        if self.model == "dcgan" && !(1..=1024).contains(&self.nz) {
+            return Err(format!("nz is {}; choose a value from 1 to 1024.", self.nz));
         }
         if self.direction != "AtoB" && self.direction != "BtoA" {
             return Err(format!("The direction `{}` is not AtoB or BtoA.", self.direction));
@@ -208,7 +249,8 @@ impl Settings {
             ));
         }
         // The PatchGAN halves the crop n_layers_d times, then two 4x4 convolutions need 3 pixels.
-        if (self.crop_size >> self.n_layers_d) < 3 {
+        let patch_gan = self.model == "cycle_gan" || self.pix2pix();
+        if patch_gan && (self.crop_size >> self.n_layers_d) < 3 {
             return Err(format!(
                 "The crop size {} is too small for the discriminator with n_layers_d {}: it needs at least {}.",
                 self.crop_size,
@@ -236,6 +278,11 @@ impl Settings {
     }
 
     fn generator(&self) -> Result<GeneratorConfig, String> {
+        match self.model.as_str() {
+            "dcgan" => return Ok(GeneratorConfig::dcgan(self.nz, self.ngf)),
+            "discogan" => return Ok(GeneratorConfig::discogan(self.ngf)),
+            _ => {}
+        }
         let default = if self.pix2pix() { "unet_256" } else { "resnet_9blocks" };
         let arch = GeneratorArch::from_name(self.net_g.as_deref().unwrap_or(default)).map_err(|e| format!("{e}."))?;
         Ok(GeneratorConfig {
@@ -249,6 +296,11 @@ impl Settings {
     }
 
     fn discriminator(&self) -> Result<DiscriminatorConfig, String> {
+        match self.model.as_str() {
+            "dcgan" => return Ok(DiscriminatorConfig::dcgan(self.ndf)),
+            "discogan" => return Ok(DiscriminatorConfig::discogan(self.ndf)),
+            _ => {}
+        }
         Ok(DiscriminatorConfig {
             input_nc: if self.pix2pix() { 6 } else { 3 },
             ndf: self.ndf,
@@ -264,6 +316,28 @@ impl Settings {
             self.discriminator().map_err(shaders::Error::Network)?,
         );
         let gan_mode = self.gan_mode().map_err(shaders::Error::Network)?;
+        if self.model == "dcgan" {
+            let config = DcganConfig {
+                generator,
+                discriminator,
+                beta1: self.beta1,
+                beta2: 0.999,
+                fixed_seed: derive_seed(self.seed, stream::FIXED_LATENTS, 0),
+                fixed_count: 64,
+            };
+            return Ok(Box::new(Dcgan::new(gpu, config, init)?));
+        }
+        if self.model == "discogan" {
+            let config = DiscoGanConfig {
+                beta1: self.beta1,
+                gan_curriculum: self.gan_curriculum,
+                starting_rate: self.starting_rate,
+                default_rate: self.default_rate,
+                update_interval: self.update_interval,
+                ..DiscoGanConfig::reference(self.ngf, self.ndf)
+            };
+            return Ok(Box::new(DiscoGan::new(gpu, config, init)?));
+        }
         Ok(if self.pix2pix() {
             Box::new(Pix2Pix::new(
                 gpu,
@@ -480,7 +554,7 @@ impl Training {
                 c = s.crop_size
             )));
         }
-        let order = if s.pix2pix() {
+        let order = if s.pix2pix() || s.model == "dcgan" {
             Order::aligned(self.images[0].len(), s.batch_size, s.serial_batches, s.seed)
         } else {
             Order::unaligned(self.images[0].len(), self.images[1].len(), s.batch_size, s.serial_batches, s.seed)
@@ -548,12 +622,15 @@ impl Training {
         let mut size = (0, 0);
         let b_to_a = self.settings.direction == "BtoA";
         for p in &picks {
-            // Unaligned: image p.a of A and p.b of B; aligned: the halves of pair p.a, one crop and flip.
+            // Unaligned: image p.a of A and p.b of B; aligned: the halves of pair p.a, one crop and flip;
+            // one set of images (DCGAN): image p.a.
             let sources = if self.settings.pix2pix() {
                 let (a, b) = split_pair(&self.images[0][p.a], b_to_a);
-                [(a, p.a, p.augment_a), (b, p.a, p.augment_a)]
+                vec![(a, p.a, p.augment_a), (b, p.a, p.augment_a)]
+            } else if self.settings.model == "dcgan" {
+                vec![(self.images[0][p.a].clone(), p.a, p.augment_a)]
             } else {
-                [(self.images[0][p.a].clone(), p.a, p.augment_a), (self.images[1][p.b].clone(), p.b, p.augment_b)]
+                vec![(self.images[0][p.a].clone(), p.a, p.augment_a), (self.images[1][p.b].clone(), p.b, p.augment_b)]
             };
             for (d, (source, index, seed)) in sources.into_iter().enumerate() {
                 let img = transform
@@ -573,7 +650,7 @@ impl Training {
         let scopes = Scopes::push(&self.gpu.device);
         let stepped = (|| {
             let a = image_to_tensor(&self.gpu, &batch[0], n, w, h)?;
-            let b = image_to_tensor(&self.gpu, &batch[1], n, w, h)?;
+            let b = if batch[1].is_empty() { a.clone() } else { image_to_tensor(&self.gpu, &batch[1], n, w, h)? };
             run.step(&self.gpu, &a, &b)
         })();
         let losses = match &stepped {
@@ -610,29 +687,49 @@ impl Training {
         Ok(report)
     }
 
-    /// The sample images of the last step (real, translated, reconstructed,
-    /// for A then B; the first image of the batch), side by side in one
-    /// RGBA8 row of [`Training::visual_names`] order.
-    pub async fn samples(&self) -> Result<crate::Samples, JsError> {
+    /// The sample images of the last step as one RGBA8 image: the first
+    /// image of each of [`Training::visual_names`] side by side (real,
+    /// translated, reconstructed, ...), or for a model that generates
+    /// (DCGAN) its fixed latents' images, 8 a row. DCGAN's sample pass runs
+    /// in training mode and updates G's running statistics, as the
+    /// reference's `netG(fixed_noise)` and `trainer`'s sample grids do.
+    pub async fn samples(&mut self) -> Result<crate::Samples, JsError> {
         self.check_lost()?;
-        let last = self.last.as_ref().ok_or_else(|| JsError::new("No step has run yet."))?;
         let start = now_ms();
+        let (Some(run), Some(last)) = (self.run.as_mut(), self.last.as_ref()) else {
+            return Err(JsError::new("No step has run yet."));
+        };
+        let batch_grid = run.model.info().batch_grid;
+        let visuals = run.model.sample_visuals(&self.gpu, &last.out).map_err(js)?;
+        // Tiles of RGBA8 bytes: every image of the generated batch, or the first of each visual.
         let mut tiles = Vec::new();
-        for v in &last.out.visuals {
-            let shape = v.shape();
-            let first = v.view(0, &[1, shape[1], shape[2], shape[3]]).map_err(js)?;
-            tiles.push((tensor_to_image(&self.gpu, &first).await.map_err(js)?, shape[3], shape[2]));
+        if batch_grid {
+            let v = visuals.last().ok_or_else(|| JsError::new("The model returned no sample images."))?;
+            let bytes = tensor_to_image(&self.gpu, v).await.map_err(js)?;
+            let size = bytes.len() / v.shape()[0];
+            tiles.extend(bytes.chunks_exact(size).map(|c| c.to_vec()));
+        } else {
+            for v in &visuals {
+                let s = v.shape();
+                tiles.push(
+                    tensor_to_image(&self.gpu, &v.view(0, &[1, s[1], s[2], s[3]]).map_err(js)?).await.map_err(js)?,
+                );
+            }
         }
-        let (w, h) = (tiles[0].1, tiles[0].2);
-        let count = tiles.len();
-        let mut pixels = vec![0u8; count * w * h * 4];
-        for (k, (tile, _, _)) in tiles.iter().enumerate() {
+        let shape = visuals[0].shape();
+        let (w, h) = (shape[3], shape[2]);
+        let columns = if batch_grid { 8.min(tiles.len()) } else { tiles.len() };
+        let rows = tiles.len().div_ceil(columns);
+        let width = columns * w;
+        let mut pixels = vec![0u8; width * rows * h * 4];
+        for (k, tile) in tiles.iter().enumerate() {
+            let (x0, y0) = ((k % columns) * w, (k / columns) * h);
             for y in 0..h {
-                let dst = (y * count * w + k * w) * 4;
+                let dst = ((y0 + y) * width + x0) * 4;
                 pixels[dst..dst + w * 4].copy_from_slice(&tile[y * w * 4..(y + 1) * w * 4]);
             }
         }
-        Ok(crate::Samples::row(pixels, count as u32, w as u32, h as u32, now_ms() - start))
+        Ok(crate::Samples::row(pixels, 1, width as u32, (rows * h) as u32, now_ms() - start))
     }
 
     /// The whole run as a checkpoint zip: `latest/` with the networks,
@@ -701,6 +798,14 @@ impl Training {
     /// The images the model needs: two domains (CycleGAN) or A|B pairs (pix2pix).
     fn check_data(&self) -> Result<(), JsError> {
         let [a, b] = &self.images;
+        if self.settings.model == "dcgan" {
+            if a.is_empty() || !b.is_empty() {
+                return Err(JsError::new(
+                    "DCGAN trains on one set of images: add them as domain A and leave domain B empty.",
+                ));
+            }
+            return Ok(());
+        }
         if !self.settings.pix2pix() {
             for (d, imgs) in [("A", a), ("B", b)] {
                 if imgs.is_empty() {
@@ -746,6 +851,8 @@ impl Training {
         if manifest.kind != LATEST {
             return Err(bad("it is an epoch checkpoint, which holds the networks only; choose a latest/ zip".into()));
         }
+        let mut manifest = manifest;
+        manifest.options.resolve();
         manifest.options.check().map_err(bad)?;
         let arch = manifest.options.architecture().map_err(bad)?;
         if arch != manifest.architecture {
@@ -775,7 +882,7 @@ mod tests {
         assert_eq!(s.architecture().unwrap(), "resnet_6blocks ngf 32, n_layers_d 3 ndf 32");
         assert_eq!((s.crop_size, s.load_size, s.batch_size), (128, 143, 1));
         let err = |json: &str| Settings::parse(json).unwrap_err();
-        assert!(err(r#"{"model": "discogan"}"#).contains("train DCGAN and DiscoGAN with `trainer`"));
+        assert!(err(r#"{"model": "unit"}"#).contains("The tab trains cycle_gan, pix2pix, dcgan and discogan models"));
         assert!(err(r#"{"net_g": "vgg"}"#).contains("`vgg` is not a generator"));
         assert!(err(r#"{"crop_size": 130, "load_size": 143}"#)
             .contains("not a multiple of 4, as the generator needs; try 128"));
@@ -797,9 +904,10 @@ mod tests {
         assert_eq!(s.architecture().unwrap(), "pix2pix unet_256 ngf 64, n_layers_d 3 ndf 64, norm batch");
         assert_eq!((s.gan_mode().unwrap(), s.generator().unwrap().dropout), (GanMode::Vanilla, true));
         assert_eq!(s.discriminator().unwrap().input_nc, 6);
-        assert!(Settings::parse(r#"{"model": "dcgan"}"#)
-            .unwrap_err()
-            .contains("train DCGAN and DiscoGAN with `trainer`"));
+        let d = Settings::parse(r#"{"model": "dcgan", "nz": 8, "ngf": 4, "ndf": 4}"#).unwrap();
+        assert_eq!(d.architecture().unwrap(), "dcgan nz 8 ngf 4 ndf 4");
+        assert_eq!((d.preprocess, d.load_size, d.crop_size, d.no_flip), (Preprocess::CenterCrop, 64, 64, true));
+        assert!(Settings::parse(r#"{"model": "dcgan", "image_size": 128}"#).unwrap_err().contains("64x64"));
         assert!(Settings::parse(r#"{"direction": "up"}"#).unwrap_err().contains("not AtoB or BtoA"));
     }
 
