@@ -280,9 +280,14 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     const e = await engine();
     const { bytes, iteration } = await e.request({ op: 'trainCheckpoint' });
     const files = data.demo ? [] : data.files.flat();
-    await dbPut({ settings: run.settings, demo: data.demo, files, checkpoint: bytes, iteration, history, savedAt: Date.now() });
     lastSave = { iteration, time: Date.now() };
-    els.saved.textContent = `Saved in this browser at iteration ${iteration}: a reload resumes from here.`;
+    try {
+      await dbPut({ settings: run.settings, demo: data.demo, files, checkpoint: bytes, iteration, history, savedAt: Date.now() });
+      els.saved.textContent = `Saved in this browser at iteration ${iteration}: a reload resumes from here.`;
+    } catch (err) {
+      // Training goes on; the user keeps progress by downloading checkpoints.
+      els.saved.textContent = `Could not save the run in this browser at iteration ${iteration} (${message(err)}); download the checkpoint to keep it.`;
+    }
     return bytes;
   }
 
