@@ -17,6 +17,9 @@
 // Dispatch: (ceil(H_out*W_out / (4*WG_PIX)), ceil(C_out / (8*WG_CH)), N).
 // Bindings: 0 params (uniform), 1 x, 2 packed w, 3 bias (dummy when
 // has_bias = 0), 4 y.
+//
+// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
 
 struct Params {
     n: u32,
@@ -61,22 +64,6 @@ fn src_coord(o: u32, k: u32, size: u32) -> vec2<i32> {
     return vec2<i32>(select(0, i, inside), select(0, 1, inside));
 }
 
-// 1 / (1 + exp(-v)) from e = exp(-|v|) <= 1, which never overflows.
-fn sigmoid4(v: vec4<f32>) -> vec4<f32> {
-    let e = exp(-abs(v));
-    return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= vec4<f32>(0.0));
-}
-
-fn activate(v: vec4<f32>) -> vec4<f32> {
-    switch p.act {
-        case 1u: { return max(v, vec4<f32>(0.0)); }
-        case 2u: { return select(v * p.slope, v, v > vec4<f32>(0.0)); }
-        case 3u: { return tanh(v); }
-        case 4u: { return sigmoid4(v); }
-        default: { return v; }
-    }
-}
-
 // Writes channels co..co+3 of pixel `pix` (skipping channels >= c_out).
 fn store4(n: u32, co: u32, pix: u32, v: vec4<f32>) {
     let hw = p.h_out * p.w_out;
@@ -86,7 +73,7 @@ fn store4(n: u32, co: u32, pix: u32, v: vec4<f32>) {
             b[m] = bias[min(co + m, p.c_out - 1u)];
         }
     }
-    let r = activate(v + b);
+    let r = apply_activation4(p.act, p.slope, v + b);
     for (var m = 0u; m < 4u; m++) {
         if co + m < p.c_out {
             y[(n * p.c_out + co + m) * hw + pix] = r[m];
