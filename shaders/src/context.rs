@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
+use crate::ops::ConvForm;
 use crate::pipeline::PipelineCache;
 use crate::tensor::Tensor;
 use crate::wgsl::Shader;
@@ -102,6 +103,7 @@ pub struct Gpu {
     info: wgpu::AdapterInfo,
     limits: wgpu::Limits,
     tuning: Tuning,
+    conv_form: Option<ConvForm>,
     pipelines: PipelineCache,
     pending: Mutex<Vec<Command>>,
     errors: Arc<Mutex<Vec<String>>>,
@@ -111,8 +113,10 @@ pub struct Gpu {
 impl Gpu {
     /// Finds an adapter (honouring `WGPU_BACKEND` and `WGPU_ADAPTER_NAME`)
     /// and opens a device with the WebGPU default limits unless `options`
-    /// asks for others.
+    /// asks for others. Natively, `GAN_KERNELS=direct|winograd` pins the
+    /// convolution form ([`Gpu::set_conv_form`]).
     pub async fn new(options: GpuOptions) -> Result<Gpu> {
+        let conv_form = conv_form_from_env()?;
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = pick_adapter(&instance, &options).await?;
         let info = adapter.get_info();
@@ -145,6 +149,7 @@ impl Gpu {
             info,
             limits,
             tuning: Tuning::for_class(class),
+            conv_form,
             pipelines: PipelineCache::default(),
             pending: Mutex::new(Vec::new()),
             errors,
@@ -182,6 +187,17 @@ impl Gpu {
     /// Replaces the launch configuration (for benchmarks and tests).
     pub fn set_tuning(&mut self, tuning: Tuning) {
         self.tuning = tuning;
+    }
+
+    /// The convolution form pinned for every layer it applies to, if any
+    /// ([`crate::ops::conv2d_form`]).
+    pub fn conv_form(&self) -> Option<ConvForm> {
+        self.conv_form
+    }
+
+    /// Pins a convolution form (`None`: the default rule picks per layer).
+    pub fn set_conv_form(&mut self, form: Option<ConvForm>) {
+        self.conv_form = form;
     }
 
     pub(crate) fn pool(&self) -> &Arc<BufferPool> {
@@ -361,6 +377,22 @@ impl Gpu {
         staging.unmap();
         Ok(bytes)
     }
+}
+
+/// The form `GAN_KERNELS` pins (natively; unset, empty or `auto`: none).
+fn conv_form_from_env() -> Result<Option<ConvForm>> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Ok(v) = std::env::var("GAN_KERNELS") {
+        let v = v.trim().to_lowercase();
+        if v.is_empty() || v == "auto" {
+            return Ok(None);
+        }
+        return ConvForm::parse(&v).map(Some).ok_or_else(|| {
+            let names: Vec<&str> = ConvForm::ALL.iter().map(|f| f.name()).collect();
+            Error::Setting(format!("GAN_KERNELS={v:?} names no convolution form; use one of {names:?} or auto"))
+        });
+    }
+    Ok(None)
 }
 
 async fn pick_adapter(instance: &wgpu::Instance, options: &GpuOptions) -> Result<wgpu::Adapter> {

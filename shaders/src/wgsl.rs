@@ -63,6 +63,7 @@ helpers! {
 
 shaders! {
     CONV2D => "conv2d" uses "activation",
+    CONV2D_WINOGRAD => "conv2d_winograd" uses "activation",
     ACTIVATION_BACKWARD => "activation_backward",
     INSTANCE_NORM_BACKWARD => "instance_norm_backward" uses "activation",
     LOSS => "loss",

@@ -1,0 +1,187 @@
+//! The Winograd F(2x2, 3x3) form of conv2d against the f64 CPU reference, and
+//! the rule that picks a convolution's form.
+//!
+//! Tolerance: the direct kernel's `dot_tolerance(K)` (K = 9 C_in terms of
+//! magnitude about 1) times WINOGRAD_SLACK. The Winograd form computes each
+//! output from 16 transformed products whose operands are sums: a transformed
+//! input value sums up to 4 inputs and a transformed weight up to 9 taps (with
+//! factors 1/2 and 1/4), and the output transform adds 9 of the 16 products.
+//! The operands of the length-C_in dot products are so up to about 4x and
+//! 2.25x larger than the direct kernel's, and their rounding errors, growing
+//! with sqrt(C_in), add over the 9 products an output combines: about 3x the
+//! direct form's error in the mean, more at the tail. A slack of 8 covers that
+//! with room (the worst error measured over these cases is a fraction of it)
+//! while a wrong transform coefficient or a misplaced tap, which errs by the
+//! size of the output, fails at once.
+
+use shaders::ops::{
+    conv2d_form, conv2d_pack_weight, conv2d_packed_form, conv2d_winograd_weight, Activation, Conv2dParams, ConvForm,
+    Padding,
+};
+use shaders::Tensor;
+use tests::{assert_close, dot_tolerance, gpu, random, reference};
+
+const WINOGRAD_SLACK: f64 = 8.0;
+
+const ACTIVATIONS: [Activation; 5] =
+    [Activation::None, Activation::Relu, Activation::LeakyRelu(0.2), Activation::Tanh, Activation::Sigmoid];
+
+fn act_ref(a: Activation, v: f64) -> f64 {
+    match a {
+        Activation::None => v,
+        Activation::Relu => v.max(0.0),
+        Activation::LeakyRelu(s) => {
+            if v > 0.0 {
+                v
+            } else {
+                s as f64 * v
+            }
+        }
+        Activation::Tanh => v.tanh(),
+        Activation::Sigmoid => 1.0 / (1.0 + (-v).exp()),
+    }
+}
+
+struct Case {
+    x: [usize; 4],
+    c_out: usize,
+    pad: usize,
+    reflect: bool,
+    bias: bool,
+}
+
+/// Runs `c` by the Winograd form with every activation; returns the worst
+/// |got - want| / tolerance seen.
+fn check(g: &shaders::Gpu, c: &Case, seed: u64) -> f64 {
+    let ws = [c.c_out, c.x[1], 3, 3];
+    let x = random(c.x.iter().product(), seed);
+    let w = random(ws.iter().product(), seed + 1);
+    let b = random(c.c_out, seed + 2);
+    let xt = Tensor::from_slice(g, &c.x, &x).unwrap();
+    let wt = Tensor::from_slice(g, &ws, &w).unwrap();
+    let bt = Tensor::from_slice(g, &[c.c_out], &b).unwrap();
+    let packed = conv2d_pack_weight(g, &wt).unwrap();
+    let (pre, shape) = reference::conv2d(&x, c.x, &w, ws, c.bias.then_some(&b[..]), 1, c.pad, c.reflect);
+    let tol = WINOGRAD_SLACK * dot_tolerance(9 * c.x[1]);
+    let mut worst = 0.0f64;
+    for a in ACTIVATIONS {
+        let p = Conv2dParams {
+            stride: 1,
+            padding: c.pad,
+            padding_mode: if c.reflect { Padding::Reflect } else { Padding::Zero },
+            activation: a,
+        };
+        assert!(ConvForm::Winograd2.applies(g, c.x, ws, &p));
+        let y = conv2d_packed_form(g, ConvForm::Winograd2, &xt, &packed, ws, c.bias.then_some(&bt), &p).unwrap();
+        assert_eq!(y.shape(), &shape[..]);
+        let got = y.read_blocking(g).unwrap();
+        let want: Vec<f64> = pre.iter().map(|&v| act_ref(a, v)).collect();
+        let what = format!("winograd x{:?} w{ws:?} p{} reflect={} bias={} {a:?}", c.x, c.pad, c.reflect, c.bias);
+        assert_close(&what, &got, &want, &shape, tol, 1e-5);
+        for (&gv, &wv) in got.iter().zip(&want) {
+            worst = worst.max((gv as f64 - wv).abs() / (tol + 1e-5 * wv.abs()));
+        }
+    }
+    worst
+}
+
+#[test]
+fn winograd_odd_shapes() {
+    let g = gpu();
+    let cases = [
+        Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: false, bias: true },
+        Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: true, bias: false },
+        Case { x: [2, 7, 13, 11], c_out: 13, pad: 1, reflect: true, bias: true },
+        Case { x: [1, 5, 9, 12], c_out: 9, pad: 0, reflect: false, bias: true },
+        Case { x: [2, 6, 2, 3], c_out: 3, pad: 1, reflect: true, bias: true },
+        Case { x: [1, 1, 1, 1], c_out: 1, pad: 1, reflect: false, bias: true },
+        Case { x: [1, 2, 3, 3], c_out: 2, pad: 0, reflect: false, bias: false },
+        // Many tiles (T = 2 * 10 * 9 = 180, not a multiple of the GEMM's 64).
+        Case { x: [2, 11, 19, 17], c_out: 17, pad: 1, reflect: true, bias: true },
+    ];
+    let mut worst = 0.0f64;
+    for (i, c) in cases.iter().enumerate() {
+        worst = worst.max(check(&g, c, 600 + 10 * i as u64));
+    }
+    println!("worst |error| / tolerance: {worst:.3}");
+}
+
+#[test]
+fn winograd_resnet_block_layers() {
+    let g = gpu();
+    let cases = [
+        // ReflectionPad(1) + Conv3x3 of the residual blocks (ngf 8 and 16 stand-ins).
+        Case { x: [1, 32, 11, 9], c_out: 32, pad: 1, reflect: true, bias: true },
+        Case { x: [2, 64, 8, 8], c_out: 64, pad: 1, reflect: true, bias: true },
+        // Zero padding (the code bases' padding_type = zero).
+        Case { x: [1, 40, 10, 7], c_out: 36, pad: 1, reflect: false, bias: true },
+    ];
+    let mut worst = 0.0f64;
+    for (i, c) in cases.iter().enumerate() {
+        worst = worst.max(check(&g, c, 700 + 10 * i as u64));
+    }
+    println!("worst |error| / tolerance: {worst:.3}");
+}
+
+/// The weight transform alone: U = G g G^T for each (ci, co), zero where
+/// co >= C_out (up to 8 columns).
+#[test]
+fn winograd_weight_transform() {
+    let g = gpu();
+    let ws = [5, 3, 3, 3];
+    let w = random(135, 1);
+    let wt = Tensor::from_slice(&g, &ws, &w).unwrap();
+    let packed = conv2d_pack_weight(&g, &wt).unwrap();
+    let u = conv2d_winograd_weight(&g, &packed, ws).unwrap();
+    assert_eq!(u.shape(), &[16, 3, 8]);
+    let got = u.read_blocking(&g).unwrap();
+    let gm = [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]];
+    let mut want = vec![0f64; 16 * 3 * 8];
+    for co in 0..5 {
+        for ci in 0..3 {
+            for i in 0..4 {
+                for j in 0..4 {
+                    let mut s = 0.0;
+                    for r in 0..3 {
+                        for c in 0..3 {
+                            s += gm[i][r] * w[((co * 3 + ci) * 3 + r) * 3 + c] as f64 * gm[j][c];
+                        }
+                    }
+                    want[((i * 4 + j) * 3 + ci) * 8 + co] = s;
+                }
+            }
+        }
+    }
+    assert_close("winograd weight transform", &got, &want, &[16, 3, 8], 1e-6, 1e-6);
+}
+
+/// The default rule, a pinned form, and the forms' reach.
+#[test]
+fn conv_form_choice() {
+    let mut g = gpu();
+    g.set_conv_form(None);
+    let reflect = Conv2dParams { stride: 1, padding: 1, padding_mode: Padding::Reflect, activation: Activation::None };
+    let down = Conv2dParams { stride: 2, padding: 1, ..Default::default() };
+    let block = ([1, 256, 64, 64], [256, 256, 3, 3]);
+    assert_eq!(conv2d_form(&g, block.0, block.1, &reflect), ConvForm::Winograd2);
+    assert_eq!(conv2d_form(&g, [1, 8, 16, 16], [8, 8, 3, 3], &reflect), ConvForm::Direct);
+    assert_eq!(conv2d_form(&g, [1, 64, 64, 64], [128, 64, 3, 3], &down), ConvForm::Direct);
+    assert_eq!(conv2d_form(&g, [1, 64, 64, 64], [3, 64, 7, 7], &reflect), ConvForm::Direct);
+    assert!(!ConvForm::Winograd2.applies(&g, [1, 64, 64, 64], [128, 64, 3, 3], &down));
+    assert!(!ConvForm::Winograd2.applies(&g, [1, 4, 9, 9], [4, 4, 4, 4], &reflect));
+    g.set_conv_form(Some(ConvForm::Direct));
+    assert_eq!(conv2d_form(&g, block.0, block.1, &reflect), ConvForm::Direct);
+    g.set_conv_form(Some(ConvForm::Winograd2));
+    assert_eq!(conv2d_form(&g, [1, 8, 16, 16], [8, 8, 3, 3], &reflect), ConvForm::Winograd2);
+    // A pinned form that does not apply falls back to the direct kernel.
+    assert_eq!(conv2d_form(&g, [1, 64, 64, 64], [128, 64, 3, 3], &down), ConvForm::Direct);
+    // Asked for explicitly where it does not apply, it is an error.
+    let x = Tensor::zeros(&g, &[1, 4, 9, 9]).unwrap();
+    let w = Tensor::zeros(&g, &[4, 4, 4, 4]).unwrap();
+    let packed = conv2d_pack_weight(&g, &w).unwrap();
+    let err = conv2d_packed_form(&g, ConvForm::Winograd2, &x, &packed, [4, 4, 4, 4], None, &reflect).unwrap_err();
+    assert!(err.to_string().contains("3x3 stride-1"), "{err}");
+    for f in ConvForm::ALL {
+        assert_eq!(ConvForm::parse(f.name()), Some(f));
+    }
+}
