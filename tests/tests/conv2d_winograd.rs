@@ -160,6 +160,7 @@ fn winograd_weight_transform() {
 fn conv_form_choice() {
     let mut g = gpu();
     g.set_conv_form(None);
+    g.set_conv_autotune(false);
     let reflect = Conv2dParams { stride: 1, padding: 1, padding_mode: Padding::Reflect, activation: Activation::None };
     let down = Conv2dParams { stride: 2, padding: 1, ..Default::default() };
     let block = ([1, 256, 64, 64], [256, 256, 3, 3]);
@@ -184,4 +185,46 @@ fn conv_form_choice() {
     for f in ConvForm::ALL {
         assert_eq!(ConvForm::parse(f.name()), Some(f));
     }
+}
+
+/// Autotuning times every applicable form once per shape, keeps the fastest
+/// for later calls, and leaves shapes with one form to it; results stay those
+/// of the reference whichever form wins.
+#[test]
+fn autotune_measures_each_shape_once() {
+    let mut g = gpu();
+    g.set_conv_form(None);
+    g.set_conv_autotune(true);
+    let reflect = Conv2dParams { stride: 1, padding: 1, padding_mode: Padding::Reflect, activation: Activation::None };
+    let (xs, ws) = ([1, 8, 10, 9], [8, 8, 3, 3]);
+    let first = conv2d_form(&g, xs, ws, &reflect);
+    let tuned = g.tuned_convs();
+    assert_eq!(tuned.len(), 1);
+    let t = &tuned[0];
+    assert_eq!((t.input, t.weight, t.stride, t.padding, t.form), (xs, ws, 1, 1, first));
+    let forms: Vec<ConvForm> = t.ms.iter().map(|&(f, _)| f).collect();
+    assert_eq!(forms, ConvForm::ALL.to_vec());
+    assert!(t.ms.iter().all(|&(_, ms)| ms.is_finite() && ms >= 0.0));
+    assert_eq!(conv2d_form(&g, xs, ws, &reflect), first);
+    assert_eq!(g.tuned_convs().len(), 1, "a second call measured again");
+    // One form applies: nothing to measure.
+    let down = Conv2dParams { stride: 2, padding: 1, ..Default::default() };
+    assert_eq!(conv2d_form(&g, [1, 8, 10, 9], [8, 8, 3, 3], &down), ConvForm::Direct);
+    assert_eq!(g.tuned_convs().len(), 1);
+    // A pinned form wins over autotuning.
+    g.set_conv_form(Some(ConvForm::Direct));
+    assert_eq!(conv2d_form(&g, [1, 16, 6, 6], [16, 16, 3, 3], &reflect), ConvForm::Direct);
+    assert_eq!(g.tuned_convs().len(), 1);
+    g.set_conv_form(None);
+    check(&g, &Case { x: [1, 8, 10, 9], c_out: 8, pad: 1, reflect: true, bias: true }, 900);
+}
+
+/// The launch configuration chosen for hardware GPUs (64-wide workgroups),
+/// run on the test adapter.
+#[test]
+fn winograd_with_gpu_tuning() {
+    let mut g = gpu();
+    g.set_tuning(shaders::Tuning::for_class(shaders::AdapterClass::Gpu));
+    check(&g, &Case { x: [2, 11, 19, 17], c_out: 17, pad: 1, reflect: true, bias: true }, 950);
+    check(&g, &Case { x: [1, 40, 10, 7], c_out: 36, pad: 1, reflect: false, bias: true }, 960);
 }

@@ -40,6 +40,10 @@ pub struct BenchArgs {
     /// Measure only rows whose name contains this text.
     #[arg(long)]
     filter: Option<String>,
+    /// Choose each convolution's form by timing every applicable one on first use
+    /// (as GAN_KERNELS=autotune does).
+    #[arg(long)]
+    autotune: bool,
     /// Override the convolution workgroup width (invocations along pixels).
     #[arg(long)]
     conv_wg_pixels: Option<u32>,
@@ -306,6 +310,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
 
 fn open_gpu(args: &BenchArgs) -> Result<Gpu> {
     let mut gpu = Gpu::new_blocking(GpuOptions::default()).context("opening the GPU")?;
+    if args.autotune {
+        gpu.set_conv_autotune(true);
+    }
     if let Some(wg) = args.conv_wg_pixels {
         let mut t = gpu.tuning();
         t.conv_wg_pixels = wg;
@@ -318,7 +325,31 @@ fn open_gpu(args: &BenchArgs) -> Result<Gpu> {
 fn forms_line(gpu: &Gpu) -> String {
     match gpu.conv_form() {
         Some(f) => format!("{} wherever it applies (pinned by GAN_KERNELS)", f.name()),
-        None => "the default rule (GAN_KERNELS=direct|winograd pins one)".into(),
+        None if gpu.conv_autotune() => "autotuned: the fastest measured per shape".into(),
+        None => "the default rule (GAN_KERNELS=direct|winograd pins one, GAN_KERNELS=autotune measures)".into(),
+    }
+}
+
+/// Prints the forms autotuning chose, with each candidate's time.
+fn print_tuned(gpu: &Gpu) {
+    let mut tuned = gpu.tuned_convs();
+    if tuned.is_empty() {
+        return;
+    }
+    tuned.sort_by_key(|t| (t.input, t.weight));
+    println!();
+    println!("autotuned convolution forms (ms per run of each candidate; * ran):");
+    for t in tuned {
+        let times: Vec<String> =
+            t.ms.iter().map(|&(f, ms)| format!("{}{} {ms:.2}", f.name(), if f == t.form { "*" } else { "" })).collect();
+        println!(
+            "  input {:?} weight {:?} stride {} pad {}: {}",
+            t.input,
+            t.weight,
+            t.stride,
+            t.padding,
+            times.join(", ")
+        );
     }
 }
 
@@ -374,6 +405,7 @@ fn kernels(args: BenchArgs) -> Result<()> {
     };
     println!();
     println!("form: * marks the form the networks run (the default rule, or GAN_KERNELS); GFLOP/s count direct-convolution FLOPs");
+    print_tuned(&gpu);
     println!("resnet_9blocks forward, all convolutions: {:.1} ms", report.generator_forward_conv_ms);
     println!("unet_256 forward, all convolutions:       {:.1} ms", report.unet_forward_conv_ms);
     println!("patchgan_70 forward, all convolutions:    {:.1} ms", report.discriminator_forward_conv_ms);
@@ -432,6 +464,7 @@ fn nets(args: BenchArgs) -> Result<()> {
         println!("{:<16} {:>4} {:>10} {:>12.1} {:>16.1}", cfg.net_name(), ngf, format!("{size}x{size}"), ms, peak);
         rows.push(NetRow { net: cfg.net_name(), ngf, size, ms, peak_tensor_mib: peak });
     }
+    print_tuned(&gpu);
     println!();
     println!("U-Nets in eval mode (running statistics, no dropout)");
     println!("peak MiB: weights, packed weights, input and every activation alive at once (buffers are recycled)");

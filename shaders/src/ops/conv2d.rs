@@ -2,13 +2,14 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
-use crate::ops::conv2d_winograd::{conv2d_winograd, winograd_applies};
+use crate::ops::conv2d_winograd::conv2d_winograd;
+use crate::ops::conv_form::{conv2d_form, ConvForm};
 use crate::ops::{div_ceil, dummy, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
 /// How a convolution pads its input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Padding {
     /// Zeros outside the image.
     #[default]
@@ -33,65 +34,6 @@ pub struct Conv2dParams {
 impl Default for Conv2dParams {
     fn default() -> Self {
         Conv2dParams { stride: 1, padding: 0, padding_mode: Padding::Zero, activation: Activation::None }
-    }
-}
-
-/// The algorithm that runs a forward convolution. The backward passes
-/// always use the direct kernels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConvForm {
-    /// Register-blocked implicit GEMM (`wgsl/conv2d.wgsl`): any geometry.
-    Direct,
-    /// Winograd F(2x2, 3x3) (`wgsl/conv2d_winograd.wgsl`): 3x3 stride-1
-    /// kernels; 16 instead of 36 multiplies per 2x2 output tile.
-    Winograd2,
-}
-
-impl ConvForm {
-    /// Every form.
-    pub const ALL: [ConvForm; 2] = [ConvForm::Direct, ConvForm::Winograd2];
-
-    /// The form's name, as the `GAN_KERNELS` environment variable takes it.
-    pub fn name(self) -> &'static str {
-        match self {
-            ConvForm::Direct => "direct",
-            ConvForm::Winograd2 => "winograd",
-        }
-    }
-
-    /// The form called `name` ([`ConvForm::name`]).
-    pub fn parse(name: &str) -> Option<ConvForm> {
-        Self::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// Whether the form can run a convolution of input `xs` and weight `ws`
-    /// ([C_out, C_in, KH, KW]) on this device.
-    pub fn applies(self, gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> bool {
-        match self {
-            ConvForm::Direct => true,
-            ConvForm::Winograd2 => winograd_applies(gpu, xs, ws, p),
-        }
-    }
-}
-
-/// Fewest input and output channels for which the default rule picks the
-/// Winograd form: below them the transforms cost more than the product saves.
-const WINOGRAD_MIN_CHANNELS: usize = 32;
-
-/// The form [`conv2d_packed`] runs for input `xs` and weight `ws`: the form
-/// pinned by [`Gpu::set_conv_form`] (natively, the `GAN_KERNELS` environment
-/// variable) where it applies; otherwise Winograd for 3x3 stride-1
-/// convolutions with at least 32 input and output channels (the ResNet
-/// generator's residual blocks), and the direct kernel for everything else.
-pub fn conv2d_form(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> ConvForm {
-    if let Some(form) = gpu.conv_form() {
-        return if form.applies(gpu, xs, ws, p) { form } else { ConvForm::Direct };
-    }
-    let wide = ws[0] >= WINOGRAD_MIN_CHANNELS && ws[1] >= WINOGRAD_MIN_CHANNELS;
-    if wide && ConvForm::Winograd2.applies(gpu, xs, ws, p) {
-        ConvForm::Winograd2
-    } else {
-        ConvForm::Direct
     }
 }
 
