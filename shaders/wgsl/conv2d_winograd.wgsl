@@ -2,7 +2,8 @@
 // Winograd's F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional
 // Neural Networks", 2016): each 2x2 output tile is A^T [sum_ci (G g G^T) .*
 // (B^T d B)] A, d the tile's 4x4 input patch, g a 3x3 filter, so 16
-// multiplies per tile and channel pair instead of 36.
+// multiplies per tile and channel pair instead of 36. F(4x4, 3x3), at the end
+// of the file, has its own transforms and shares the GEMM.
 //
 // x: [N, C_in, H, W]; y: [N, C_out, H_out, W_out] (H_out = H + 2 pad - 2),
 // f32, contiguous. Padding (zero or reflect) is index arithmetic. Tiles are
@@ -272,6 +273,173 @@ fn conv2d_winograd_output(@builtin(global_invocation_id) gid: vec3<u32>) {
         let xx = ox + k % 2u;
         if yy < p.h_out && xx < p.w_out {
             out[base + yy * p.w_out + xx] = r[k];
+        }
+    }
+}
+
+// F(4x4, 3x3): 6x6 input patches, 36 transform points, 4x4 output tiles
+// (tiles_h = ceil(H_out / 4), patches at 4 ty - pad); the GEMM above runs
+// over the 36 points unchanged (dispatch z = 36). The matrices are Lavin &
+// Gray's, with interpolation points 0, +-1, +-2:
+//   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
+//          0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
+//        1/24 -1/12 1/6; 0 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+
+fn g6(a: vec3<f32>) -> array<f32, 6> {
+    return array<f32, 6>(
+        0.25 * a.x,
+        -(a.x + a.y + a.z) / 6.0,
+        -(a.x - a.y + a.z) / 6.0,
+        a.x / 24.0 + a.y / 12.0 + a.z / 6.0,
+        a.x / 24.0 - a.y / 12.0 + a.z / 6.0,
+        a.z,
+    );
+}
+
+fn bt6(a: array<f32, 6>) -> array<f32, 6> {
+    return array<f32, 6>(
+        4.0 * a[0] - 5.0 * a[2] + a[4],
+        -4.0 * a[1] - 4.0 * a[2] + a[3] + a[4],
+        4.0 * a[1] - 4.0 * a[2] - a[3] + a[4],
+        -2.0 * a[1] - a[2] + 2.0 * a[3] + a[4],
+        2.0 * a[1] - a[2] - 2.0 * a[3] + a[4],
+        4.0 * a[1] - 5.0 * a[3] + a[5],
+    );
+}
+
+fn at6(a: array<f32, 6>) -> vec4<f32> {
+    return vec4<f32>(
+        a[0] + a[1] + a[2] + a[3] + a[4],
+        a[1] - a[2] + 2.0 * (a[3] - a[4]),
+        a[1] + a[2] + 4.0 * (a[3] + a[4]),
+        a[1] - a[2] + 8.0 * (a[3] - a[4]) + a[5],
+    );
+}
+
+// U = G g G^T, [36][C_in][u_cols]. Dispatch as conv2d_winograd_weight.
+@compute @workgroup_size(64)
+fn conv2d_winograd4_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    let plane = p.c_in * p.u_cols;
+    if i >= plane {
+        return;
+    }
+    let co = i % p.u_cols;
+    let ci = i / p.u_cols;
+    let src_plane = p.c_in * p.c_out8;
+    let k0 = ci * p.c_out8 + co;
+    // Columns of the filter, g[c] = (g[0][c], g[1][c], g[2][c]).
+    var g: array<vec3<f32>, 3>;
+    if co < p.c_out8 {
+        for (var c = 0u; c < 3u; c++) {
+            let k = c * src_plane + k0;
+            g[c] = vec3<f32>(w_packed[k], w_packed[k + 3u * src_plane], w_packed[k + 6u * src_plane]);
+        }
+    }
+    // G g column by column (6 x 3), then each of its rows times G^T.
+    let c0 = g6(g[0]);
+    let c1 = g6(g[1]);
+    let c2 = g6(g[2]);
+    for (var r = 0u; r < 6u; r++) {
+        let row = g6(vec3<f32>(c0[r], c1[r], c2[r]));
+        for (var c = 0u; c < 6u; c++) {
+            out[(6u * r + c) * plane + i] = row[c];
+        }
+    }
+}
+
+// V = B^T d B, [36][C_in][T4]. Dispatch as conv2d_winograd_input.
+@compute @workgroup_size(64)
+fn conv2d_winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let ci = gid.y;
+    if t >= p.tiles_pad || ci >= p.c_in {
+        return;
+    }
+    let stride = p.c_in * p.tiles_pad;
+    let o = ci * p.tiles_pad + t;
+    if t >= p.tiles {
+        for (var k = 0u; k < 36u; k++) {
+            out[k * stride + o] = 0.0;
+        }
+        return;
+    }
+    let per_image = p.tiles_h * p.tiles_w;
+    let n = t / per_image;
+    let ty = (t % per_image) / p.tiles_w;
+    let tx = t % p.tiles_w;
+    let y0 = i32(4u * ty) - i32(p.pad);
+    let x0 = i32(4u * tx) - i32(p.pad);
+    var cols: array<i32, 6>;
+    for (var c = 0u; c < 6u; c++) {
+        cols[c] = src_index(x0 + i32(c), p.w_in);
+    }
+    let plane = (n * p.c_in + ci) * p.h_in * p.w_in;
+    // B^T d, built column by column: bd[c] is column c of B^T d.
+    var d: array<array<f32, 6>, 6>;
+    for (var r = 0u; r < 6u; r++) {
+        let row = src_index(y0 + i32(r), p.h_in);
+        for (var c = 0u; c < 6u; c++) {
+            var val = 0.0;
+            if row >= 0 && cols[c] >= 0 {
+                val = x[plane + u32(row) * p.w_in + u32(cols[c])];
+            }
+            d[c][r] = val;
+        }
+    }
+    var bd: array<array<f32, 6>, 6>;
+    for (var c = 0u; c < 6u; c++) {
+        bd[c] = bt6(d[c]);
+    }
+    for (var r = 0u; r < 6u; r++) {
+        let row = bt6(array<f32, 6>(bd[0][r], bd[1][r], bd[2][r], bd[3][r], bd[4][r], bd[5][r]));
+        for (var c = 0u; c < 6u; c++) {
+            out[(6u * r + c) * stride + o] = row[c];
+        }
+    }
+}
+
+// y = act(A^T M A + b). Dispatch as conv2d_winograd_output.
+@compute @workgroup_size(64)
+fn conv2d_winograd4_output(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let co = gid.y;
+    if t >= p.tiles || co >= p.c_out {
+        return;
+    }
+    let stride = p.c_out * p.tiles_pad;
+    let o = co * p.tiles_pad + t;
+    // A^T M column by column: z[c] is column c of A^T M (4 values).
+    var z: array<vec4<f32>, 6>;
+    for (var c = 0u; c < 6u; c++) {
+        var col: array<f32, 6>;
+        for (var r = 0u; r < 6u; r++) {
+            col[r] = m[(6u * r + c) * stride + o];
+        }
+        z[c] = at6(col);
+    }
+    var b = 0.0;
+    if p.has_bias != 0u {
+        b = bias[co];
+    }
+    let per_image = p.tiles_h * p.tiles_w;
+    let n = t / per_image;
+    let oy = 4u * ((t % per_image) / p.tiles_w);
+    let ox = 4u * (t % p.tiles_w);
+    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    for (var r = 0u; r < 4u; r++) {
+        let yr = apply_activation4(
+            p.act,
+            p.slope,
+            at6(array<f32, 6>(z[0][r], z[1][r], z[2][r], z[3][r], z[4][r], z[5][r])) + vec4<f32>(b),
+        );
+        let yy = oy + r;
+        for (var c = 0u; c < 4u; c++) {
+            if yy < p.h_out && ox + c < p.w_out {
+                out[base + yy * p.w_out + ox + c] = yr[c];
+            }
         }
     }
 }

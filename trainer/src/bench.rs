@@ -326,7 +326,9 @@ fn forms_line(gpu: &Gpu) -> String {
     match gpu.conv_form() {
         Some(f) => format!("{} wherever it applies (pinned by GAN_KERNELS)", f.name()),
         None if gpu.conv_autotune() => "autotuned: the fastest measured per shape".into(),
-        None => "the default rule (GAN_KERNELS=direct|winograd pins one, GAN_KERNELS=autotune measures)".into(),
+        None => {
+            "the default rule (GAN_KERNELS=direct|winograd|winograd4 pins one, GAN_KERNELS=autotune measures)".into()
+        }
     }
 }
 

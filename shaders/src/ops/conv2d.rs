@@ -2,7 +2,7 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
-use crate::ops::conv2d_winograd::conv2d_winograd;
+use crate::ops::conv2d_winograd::{conv2d_winograd, Tile};
 use crate::ops::conv_form::{conv2d_form, ConvForm};
 use crate::ops::{div_ceil, dummy, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
@@ -163,7 +163,8 @@ pub fn conv2d_packed_form(
     check_packed(packed, weight_shape)?;
     match form {
         ConvForm::Direct => conv2d_direct(gpu, x, packed, weight_shape, bias, p),
-        ConvForm::Winograd2 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p),
+        ConvForm::Winograd2 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Two),
+        ConvForm::Winograd4 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Four),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The Winograd F(2x2, 3x3) form of 3x3 stride-1 conv2d
+//! The Winograd F(2x2, 3x3) and F(4x4, 3x3) forms of 3x3 stride-1 conv2d
 //! (`wgsl/conv2d_winograd.wgsl`).
 
 use crate::context::Gpu;
@@ -39,6 +39,40 @@ const GEMM_CHANNELS: usize = 8;
 /// Tiles one GEMM invocation computes.
 const GEMM_TILES: usize = 8;
 
+/// Output tile size of a Winograd form: F(m x m, 3x3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tile {
+    /// F(2x2, 3x3): 16 transform points.
+    Two,
+    /// F(4x4, 3x3): 36 transform points.
+    Four,
+}
+
+impl Tile {
+    fn m(self) -> usize {
+        match self {
+            Tile::Two => 2,
+            Tile::Four => 4,
+        }
+    }
+
+    /// Transform points, (m + 2)^2.
+    fn points(self) -> usize {
+        (self.m() + 2) * (self.m() + 2)
+    }
+
+    fn entry(self, stage: &str) -> &'static str {
+        match (self, stage) {
+            (Tile::Two, "weight") => "conv2d_winograd_weight",
+            (Tile::Two, "input") => "conv2d_winograd_input",
+            (Tile::Two, _) => "conv2d_winograd_output",
+            (Tile::Four, "weight") => "conv2d_winograd4_weight",
+            (Tile::Four, "input") => "conv2d_winograd4_input",
+            (Tile::Four, _) => "conv2d_winograd4_output",
+        }
+    }
+}
+
 fn u_cols(c_out: usize) -> usize {
     div_ceil(c_out, GEMM_CHANNELS) * GEMM_CHANNELS
 }
@@ -46,7 +80,7 @@ fn u_cols(c_out: usize) -> usize {
 /// Output size and tile count of the Winograd form, or `None` where it does
 /// not apply: the kernel is not 3x3, the stride not 1, or the transformed
 /// input, product or weight would not fit one storage binding.
-fn plan(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Option<(usize, usize, usize)> {
+fn plan(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams, tile: Tile) -> Option<(usize, usize, usize)> {
     let [n, c_in, h, w] = xs;
     let [c_out, wc_in, kh, kw] = ws;
     if (kh, kw) != (3, 3) || p.stride != 1 || wc_in != c_in {
@@ -60,9 +94,10 @@ fn plan(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Option<(
     if h_out == 0 || w_out == 0 {
         return None;
     }
-    let tiles = n.checked_mul(div_ceil(h_out, 2) * div_ceil(w_out, 2))?;
-    let widest = 16u64 * tiles.next_multiple_of(4) as u64 * c_in.max(c_out) as u64 * 4;
-    let weight = 16u64 * c_in as u64 * u_cols(c_out) as u64 * 4;
+    let tiles = n.checked_mul(div_ceil(h_out, tile.m()) * div_ceil(w_out, tile.m()))?;
+    let points = tile.points() as u64;
+    let widest = points * tiles.next_multiple_of(4) as u64 * c_in.max(c_out) as u64 * 4;
+    let weight = points * c_in as u64 * u_cols(c_out) as u64 * 4;
     let max = gpu.max_binding_bytes();
     let groups = gpu.limits().max_compute_workgroups_per_dimension as usize;
     if widest > max || weight > max || div_ceil(tiles, 64) > groups || c_in.max(c_out) > groups {
@@ -71,14 +106,23 @@ fn plan(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Option<(
     Some((h_out, w_out, tiles))
 }
 
-/// Whether the Winograd form can run this convolution on this device.
-pub(crate) fn winograd_applies(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> bool {
-    plan(gpu, xs, ws, p).is_some()
+/// Whether a Winograd form can run this convolution on this device.
+pub(crate) fn winograd_applies(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams, tile: Tile) -> bool {
+    plan(gpu, xs, ws, p, tile).is_some()
 }
 
 /// Transforms a weight packed by [`conv2d_pack_weight`](crate::ops::conv2d_pack_weight)
-/// ([9, C_in, C_out8]) into the Winograd domain, [16, C_in, C_out8].
+/// ([9, C_in, C_out8]) into F(2x2, 3x3)'s Winograd domain, [16, C_in, C_out8].
 pub fn conv2d_winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4]) -> Result<Tensor> {
+    winograd_weight(gpu, packed, weight_shape, Tile::Two)
+}
+
+/// [`conv2d_winograd_weight`] for F(4x4, 3x3): [36, C_in, C_out8].
+pub fn conv2d_winograd4_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4]) -> Result<Tensor> {
+    winograd_weight(gpu, packed, weight_shape, Tile::Four)
+}
+
+fn winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4], tile: Tile) -> Result<Tensor> {
     let [c_out, c_in, kh, kw] = weight_shape;
     let c_out8 = div_ceil(c_out, 8) * 8;
     if (kh, kw) != (3, 3) || packed.len() != 9 * c_in * c_out8 {
@@ -88,7 +132,7 @@ pub fn conv2d_winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 
         ));
     }
     let cols = u_cols(c_out);
-    let u = Tensor::empty(gpu, &[16, c_in, cols])?;
+    let u = Tensor::empty(gpu, &[tile.points(), c_in, cols])?;
     let params = Params {
         c_in: u32_of(OP, "C_in", c_in)?,
         c_out: u32_of(OP, "C_out", c_out)?,
@@ -96,13 +140,13 @@ pub fn conv2d_winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 
         u_cols: u32_of(OP, "C_out", cols)?,
         ..bytemuck::Zeroable::zeroed()
     };
-    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, "conv2d_winograd_weight", &[])?;
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("weight"), &[])?;
     let groups = groups_1d(gpu, OP, c_in * cols, 64)?;
     gpu.dispatch(OP, pipeline, &params, &[(2, packed), (7, &u)], groups)?;
     Ok(u)
 }
 
-/// conv2d by Winograd F(2x2, 3x3): the same contract as
+/// conv2d by Winograd F(m x m, 3x3): the same contract as
 /// [`conv2d_packed`](crate::ops::conv2d_packed), for 3x3 stride-1 kernels.
 pub(crate) fn conv2d_winograd(
     gpu: &Gpu,
@@ -111,9 +155,10 @@ pub(crate) fn conv2d_winograd(
     weight_shape: [usize; 4],
     bias: Option<&Tensor>,
     p: &Conv2dParams,
+    tile: Tile,
 ) -> Result<Tensor> {
     let xs = x.nchw(OP, "input")?;
-    let Some((h_out, w_out, tiles)) = plan(gpu, xs, weight_shape, p) else {
+    let Some((h_out, w_out, tiles)) = plan(gpu, xs, weight_shape, p, tile) else {
         return Err(Error::shape(
             OP,
             format!(
@@ -125,7 +170,7 @@ pub(crate) fn conv2d_winograd(
     };
     let [n, c_in, h, w] = xs;
     let c_out = weight_shape[0];
-    let u = conv2d_winograd_weight(gpu, packed, weight_shape)?;
+    let u = winograd_weight(gpu, packed, weight_shape, tile)?;
     let (act, slope) = p.activation.code();
     let mut params = Params {
         n: u32_of(OP, "N", n)?,
@@ -136,8 +181,8 @@ pub(crate) fn conv2d_winograd(
         h_out: h_out as u32,
         w_out: w_out as u32,
         c_out8: (div_ceil(c_out, 8) * 8) as u32,
-        tiles_h: div_ceil(h_out, 2) as u32,
-        tiles_w: div_ceil(w_out, 2) as u32,
+        tiles_h: div_ceil(h_out, tile.m()) as u32,
+        tiles_w: div_ceil(w_out, tile.m()) as u32,
         tiles: tiles as u32,
         pad: u32_of(OP, "padding", p.padding)?,
         reflect: (p.padding_mode == Padding::Reflect) as u32,
@@ -163,19 +208,25 @@ pub(crate) fn conv2d_winograd(
         }
     };
     let tiles4 = tiles.next_multiple_of(4);
-    let v = Tensor::empty(gpu, &[16, c_in, tiles4])?;
-    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, "conv2d_winograd_input", &[])?;
+    let points = tile.points();
+    let v = Tensor::empty(gpu, &[points, c_in, tiles4])?;
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("input"), &[])?;
     gpu.dispatch(OP, pipeline, &params, &[(1, x), (7, &v)], [div_ceil(tiles4, 64) as u32, c_in as u32, 1])?;
 
-    let m = Tensor::empty(gpu, &[16, c_out, tiles4])?;
-    let wg = gpu.tuning().conv_wg_pixels as usize;
+    let m = Tensor::empty(gpu, &[points, c_out, tiles4])?;
+    // Each invocation takes two groups of 4 tiles WG_PIX groups apart: for few
+    // tiles a narrower workgroup keeps the second group a real one.
+    let wg = (gpu.tuning().conv_wg_pixels as usize).min(div_ceil(tiles4 / 4, 2));
     let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, "conv2d_winograd_gemm", &[("WG_PIX", wg as f64)])?;
-    let groups =
-        [div_ceil(c_out, GEMM_CHANNELS) as u32, u32_of(OP, "workgroups", div_ceil(tiles4, GEMM_TILES * wg))?, 16];
+    let groups = [
+        div_ceil(c_out, GEMM_CHANNELS) as u32,
+        u32_of(OP, "workgroups", div_ceil(tiles4, GEMM_TILES * wg))?,
+        points as u32,
+    ];
     gpu.dispatch(OP, pipeline, &params, &[(3, &u), (4, &v), (8, &m)], groups)?;
 
     let y = Tensor::empty(gpu, &[n, c_out, h_out, w_out])?;
-    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, "conv2d_winograd_output", &[])?;
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("output"), &[])?;
     gpu.dispatch(OP, pipeline, &params, &[(5, &m), (6, bias), (7, &y)], [div_ceil(tiles, 64) as u32, c_out as u32, 1])?;
     Ok(y)
 }

@@ -3,7 +3,7 @@
 
 use crate::context::Gpu;
 use crate::ops::conv2d::Conv2dParams;
-use crate::ops::conv2d_winograd::winograd_applies;
+use crate::ops::conv2d_winograd::{winograd_applies, Tile};
 
 /// The algorithm that runs a forward convolution. The backward passes
 /// always use the direct kernels.
@@ -14,17 +14,22 @@ pub enum ConvForm {
     /// Winograd F(2x2, 3x3) (`wgsl/conv2d_winograd.wgsl`): 3x3 stride-1
     /// kernels; 16 instead of 36 multiplies per 2x2 output tile.
     Winograd2,
+    /// Winograd F(4x4, 3x3) (`wgsl/conv2d_winograd.wgsl`): 3x3 stride-1
+    /// kernels; 36 instead of 144 multiplies per 4x4 output tile, with larger
+    /// transform coefficients (up to 8), so a larger rounding error.
+    Winograd4,
 }
 
 impl ConvForm {
     /// Every form.
-    pub const ALL: [ConvForm; 2] = [ConvForm::Direct, ConvForm::Winograd2];
+    pub const ALL: [ConvForm; 3] = [ConvForm::Direct, ConvForm::Winograd2, ConvForm::Winograd4];
 
     /// The form's name, as the `GAN_KERNELS` environment variable takes it.
     pub fn name(self) -> &'static str {
         match self {
             ConvForm::Direct => "direct",
             ConvForm::Winograd2 => "winograd",
+            ConvForm::Winograd4 => "winograd4",
         }
     }
 
@@ -38,7 +43,8 @@ impl ConvForm {
     pub fn applies(self, gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> bool {
         match self {
             ConvForm::Direct => true,
-            ConvForm::Winograd2 => winograd_applies(gpu, xs, ws, p),
+            ConvForm::Winograd2 => winograd_applies(gpu, xs, ws, p, Tile::Two),
+            ConvForm::Winograd4 => winograd_applies(gpu, xs, ws, p, Tile::Four),
         }
     }
 }
@@ -51,9 +57,9 @@ const WINOGRAD_MIN_CHANNELS: usize = 32;
 /// and weight `ws`: the form pinned by [`Gpu::set_conv_form`] (natively, the
 /// `GAN_KERNELS` environment variable) where it applies; else, natively with
 /// [`Gpu::set_conv_autotune`] on, the fastest applicable form measured on this
-/// device for this shape; else the default rule: Winograd for 3x3 stride-1
-/// convolutions with at least 32 input and output channels (the ResNet
-/// generator's residual blocks), the direct kernel for everything else.
+/// device for this shape; else the default rule: Winograd F(4x4, 3x3) for
+/// 3x3 stride-1 convolutions with at least 32 input and output channels (the
+/// ResNet generator's residual blocks), the direct kernel for everything else.
 pub fn conv2d_form(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> ConvForm {
     if let Some(form) = gpu.conv_form() {
         return if form.applies(gpu, xs, ws, p) { form } else { ConvForm::Direct };
@@ -69,8 +75,8 @@ pub fn conv2d_form(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) 
 
 fn rule(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> ConvForm {
     let wide = ws[0] >= WINOGRAD_MIN_CHANNELS && ws[1] >= WINOGRAD_MIN_CHANNELS;
-    if wide && ConvForm::Winograd2.applies(gpu, xs, ws, p) {
-        ConvForm::Winograd2
+    if wide && ConvForm::Winograd4.applies(gpu, xs, ws, p) {
+        ConvForm::Winograd4
     } else {
         ConvForm::Direct
     }
