@@ -194,7 +194,9 @@ fn conv_form_choice() {
     assert_eq!(conv2d_form(&g, [2, 32, 9, 7], [16, 32, 3, 3], &reflect), ConvForm::Direct);
     assert_eq!(conv2d_form(&g, [1, 8, 16, 16], [8, 8, 3, 3], &reflect), ConvForm::Direct);
     assert_eq!(conv2d_form(&g, [1, 64, 64, 64], [128, 64, 3, 3], &down), ConvForm::Direct);
-    assert_eq!(conv2d_form(&g, [1, 64, 64, 64], [3, 64, 7, 7], &reflect), ConvForm::Direct);
+    assert_eq!(conv2d_form(&g, [1, 64, 64, 64], [3, 64, 7, 7], &reflect), ConvForm::Narrow);
+    assert_eq!(conv2d_form(&g, [1, 64, 64, 64], [8, 64, 7, 7], &reflect), ConvForm::Direct);
+    assert!(!ConvForm::Narrow.applies(&g, [1, 64, 64, 64], [9, 64, 7, 7], &reflect));
     assert!(!ConvForm::Winograd2.applies(&g, [1, 64, 64, 64], [128, 64, 3, 3], &down));
     assert!(!ConvForm::Winograd2.applies(&g, [1, 4, 9, 9], [4, 4, 4, 4], &reflect));
     g.set_conv_form(Some(ConvForm::Direct));
@@ -236,7 +238,7 @@ fn autotune_measures_each_shape_once() {
     assert_eq!(g.tuned_convs().len(), 1, "a second call measured again");
     // One form applies: nothing to measure.
     let down = Conv2dParams { stride: 2, padding: 1, ..Default::default() };
-    assert_eq!(conv2d_form(&g, [1, 8, 10, 9], [8, 8, 3, 3], &down), ConvForm::Direct);
+    assert_eq!(conv2d_form(&g, [1, 8, 10, 9], [16, 8, 3, 3], &down), ConvForm::Direct);
     assert_eq!(g.tuned_convs().len(), 1);
     // A pinned form wins over autotuning.
     g.set_conv_form(Some(ConvForm::Direct));

@@ -162,7 +162,8 @@ pub fn conv2d_packed_form(
 ) -> Result<Tensor> {
     check_packed(packed, weight_shape)?;
     match form {
-        ConvForm::Direct => conv2d_direct(gpu, x, packed, weight_shape, bias, p),
+        ConvForm::Direct => conv2d_direct(gpu, x, packed, weight_shape, bias, p, false),
+        ConvForm::Narrow => conv2d_direct(gpu, x, packed, weight_shape, bias, p, true),
         ConvForm::Winograd2 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Two),
         ConvForm::Winograd4 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Four),
     }
@@ -175,6 +176,8 @@ fn check_packed(packed: &Tensor, ws: [usize; 4]) -> Result<()> {
     Ok(())
 }
 
+/// The register-blocked kernel: 8 channels x 4 pixels per invocation, or with
+/// `narrow` 4 channels x 8 pixels.
 fn conv2d_direct(
     gpu: &Gpu,
     x: &Tensor,
@@ -182,6 +185,7 @@ fn conv2d_direct(
     weight_shape: [usize; 4],
     bias: Option<&Tensor>,
     p: &Conv2dParams,
+    narrow: bool,
 ) -> Result<Tensor> {
     let xs = x.nchw(OP, "input")?;
     let mut params = params_for(xs, weight_shape, p)?;
@@ -203,16 +207,27 @@ fn conv2d_direct(
     let (h_out, w_out) = (params.h_out as usize, params.w_out as usize);
     let y = Tensor::empty(gpu, &[xs[0], c_out, h_out, w_out])?;
     let t = gpu.tuning();
-    let pipeline = gpu.pipeline(
-        &wgsl::CONV2D,
-        "conv2d",
-        &[("WG_PIX", t.conv_wg_pixels as f64), ("WG_CH", t.conv_wg_channels as f64)],
-    )?;
-    let groups = [
-        u32_of(OP, "workgroups", div_ceil(div_ceil(h_out * w_out, 4), t.conv_wg_pixels as usize))?,
-        u32_of(OP, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
-        params.n,
-    ];
+    let (pipeline, groups) = if narrow {
+        let pipeline = gpu.pipeline(&wgsl::CONV2D, "conv2d_narrow", &[("WG_PIX", t.conv_wg_pixels as f64)])?;
+        let groups = [
+            u32_of(OP, "workgroups", div_ceil(div_ceil(h_out * w_out, 8), t.conv_wg_pixels as usize))?,
+            u32_of(OP, "workgroups", div_ceil(c_out, 4))?,
+            params.n,
+        ];
+        (pipeline, groups)
+    } else {
+        let pipeline = gpu.pipeline(
+            &wgsl::CONV2D,
+            "conv2d",
+            &[("WG_PIX", t.conv_wg_pixels as f64), ("WG_CH", t.conv_wg_channels as f64)],
+        )?;
+        let groups = [
+            u32_of(OP, "workgroups", div_ceil(div_ceil(h_out * w_out, 4), t.conv_wg_pixels as usize))?,
+            u32_of(OP, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
+            params.n,
+        ];
+        (pipeline, groups)
+    };
     gpu.dispatch(OP, pipeline, &params, &[(1, x), (2, packed), (3, bias), (4, &y)], groups)?;
     Ok(y)
 }

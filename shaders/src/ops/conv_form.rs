@@ -11,6 +11,10 @@ use crate::ops::conv2d_winograd::{winograd_applies, Tile};
 pub enum ConvForm {
     /// Register-blocked implicit GEMM (`wgsl/conv2d.wgsl`): any geometry.
     Direct,
+    /// The direct kernel blocked as 4 channels x 8 pixels (`conv2d_narrow`):
+    /// any geometry with at most 8 output channels (for at most 4, Direct's
+    /// 8-channel block is mostly padding).
+    Narrow,
     /// Winograd F(2x2, 3x3) (`wgsl/conv2d_winograd.wgsl`): 3x3 stride-1
     /// kernels; 16 instead of 36 multiplies per 2x2 output tile.
     Winograd2,
@@ -22,12 +26,13 @@ pub enum ConvForm {
 
 impl ConvForm {
     /// Every form.
-    pub const ALL: [ConvForm; 3] = [ConvForm::Direct, ConvForm::Winograd2, ConvForm::Winograd4];
+    pub const ALL: [ConvForm; 4] = [ConvForm::Direct, ConvForm::Narrow, ConvForm::Winograd2, ConvForm::Winograd4];
 
     /// The form's name, as the `GAN_KERNELS` environment variable takes it.
     pub fn name(self) -> &'static str {
         match self {
             ConvForm::Direct => "direct",
+            ConvForm::Narrow => "narrow",
             ConvForm::Winograd2 => "winograd",
             ConvForm::Winograd4 => "winograd4",
         }
@@ -43,6 +48,7 @@ impl ConvForm {
     pub fn applies(self, gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> bool {
         match self {
             ConvForm::Direct => true,
+            ConvForm::Narrow => ws[0] <= 8,
             ConvForm::Winograd2 => winograd_applies(gpu, xs, ws, p, Tile::Two),
             ConvForm::Winograd4 => winograd_applies(gpu, xs, ws, p, Tile::Four),
         }
@@ -59,7 +65,8 @@ const WINOGRAD_MIN_CHANNELS: usize = 32;
 /// [`Gpu::set_conv_autotune`] on, the fastest applicable form measured on this
 /// device for this shape; else the default rule: Winograd F(4x4, 3x3) for
 /// 3x3 stride-1 convolutions with at least 32 input and output channels (the
-/// ResNet generator's residual blocks), the direct kernel for everything else.
+/// ResNet generator's residual blocks), the narrow direct kernel for at most 4
+/// output channels, the direct kernel for everything else.
 pub fn conv2d_form(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> ConvForm {
     if let Some(form) = gpu.conv_form() {
         return if form.applies(gpu, xs, ws, p) { form } else { ConvForm::Direct };
@@ -77,6 +84,8 @@ fn rule(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> ConvForm
     let wide = ws[0] >= WINOGRAD_MIN_CHANNELS && ws[1] >= WINOGRAD_MIN_CHANNELS;
     if wide && ConvForm::Winograd4.applies(gpu, xs, ws, p) {
         ConvForm::Winograd4
+    } else if ws[0] <= 4 {
+        ConvForm::Narrow
     } else {
         ConvForm::Direct
     }
