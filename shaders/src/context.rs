@@ -228,10 +228,12 @@ impl Gpu {
         self.tuned.lock().unwrap().values().cloned().collect()
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn tuned_conv(&self, key: &ConvKey) -> Option<TunedConv> {
         self.tuned.lock().unwrap().get(key).cloned()
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn record_tuned_conv(&self, key: ConvKey, tuned: TunedConv) {
         self.tuned.lock().unwrap().insert(key, tuned);
     }

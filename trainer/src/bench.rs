@@ -365,7 +365,7 @@ fn kernels(args: BenchArgs) -> Result<()> {
     println!("timing:  wall clock of submit + wait, mean of {} runs after one warm-up", args.iters);
     println!();
     println!(
-        "{:<15} {:<22} {:<8} {:<9} {:>18} {:>18} {:>4} {:>10} {:>9}",
+        "{:<15} {:<22} {:<8} {:<10} {:>18} {:>18} {:>4} {:>10} {:>9}",
         "net", "layer", "pass", "form", "input", "output", "x", "ms", "GFLOP/s"
     );
     let mut rows = Vec::new();
@@ -377,7 +377,7 @@ fn kernels(args: BenchArgs) -> Result<()> {
         }
         for r in measure(&gpu, &layer, args.iters).with_context(|| format!("{} {}", layer.net, layer.name))? {
             println!(
-                "{:<15} {:<22} {:<8} {:<9} {:>18} {:>18} {:>4} {:>10.2} {:>9.2}",
+                "{:<15} {:<22} {:<8} {:<10} {:>18} {:>18} {:>4} {:>10.2} {:>9.2}",
                 r.net,
                 r.layer,
                 r.pass,
