@@ -1,11 +1,13 @@
 //! The GPU context: adapter and device selection, the pending command list,
 //! and error capture.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
+use crate::ops::{ConvForm, Padding, TunedConv};
 use crate::pipeline::PipelineCache;
 use crate::tensor::Tensor;
 use crate::wgsl::Shader;
@@ -92,6 +94,10 @@ pub(crate) enum Command {
     Clear { buffer: wgpu::Buffer, offset: u64, size: u64 },
 }
 
+/// What an autotuned convolution form is cached by: input and weight shapes,
+/// stride, padding and its mode.
+pub(crate) type ConvKey = ([usize; 4], [usize; 4], usize, usize, Padding);
+
 /// A device, its queue, the pipeline cache and the commands recorded since the
 /// last submission.
 pub struct Gpu {
@@ -102,6 +108,9 @@ pub struct Gpu {
     info: wgpu::AdapterInfo,
     limits: wgpu::Limits,
     tuning: Tuning,
+    conv_form: Option<ConvForm>,
+    conv_autotune: bool,
+    tuned: Mutex<HashMap<ConvKey, TunedConv>>,
     pipelines: PipelineCache,
     pending: Mutex<Vec<Command>>,
     errors: Arc<Mutex<Vec<String>>>,
@@ -111,8 +120,11 @@ pub struct Gpu {
 impl Gpu {
     /// Finds an adapter (honouring `WGPU_BACKEND` and `WGPU_ADAPTER_NAME`)
     /// and opens a device with the WebGPU default limits unless `options`
-    /// asks for others.
+    /// asks for others. Natively, `GAN_KERNELS=direct|narrow|winograd|winograd4` pins the
+    /// convolution form ([`Gpu::set_conv_form`]) and `GAN_KERNELS=autotune`
+    /// measures it per shape ([`Gpu::set_conv_autotune`]).
     pub async fn new(options: GpuOptions) -> Result<Gpu> {
+        let (conv_form, conv_autotune) = conv_form_from_env()?;
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = pick_adapter(&instance, &options).await?;
         let info = adapter.get_info();
@@ -145,6 +157,9 @@ impl Gpu {
             info,
             limits,
             tuning: Tuning::for_class(class),
+            conv_form,
+            conv_autotune,
+            tuned: Mutex::default(),
             pipelines: PipelineCache::default(),
             pending: Mutex::new(Vec::new()),
             errors,
@@ -182,6 +197,45 @@ impl Gpu {
     /// Replaces the launch configuration (for benchmarks and tests).
     pub fn set_tuning(&mut self, tuning: Tuning) {
         self.tuning = tuning;
+    }
+
+    /// The convolution form pinned for every layer it applies to, if any
+    /// ([`crate::ops::conv2d_form`]).
+    pub fn conv_form(&self) -> Option<ConvForm> {
+        self.conv_form
+    }
+
+    /// Pins a convolution form (`None`: the default rule picks per layer).
+    pub fn set_conv_form(&mut self, form: Option<ConvForm>) {
+        self.conv_form = form;
+    }
+
+    /// Whether convolution forms are chosen by measurement (natively; off by
+    /// default, so results do not depend on timing).
+    pub fn conv_autotune(&self) -> bool {
+        self.conv_autotune
+    }
+
+    /// Turns autotuning of convolution forms on or off: with it on (and no
+    /// form pinned), the first convolution of each shape times every
+    /// applicable form and the fastest runs from then on.
+    pub fn set_conv_autotune(&mut self, on: bool) {
+        self.conv_autotune = on;
+    }
+
+    /// The convolution shapes autotuned so far, with their timings and winners.
+    pub fn tuned_convs(&self) -> Vec<TunedConv> {
+        self.tuned.lock().unwrap().values().cloned().collect()
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn tuned_conv(&self, key: &ConvKey) -> Option<TunedConv> {
+        self.tuned.lock().unwrap().get(key).cloned()
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn record_tuned_conv(&self, key: ConvKey, tuned: TunedConv) {
+        self.tuned.lock().unwrap().insert(key, tuned);
     }
 
     pub(crate) fn pool(&self) -> &Arc<BufferPool> {
@@ -361,6 +415,28 @@ impl Gpu {
         staging.unmap();
         Ok(bytes)
     }
+}
+
+/// What `GAN_KERNELS` asks for, natively: a pinned form, `autotune`, or
+/// (unset, empty or `auto`) the default rule.
+fn conv_form_from_env() -> Result<(Option<ConvForm>, bool)> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Ok(v) = std::env::var("GAN_KERNELS") {
+        let v = v.trim().to_lowercase();
+        if v.is_empty() || v == "auto" {
+            return Ok((None, false));
+        }
+        if v == "autotune" {
+            return Ok((None, true));
+        }
+        return ConvForm::parse(&v).map(|f| (Some(f), false)).ok_or_else(|| {
+            let names: Vec<&str> = ConvForm::ALL.iter().map(|f| f.name()).collect();
+            Error::Setting(format!(
+                "GAN_KERNELS={v:?} names no convolution form; use one of {names:?}, autotune or auto"
+            ))
+        });
+    }
+    Ok((None, false))
 }
 
 async fn pick_adapter(instance: &wgpu::Instance, options: &GpuOptions) -> Result<wgpu::Adapter> {

@@ -56,6 +56,9 @@ pub enum Error {
     /// A weight file could not be read.
     #[error(transparent)]
     Weights(#[from] crate::nn::weights::WeightsError),
+    /// A setting (an environment variable) has a value the library does not know.
+    #[error("{0}")]
+    Setting(String),
     /// Mapping a buffer for readback failed.
     #[error("readback failed: {0}")]
     Readback(String),

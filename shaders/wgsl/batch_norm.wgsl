@@ -27,6 +27,9 @@
 // 5 running_var, 6 y, 7 stats.
 // WG is a power of two, at most 256 (WebGPU's default
 // maxComputeInvocationsPerWorkgroup), the size of the reduction arrays.
+//
+// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
 
 struct Params {
     batch: u32,
@@ -60,32 +63,8 @@ override WG: u32 = 256u;
 var<workgroup> red_sum: array<f32, 256>;
 var<workgroup> red_dev: array<vec2<f32>, 256>;
 
-// tanh saturating to +-1 for any magnitude: WGSL's tanh inherits the accuracy
-// of sinh/cosh and may return NaN past |x| ~ 88 (gpuweb/gpuweb#4458).
-fn stable_tanh(v: f32) -> f32 {
-    let a = abs(v);
-    if a < 0.1 {
-        let a2 = a * a;
-        return v * (1.0 + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0))));
-    }
-    let t = exp(-2.0 * a);
-    return sign(v) * (1.0 - t) / (1.0 + t);
-}
-
-// 1 / (1 + exp(-v)) from e = exp(-|v|) <= 1, which never overflows.
-fn sigmoid(v: f32) -> f32 {
-    let e = exp(-abs(v));
-    return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0);
-}
-
 fn activate(v: f32) -> f32 {
-    switch p.act {
-        case 1u: { return max(v, 0.0); }
-        case 2u: { return select(v * p.slope, v, v > 0.0); }
-        case 3u: { return stable_tanh(v); }
-        case 4u: { return sigmoid(v); }
-        default: { return v; }
-    }
+    return apply_activation(p.act, p.slope, v);
 }
 
 // Flat index into x / y of the channel's i-th value (i = s * HW + j).

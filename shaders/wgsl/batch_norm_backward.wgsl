@@ -27,6 +27,9 @@
 //
 // Bindings: 0 params (uniform), 1 x, 2 stats, 3 gamma, 4 beta, 5 dy, 6 dx,
 // 7 sums.
+//
+// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
 
 struct Params {
     batch: u32,
@@ -54,34 +57,9 @@ override WG: u32 = 256u;
 
 var<workgroup> red: array<vec2<f32>, 256>;
 
-// The forward's tanh, saturating to +-1 for any magnitude (WGSL's tanh may
-// return NaN past |x| ~ 88, gpuweb/gpuweb#4458).
-fn stable_tanh(v: f32) -> f32 {
-    let a = abs(v);
-    if a < 0.1 {
-        let a2 = a * a;
-        return v * (1.0 + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0))));
-    }
-    let t = exp(-2.0 * a);
-    return sign(v) * (1.0 - t) / (1.0 + t);
-}
-
 // d act / d pre at `pre`.
 fn act_grad(pre: f32) -> f32 {
-    switch p.act {
-        case 1u: { return select(0.0, 1.0, pre > 0.0); }
-        case 2u: { return select(p.slope, 1.0, pre > 0.0); }
-        case 3u: {
-            let t = stable_tanh(pre);
-            return 1.0 - t * t;
-        }
-        case 4u: {
-            let e = exp(-abs(pre));
-            let s = select(e / (1.0 + e), 1.0 / (1.0 + e), pre >= 0.0);
-            return s * (1.0 - s);
-        }
-        default: { return 1.0; }
-    }
+    return activation_grad(p.act, p.slope, pre);
 }
 
 // Flat index into x / dy / dx of the channel's i-th value (i = s * HW + j).

@@ -17,6 +17,9 @@
 // Dispatch: (ceil(H_out*W_out / (4*WG_PIX)), ceil(C_out / (8*WG_CH)), N).
 // Bindings: 0 params (uniform), 1 x, 2 packed w, 3 bias (dummy when
 // has_bias = 0), 4 y.
+//
+// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
 
 struct Params {
     n: u32,
@@ -61,22 +64,6 @@ fn src_coord(o: u32, k: u32, size: u32) -> vec2<i32> {
     return vec2<i32>(select(0, i, inside), select(0, 1, inside));
 }
 
-// 1 / (1 + exp(-v)) from e = exp(-|v|) <= 1, which never overflows.
-fn sigmoid4(v: vec4<f32>) -> vec4<f32> {
-    let e = exp(-abs(v));
-    return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= vec4<f32>(0.0));
-}
-
-fn activate(v: vec4<f32>) -> vec4<f32> {
-    switch p.act {
-        case 1u: { return max(v, vec4<f32>(0.0)); }
-        case 2u: { return select(v * p.slope, v, v > vec4<f32>(0.0)); }
-        case 3u: { return tanh(v); }
-        case 4u: { return sigmoid4(v); }
-        default: { return v; }
-    }
-}
-
 // Writes channels co..co+3 of pixel `pix` (skipping channels >= c_out).
 fn store4(n: u32, co: u32, pix: u32, v: vec4<f32>) {
     let hw = p.h_out * p.w_out;
@@ -86,7 +73,7 @@ fn store4(n: u32, co: u32, pix: u32, v: vec4<f32>) {
             b[m] = bias[min(co + m, p.c_out - 1u)];
         }
     }
-    let r = activate(v + b);
+    let r = apply_activation4(p.act, p.slope, v + b);
     for (var m = 0u; m < 4u; m++) {
         if co + m < p.c_out {
             y[(n * p.c_out + co + m) * hw + pix] = r[m];
@@ -157,6 +144,85 @@ fn conv2d(
     if p0 + s < hw_out { store4(n, co0, p0 + s, a1); store4(n, co0 + 4u, p0 + s, b1); }
     if p0 + 2u * s < hw_out { store4(n, co0, p0 + 2u * s, a2); store4(n, co0 + 4u, p0 + 2u * s, b2); }
     if p0 + 3u * s < hw_out { store4(n, co0, p0 + 3u * s, a3); store4(n, co0 + 4u, p0 + 3u * s, b3); }
+}
+
+// conv2d_narrow: the same convolution for few output channels (the
+// generators' RGB output layer, PatchGAN's last layer): 4 output channels x 8
+// pixels per invocation (pixels i, i + WG_PIX, ..., i + 7 WG_PIX of a block of
+// 8 WG_PIX), so one weight vec4 feeds 32 FMAs and no FMA goes to the padding
+// channels of an 8-channel block. Dispatch: (ceil(H_out*W_out / (8*WG_PIX)),
+// ceil(C_out / 4), N). Bindings as conv2d.
+@compute @workgroup_size(WG_PIX, 1, 1)
+fn conv2d_narrow(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let hw_out = p.h_out * p.w_out;
+    let hw_in = p.h_in * p.w_in;
+    let p0 = wid.x * 8u * WG_PIX + lid.x;
+    let co0 = wid.y * 4u;
+    let n = wid.z;
+    if p0 >= hw_out || co0 >= p.c_out {
+        return;
+    }
+    // Output coordinates of the 8 pixels, as two groups of 4 (the tail
+    // repeats the last pixel).
+    var oy: array<vec4<u32>, 2>;
+    var ox: array<vec4<u32>, 2>;
+    for (var j = 0u; j < 8u; j++) {
+        let pj = min(p0 + j * WG_PIX, hw_out - 1u);
+        oy[j / 4u][j % 4u] = pj / p.w_out;
+        ox[j / 4u][j % 4u] = pj % p.w_out;
+    }
+    let x_img = n * p.c_in * hw_in;
+    let w_stride = p.c_out8 / 4u;
+    var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
+    var b0 = vec4<f32>(0.0); var b1 = vec4<f32>(0.0); var b2 = vec4<f32>(0.0); var b3 = vec4<f32>(0.0);
+    for (var ky = 0u; ky < p.k_h; ky++) {
+        var row: array<vec4<i32>, 2>;
+        var mask: array<vec4<f32>, 2>;
+        for (var j = 0u; j < 8u; j++) {
+            let r = src_coord(oy[j / 4u][j % 4u], ky, p.h_in);
+            row[j / 4u][j % 4u] = r.x;
+            mask[j / 4u][j % 4u] = f32(r.y);
+        }
+        for (var kx = 0u; kx < p.k_w; kx++) {
+            var oa: vec4<u32>;
+            var ob: vec4<u32>;
+            var ma = mask[0];
+            var mb = mask[1];
+            for (var j = 0u; j < 4u; j++) {
+                let c = src_coord(ox[0][j], kx, p.w_in);
+                oa[j] = x_img + u32(row[0][j]) * p.w_in + u32(c.x);
+                ma[j] *= f32(c.y);
+                let d = src_coord(ox[1][j], kx, p.w_in);
+                ob[j] = x_img + u32(row[1][j]) * p.w_in + u32(d.x);
+                mb[j] *= f32(d.y);
+            }
+            var wi = ((ky * p.k_w + kx) * p.c_in) * w_stride + co0 / 4u;
+            for (var ci = 0u; ci < p.c_in; ci++) {
+                let xa = vec4<f32>(x[oa.x], x[oa.y], x[oa.z], x[oa.w]) * ma;
+                let xb = vec4<f32>(x[ob.x], x[ob.y], x[ob.z], x[ob.w]) * mb;
+                let w0 = w[wi];
+                a0 = fma(vec4<f32>(xa.x), w0, a0); b0 = fma(vec4<f32>(xb.x), w0, b0);
+                a1 = fma(vec4<f32>(xa.y), w0, a1); b1 = fma(vec4<f32>(xb.y), w0, b1);
+                a2 = fma(vec4<f32>(xa.z), w0, a2); b2 = fma(vec4<f32>(xb.z), w0, b2);
+                a3 = fma(vec4<f32>(xa.w), w0, a3); b3 = fma(vec4<f32>(xb.w), w0, b3);
+                oa += vec4<u32>(hw_in);
+                ob += vec4<u32>(hw_in);
+                wi += w_stride;
+            }
+        }
+    }
+    let s = WG_PIX;
+    store4(n, co0, p0, a0);
+    if p0 + s < hw_out { store4(n, co0, p0 + s, a1); }
+    if p0 + 2u * s < hw_out { store4(n, co0, p0 + 2u * s, a2); }
+    if p0 + 3u * s < hw_out { store4(n, co0, p0 + 3u * s, a3); }
+    if p0 + 4u * s < hw_out { store4(n, co0, p0 + 4u * s, b0); }
+    if p0 + 5u * s < hw_out { store4(n, co0, p0 + 5u * s, b1); }
+    if p0 + 6u * s < hw_out { store4(n, co0, p0 + 6u * s, b2); }
+    if p0 + 7u * s < hw_out { store4(n, co0, p0 + 7u * s, b3); }
 }
 
 // Packs PyTorch's [C_out, C_in, KH, KW] weight into [KH*KW][C_in][C_out8].

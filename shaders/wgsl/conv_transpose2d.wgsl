@@ -17,6 +17,9 @@
 // Dispatch: (ceil(phase pixels / (4*WG_PIX)), ceil(C_out / (8*WG_CH)),
 // N * stride^2), the largest phase (0, 0) sizing x. Bindings: 0 params
 // (uniform), 1 x, 2 packed w, 3 bias (dummy when has_bias = 0), 4 y.
+//
+// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
 
 struct Params {
     n: u32,
@@ -47,21 +50,6 @@ struct Params {
 override WG_PIX: u32 = 16u;
 override WG_CH: u32 = 1u;
 
-// 1 / (1 + exp(-v)) from e = exp(-|v|) <= 1, which never overflows.
-fn sigmoid4(v: vec4<f32>) -> vec4<f32> {
-    let e = exp(-abs(v));
-    return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= vec4<f32>(0.0));
-}
-
-fn activate(v: vec4<f32>) -> vec4<f32> {
-    switch p.act {
-        case 1u: { return max(v, vec4<f32>(0.0)); }
-        case 2u: { return select(v * p.slope, v, v > vec4<f32>(0.0)); }
-        case 3u: { return tanh(v); }
-        case 4u: { return sigmoid4(v); }
-        default: { return v; }
-    }
-}
 
 fn store4(n: u32, co: u32, oy: u32, ox: u32, v: vec4<f32>) {
     let hw = p.h_out * p.w_out;
@@ -71,7 +59,7 @@ fn store4(n: u32, co: u32, oy: u32, ox: u32, v: vec4<f32>) {
             b[m] = bias[min(co + m, p.c_out - 1u)];
         }
     }
-    let r = activate(v + b);
+    let r = apply_activation4(p.act, p.slope, v + b);
     for (var m = 0u; m < 4u; m++) {
         if co + m < p.c_out {
             y[(n * p.c_out + co + m) * hw + oy * p.w_out + ox] = r[m];

@@ -5,6 +5,9 @@
 // into (x, y) where that exceeds the per-dimension limit of 65535; the element
 // is gid.x + gid.y * num_workgroups.x * WG.
 // Bindings: 0 params (uniform), 1 a, 2 b (add only), 3 y.
+//
+// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
 
 struct Params {
     len: u32,
@@ -42,35 +45,22 @@ fn leaky_relu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     }
 }
 
-// sigmoid = 1 / (1 + exp(-x)), from e = exp(-|x|) <= 1, which never overflows:
-// 1 / (1 + e) for x >= 0, e / (1 + e) below.
+// sigmoid and tanh by the shared helpers (common/activation.wgsl): the
+// entry point `tanh` shadows the builtin in this module, and the builtin may
+// return NaN past |x| ~ 88 anyway (gpuweb/gpuweb#4458).
 @compute @workgroup_size(WG)
 fn sigmoid(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = element(gid, nwg);
     if i < p.len {
-        let v = a[i];
-        let e = exp(-abs(v));
-        y[i] = select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0);
+        y[i] = stable_sigmoid(a[i]);
     }
 }
 
-// This entry point shadows the builtin tanh in this module, and the builtin
-// may return NaN past |x| ~ 88 anyway (gpuweb/gpuweb#4458): tanh is computed
-// from exp(-2|x|), which saturates to +-1, with a Taylor series near 0 where
-// 1 - exp(-2|x|) would cancel.
 @compute @workgroup_size(WG)
 fn tanh(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = element(gid, nwg);
     if i < p.len {
-        let v = a[i];
-        let m = abs(v);
-        if m < 0.1 {
-            let m2 = m * m;
-            y[i] = v * (1.0 + m2 * (-1.0 / 3.0 + m2 * (2.0 / 15.0 + m2 * (-17.0 / 315.0))));
-        } else {
-            let t = exp(-2.0 * m);
-            y[i] = sign(v) * (1.0 - t) / (1.0 + t);
-        }
+        y[i] = stable_tanh(a[i]);
     }
 }
 

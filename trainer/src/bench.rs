@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use shaders::ops::{self, Activation, Conv2dParams, ConvTranspose2dParams, Padding};
+use shaders::ops::{self, Activation, Conv2dParams, ConvForm, ConvTranspose2dParams, Padding};
 use shaders::{Gpu, GpuOptions, Tensor};
 
 /// What to measure.
@@ -31,12 +31,19 @@ pub struct BenchArgs {
     /// Image size the networks see (the reference trains at 256).
     #[arg(long, default_value_t = 256)]
     size: usize,
+    /// Generator filters in the first layer for `kernels`' resnet_9blocks rows (the reference's 64).
+    #[arg(long, default_value_t = 64)]
+    ngf: usize,
     /// Timed repetitions per row (after one warm-up run).
     #[arg(long, default_value_t = 3)]
     iters: usize,
     /// Measure only rows whose name contains this text.
     #[arg(long)]
     filter: Option<String>,
+    /// Choose each convolution's form by timing every applicable one on first use
+    /// (as GAN_KERNELS=autotune does).
+    #[arg(long)]
+    autotune: bool,
     /// Override the convolution workgroup width (invocations along pixels).
     #[arg(long)]
     conv_wg_pixels: Option<u32>,
@@ -70,6 +77,10 @@ struct Row {
     net: &'static str,
     layer: String,
     pass: &'static str,
+    /// The convolution form timed.
+    form: &'static str,
+    /// Whether the networks run this form for this layer (the rule or GAN_KERNELS).
+    chosen: bool,
     input: [usize; 4],
     output: [usize; 4],
     count: usize,
@@ -88,59 +99,60 @@ struct Report {
     discriminator_forward_conv_ms: f64,
 }
 
-fn layers(size: usize) -> Vec<Layer> {
+fn layers(size: usize, ngf: usize) -> Vec<Layer> {
+    let r = |c: usize| c * ngf / 64;
     let conv = |k, stride, pad, reflect| Kind::Conv { k, stride, pad, reflect };
     let mut l = vec![
         Layer {
             net: "resnet_9blocks",
-            name: "c7s1-64".into(),
+            name: format!("c7s1-{}", r(64)),
             c_in: 3,
-            c_out: 64,
+            c_out: r(64),
             size,
             kind: conv(7, 1, 3, true),
             count: 1,
         },
         Layer {
             net: "resnet_9blocks",
-            name: "d128".into(),
-            c_in: 64,
-            c_out: 128,
+            name: format!("d{}", r(128)),
+            c_in: r(64),
+            c_out: r(128),
             size,
             kind: conv(3, 2, 1, false),
             count: 1,
         },
         Layer {
             net: "resnet_9blocks",
-            name: "d256".into(),
-            c_in: 128,
-            c_out: 256,
+            name: format!("d{}", r(256)),
+            c_in: r(128),
+            c_out: r(256),
             size: size / 2,
             kind: conv(3, 2, 1, false),
             count: 1,
         },
         Layer {
             net: "resnet_9blocks",
-            name: "R256 conv3x3".into(),
-            c_in: 256,
-            c_out: 256,
+            name: format!("R{} conv3x3", r(256)),
+            c_in: r(256),
+            c_out: r(256),
             size: size / 4,
             kind: conv(3, 1, 1, true),
             count: 18,
         },
         Layer {
             net: "resnet_9blocks",
-            name: "u128".into(),
-            c_in: 256,
-            c_out: 128,
+            name: format!("u{}", r(128)),
+            c_in: r(256),
+            c_out: r(128),
             size: size / 4,
             kind: Kind::ConvTranspose { k: 3, stride: 2, pad: 1, out_pad: 1 },
             count: 1,
         },
         Layer {
             net: "resnet_9blocks",
-            name: "u64".into(),
-            c_in: 128,
-            c_out: 64,
+            name: format!("u{}", r(64)),
+            c_in: r(128),
+            c_out: r(64),
             size: size / 2,
             kind: Kind::ConvTranspose { k: 3, stride: 2, pad: 1, out_pad: 1 },
             count: 1,
@@ -148,7 +160,7 @@ fn layers(size: usize) -> Vec<Layer> {
         Layer {
             net: "resnet_9blocks",
             name: "c7s1-3".into(),
-            c_in: 64,
+            c_in: r(64),
             c_out: 3,
             size,
             kind: conv(7, 1, 3, true),
@@ -232,9 +244,15 @@ fn measure(gpu: &Gpu, layer: &Layer, iters: usize) -> Result<Vec<Row>> {
             };
             let y = ops::conv2d_packed(gpu, &x, &packed, ws, Some(&b), &p)?;
             let out: [usize; 4] = y.shape().try_into()?;
+            // Direct-convolution FLOPs for every form, so GFLOP/s compare as speed.
             let flops = 2.0 * (out.iter().product::<usize>() * layer.c_in * k * k) as f64;
-            let ms = time_ms(gpu, iters, || ops::conv2d_packed(gpu, &x, &packed, ws, Some(&b), &p))?;
-            rows.push(row(layer, "forward", x_shape, out, ms, flops));
+            let chosen = ops::conv2d_form(gpu, x_shape, ws, &p);
+            for form in ConvForm::ALL.into_iter().filter(|f| f.applies(gpu, x_shape, ws, &p)) {
+                let ms = time_ms(gpu, iters, || ops::conv2d_packed_form(gpu, form, &x, &packed, ws, Some(&b), &p))?;
+                let mut r = row(layer, "forward", x_shape, out, ms, flops);
+                (r.form, r.chosen) = (form.name(), form == chosen);
+                rows.push(r);
+            }
             if layer.net != "patchgan_70" {
                 let dy = Tensor::from_slice(gpu, &out, &random(out.iter().product(), 4))?;
                 let ms = time_ms(gpu, iters, || ops::conv2d_backward_input(gpu, &dy, &w, x_shape, &p))?;
@@ -271,6 +289,8 @@ fn row(layer: &Layer, pass: &'static str, input: [usize; 4], output: [usize; 4],
         net: layer.net,
         layer: layer.name.clone(),
         pass,
+        form: ConvForm::Direct.name(),
+        chosen: true,
         input,
         output,
         count: layer.count,
@@ -290,6 +310,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
 
 fn open_gpu(args: &BenchArgs) -> Result<Gpu> {
     let mut gpu = Gpu::new_blocking(GpuOptions::default()).context("opening the GPU")?;
+    if args.autotune {
+        gpu.set_conv_autotune(true);
+    }
     if let Some(wg) = args.conv_wg_pixels {
         let mut t = gpu.tuning();
         t.conv_wg_pixels = wg;
@@ -298,19 +321,55 @@ fn open_gpu(args: &BenchArgs) -> Result<Gpu> {
     Ok(gpu)
 }
 
+/// Which convolution forms the networks run.
+fn forms_line(gpu: &Gpu) -> String {
+    match gpu.conv_form() {
+        Some(f) => format!("{} wherever it applies (pinned by GAN_KERNELS)", f.name()),
+        None if gpu.conv_autotune() => "autotuned: the fastest measured per shape".into(),
+        None => {
+            "the default rule (GAN_KERNELS=direct|narrow|winograd|winograd4 pins one, GAN_KERNELS=autotune measures)"
+                .into()
+        }
+    }
+}
+
+/// Prints the forms autotuning chose, with each candidate's time.
+fn print_tuned(gpu: &Gpu) {
+    let mut tuned = gpu.tuned_convs();
+    if tuned.is_empty() {
+        return;
+    }
+    tuned.sort_by_key(|t| (t.input, t.weight));
+    println!();
+    println!("autotuned convolution forms (ms per run of each candidate; * ran):");
+    for t in tuned {
+        let times: Vec<String> =
+            t.ms.iter().map(|&(f, ms)| format!("{}{} {ms:.2}", f.name(), if f == t.form { "*" } else { "" })).collect();
+        println!(
+            "  input {:?} weight {:?} stride {} pad {}: {}",
+            t.input,
+            t.weight,
+            t.stride,
+            t.padding,
+            times.join(", ")
+        );
+    }
+}
+
 fn kernels(args: BenchArgs) -> Result<()> {
     let gpu = open_gpu(&args)?;
     let config = gpu.tuning().describe();
     println!("adapter: {}", gpu.describe());
     println!("config:  {config}");
+    println!("forms:   {}", forms_line(&gpu));
     println!("timing:  wall clock of submit + wait, mean of {} runs after one warm-up", args.iters);
     println!();
     println!(
-        "{:<15} {:<22} {:<8} {:>18} {:>18} {:>4} {:>10} {:>9}",
-        "net", "layer", "pass", "input", "output", "x", "ms", "GFLOP/s"
+        "{:<15} {:<22} {:<8} {:<10} {:>18} {:>18} {:>4} {:>10} {:>9}",
+        "net", "layer", "pass", "form", "input", "output", "x", "ms", "GFLOP/s"
     );
     let mut rows = Vec::new();
-    for layer in layers(args.size) {
+    for layer in layers(args.size, args.ngf) {
         if let Some(f) = &args.filter {
             if !format!("{} {}", layer.net, layer.name).contains(f.as_str()) {
                 continue;
@@ -318,10 +377,11 @@ fn kernels(args: BenchArgs) -> Result<()> {
         }
         for r in measure(&gpu, &layer, args.iters).with_context(|| format!("{} {}", layer.net, layer.name))? {
             println!(
-                "{:<15} {:<22} {:<8} {:>18} {:>18} {:>4} {:>10.2} {:>9.2}",
+                "{:<15} {:<22} {:<8} {:<10} {:>18} {:>18} {:>4} {:>10.2} {:>9.2}",
                 r.net,
                 r.layer,
                 r.pass,
+                format!("{}{}", r.form, if r.chosen { "*" } else { "" }),
                 format!("{:?}", r.input),
                 format!("{:?}", r.output),
                 r.count,
@@ -332,7 +392,10 @@ fn kernels(args: BenchArgs) -> Result<()> {
         }
     }
     let total = |net: &str| {
-        rows.iter().filter(|r| r.net == net && r.pass == "forward").map(|r| r.ms * r.count as f64).sum::<f64>()
+        rows.iter()
+            .filter(|r| r.net == net && r.pass == "forward" && r.chosen)
+            .map(|r| r.ms * r.count as f64)
+            .fold(0.0, |a, b| a + b)
     };
     let report = Report {
         adapter: gpu.describe(),
@@ -344,6 +407,8 @@ fn kernels(args: BenchArgs) -> Result<()> {
         rows,
     };
     println!();
+    println!("form: * marks the form the networks run (the default rule, or GAN_KERNELS); GFLOP/s count direct-convolution FLOPs");
+    print_tuned(&gpu);
     println!("resnet_9blocks forward, all convolutions: {:.1} ms", report.generator_forward_conv_ms);
     println!("unet_256 forward, all convolutions:       {:.1} ms", report.unet_forward_conv_ms);
     println!("patchgan_70 forward, all convolutions:    {:.1} ms", report.discriminator_forward_conv_ms);
@@ -373,6 +438,7 @@ fn nets(args: BenchArgs) -> Result<()> {
     let gpu = open_gpu(&args)?;
     println!("adapter: {}", gpu.describe());
     println!("config:  {}", gpu.tuning().describe());
+    println!("forms:   {}", forms_line(&gpu));
     println!("timing:  wall clock of submit + wait, mean of {} runs after one warm-up", args.iters);
     println!();
     println!("{:<16} {:>4} {:>10} {:>12} {:>16}", "generator", "ngf", "size", "ms", "peak MiB");
@@ -401,6 +467,7 @@ fn nets(args: BenchArgs) -> Result<()> {
         println!("{:<16} {:>4} {:>10} {:>12.1} {:>16.1}", cfg.net_name(), ngf, format!("{size}x{size}"), ms, peak);
         rows.push(NetRow { net: cfg.net_name(), ngf, size, ms, peak_tensor_mib: peak });
     }
+    print_tuned(&gpu);
     println!();
     println!("U-Nets in eval mode (running statistics, no dropout)");
     println!("peak MiB: weights, packed weights, input and every activation alive at once (buffers are recycled)");
@@ -437,6 +504,7 @@ fn train(args: BenchArgs) -> Result<()> {
     let gpu = open_gpu(&args)?;
     println!("adapter: {}", gpu.describe());
     println!("config:  {}", gpu.tuning().describe());
+    println!("forms:   {}", forms_line(&gpu));
     println!("timing:  wall clock of step + wait, mean of {} iterations after one warm-up", args.iters);
     println!();
     println!("{:<16} {:>4} {:>4} {:>10} {:>12} {:>16}", "generator", "ngf", "ndf", "size", "s/iter", "peak MiB");

@@ -2,12 +2,14 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::conv2d_winograd::{conv2d_winograd, Tile};
+use crate::ops::conv_form::{conv2d_form, ConvForm};
 use crate::ops::{div_ceil, dummy, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
 /// How a convolution pads its input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Padding {
     /// Zeros outside the image.
     #[default]
@@ -133,7 +135,8 @@ pub fn conv2d(gpu: &Gpu, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, p: 
 }
 
 /// [`conv2d`] with a weight already packed by [`conv2d_pack_weight`];
-/// `weight_shape` is the PyTorch shape it was packed from.
+/// `weight_shape` is the PyTorch shape it was packed from. The form that runs
+/// is [`conv2d_form`]'s choice.
 pub fn conv2d_packed(
     gpu: &Gpu,
     x: &Tensor,
@@ -142,15 +145,51 @@ pub fn conv2d_packed(
     bias: Option<&Tensor>,
     p: &Conv2dParams,
 ) -> Result<Tensor> {
+    let form = conv2d_form(gpu, x.nchw(OP, "input")?, weight_shape, p);
+    conv2d_packed_form(gpu, form, x, packed, weight_shape, bias, p)
+}
+
+/// [`conv2d_packed`] by the given form; an error where the form does not
+/// apply ([`ConvForm::applies`]).
+pub fn conv2d_packed_form(
+    gpu: &Gpu,
+    form: ConvForm,
+    x: &Tensor,
+    packed: &Tensor,
+    weight_shape: [usize; 4],
+    bias: Option<&Tensor>,
+    p: &Conv2dParams,
+) -> Result<Tensor> {
+    check_packed(packed, weight_shape)?;
+    match form {
+        ConvForm::Direct => conv2d_direct(gpu, x, packed, weight_shape, bias, p, false),
+        ConvForm::Narrow => conv2d_direct(gpu, x, packed, weight_shape, bias, p, true),
+        ConvForm::Winograd2 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Two),
+        ConvForm::Winograd4 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Four),
+    }
+}
+
+fn check_packed(packed: &Tensor, ws: [usize; 4]) -> Result<()> {
+    if packed.len() != ws[2] * ws[3] * ws[1] * div_ceil(ws[0], 8) * 8 {
+        return Err(Error::shape(OP, format!("packed weight {:?} does not match weight shape {ws:?}", packed.shape())));
+    }
+    Ok(())
+}
+
+/// The register-blocked kernel: 8 channels x 4 pixels per invocation, or with
+/// `narrow` 4 channels x 8 pixels.
+fn conv2d_direct(
+    gpu: &Gpu,
+    x: &Tensor,
+    packed: &Tensor,
+    weight_shape: [usize; 4],
+    bias: Option<&Tensor>,
+    p: &Conv2dParams,
+    narrow: bool,
+) -> Result<Tensor> {
     let xs = x.nchw(OP, "input")?;
     let mut params = params_for(xs, weight_shape, p)?;
     let c_out = weight_shape[0];
-    if packed.len() != weight_shape[2] * weight_shape[3] * weight_shape[1] * params.c_out8 as usize {
-        return Err(Error::shape(
-            OP,
-            format!("packed weight {:?} does not match weight shape {weight_shape:?}", packed.shape()),
-        ));
-    }
     let dummy_bias;
     let bias = match bias {
         Some(b) => {
@@ -168,16 +207,27 @@ pub fn conv2d_packed(
     let (h_out, w_out) = (params.h_out as usize, params.w_out as usize);
     let y = Tensor::empty(gpu, &[xs[0], c_out, h_out, w_out])?;
     let t = gpu.tuning();
-    let pipeline = gpu.pipeline(
-        &wgsl::CONV2D,
-        "conv2d",
-        &[("WG_PIX", t.conv_wg_pixels as f64), ("WG_CH", t.conv_wg_channels as f64)],
-    )?;
-    let groups = [
-        u32_of(OP, "workgroups", div_ceil(div_ceil(h_out * w_out, 4), t.conv_wg_pixels as usize))?,
-        u32_of(OP, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
-        params.n,
-    ];
+    let (pipeline, groups) = if narrow {
+        let pipeline = gpu.pipeline(&wgsl::CONV2D, "conv2d_narrow", &[("WG_PIX", t.conv_wg_pixels as f64)])?;
+        let groups = [
+            u32_of(OP, "workgroups", div_ceil(div_ceil(h_out * w_out, 8), t.conv_wg_pixels as usize))?,
+            u32_of(OP, "workgroups", div_ceil(c_out, 4))?,
+            params.n,
+        ];
+        (pipeline, groups)
+    } else {
+        let pipeline = gpu.pipeline(
+            &wgsl::CONV2D,
+            "conv2d",
+            &[("WG_PIX", t.conv_wg_pixels as f64), ("WG_CH", t.conv_wg_channels as f64)],
+        )?;
+        let groups = [
+            u32_of(OP, "workgroups", div_ceil(div_ceil(h_out * w_out, 4), t.conv_wg_pixels as usize))?,
+            u32_of(OP, "workgroups", div_ceil(div_ceil(c_out, 8), t.conv_wg_channels as usize))?,
+            params.n,
+        ];
+        (pipeline, groups)
+    };
     gpu.dispatch(OP, pipeline, &params, &[(1, x), (2, packed), (3, bias), (4, &y)], groups)?;
     Ok(y)
 }

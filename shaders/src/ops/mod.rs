@@ -8,7 +8,9 @@ mod batch_norm;
 mod batch_norm_backward;
 mod concat_channels;
 mod conv2d;
+mod conv2d_winograd;
 mod conv_backward;
+mod conv_form;
 mod conv_transpose2d;
 mod dropout;
 mod elementwise;
@@ -27,12 +29,14 @@ pub use affine::channel_affine;
 pub use batch_norm::{batch_norm, BatchNormParams};
 pub use batch_norm_backward::{batch_norm_backward_bias, batch_norm_backward_input, batch_norm_backward_weight};
 pub use concat_channels::{concat_channels, concat_channels_backward_input};
-pub use conv2d::{conv2d, conv2d_pack_weight, conv2d_packed, Conv2dParams, Padding};
+pub use conv2d::{conv2d, conv2d_pack_weight, conv2d_packed, conv2d_packed_form, Conv2dParams, Padding};
+pub use conv2d_winograd::{conv2d_winograd4_weight, conv2d_winograd_weight};
 pub use conv_backward::{
     conv2d_backward_bias, conv2d_backward_input, conv2d_backward_input_packed, conv2d_backward_weight,
     conv_transpose2d_backward_bias, conv_transpose2d_backward_input, conv_transpose2d_backward_input_packed,
     conv_transpose2d_backward_weight,
 };
+pub use conv_form::{conv2d_form, ConvForm, TunedConv};
 pub use conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_pack_weight, conv_transpose2d_packed, ConvTranspose2dParams,
 };

@@ -1,0 +1,232 @@
+//! The Winograd F(2x2, 3x3) and F(4x4, 3x3) forms of 3x3 stride-1 conv2d
+//! (`wgsl/conv2d_winograd.wgsl`).
+
+use crate::context::Gpu;
+use crate::error::{Error, Result};
+use crate::ops::conv2d::{Conv2dParams, Padding};
+use crate::ops::{div_ceil, dummy, groups_1d, u32_of};
+use crate::tensor::Tensor;
+use crate::wgsl;
+
+const OP: &str = "conv2d_winograd";
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    c_in: u32,
+    h_in: u32,
+    w_in: u32,
+    c_out: u32,
+    h_out: u32,
+    w_out: u32,
+    c_out8: u32,
+    tiles_h: u32,
+    tiles_w: u32,
+    tiles: u32,
+    pad: u32,
+    reflect: u32,
+    has_bias: u32,
+    act: u32,
+    slope: f32,
+    u_cols: u32,
+    tiles_pad: u32,
+    _pad: [u32; 2],
+}
+
+/// Output channels one GEMM invocation computes.
+const GEMM_CHANNELS: usize = 8;
+/// Tiles one GEMM invocation computes.
+const GEMM_TILES: usize = 8;
+
+/// Output tile size of a Winograd form: F(m x m, 3x3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tile {
+    /// F(2x2, 3x3): 16 transform points.
+    Two,
+    /// F(4x4, 3x3): 36 transform points.
+    Four,
+}
+
+impl Tile {
+    fn m(self) -> usize {
+        match self {
+            Tile::Two => 2,
+            Tile::Four => 4,
+        }
+    }
+
+    /// Transform points, (m + 2)^2.
+    fn points(self) -> usize {
+        (self.m() + 2) * (self.m() + 2)
+    }
+
+    fn entry(self, stage: &str) -> &'static str {
+        match (self, stage) {
+            (Tile::Two, "weight") => "conv2d_winograd_weight",
+            (Tile::Two, "input") => "conv2d_winograd_input",
+            (Tile::Two, _) => "conv2d_winograd_output",
+            (Tile::Four, "weight") => "conv2d_winograd4_weight",
+            (Tile::Four, "input") => "conv2d_winograd4_input",
+            (Tile::Four, _) => "conv2d_winograd4_output",
+        }
+    }
+}
+
+fn u_cols(c_out: usize) -> usize {
+    div_ceil(c_out, GEMM_CHANNELS) * GEMM_CHANNELS
+}
+
+/// Output size and tile count of the Winograd form, or `None` where it does
+/// not apply: the kernel is not 3x3, the stride not 1, or the transformed
+/// input, product or weight would not fit one storage binding.
+fn plan(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams, tile: Tile) -> Option<(usize, usize, usize)> {
+    let [n, c_in, h, w] = xs;
+    let [c_out, wc_in, kh, kw] = ws;
+    if (kh, kw) != (3, 3) || p.stride != 1 || wc_in != c_in {
+        return None;
+    }
+    if p.padding_mode == Padding::Reflect && (p.padding >= h || p.padding >= w) {
+        return None;
+    }
+    let h_out = (h + 2 * p.padding).checked_sub(2)?;
+    let w_out = (w + 2 * p.padding).checked_sub(2)?;
+    if h_out == 0 || w_out == 0 {
+        return None;
+    }
+    let tiles = n.checked_mul(div_ceil(h_out, tile.m()) * div_ceil(w_out, tile.m()))?;
+    let points = tile.points() as u64;
+    let widest = points * tiles.next_multiple_of(4) as u64 * c_in.max(c_out) as u64 * 4;
+    let weight = points * c_in as u64 * u_cols(c_out) as u64 * 4;
+    let max = gpu.max_binding_bytes();
+    let groups = gpu.limits().max_compute_workgroups_per_dimension as usize;
+    if widest > max || weight > max || div_ceil(tiles, 64) > groups || c_in.max(c_out) > groups {
+        return None;
+    }
+    Some((h_out, w_out, tiles))
+}
+
+/// Whether a Winograd form can run this convolution on this device.
+pub(crate) fn winograd_applies(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams, tile: Tile) -> bool {
+    plan(gpu, xs, ws, p, tile).is_some()
+}
+
+/// Transforms a weight packed by [`conv2d_pack_weight`](crate::ops::conv2d_pack_weight)
+/// ([9, C_in, C_out8]) into F(2x2, 3x3)'s Winograd domain, [16, C_in, C_out8].
+pub fn conv2d_winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4]) -> Result<Tensor> {
+    winograd_weight(gpu, packed, weight_shape, Tile::Two)
+}
+
+/// [`conv2d_winograd_weight`] for F(4x4, 3x3): [36, C_in, C_out8].
+pub fn conv2d_winograd4_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4]) -> Result<Tensor> {
+    winograd_weight(gpu, packed, weight_shape, Tile::Four)
+}
+
+fn winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4], tile: Tile) -> Result<Tensor> {
+    let [c_out, c_in, kh, kw] = weight_shape;
+    let c_out8 = div_ceil(c_out, 8) * 8;
+    if (kh, kw) != (3, 3) || packed.len() != 9 * c_in * c_out8 {
+        return Err(Error::shape(
+            OP,
+            format!("packed weight {:?} is not a packed 3x3 weight of shape {weight_shape:?}", packed.shape()),
+        ));
+    }
+    let cols = u_cols(c_out);
+    let u = Tensor::empty(gpu, &[tile.points(), c_in, cols])?;
+    let params = Params {
+        c_in: u32_of(OP, "C_in", c_in)?,
+        c_out: u32_of(OP, "C_out", c_out)?,
+        c_out8: c_out8 as u32,
+        u_cols: u32_of(OP, "C_out", cols)?,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("weight"), &[])?;
+    let groups = groups_1d(gpu, OP, c_in * cols, 64)?;
+    gpu.dispatch(OP, pipeline, &params, &[(2, packed), (7, &u)], groups)?;
+    Ok(u)
+}
+
+/// conv2d by Winograd F(m x m, 3x3): the same contract as
+/// [`conv2d_packed`](crate::ops::conv2d_packed), for 3x3 stride-1 kernels.
+pub(crate) fn conv2d_winograd(
+    gpu: &Gpu,
+    x: &Tensor,
+    packed: &Tensor,
+    weight_shape: [usize; 4],
+    bias: Option<&Tensor>,
+    p: &Conv2dParams,
+    tile: Tile,
+) -> Result<Tensor> {
+    let xs = x.nchw(OP, "input")?;
+    let Some((h_out, w_out, tiles)) = plan(gpu, xs, weight_shape, p, tile) else {
+        return Err(Error::shape(
+            OP,
+            format!(
+                "the Winograd form needs a 3x3 stride-1 kernel and transforms that fit one binding; \
+                 input {xs:?}, weight {weight_shape:?}, stride {}",
+                p.stride
+            ),
+        ));
+    };
+    let [n, c_in, h, w] = xs;
+    let c_out = weight_shape[0];
+    let u = winograd_weight(gpu, packed, weight_shape, tile)?;
+    let (act, slope) = p.activation.code();
+    let mut params = Params {
+        n: u32_of(OP, "N", n)?,
+        c_in: c_in as u32,
+        h_in: u32_of(OP, "H", h)?,
+        w_in: u32_of(OP, "W", w)?,
+        c_out: c_out as u32,
+        h_out: h_out as u32,
+        w_out: w_out as u32,
+        c_out8: (div_ceil(c_out, 8) * 8) as u32,
+        tiles_h: div_ceil(h_out, tile.m()) as u32,
+        tiles_w: div_ceil(w_out, tile.m()) as u32,
+        tiles: tiles as u32,
+        pad: u32_of(OP, "padding", p.padding)?,
+        reflect: (p.padding_mode == Padding::Reflect) as u32,
+        has_bias: 0,
+        act,
+        slope,
+        u_cols: u_cols(c_out) as u32,
+        tiles_pad: tiles.next_multiple_of(4) as u32,
+        _pad: [0; 2],
+    };
+    let dummy_bias;
+    let bias = match bias {
+        Some(b) => {
+            if b.len() != c_out {
+                return Err(Error::shape(OP, format!("bias {:?} must have {c_out} values", b.shape())));
+            }
+            params.has_bias = 1;
+            b
+        }
+        None => {
+            dummy_bias = dummy(gpu)?;
+            &dummy_bias
+        }
+    };
+    let tiles4 = tiles.next_multiple_of(4);
+    let points = tile.points();
+    let v = Tensor::empty(gpu, &[points, c_in, tiles4])?;
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("input"), &[])?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, x), (7, &v)], [div_ceil(tiles4, 64) as u32, c_in as u32, 1])?;
+
+    let m = Tensor::empty(gpu, &[points, c_out, tiles4])?;
+    // Each invocation takes two groups of 4 tiles WG_PIX groups apart: for few
+    // tiles a narrower workgroup keeps the second group a real one.
+    let wg = (gpu.tuning().conv_wg_pixels as usize).min(div_ceil(tiles4 / 4, 2));
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, "conv2d_winograd_gemm", &[("WG_PIX", wg as f64)])?;
+    let groups = [
+        div_ceil(c_out, GEMM_CHANNELS) as u32,
+        u32_of(OP, "workgroups", div_ceil(tiles4, GEMM_TILES * wg))?,
+        points as u32,
+    ];
+    gpu.dispatch(OP, pipeline, &params, &[(3, &u), (4, &v), (8, &m)], groups)?;
+
+    let y = Tensor::empty(gpu, &[n, c_out, h_out, w_out])?;
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("output"), &[])?;
+    gpu.dispatch(OP, pipeline, &params, &[(5, &m), (6, bias), (7, &y)], [div_ceil(tiles, 64) as u32, c_out as u32, 1])?;
+    Ok(y)
+}

@@ -1,0 +1,159 @@
+//! The forms of the forward convolution and the choice between them: a
+//! pinned form, a measured one (autotuning), or the default rule.
+
+use crate::context::Gpu;
+use crate::ops::conv2d::Conv2dParams;
+use crate::ops::conv2d_winograd::{winograd_applies, Tile};
+
+/// The algorithm that runs a forward convolution. The backward passes
+/// always use the direct kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConvForm {
+    /// Register-blocked implicit GEMM (`wgsl/conv2d.wgsl`): any geometry.
+    Direct,
+    /// The direct kernel blocked as 4 channels x 8 pixels (`conv2d_narrow`):
+    /// any geometry with at most 8 output channels (for at most 4, Direct's
+    /// 8-channel block is mostly padding).
+    Narrow,
+    /// Winograd F(2x2, 3x3) (`wgsl/conv2d_winograd.wgsl`): 3x3 stride-1
+    /// kernels; 16 instead of 36 multiplies per 2x2 output tile.
+    Winograd2,
+    /// Winograd F(4x4, 3x3) (`wgsl/conv2d_winograd.wgsl`): 3x3 stride-1
+    /// kernels; 36 instead of 144 multiplies per 4x4 output tile, with larger
+    /// transform coefficients (up to 8), so a larger rounding error.
+    Winograd4,
+}
+
+impl ConvForm {
+    /// Every form.
+    pub const ALL: [ConvForm; 4] = [ConvForm::Direct, ConvForm::Narrow, ConvForm::Winograd2, ConvForm::Winograd4];
+
+    /// The form's name, as the `GAN_KERNELS` environment variable takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConvForm::Direct => "direct",
+            ConvForm::Narrow => "narrow",
+            ConvForm::Winograd2 => "winograd",
+            ConvForm::Winograd4 => "winograd4",
+        }
+    }
+
+    /// The form called `name` ([`ConvForm::name`]).
+    pub fn parse(name: &str) -> Option<ConvForm> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether the form can run a convolution of input `xs` and weight `ws`
+    /// ([C_out, C_in, KH, KW]) on this device.
+    pub fn applies(self, gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> bool {
+        match self {
+            ConvForm::Direct => true,
+            ConvForm::Narrow => ws[0] <= 8,
+            ConvForm::Winograd2 => winograd_applies(gpu, xs, ws, p, Tile::Two),
+            ConvForm::Winograd4 => winograd_applies(gpu, xs, ws, p, Tile::Four),
+        }
+    }
+}
+
+/// Fewest input and output channels for which the default rule picks a
+/// Winograd form: the residual blocks of ResNet generators of ngf 8 and up. In
+/// narrower layers the transforms are a larger share of the work, and those
+/// layers were not measured; they keep the direct kernel.
+const WINOGRAD_MIN_CHANNELS: usize = 32;
+
+/// The form [`conv2d_packed`](crate::ops::conv2d_packed) runs for input `xs`
+/// and weight `ws`: the form pinned by [`Gpu::set_conv_form`] (natively, the
+/// `GAN_KERNELS` environment variable) where it applies; else, natively with
+/// [`Gpu::set_conv_autotune`] on, the fastest applicable form measured on this
+/// device for this shape; else the default rule: Winograd F(4x4, 3x3) for
+/// 3x3 stride-1 convolutions with at least 32 input and output channels (the
+/// ResNet generator's residual blocks), the narrow direct kernel for at most 4
+/// output channels, the direct kernel for everything else.
+pub fn conv2d_form(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> ConvForm {
+    if let Some(form) = gpu.conv_form() {
+        return if form.applies(gpu, xs, ws, p) { form } else { ConvForm::Direct };
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    if gpu.conv_autotune() {
+        if let Some(form) = autotune(gpu, xs, ws, p) {
+            return form;
+        }
+    }
+    rule(gpu, xs, ws, p)
+}
+
+fn rule(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> ConvForm {
+    let wide = ws[0] >= WINOGRAD_MIN_CHANNELS && ws[1] >= WINOGRAD_MIN_CHANNELS;
+    if wide && ConvForm::Winograd4.applies(gpu, xs, ws, p) {
+        ConvForm::Winograd4
+    } else if ws[0] <= 4 {
+        ConvForm::Narrow
+    } else {
+        ConvForm::Direct
+    }
+}
+
+/// One autotuned convolution shape: what was measured and what won.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TunedConv {
+    /// Input shape [N, C_in, H, W].
+    pub input: [usize; 4],
+    /// Weight shape [C_out, C_in, KH, KW].
+    pub weight: [usize; 4],
+    /// Stride.
+    pub stride: usize,
+    /// Padding on every side.
+    pub padding: usize,
+    /// Milliseconds per run of each applicable form (best of the timed runs).
+    pub ms: Vec<(ConvForm, f64)>,
+    /// The fastest form, which every later convolution of this shape runs.
+    pub form: ConvForm,
+}
+
+/// Timed runs per form after one warm-up run.
+#[cfg(not(target_arch = "wasm32"))]
+const TUNE_RUNS: usize = 2;
+
+/// The fastest applicable form for this shape, measured once per [`Gpu`] on
+/// scratch tensors (each run submitted and waited for); `None` where only one
+/// form applies. Pending work is submitted first, so it is not timed.
+#[cfg(not(target_arch = "wasm32"))]
+fn autotune(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Option<ConvForm> {
+    use crate::ops::{conv2d_pack_weight, conv2d_packed_form};
+    use crate::tensor::Tensor;
+    let candidates: Vec<ConvForm> = ConvForm::ALL.into_iter().filter(|f| f.applies(gpu, xs, ws, p)).collect();
+    if candidates.len() < 2 {
+        return None;
+    }
+    let key = (xs, ws, p.stride, p.padding, p.padding_mode);
+    if let Some(t) = gpu.tuned_conv(&key) {
+        return Some(t.form);
+    }
+    let measure = || -> crate::error::Result<Vec<(ConvForm, f64)>> {
+        gpu.sync()?;
+        let x = Tensor::zeros(gpu, &xs)?;
+        let w = Tensor::zeros(gpu, &ws)?;
+        let packed = conv2d_pack_weight(gpu, &w)?;
+        let mut ms = Vec::new();
+        for &form in &candidates {
+            drop(conv2d_packed_form(gpu, form, &x, &packed, ws, None, p)?);
+            gpu.sync()?;
+            let mut best = f64::INFINITY;
+            for _ in 0..TUNE_RUNS {
+                let start = std::time::Instant::now();
+                drop(conv2d_packed_form(gpu, form, &x, &packed, ws, None, p)?);
+                gpu.sync()?;
+                best = best.min(start.elapsed().as_secs_f64() * 1e3);
+            }
+            ms.push((form, best));
+        }
+        Ok(ms)
+    };
+    // A failed measurement leaves the choice to the rule; the error itself
+    // surfaces from the convolution that follows.
+    let ms = measure().ok()?;
+    let form = ms.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|&(f, _)| f)?;
+    let tuned = TunedConv { input: xs, weight: ws, stride: p.stride, padding: p.padding, ms, form };
+    gpu.record_tuned_conv(key, tuned);
+    Some(form)
+}

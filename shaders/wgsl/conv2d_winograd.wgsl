@@ -1,0 +1,445 @@
+// conv2d_winograd: y = act(conv(x, w) + b) for 3x3 stride-1 convolutions by
+// Winograd's F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2016): each 2x2 output tile is A^T [sum_ci (G g G^T) .*
+// (B^T d B)] A, d the tile's 4x4 input patch, g a 3x3 filter, so 16
+// multiplies per tile and channel pair instead of 36. F(4x4, 3x3), at the end
+// of the file, has its own transforms and shares the GEMM.
+//
+// x: [N, C_in, H, W]; y: [N, C_out, H_out, W_out] (H_out = H + 2 pad - 2),
+// f32, contiguous. Padding (zero or reflect) is index arithmetic. Tiles are
+// numbered t = (n * tiles_h + ty) * tiles_w + tx over the whole batch,
+// T = N * ceil(H_out / 2) * ceil(W_out / 2) of them.
+//
+// Four entry points, run in this order:
+//   conv2d_winograd_weight: the packed weight [9][C_in][C_out8] (conv2d's
+//     layout) to U = G g G^T, [16][C_in][u_cols] (u_cols = C_out rounded up
+//     to 8, zero filled). One invocation per (ci, co) pair.
+//     Dispatch: (ceil(C_in * u_cols / 64) folded into x and y).
+//   conv2d_winograd_input: x to V = B^T d B, [16][C_in][T4] (T4 = T rounded
+//     up to 4, the extra tiles zero). One invocation per (tile, ci).
+//     Dispatch: (ceil(T4 / 64), C_in, 1).
+//   conv2d_winograd_gemm: M[xi] = U[xi]^T V[xi] for the 16 transform points
+//     xi, M [16][C_out][T4]. Each invocation computes 8 output channels x 8
+//     tiles, two vec4 groups of 4 consecutive tiles WG_PIX groups apart, so
+//     neighbouring invocations read neighbouring V values and the same U
+//     values; per input channel 4 vec4 loads feed 64 FMAs.
+//     Dispatch: (ceil(C_out / 8), ceil(T4 / (8 * WG_PIX)), 16).
+//   conv2d_winograd_output: y = act(A^T M A + b). One invocation per
+//     (tile, co). Dispatch: (ceil(T / 64), C_out, 1).
+// Bindings: 0 params (uniform); 1 x (input); 2 packed weight (weight);
+// 3 U, 4 V, 8 M (gemm); 5 M, 6 bias, dummy when has_bias = 0 (output); 7 the
+// result of the other entry points (U, V or y).
+//
+// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
+
+struct Params {
+    n: u32,
+    c_in: u32,
+    h_in: u32,
+    w_in: u32,
+    c_out: u32,
+    h_out: u32,
+    w_out: u32,
+    c_out8: u32,
+    tiles_h: u32,
+    tiles_w: u32,
+    // N * tiles_h * tiles_w
+    tiles: u32,
+    pad: u32,
+    reflect: u32,
+    has_bias: u32,
+    // 0 none, 1 relu, 2 leaky relu (slope), 3 tanh, 4 sigmoid
+    act: u32,
+    slope: f32,
+    // Columns of U: C_out rounded up to the GEMM's 8 channels.
+    u_cols: u32,
+    // T rounded up to 4: the row length of V and M.
+    tiles_pad: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w_packed: array<f32>;
+@group(0) @binding(3) var<storage, read> u: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> v: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> m: array<f32>;
+@group(0) @binding(6) var<storage, read> bias: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+@group(0) @binding(8) var<storage, read_write> m_out: array<vec4<f32>>;
+
+override WG_PIX: u32 = 16u;
+
+// U = G g G^T with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+@compute @workgroup_size(64)
+fn conv2d_winograd_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    let plane = p.c_in * p.u_cols;
+    if i >= plane {
+        return;
+    }
+    let co = i % p.u_cols;
+    let ci = i / p.u_cols;
+    // g[r] is row r of the filter; tap (r, c) sits at w_packed[(3r + c) * src_plane + k0].
+    let src_plane = p.c_in * p.c_out8;
+    let k0 = ci * p.c_out8 + co;
+    var g: array<vec3<f32>, 3>;
+    if co < p.c_out8 {
+        for (var r = 0u; r < 3u; r++) {
+            let k = 3u * r * src_plane + k0;
+            g[r] = vec3<f32>(w_packed[k], w_packed[k + src_plane], w_packed[k + 2u * src_plane]);
+        }
+    }
+    // Rows of G g (4 x 3), then each row times G^T.
+    var t: array<vec3<f32>, 4>;
+    t[0] = g[0];
+    t[1] = 0.5 * (g[0] + g[1] + g[2]);
+    t[2] = 0.5 * (g[0] - g[1] + g[2]);
+    t[3] = g[2];
+    for (var r = 0u; r < 4u; r++) {
+        let a = t[r];
+        let row = vec4<f32>(a.x, 0.5 * (a.x + a.y + a.z), 0.5 * (a.x - a.y + a.z), a.z);
+        for (var c = 0u; c < 4u; c++) {
+            out[(4u * r + c) * plane + i] = row[c];
+        }
+    }
+}
+
+// Index along an axis of `size` of padded coordinate `i`, or -1 where the
+// value is zero (zero padding, or past the padded extent, which only feeds
+// outputs of a partial tile that are never stored).
+fn src_index(i: i32, size: u32) -> i32 {
+    let n = i32(size);
+    var j = i;
+    if p.reflect != 0u {
+        j = select(j, -j, j < 0);
+        j = select(j, 2 * n - 2 - j, j >= n);
+    }
+    return select(-1, j, j >= 0 && j < n);
+}
+
+// V = B^T d B with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+@compute @workgroup_size(64)
+fn conv2d_winograd_input(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let ci = gid.y;
+    if t >= p.tiles_pad || ci >= p.c_in {
+        return;
+    }
+    let stride = p.c_in * p.tiles_pad;
+    let o = ci * p.tiles_pad + t;
+    if t >= p.tiles {
+        for (var k = 0u; k < 16u; k++) {
+            out[k * stride + o] = 0.0;
+        }
+        return;
+    }
+    let per_image = p.tiles_h * p.tiles_w;
+    let n = t / per_image;
+    let ty = (t % per_image) / p.tiles_w;
+    let tx = t % p.tiles_w;
+    let y0 = i32(2u * ty) - i32(p.pad);
+    let x0 = i32(2u * tx) - i32(p.pad);
+    var cols: vec4<i32>;
+    for (var c = 0u; c < 4u; c++) {
+        cols[c] = src_index(x0 + i32(c), p.w_in);
+    }
+    let plane = (n * p.c_in + ci) * p.h_in * p.w_in;
+    // d[r] is row r of the 4x4 patch.
+    var d: array<vec4<f32>, 4>;
+    for (var r = 0u; r < 4u; r++) {
+        let row = src_index(y0 + i32(r), p.h_in);
+        var val = vec4<f32>(0.0);
+        if row >= 0 {
+            let base = plane + u32(row) * p.w_in;
+            for (var c = 0u; c < 4u; c++) {
+                if cols[c] >= 0 {
+                    val[c] = x[base + u32(cols[c])];
+                }
+            }
+        }
+        d[r] = val;
+    }
+    // Rows of B^T d, then each row times B.
+    var s: array<vec4<f32>, 4>;
+    s[0] = d[0] - d[2];
+    s[1] = d[1] + d[2];
+    s[2] = d[2] - d[1];
+    s[3] = d[1] - d[3];
+    for (var r = 0u; r < 4u; r++) {
+        let a = s[r];
+        let row = vec4<f32>(a.x - a.z, a.y + a.z, a.z - a.y, a.y - a.w);
+        for (var c = 0u; c < 4u; c++) {
+            out[(4u * r + c) * stride + o] = row[c];
+        }
+    }
+}
+
+@compute @workgroup_size(WG_PIX, 1, 1)
+fn conv2d_winograd_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let co0 = wid.x * 8u;
+    let groups = p.tiles_pad / 4u;
+    let g0 = wid.y * 2u * WG_PIX + lid.x;
+    let xi = wid.z;
+    if g0 >= groups || co0 >= p.c_out {
+        return;
+    }
+    // The second group (the tail repeats the last one).
+    let g1 = min(g0 + WG_PIX, groups - 1u);
+    let u_stride = p.u_cols / 4u;
+    var ui = xi * p.c_in * u_stride + co0 / 4u;
+    var vi = xi * p.c_in * groups + g0;
+    var vj = xi * p.c_in * groups + g1;
+    // a_k, b_k: channel co0 + k of the 4 tiles of groups g0, g1.
+    var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
+    var a4 = vec4<f32>(0.0); var a5 = vec4<f32>(0.0); var a6 = vec4<f32>(0.0); var a7 = vec4<f32>(0.0);
+    var b0 = vec4<f32>(0.0); var b1 = vec4<f32>(0.0); var b2 = vec4<f32>(0.0); var b3 = vec4<f32>(0.0);
+    var b4 = vec4<f32>(0.0); var b5 = vec4<f32>(0.0); var b6 = vec4<f32>(0.0); var b7 = vec4<f32>(0.0);
+    for (var ci = 0u; ci < p.c_in; ci++) {
+        let x0 = v[vi];
+        let x1 = v[vj];
+        let w0 = u[ui];
+        let w1 = u[ui + 1u];
+        a0 = fma(x0, vec4<f32>(w0.x), a0); b0 = fma(x1, vec4<f32>(w0.x), b0);
+        a1 = fma(x0, vec4<f32>(w0.y), a1); b1 = fma(x1, vec4<f32>(w0.y), b1);
+        a2 = fma(x0, vec4<f32>(w0.z), a2); b2 = fma(x1, vec4<f32>(w0.z), b2);
+        a3 = fma(x0, vec4<f32>(w0.w), a3); b3 = fma(x1, vec4<f32>(w0.w), b3);
+        a4 = fma(x0, vec4<f32>(w1.x), a4); b4 = fma(x1, vec4<f32>(w1.x), b4);
+        a5 = fma(x0, vec4<f32>(w1.y), a5); b5 = fma(x1, vec4<f32>(w1.y), b5);
+        a6 = fma(x0, vec4<f32>(w1.z), a6); b6 = fma(x1, vec4<f32>(w1.z), b6);
+        a7 = fma(x0, vec4<f32>(w1.w), a7); b7 = fma(x1, vec4<f32>(w1.w), b7);
+        vi += groups;
+        vj += groups;
+        ui += u_stride;
+    }
+    let row = (xi * p.c_out + co0) * groups;
+    store_m(row, co0, g0, a0, a1, a2, a3, a4, a5, a6, a7);
+    if g0 + WG_PIX < groups {
+        store_m(row, co0, g0 + WG_PIX, b0, b1, b2, b3, b4, b5, b6, b7);
+    }
+}
+
+// Writes channels co0..co0+7 (those below c_out) of tile group g of M, whose
+// channel co0 starts at vec4 index `row`.
+fn store_m(
+    row: u32, co0: u32, g: u32,
+    r0: vec4<f32>, r1: vec4<f32>, r2: vec4<f32>, r3: vec4<f32>,
+    r4: vec4<f32>, r5: vec4<f32>, r6: vec4<f32>, r7: vec4<f32>,
+) {
+    let s = p.tiles_pad / 4u;
+    let n = p.c_out - co0;
+    m_out[row + g] = r0;
+    if n > 1u { m_out[row + s + g] = r1; }
+    if n > 2u { m_out[row + 2u * s + g] = r2; }
+    if n > 3u { m_out[row + 3u * s + g] = r3; }
+    if n > 4u { m_out[row + 4u * s + g] = r4; }
+    if n > 5u { m_out[row + 5u * s + g] = r5; }
+    if n > 6u { m_out[row + 6u * s + g] = r6; }
+    if n > 7u { m_out[row + 7u * s + g] = r7; }
+}
+
+// y = A^T M A with A^T = [1 1 1 0; 0 1 -1 -1], then bias and activation.
+@compute @workgroup_size(64)
+fn conv2d_winograd_output(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let co = gid.y;
+    if t >= p.tiles || co >= p.c_out {
+        return;
+    }
+    let stride = p.c_out * p.tiles_pad;
+    let o = co * p.tiles_pad + t;
+    // mr[r] is row r of the tile's 4x4 M.
+    var mr: array<vec4<f32>, 4>;
+    for (var r = 0u; r < 4u; r++) {
+        let k = 4u * r * stride + o;
+        mr[r] = vec4<f32>(m[k], m[k + stride], m[k + 2u * stride], m[k + 3u * stride]);
+    }
+    let s0 = mr[0] + mr[1] + mr[2];
+    let s1 = mr[1] - mr[2] - mr[3];
+    var r = vec4<f32>(s0.x + s0.y + s0.z, s0.y - s0.z - s0.w, s1.x + s1.y + s1.z, s1.y - s1.z - s1.w);
+    if p.has_bias != 0u {
+        r += vec4<f32>(bias[co]);
+    }
+    r = apply_activation4(p.act, p.slope, r);
+    let per_image = p.tiles_h * p.tiles_w;
+    let n = t / per_image;
+    let oy = 2u * ((t % per_image) / p.tiles_w);
+    let ox = 2u * (t % p.tiles_w);
+    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    for (var k = 0u; k < 4u; k++) {
+        let yy = oy + k / 2u;
+        let xx = ox + k % 2u;
+        if yy < p.h_out && xx < p.w_out {
+            out[base + yy * p.w_out + xx] = r[k];
+        }
+    }
+}
+
+// F(4x4, 3x3): 6x6 input patches, 36 transform points, 4x4 output tiles
+// (tiles_h = ceil(H_out / 4), patches at 4 ty - pad); the GEMM above runs
+// over the 36 points unchanged (dispatch z = 36). The matrices are Lavin &
+// Gray's, with interpolation points 0, +-1, +-2:
+//   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
+//          0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
+//        1/24 -1/12 1/6; 0 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+
+fn g6(a: vec3<f32>) -> array<f32, 6> {
+    return array<f32, 6>(
+        0.25 * a.x,
+        -(a.x + a.y + a.z) / 6.0,
+        -(a.x - a.y + a.z) / 6.0,
+        a.x / 24.0 + a.y / 12.0 + a.z / 6.0,
+        a.x / 24.0 - a.y / 12.0 + a.z / 6.0,
+        a.z,
+    );
+}
+
+fn bt6(a: array<f32, 6>) -> array<f32, 6> {
+    return array<f32, 6>(
+        4.0 * a[0] - 5.0 * a[2] + a[4],
+        -4.0 * a[1] - 4.0 * a[2] + a[3] + a[4],
+        4.0 * a[1] - 4.0 * a[2] - a[3] + a[4],
+        -2.0 * a[1] - a[2] + 2.0 * a[3] + a[4],
+        2.0 * a[1] - a[2] - 2.0 * a[3] + a[4],
+        4.0 * a[1] - 5.0 * a[3] + a[5],
+    );
+}
+
+fn at6(a: array<f32, 6>) -> vec4<f32> {
+    return vec4<f32>(
+        a[0] + a[1] + a[2] + a[3] + a[4],
+        a[1] - a[2] + 2.0 * (a[3] - a[4]),
+        a[1] + a[2] + 4.0 * (a[3] + a[4]),
+        a[1] - a[2] + 8.0 * (a[3] - a[4]) + a[5],
+    );
+}
+
+// U = G g G^T, [36][C_in][u_cols]. Dispatch as conv2d_winograd_weight.
+@compute @workgroup_size(64)
+fn conv2d_winograd4_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    let plane = p.c_in * p.u_cols;
+    if i >= plane {
+        return;
+    }
+    let co = i % p.u_cols;
+    let ci = i / p.u_cols;
+    let src_plane = p.c_in * p.c_out8;
+    let k0 = ci * p.c_out8 + co;
+    // Columns of the filter, g[c] = (g[0][c], g[1][c], g[2][c]).
+    var g: array<vec3<f32>, 3>;
+    if co < p.c_out8 {
+        for (var c = 0u; c < 3u; c++) {
+            let k = c * src_plane + k0;
+            g[c] = vec3<f32>(w_packed[k], w_packed[k + 3u * src_plane], w_packed[k + 6u * src_plane]);
+        }
+    }
+    // G g column by column (6 x 3), then each of its rows times G^T.
+    let c0 = g6(g[0]);
+    let c1 = g6(g[1]);
+    let c2 = g6(g[2]);
+    for (var r = 0u; r < 6u; r++) {
+        let row = g6(vec3<f32>(c0[r], c1[r], c2[r]));
+        for (var c = 0u; c < 6u; c++) {
+            out[(6u * r + c) * plane + i] = row[c];
+        }
+    }
+}
+
+// V = B^T d B, [36][C_in][T4]. Dispatch as conv2d_winograd_input.
+@compute @workgroup_size(64)
+fn conv2d_winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let ci = gid.y;
+    if t >= p.tiles_pad || ci >= p.c_in {
+        return;
+    }
+    let stride = p.c_in * p.tiles_pad;
+    let o = ci * p.tiles_pad + t;
+    if t >= p.tiles {
+        for (var k = 0u; k < 36u; k++) {
+            out[k * stride + o] = 0.0;
+        }
+        return;
+    }
+    let per_image = p.tiles_h * p.tiles_w;
+    let n = t / per_image;
+    let ty = (t % per_image) / p.tiles_w;
+    let tx = t % p.tiles_w;
+    let y0 = i32(4u * ty) - i32(p.pad);
+    let x0 = i32(4u * tx) - i32(p.pad);
+    var cols: array<i32, 6>;
+    for (var c = 0u; c < 6u; c++) {
+        cols[c] = src_index(x0 + i32(c), p.w_in);
+    }
+    let plane = (n * p.c_in + ci) * p.h_in * p.w_in;
+    // B^T d, built column by column: bd[c] is column c of B^T d.
+    var d: array<array<f32, 6>, 6>;
+    for (var r = 0u; r < 6u; r++) {
+        let row = src_index(y0 + i32(r), p.h_in);
+        for (var c = 0u; c < 6u; c++) {
+            var val = 0.0;
+            if row >= 0 && cols[c] >= 0 {
+                val = x[plane + u32(row) * p.w_in + u32(cols[c])];
+            }
+            d[c][r] = val;
+        }
+    }
+    var bd: array<array<f32, 6>, 6>;
+    for (var c = 0u; c < 6u; c++) {
+        bd[c] = bt6(d[c]);
+    }
+    for (var r = 0u; r < 6u; r++) {
+        let row = bt6(array<f32, 6>(bd[0][r], bd[1][r], bd[2][r], bd[3][r], bd[4][r], bd[5][r]));
+        for (var c = 0u; c < 6u; c++) {
+            out[(6u * r + c) * stride + o] = row[c];
+        }
+    }
+}
+
+// y = act(A^T M A + b). Dispatch as conv2d_winograd_output.
+@compute @workgroup_size(64)
+fn conv2d_winograd4_output(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let co = gid.y;
+    if t >= p.tiles || co >= p.c_out {
+        return;
+    }
+    let stride = p.c_out * p.tiles_pad;
+    let o = co * p.tiles_pad + t;
+    // A^T M column by column: z[c] is column c of A^T M (4 values).
+    var z: array<vec4<f32>, 6>;
+    for (var c = 0u; c < 6u; c++) {
+        var col: array<f32, 6>;
+        for (var r = 0u; r < 6u; r++) {
+            col[r] = m[(6u * r + c) * stride + o];
+        }
+        z[c] = at6(col);
+    }
+    var b = 0.0;
+    if p.has_bias != 0u {
+        b = bias[co];
+    }
+    let per_image = p.tiles_h * p.tiles_w;
+    let n = t / per_image;
+    let oy = 4u * ((t % per_image) / p.tiles_w);
+    let ox = 4u * (t % p.tiles_w);
+    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    for (var r = 0u; r < 4u; r++) {
+        let yr = apply_activation4(
+            p.act,
+            p.slope,
+            at6(array<f32, 6>(z[0][r], z[1][r], z[2][r], z[3][r], z[4][r], z[5][r])) + vec4<f32>(b),
+        );
+        let yy = oy + r;
+        for (var c = 0u; c < 4u; c++) {
+            if yy < p.h_out && ox + c < p.w_out {
+                out[base + yy * p.w_out + ox + c] = yr[c];
+            }
+        }
+    }
+}

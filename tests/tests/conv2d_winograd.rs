@@ -1,0 +1,259 @@
+//! The Winograd F(2x2, 3x3) and F(4x4, 3x3) forms of conv2d against the f64
+//! CPU reference, and the rule that picks a convolution's form.
+//!
+//! Tolerance: the direct kernel's `dot_tolerance(K)` (K = 9 C_in terms of
+//! magnitude about 1) times a slack per form. Each output is computed from
+//! transformed products whose operands are weighted sums, so the length-C_in
+//! dot products run on larger operands and the output transform adds several
+//! of them back up. F(2x2): a transformed input sums up to 4 inputs (+-1
+//! coefficients), a transformed weight up to 9 taps (factors 1/2, 1/4), the
+//! output adds 9 of 16 products: a few times the direct error at most; slack 2.
+//! F(4x4): the input transform's rows have coefficients up to 5 (row norm
+//! about 6.5, squared over two axes: about 40x in magnitude) and the output
+//! transform's up to 8 (row norm about 11): an order of magnitude more than
+//! F(2x2); slack 8. The tests print the worst error as a fraction of the
+//! tolerance: about 0.03 for F(2x2) and 0.1 for F(4x4) on these cases, so a
+//! slack is not hiding a drift, while a wrong transform coefficient or a
+//! misplaced tap errs by the size of the output and fails at once.
+
+use shaders::ops::{
+    conv2d_form, conv2d_pack_weight, conv2d_packed_form, conv2d_winograd4_weight, conv2d_winograd_weight, Activation,
+    Conv2dParams, ConvForm, Padding,
+};
+use shaders::Tensor;
+use tests::{assert_close, dot_tolerance, gpu, random, reference};
+
+/// F(2x2, 3x3): see the module comment.
+const WINOGRAD_SLACK: f64 = 2.0;
+/// F(4x4, 3x3): see the module comment.
+const WINOGRAD4_SLACK: f64 = 8.0;
+
+const ACTIVATIONS: [Activation; 5] =
+    [Activation::None, Activation::Relu, Activation::LeakyRelu(0.2), Activation::Tanh, Activation::Sigmoid];
+
+fn act_ref(a: Activation, v: f64) -> f64 {
+    match a {
+        Activation::None => v,
+        Activation::Relu => v.max(0.0),
+        Activation::LeakyRelu(s) => {
+            if v > 0.0 {
+                v
+            } else {
+                s as f64 * v
+            }
+        }
+        Activation::Tanh => v.tanh(),
+        Activation::Sigmoid => 1.0 / (1.0 + (-v).exp()),
+    }
+}
+
+struct Case {
+    x: [usize; 4],
+    c_out: usize,
+    pad: usize,
+    reflect: bool,
+    bias: bool,
+}
+
+/// Runs `c` by both Winograd forms with every activation; returns the worst
+/// |got - want| / tolerance seen of each.
+fn check(g: &shaders::Gpu, c: &Case, seed: u64) -> [f64; 2] {
+    let ws = [c.c_out, c.x[1], 3, 3];
+    let x = random(c.x.iter().product(), seed);
+    let w = random(ws.iter().product(), seed + 1);
+    let b = random(c.c_out, seed + 2);
+    let xt = Tensor::from_slice(g, &c.x, &x).unwrap();
+    let wt = Tensor::from_slice(g, &ws, &w).unwrap();
+    let bt = Tensor::from_slice(g, &[c.c_out], &b).unwrap();
+    let packed = conv2d_pack_weight(g, &wt).unwrap();
+    let (pre, shape) = reference::conv2d(&x, c.x, &w, ws, c.bias.then_some(&b[..]), 1, c.pad, c.reflect);
+    let mut worst = [0.0f64; 2];
+    for (k, form, slack) in [(0, ConvForm::Winograd2, WINOGRAD_SLACK), (1, ConvForm::Winograd4, WINOGRAD4_SLACK)] {
+        let tol = slack * dot_tolerance(9 * c.x[1]);
+        for a in ACTIVATIONS {
+            let p = Conv2dParams {
+                stride: 1,
+                padding: c.pad,
+                padding_mode: if c.reflect { Padding::Reflect } else { Padding::Zero },
+                activation: a,
+            };
+            assert!(form.applies(g, c.x, ws, &p));
+            let y = conv2d_packed_form(g, form, &xt, &packed, ws, c.bias.then_some(&bt), &p).unwrap();
+            assert_eq!(y.shape(), &shape[..]);
+            let got = y.read_blocking(g).unwrap();
+            let want: Vec<f64> = pre.iter().map(|&v| act_ref(a, v)).collect();
+            let what =
+                format!("{} x{:?} w{ws:?} p{} reflect={} bias={} {a:?}", form.name(), c.x, c.pad, c.reflect, c.bias);
+            assert_close(&what, &got, &want, &shape, tol, 1e-5);
+            for (&gv, &wv) in got.iter().zip(&want) {
+                worst[k] = worst[k].max((gv as f64 - wv).abs() / (tol + 1e-5 * wv.abs()));
+            }
+        }
+    }
+    worst
+}
+
+fn max2(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
+    [a[0].max(b[0]), a[1].max(b[1])]
+}
+
+#[test]
+fn winograd_odd_shapes() {
+    let g = gpu();
+    let cases = [
+        Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: false, bias: true },
+        Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: true, bias: false },
+        Case { x: [2, 7, 13, 11], c_out: 13, pad: 1, reflect: true, bias: true },
+        Case { x: [1, 5, 9, 12], c_out: 9, pad: 0, reflect: false, bias: true },
+        Case { x: [2, 6, 2, 3], c_out: 3, pad: 1, reflect: true, bias: true },
+        Case { x: [1, 1, 1, 1], c_out: 1, pad: 1, reflect: false, bias: true },
+        Case { x: [1, 2, 3, 3], c_out: 2, pad: 0, reflect: false, bias: false },
+        // Many tiles (T = 2 * 10 * 9 = 180, not a multiple of the GEMM's 64).
+        Case { x: [2, 11, 19, 17], c_out: 17, pad: 1, reflect: true, bias: true },
+    ];
+    let mut worst = [0.0; 2];
+    for (i, c) in cases.iter().enumerate() {
+        worst = max2(worst, check(&g, c, 600 + 10 * i as u64));
+    }
+    println!("worst |error| / tolerance: F(2x2) {:.3}, F(4x4) {:.3}", worst[0], worst[1]);
+}
+
+#[test]
+fn winograd_resnet_block_layers() {
+    let g = gpu();
+    let cases = [
+        // ReflectionPad(1) + Conv3x3 of the residual blocks (ngf 8 and 16 stand-ins).
+        Case { x: [1, 32, 11, 9], c_out: 32, pad: 1, reflect: true, bias: true },
+        Case { x: [2, 64, 8, 8], c_out: 64, pad: 1, reflect: true, bias: true },
+        // Zero padding (the code bases' padding_type = zero).
+        Case { x: [1, 40, 10, 7], c_out: 36, pad: 1, reflect: false, bias: true },
+    ];
+    let mut worst = [0.0; 2];
+    for (i, c) in cases.iter().enumerate() {
+        worst = max2(worst, check(&g, c, 700 + 10 * i as u64));
+    }
+    println!("worst |error| / tolerance: F(2x2) {:.3}, F(4x4) {:.3}", worst[0], worst[1]);
+}
+
+/// The weight transforms alone: U = G g G^T for each (ci, co), zero where
+/// co >= C_out (up to 8 columns), for F(2x2, 3x3) and F(4x4, 3x3).
+#[test]
+fn winograd_weight_transforms() {
+    let g = gpu();
+    let ws = [5, 3, 3, 3];
+    let w = random(135, 1);
+    let wt = Tensor::from_slice(&g, &ws, &w).unwrap();
+    let packed = conv2d_pack_weight(&g, &wt).unwrap();
+    let g2: Vec<[f64; 3]> = vec![[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]];
+    let s = 1.0 / 6.0;
+    let g4: Vec<[f64; 3]> = vec![
+        [0.25, 0.0, 0.0],
+        [-s, -s, -s],
+        [-s, s, -s],
+        [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+        [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+        [0.0, 0.0, 1.0],
+    ];
+    let u2 = conv2d_winograd_weight(&g, &packed, ws).unwrap();
+    let u4 = conv2d_winograd4_weight(&g, &packed, ws).unwrap();
+    for (name, u, gm) in [("F(2x2)", u2, g2), ("F(4x4)", u4, g4)] {
+        let a = gm.len();
+        assert_eq!(u.shape(), &[a * a, 3, 8]);
+        let got = u.read_blocking(&g).unwrap();
+        let mut want = vec![0f64; a * a * 3 * 8];
+        for co in 0..5 {
+            for ci in 0..3 {
+                for i in 0..a {
+                    for j in 0..a {
+                        let mut s = 0.0;
+                        for r in 0..3 {
+                            for c in 0..3 {
+                                s += gm[i][r] * w[((co * 3 + ci) * 3 + r) * 3 + c] as f64 * gm[j][c];
+                            }
+                        }
+                        want[((i * a + j) * 3 + ci) * 8 + co] = s;
+                    }
+                }
+            }
+        }
+        assert_close(&format!("{name} weight transform"), &got, &want, &[a * a, 3, 8], 1e-6, 1e-6);
+    }
+}
+
+/// The default rule, a pinned form, and the forms' reach.
+#[test]
+fn conv_form_choice() {
+    let mut g = gpu();
+    g.set_conv_form(None);
+    g.set_conv_autotune(false);
+    let reflect = Conv2dParams { stride: 1, padding: 1, padding_mode: Padding::Reflect, activation: Activation::None };
+    let down = Conv2dParams { stride: 2, padding: 1, ..Default::default() };
+    let block = ([1, 256, 64, 64], [256, 256, 3, 3]);
+    assert_eq!(conv2d_form(&g, block.0, block.1, &reflect), ConvForm::Winograd4);
+    assert_eq!(conv2d_form(&g, [2, 32, 9, 7], [32, 32, 3, 3], &reflect), ConvForm::Winograd4);
+    assert_eq!(conv2d_form(&g, [2, 32, 9, 7], [16, 32, 3, 3], &reflect), ConvForm::Direct);
+    assert_eq!(conv2d_form(&g, [1, 8, 16, 16], [8, 8, 3, 3], &reflect), ConvForm::Direct);
+    assert_eq!(conv2d_form(&g, [1, 64, 64, 64], [128, 64, 3, 3], &down), ConvForm::Direct);
+    assert_eq!(conv2d_form(&g, [1, 64, 64, 64], [3, 64, 7, 7], &reflect), ConvForm::Narrow);
+    assert_eq!(conv2d_form(&g, [1, 64, 64, 64], [8, 64, 7, 7], &reflect), ConvForm::Direct);
+    assert!(!ConvForm::Narrow.applies(&g, [1, 64, 64, 64], [9, 64, 7, 7], &reflect));
+    assert!(!ConvForm::Winograd2.applies(&g, [1, 64, 64, 64], [128, 64, 3, 3], &down));
+    assert!(!ConvForm::Winograd2.applies(&g, [1, 4, 9, 9], [4, 4, 4, 4], &reflect));
+    g.set_conv_form(Some(ConvForm::Direct));
+    assert_eq!(conv2d_form(&g, block.0, block.1, &reflect), ConvForm::Direct);
+    g.set_conv_form(Some(ConvForm::Winograd2));
+    assert_eq!(conv2d_form(&g, [1, 8, 16, 16], [8, 8, 3, 3], &reflect), ConvForm::Winograd2);
+    // A pinned form that does not apply falls back to the direct kernel.
+    assert_eq!(conv2d_form(&g, [1, 64, 64, 64], [128, 64, 3, 3], &down), ConvForm::Direct);
+    // Asked for explicitly where it does not apply, it is an error.
+    let x = Tensor::zeros(&g, &[1, 4, 9, 9]).unwrap();
+    let w = Tensor::zeros(&g, &[4, 4, 4, 4]).unwrap();
+    let packed = conv2d_pack_weight(&g, &w).unwrap();
+    let err = conv2d_packed_form(&g, ConvForm::Winograd2, &x, &packed, [4, 4, 4, 4], None, &reflect).unwrap_err();
+    assert!(err.to_string().contains("3x3 stride-1"), "{err}");
+    for f in ConvForm::ALL {
+        assert_eq!(ConvForm::parse(f.name()), Some(f));
+    }
+}
+
+/// Autotuning times every applicable form once per shape, keeps the fastest
+/// for later calls, and leaves shapes with one form to it; results stay those
+/// of the reference whichever form wins.
+#[test]
+fn autotune_measures_each_shape_once() {
+    let mut g = gpu();
+    g.set_conv_form(None);
+    g.set_conv_autotune(true);
+    let reflect = Conv2dParams { stride: 1, padding: 1, padding_mode: Padding::Reflect, activation: Activation::None };
+    let (xs, ws) = ([1, 8, 10, 9], [8, 8, 3, 3]);
+    let first = conv2d_form(&g, xs, ws, &reflect);
+    let tuned = g.tuned_convs();
+    assert_eq!(tuned.len(), 1);
+    let t = &tuned[0];
+    assert_eq!((t.input, t.weight, t.stride, t.padding, t.form), (xs, ws, 1, 1, first));
+    let forms: Vec<ConvForm> = t.ms.iter().map(|&(f, _)| f).collect();
+    assert_eq!(forms, ConvForm::ALL.to_vec());
+    assert!(t.ms.iter().all(|&(_, ms)| ms.is_finite() && ms >= 0.0));
+    assert_eq!(conv2d_form(&g, xs, ws, &reflect), first);
+    assert_eq!(g.tuned_convs().len(), 1, "a second call measured again");
+    // One form applies: nothing to measure.
+    let down = Conv2dParams { stride: 2, padding: 1, ..Default::default() };
+    assert_eq!(conv2d_form(&g, [1, 8, 10, 9], [16, 8, 3, 3], &down), ConvForm::Direct);
+    assert_eq!(g.tuned_convs().len(), 1);
+    // A pinned form wins over autotuning.
+    g.set_conv_form(Some(ConvForm::Direct));
+    assert_eq!(conv2d_form(&g, [1, 16, 6, 6], [16, 16, 3, 3], &reflect), ConvForm::Direct);
+    assert_eq!(g.tuned_convs().len(), 1);
+    g.set_conv_form(None);
+    check(&g, &Case { x: [1, 8, 10, 9], c_out: 8, pad: 1, reflect: true, bias: true }, 900);
+}
+
+/// The launch configuration chosen for hardware GPUs (64-wide workgroups),
+/// run on the test adapter.
+#[test]
+fn winograd_with_gpu_tuning() {
+    let mut g = gpu();
+    g.set_tuning(shaders::Tuning::for_class(shaders::AdapterClass::Gpu));
+    check(&g, &Case { x: [2, 11, 19, 17], c_out: 17, pad: 1, reflect: true, bias: true }, 950);
+    check(&g, &Case { x: [1, 40, 10, 7], c_out: 36, pad: 1, reflect: false, bias: true }, 960);
+}
