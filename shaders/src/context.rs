@@ -2,9 +2,8 @@
 //! and error capture.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-
-use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
 use crate::ops::{ConvForm, Padding, TunedConv};
@@ -94,6 +93,77 @@ pub(crate) enum Command {
     Clear { buffer: wgpu::Buffer, offset: u64, size: u64 },
 }
 
+/// Bytes of one uniform chunk: 64 KiB, the WebGPU default
+/// `max_uniform_buffer_binding_size`, and 256 parameter slots at the default
+/// 256-byte offset alignment.
+const UNIFORM_CHUNK_BYTES: u64 = 64 << 10;
+
+/// One uniform buffer of the arena and the bytes to upload into it at the
+/// next flush.
+struct UniformChunk {
+    buffer: wgpu::Buffer,
+    staging: Vec<u8>,
+}
+
+/// The kernels' uniform parameters of the dispatches recorded since the last
+/// flush, packed at aligned offsets into a few reusable buffers. A flush
+/// uploads each used chunk with `queue.write_buffer` before it submits; the
+/// queue orders that write after earlier submissions and before this one, so
+/// every flush rewrites the chunks from the start.
+#[derive(Default)]
+struct UniformArena {
+    chunks: Vec<UniformChunk>,
+    /// The chunk being filled; the ones before it are full.
+    current: usize,
+}
+
+impl UniformArena {
+    /// Copies `bytes` to the next offset aligned to `align`, growing the arena
+    /// by a chunk when the current one is full; returns the chunk's buffer and
+    /// the offset.
+    fn push(&mut self, device: &wgpu::Device, bytes: &[u8], align: u64) -> (wgpu::Buffer, u64) {
+        debug_assert!(bytes.len() as u64 <= UNIFORM_CHUNK_BYTES && bytes.len() % 4 == 0);
+        loop {
+            if self.current == self.chunks.len() {
+                let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("uniform arena"),
+                    size: UNIFORM_CHUNK_BYTES,
+                    usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                self.chunks.push(UniformChunk { buffer, staging: Vec::with_capacity(UNIFORM_CHUNK_BYTES as usize) });
+            }
+            let chunk = &mut self.chunks[self.current];
+            let offset = (chunk.staging.len() as u64).next_multiple_of(align);
+            if offset + bytes.len() as u64 <= UNIFORM_CHUNK_BYTES {
+                chunk.staging.resize(offset as usize, 0);
+                chunk.staging.extend_from_slice(bytes);
+                return (chunk.buffer.clone(), offset);
+            }
+            self.current += 1;
+        }
+    }
+
+    /// Queues the upload of every chunk written since the last upload and
+    /// starts filling from the first chunk again.
+    fn upload(&mut self, queue: &wgpu::Queue) {
+        for chunk in &mut self.chunks {
+            if !chunk.staging.is_empty() {
+                queue.write_buffer(&chunk.buffer, 0, &chunk.staging);
+                chunk.staging.clear();
+            }
+        }
+        self.current = 0;
+    }
+}
+
+/// The commands recorded since the last flush and their uniform parameters.
+#[derive(Default)]
+struct Pending {
+    commands: Vec<Command>,
+    uniforms: UniformArena,
+}
+
 /// What an autotuned convolution form is cached by: input and weight shapes,
 /// stride, padding and its mode.
 pub(crate) type ConvKey = ([usize; 4], [usize; 4], usize, usize, Padding);
@@ -112,7 +182,8 @@ pub struct Gpu {
     conv_autotune: bool,
     tuned: Mutex<HashMap<ConvKey, TunedConv>>,
     pipelines: PipelineCache,
-    pending: Mutex<Vec<Command>>,
+    pending: Mutex<Pending>,
+    dispatches: AtomicU64,
     errors: Arc<Mutex<Vec<String>>>,
     pool: Arc<BufferPool>,
 }
@@ -161,7 +232,8 @@ impl Gpu {
             conv_autotune,
             tuned: Mutex::default(),
             pipelines: PipelineCache::default(),
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::default(),
+            dispatches: AtomicU64::new(0),
             errors,
             pool: Arc::default(),
         })
@@ -242,6 +314,12 @@ impl Gpu {
         &self.pool
     }
 
+    /// How many dispatches have been recorded since the device was opened
+    /// (dispatches of zero workgroups, which record nothing, not counted).
+    pub fn dispatches(&self) -> u64 {
+        self.dispatches.load(Ordering::Relaxed)
+    }
+
     /// Bytes of tensor storage allocated so far, live or pooled for reuse:
     /// the peak tensor memory since the last [`Gpu::release_pooled`].
     pub fn tensor_bytes_allocated(&self) -> u64 {
@@ -289,13 +367,18 @@ impl Gpu {
         if groups.contains(&0) {
             return Ok(());
         }
-        let uniform = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(op),
-            contents: bytemuck::bytes_of(params),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        let bytes = bytemuck::bytes_of(params);
+        let size = wgpu::BufferSize::new(bytes.len() as u64).expect("kernel parameters are never empty");
+        let align = self.limits.min_uniform_buffer_offset_alignment as u64;
+        // One lock from the parameters' slot to the command: the slot is
+        // uploaded by the flush that submits the command.
+        let mut pending = self.pending.lock().unwrap();
+        let (chunk, offset) = pending.uniforms.push(&self.device, bytes, align);
         let mut entries = Vec::with_capacity(buffers.len() + 1);
-        entries.push(wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() });
+        entries.push(wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &chunk, offset, size: Some(size) }),
+        });
         for &(binding, t) in buffers {
             entries.push(wgpu::BindGroupEntry { binding, resource: t.binding() });
         }
@@ -304,7 +387,8 @@ impl Gpu {
             layout: &pipeline.get_bind_group_layout(0),
             entries: &entries,
         });
-        self.pending.lock().unwrap().push(Command::Dispatch { pipeline, bind_group, groups });
+        pending.commands.push(Command::Dispatch { pipeline, bind_group, groups });
+        self.dispatches.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -315,7 +399,7 @@ impl Gpu {
     }
 
     fn copy_buffer(&self, src: &wgpu::Buffer, src_offset: u64, dst: &wgpu::Buffer, dst_offset: u64, size: u64) {
-        self.pending.lock().unwrap().push(Command::Copy {
+        self.pending.lock().unwrap().commands.push(Command::Copy {
             src: src.clone(),
             src_offset,
             dst: dst.clone(),
@@ -326,7 +410,7 @@ impl Gpu {
 
     /// Records zero-filling the tensor's bytes.
     pub fn clear(&self, t: &Tensor) {
-        self.pending.lock().unwrap().push(Command::Clear {
+        self.pending.lock().unwrap().commands.push(Command::Clear {
             buffer: t.buffer().clone(),
             offset: t.offset(),
             size: t.byte_len(),
@@ -334,13 +418,24 @@ impl Gpu {
     }
 
     /// Submits everything recorded since the last flush as one command buffer,
-    /// consecutive dispatches sharing one compute pass.
+    /// consecutive dispatches sharing one compute pass, after uploading
+    /// their uniform parameters.
     pub fn flush(&self) -> Result<Option<wgpu::SubmissionIndex>> {
-        let commands = std::mem::take(&mut *self.pending.lock().unwrap());
-        if commands.is_empty() {
-            self.check_errors()?;
-            return Ok(None);
+        let index = self.submit_pending();
+        self.check_errors()?;
+        Ok(index)
+    }
+
+    /// Encodes and submits the pending commands. The lock is held until the
+    /// submission so that no other flush can rewrite the uniform chunks
+    /// between this one's upload and its submit.
+    fn submit_pending(&self) -> Option<wgpu::SubmissionIndex> {
+        let mut pending = self.pending.lock().unwrap();
+        if pending.commands.is_empty() {
+            return None;
         }
+        let commands = std::mem::take(&mut pending.commands);
+        pending.uniforms.upload(&self.queue);
         let mut encoder =
             self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("cyclegan") });
         let mut i = 0;
@@ -367,8 +462,8 @@ impl Gpu {
             }
         }
         let index = self.queue.submit([encoder.finish()]);
-        self.check_errors()?;
-        Ok(Some(index))
+        drop(pending);
+        Some(index)
     }
 
     /// Submits pending work and, natively, blocks until the GPU has finished
