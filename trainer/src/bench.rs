@@ -220,6 +220,35 @@ fn time_ms(gpu: &Gpu, iters: usize, mut f: impl FnMut() -> shaders::Result<Tenso
     Ok(start.elapsed().as_secs_f64() * 1e3 / iters as f64)
 }
 
+/// What [`time_recorded`] measures: wall clock per run, dispatches per run and
+/// host microseconds per dispatch.
+struct Recorded {
+    ms: f64,
+    dispatches: f64,
+    host_us_per_dispatch: f64,
+}
+
+/// [`time_ms`], also counting the dispatches each run records and the host
+/// time `f` takes (recording, before the wait) per dispatch.
+fn time_recorded(gpu: &Gpu, iters: usize, mut f: impl FnMut() -> shaders::Result<Tensor>) -> Result<Recorded> {
+    f()?;
+    gpu.sync()?;
+    let before = gpu.dispatches();
+    let mut host = 0.0;
+    let start = Instant::now();
+    for _ in 0..iters {
+        let recording = Instant::now();
+        let out = f()?;
+        host += recording.elapsed().as_secs_f64();
+        drop(out);
+        gpu.sync()?;
+    }
+    let ms = start.elapsed().as_secs_f64() * 1e3 / iters as f64;
+    let dispatches = (gpu.dispatches() - before) as f64 / iters as f64;
+    let host_us_per_dispatch = host * 1e6 / iters as f64 / dispatches.max(1.0);
+    Ok(Recorded { ms, dispatches, host_us_per_dispatch })
+}
+
 fn random(len: usize, seed: u64) -> Vec<f32> {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -428,6 +457,10 @@ struct NetRow {
     size: usize,
     ms: f64,
     peak_tensor_mib: f64,
+    /// Kernel dispatches recorded per forward pass.
+    dispatches: f64,
+    /// Host time recording one forward pass, in microseconds per dispatch.
+    host_us_per_dispatch: f64,
 }
 
 /// Generator forward latency, image upload to output ready, batch 1.
@@ -441,7 +474,10 @@ fn nets(args: BenchArgs) -> Result<()> {
     println!("forms:   {}", forms_line(&gpu));
     println!("timing:  wall clock of submit + wait, mean of {} runs after one warm-up", args.iters);
     println!();
-    println!("{:<16} {:>4} {:>10} {:>12} {:>16}", "generator", "ngf", "size", "ms", "peak MiB");
+    println!(
+        "{:<16} {:>4} {:>10} {:>12} {:>16} {:>10} {:>12}",
+        "generator", "ngf", "size", "ms", "peak MiB", "dispatches", "host us/disp"
+    );
     let mut rows = Vec::new();
     let configs = [
         (GeneratorConfig::resnet(9, 64), 256),
@@ -462,15 +498,33 @@ fn nets(args: BenchArgs) -> Result<()> {
         let net = Network::init(&gpu, Architecture::Generator(cfg), 1, false)?;
         let shape = [1, 3, size, size];
         let x = Tensor::from_slice(&gpu, &shape, &random(3 * size * size, 5))?;
-        let ms = time_ms(&gpu, args.iters, || net.forward(&gpu, &x, Mode::EVAL, None))?;
+        let r = time_recorded(&gpu, args.iters, || net.forward(&gpu, &x, Mode::EVAL, None))?;
         let peak = (gpu.tensor_bytes_allocated() - base) as f64 / (1 << 20) as f64;
-        println!("{:<16} {:>4} {:>10} {:>12.1} {:>16.1}", cfg.net_name(), ngf, format!("{size}x{size}"), ms, peak);
-        rows.push(NetRow { net: cfg.net_name(), ngf, size, ms, peak_tensor_mib: peak });
+        println!(
+            "{:<16} {:>4} {:>10} {:>12.1} {:>16.1} {:>10.0} {:>12.1}",
+            cfg.net_name(),
+            ngf,
+            format!("{size}x{size}"),
+            r.ms,
+            peak,
+            r.dispatches,
+            r.host_us_per_dispatch
+        );
+        rows.push(NetRow {
+            net: cfg.net_name(),
+            ngf,
+            size,
+            ms: r.ms,
+            peak_tensor_mib: peak,
+            dispatches: r.dispatches,
+            host_us_per_dispatch: r.host_us_per_dispatch,
+        });
     }
     print_tuned(&gpu);
     println!();
     println!("U-Nets in eval mode (running statistics, no dropout)");
     println!("peak MiB: weights, packed weights, input and every activation alive at once (buffers are recycled)");
+    println!("host us/disp: time in the forward call (recording, before the submit and wait) per dispatch");
     let json = serde_json::to_string_pretty(&serde_json::json!({ "adapter": gpu.describe(), "rows": rows }))?;
     match args.json.as_deref() {
         Some("-") => println!("{json}"),
@@ -488,6 +542,11 @@ struct TrainRow {
     size: usize,
     seconds_per_iteration: f64,
     peak_tensor_mib: f64,
+    /// Kernel dispatches recorded per training iteration.
+    dispatches_per_iteration: f64,
+    /// Host time recording one iteration (the step call, before waiting for
+    /// the GPU), in microseconds per dispatch.
+    host_us_per_dispatch: f64,
 }
 
 /// Seconds per training iteration of --model (every network's forward,
@@ -507,7 +566,10 @@ fn train(args: BenchArgs) -> Result<()> {
     println!("forms:   {}", forms_line(&gpu));
     println!("timing:  wall clock of step + wait, mean of {} iterations after one warm-up", args.iters);
     println!();
-    println!("{:<16} {:>4} {:>4} {:>10} {:>12} {:>16}", "generator", "ngf", "ndf", "size", "s/iter", "peak MiB");
+    println!(
+        "{:<16} {:>4} {:>4} {:>10} {:>12} {:>16} {:>12} {:>12}",
+        "generator", "ngf", "ndf", "size", "s/iter", "peak MiB", "disp/iter", "host us/disp"
+    );
     let mut rows = Vec::new();
     let configs: Vec<(GeneratorConfig, usize)> = match args.model {
         ModelKind::CycleGan => vec![(GeneratorConfig::resnet(6, 32), 128), (GeneratorConfig::resnet(9, 64), 256)],
@@ -576,19 +638,46 @@ fn train(args: BenchArgs) -> Result<()> {
         let mut rng = SplitMix64(7);
         drop(model.step(&gpu, &a, &b, 2e-4, &mut rng)?);
         gpu.sync()?;
+        let dispatches_before = gpu.dispatches();
+        let mut host = 0.0;
         let start = Instant::now();
         for _ in 0..args.iters {
-            drop(model.step(&gpu, &a, &b, 2e-4, &mut rng)?);
+            let recording = Instant::now();
+            let losses = model.step(&gpu, &a, &b, 2e-4, &mut rng)?;
+            host += recording.elapsed().as_secs_f64();
+            drop(losses);
             gpu.sync()?;
         }
         let secs = start.elapsed().as_secs_f64() / args.iters as f64;
+        let per_iter = (gpu.dispatches() - dispatches_before) as f64 / args.iters as f64;
+        let host_us = host * 1e6 / args.iters as f64 / per_iter.max(1.0);
         let peak = (gpu.tensor_bytes_allocated() - base) as f64 / (1 << 20) as f64;
         let net = generator.net_name();
-        println!("{:<16} {:>4} {:>4} {:>10} {:>12.3} {:>16.1}", net, ngf, 64, format!("{size}x{size}"), secs, peak);
-        rows.push(TrainRow { net, ngf, ndf: 64, size, seconds_per_iteration: secs, peak_tensor_mib: peak });
+        println!(
+            "{:<16} {:>4} {:>4} {:>10} {:>12.3} {:>16.1} {:>12.0} {:>12.1}",
+            net,
+            ngf,
+            64,
+            format!("{size}x{size}"),
+            secs,
+            peak,
+            per_iter,
+            host_us
+        );
+        rows.push(TrainRow {
+            net,
+            ngf,
+            ndf: 64,
+            size,
+            seconds_per_iteration: secs,
+            peak_tensor_mib: peak,
+            dispatches_per_iteration: per_iter,
+            host_us_per_dispatch: host_us,
+        });
     }
     println!();
     println!("peak MiB: weights, gradients, Adam moments, activations kept for backward and pooled fakes");
+    println!("host us/disp: time in the step call (recording and submitting, before the wait) per dispatch");
     let json = serde_json::to_string_pretty(&serde_json::json!({ "adapter": gpu.describe(), "rows": rows }))?;
     match args.json.as_deref() {
         Some("-") => println!("{json}"),
