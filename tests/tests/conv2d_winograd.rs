@@ -21,6 +21,7 @@ use shaders::ops::{
     Conv2dParams, ConvForm, Padding,
 };
 use shaders::Tensor;
+use tests::ref_norm::activate;
 use tests::{assert_close, dot_tolerance, gpu, random, reference};
 
 /// F(2x2, 3x3): see the module comment.
@@ -30,22 +31,6 @@ const WINOGRAD4_SLACK: f64 = 8.0;
 
 const ACTIVATIONS: [Activation; 5] =
     [Activation::None, Activation::Relu, Activation::LeakyRelu(0.2), Activation::Tanh, Activation::Sigmoid];
-
-fn act_ref(a: Activation, v: f64) -> f64 {
-    match a {
-        Activation::None => v,
-        Activation::Relu => v.max(0.0),
-        Activation::LeakyRelu(s) => {
-            if v > 0.0 {
-                v
-            } else {
-                s as f64 * v
-            }
-        }
-        Activation::Tanh => v.tanh(),
-        Activation::Sigmoid => 1.0 / (1.0 + (-v).exp()),
-    }
-}
 
 struct Case {
     x: [usize; 4],
@@ -81,7 +66,7 @@ fn check(g: &shaders::Gpu, c: &Case, seed: u64) -> [f64; 2] {
             let y = conv2d_packed_form(g, form, &xt, &packed, ws, c.bias.then_some(&bt), &p).unwrap();
             assert_eq!(y.shape(), &shape[..]);
             let got = y.read_blocking(g).unwrap();
-            let want: Vec<f64> = pre.iter().map(|&v| act_ref(a, v)).collect();
+            let want: Vec<f64> = pre.iter().map(|&v| activate(v, a)).collect();
             let what =
                 format!("{} x{:?} w{ws:?} p{} reflect={} bias={} {a:?}", form.name(), c.x, c.pad, c.reflect, c.bias);
             assert_close(&what, &got, &want, &shape, tol, 1e-5);

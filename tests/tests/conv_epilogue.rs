@@ -5,26 +5,11 @@
 
 use shaders::ops::{conv2d, conv_transpose2d, Activation, Conv2dParams, ConvTranspose2dParams, Padding};
 use shaders::Tensor;
+use tests::ref_norm::activate;
 use tests::{assert_close, dot_tolerance, gpu, random, reference};
 
 const ACTIVATIONS: [Activation; 5] =
     [Activation::None, Activation::Relu, Activation::LeakyRelu(0.2), Activation::Tanh, Activation::Sigmoid];
-
-fn act_ref(a: Activation, v: f64) -> f64 {
-    match a {
-        Activation::None => v,
-        Activation::Relu => v.max(0.0),
-        Activation::LeakyRelu(s) => {
-            if v > 0.0 {
-                v
-            } else {
-                s as f64 * v
-            }
-        }
-        Activation::Tanh => v.tanh(),
-        Activation::Sigmoid => 1.0 / (1.0 + (-v).exp()),
-    }
-}
 
 /// Biases of magnitude 150 to 950, alternating in sign, so that with weights
 /// scaled to 0.1 (|conv| <= 0.1 * K, at most 40 for the layers below) every
@@ -96,11 +81,11 @@ fn conv_epilogues_match_the_reference() {
     for a in ACTIVATIONS {
         let p = Conv2dParams { stride: 1, padding: 1, padding_mode: Padding::Zero, activation: a };
         let got = conv2d(&g, &xt, &wt, Some(&bt), &p).unwrap().read_blocking(&g).unwrap();
-        let want: Vec<f64> = pre.iter().map(|&v| act_ref(a, v)).collect();
+        let want: Vec<f64> = pre.iter().map(|&v| activate(v, a)).collect();
         assert_close(&format!("conv2d {a:?}"), &got, &want, &shape, tol, 1e-5);
         let p = ConvTranspose2dParams { stride: 2, padding: 1, output_padding: 1, activation: a };
         let got = conv_transpose2d(&g, &xt, &wt_t, Some(&bt), &p).unwrap().read_blocking(&g).unwrap();
-        let want: Vec<f64> = pre_t.iter().map(|&v| act_ref(a, v)).collect();
+        let want: Vec<f64> = pre_t.iter().map(|&v| activate(v, a)).collect();
         assert_close(&format!("conv_transpose2d {a:?}"), &got, &want, &shape_t, tol, 1e-5);
     }
 }
