@@ -4,7 +4,7 @@ use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::conv2d_winograd::{conv2d_winograd, Tile};
 use crate::ops::conv_form::{conv2d_form, ConvForm};
-use crate::ops::{div_ceil, dummy, groups_1d, u32_of, Activation};
+use crate::ops::{bias_binding, div_ceil, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
@@ -190,20 +190,9 @@ fn conv2d_direct(
     let xs = x.nchw(OP, "input")?;
     let mut params = params_for(xs, weight_shape, p)?;
     let c_out = weight_shape[0];
-    let dummy_bias;
-    let bias = match bias {
-        Some(b) => {
-            if b.len() != c_out {
-                return Err(Error::shape(OP, format!("bias {:?} must have {c_out} values", b.shape())));
-            }
-            params.has_bias = 1;
-            b
-        }
-        None => {
-            dummy_bias = dummy(gpu)?;
-            &dummy_bias
-        }
-    };
+    let (bias, has_bias) = bias_binding(gpu, OP, bias, c_out)?;
+    params.has_bias = has_bias;
+    let bias = &bias;
     let (h_out, w_out) = (params.h_out as usize, params.w_out as usize);
     let y = Tensor::empty(gpu, &[xs[0], c_out, h_out, w_out])?;
     let t = gpu.tuning();

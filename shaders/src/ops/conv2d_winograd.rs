@@ -4,7 +4,7 @@
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::conv2d::{Conv2dParams, Padding};
-use crate::ops::{div_ceil, dummy, groups_1d, u32_of};
+use crate::ops::{bias_binding, div_ceil, groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
@@ -193,20 +193,9 @@ pub(crate) fn conv2d_winograd(
         tiles_pad: tiles.next_multiple_of(4) as u32,
         _pad: [0; 2],
     };
-    let dummy_bias;
-    let bias = match bias {
-        Some(b) => {
-            if b.len() != c_out {
-                return Err(Error::shape(OP, format!("bias {:?} must have {c_out} values", b.shape())));
-            }
-            params.has_bias = 1;
-            b
-        }
-        None => {
-            dummy_bias = dummy(gpu)?;
-            &dummy_bias
-        }
-    };
+    let (bias, has_bias) = bias_binding(gpu, OP, bias, c_out)?;
+    params.has_bias = has_bias;
+    let bias = &bias;
     let tiles4 = tiles.next_multiple_of(4);
     let points = tile.points();
     let v = Tensor::empty(gpu, &[points, c_in, tiles4])?;

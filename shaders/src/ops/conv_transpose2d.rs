@@ -2,7 +2,7 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
-use crate::ops::{div_ceil, dummy, groups_1d, u32_of, Activation};
+use crate::ops::{bias_binding, div_ceil, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
@@ -151,20 +151,9 @@ pub fn conv_transpose2d_packed(
         c_out8: c_out8 as u32,
         _pad0: 0,
     };
-    let dummy_bias;
-    let bias = match bias {
-        Some(b) => {
-            if b.len() != c_out {
-                return Err(Error::shape(OP, format!("bias {:?} must have {c_out} values", b.shape())));
-            }
-            params.has_bias = 1;
-            b
-        }
-        None => {
-            dummy_bias = dummy(gpu)?;
-            &dummy_bias
-        }
-    };
+    let (bias, has_bias) = bias_binding(gpu, OP, bias, c_out)?;
+    params.has_bias = has_bias;
+    let bias = &bias;
     launch(gpu, OP, x, packed, bias, &params)
 }
 

@@ -113,6 +113,16 @@ pub(crate) fn dummy(gpu: &Gpu) -> Result<Tensor> {
     Tensor::empty(gpu, &[1])
 }
 
+/// The tensor to bind as a kernel's bias and its `has_bias` flag: `bias`,
+/// checked to hold `c_out` values, or a [`dummy`] and 0.
+pub(crate) fn bias_binding(gpu: &Gpu, op: &'static str, bias: Option<&Tensor>, c_out: usize) -> Result<(Tensor, u32)> {
+    match bias {
+        Some(b) if b.len() != c_out => Err(Error::shape(op, format!("bias {:?} must have {c_out} values", b.shape()))),
+        Some(b) => Ok((b.clone(), 1)),
+        None => Ok((dummy(gpu)?, 0)),
+    }
+}
+
 pub(crate) fn u32_of(op: &'static str, what: &str, v: usize) -> Result<u32> {
     u32::try_from(v).map_err(|_| Error::shape(op, format!("{what} = {v} does not fit in u32")))
 }
