@@ -79,4 +79,7 @@ shaders! {
     CONCAT_CHANNELS => "concat_channels",
     RANDOM => "random",
     AFFINE => "affine",
+    LAYER_INSTANCE_NORM => "layer_instance_norm" uses "activation",
+    LAYER_INSTANCE_NORM_BACKWARD => "layer_instance_norm_backward" uses "activation",
+    SPECTRAL_NORM => "spectral_norm",
 }

@@ -17,8 +17,10 @@ mod elementwise;
 mod image;
 mod instance_norm;
 mod instance_norm_backward;
+mod layer_instance_norm;
 mod loss;
 mod random;
+mod spectral_norm;
 
 pub use activation_backward::{
     activation_backward_input, leaky_relu_backward_input, relu_backward_input, sigmoid_backward_input,
@@ -49,11 +51,15 @@ pub use instance_norm::{instance_norm, InstanceNormParams};
 pub use instance_norm_backward::{
     instance_norm_backward_bias, instance_norm_backward_input, instance_norm_backward_weight,
 };
+pub use layer_instance_norm::{
+    layer_instance_norm, layer_instance_norm_backward, LayerInstanceNormGrads, LayerInstanceNormParams,
+};
 pub use loss::{
     accumulate, bce_loss_const, bce_with_logits_loss_const, const_loss, feature_matching_loss, l1_loss, mean, mse_loss,
     mse_loss_const, ConstLoss,
 };
 pub use random::{randn, randn_host};
+pub use spectral_norm::{spectral_norm, spectral_norm_backward, SpectralNorm};
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
