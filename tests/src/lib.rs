@@ -8,6 +8,7 @@ pub mod ref_conv_backward;
 pub mod ref_nets;
 pub mod ref_norm;
 pub mod ref_train;
+pub mod ref_ugatit_norm;
 pub mod reference;
 
 use rand::{Rng, SeedableRng};
