@@ -366,3 +366,41 @@ fn spectral_norm_shape_errors() {
     assert!(spectral_norm_backward(&g, &sn, &z(&[8, 4, 4, 4])).is_ok());
     g.sync().unwrap();
 }
+
+/// The largest weight the discriminators use, a 4x4 convolution 1024 -> 2048
+/// ([2048, 16384], exactly the 128 MiB default binding limit), power
+/// iteration and backward. Ignored by default for its size on CPU adapters;
+/// run with `--ignored`.
+#[test]
+#[ignore]
+fn spectral_norm_largest_weight() {
+    let g = gpu();
+    let shape = [2048, 1024, 4, 4];
+    let (o, k) = (2048, 16384);
+    let w = random(o * k, 1100);
+    let u = random(o, 1101);
+    let v = random(k, 1102);
+    let wt = Tensor::from_slice(&g, &shape, &w).unwrap();
+    let ut = Tensor::from_slice(&g, &[o], &u).unwrap();
+    let vt = Tensor::from_slice(&g, &[k], &v).unwrap();
+    let sn = spectral_norm(&g, &wt, &ut, &vt, true).unwrap();
+    let (w_sn, sigma, ru, rv) = ref_spectral_norm(&f64s(&w), o, k, &f64s(&u), &f64s(&v), true);
+    // Dot products of 2048 and 16384 terms: f32 relative error ~ 1e-6 *
+    // sqrt(K) in the worst entries of W^T u and W v, so 1e-4 relative.
+    let tol = 1e-4;
+    assert_close("spectral_norm largest sigma", &sn.sigma.read_blocking(&g).unwrap(), &[sigma], &[1], 0.0, tol);
+    assert_close("spectral_norm largest u", &sn.u.read_blocking(&g).unwrap(), &ru, &[o], 1e-6, tol);
+    assert_close("spectral_norm largest v", &sn.v.read_blocking(&g).unwrap(), &rv, &[k], 1e-6, tol);
+    assert_close("spectral_norm largest w_sn", &sn.w_sn.read_blocking(&g).unwrap(), &w_sn, &[o, k], 1e-7, tol);
+    drop(w_sn);
+    // dW = (G - <G, w_sn> u v^T) / sigma with G = w_sn: <G, w_sn> = |w_sn|^2.
+    let dw = spectral_norm_backward(&g, &sn, &sn.w_sn).unwrap();
+    let ws = f64s(&sn.w_sn.read_blocking(&g).unwrap());
+    let (u, v) = (f64s(&sn.u.read_blocking(&g).unwrap()), f64s(&sn.v.read_blocking(&g).unwrap()));
+    let s = sn.sigma.read_blocking(&g).unwrap()[0] as f64;
+    let dot: f64 = ws.iter().map(|x| x * x).sum();
+    let want: Vec<f64> = (0..o * k).map(|i| (ws[i] - dot * u[i / k] * v[i % k]) / s).collect();
+    // <G, w_sn> sums 32 M terms in f32 (per-row workgroup trees, then a
+    // tree over the rows): relative error ~ 1e-5.
+    assert_close("spectral_norm_backward largest", &dw.read_blocking(&g).unwrap(), &want, &[o, k], 1e-8, 1e-4);
+}
