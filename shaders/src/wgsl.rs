@@ -79,4 +79,8 @@ shaders! {
     CONCAT_CHANNELS => "concat_channels",
     RANDOM => "random",
     AFFINE => "affine",
+    LINEAR => "linear" uses "activation",
+    GLOBAL_POOL => "global_pool",
+    CHANNEL_SCALE => "channel_scale",
+    UPSAMPLE => "upsample",
 }
