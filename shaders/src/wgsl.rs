@@ -82,4 +82,8 @@ shaders! {
     LAYER_INSTANCE_NORM => "layer_instance_norm" uses "activation",
     LAYER_INSTANCE_NORM_BACKWARD => "layer_instance_norm_backward" uses "activation",
     SPECTRAL_NORM => "spectral_norm",
+    LINEAR => "linear" uses "activation",
+    GLOBAL_POOL => "global_pool",
+    CHANNEL_SCALE => "channel_scale",
+    UPSAMPLE => "upsample",
 }

@@ -1,10 +1,11 @@
 // Elementwise ops over flat f32 arrays of `len` values: relu, leaky_relu,
-// tanh, sigmoid, add (y = a + b) and add_assign (y += a).
+// tanh, sigmoid, add (y = a + b), add_assign (y += a) and clamp_in_place
+// (y = clamp(y, lo, hi)).
 //
 // One invocation per element. Dispatch: ceil(len / WG) workgroups, folded
 // into (x, y) where that exceeds the per-dimension limit of 65535; the element
 // is gid.x + gid.y * num_workgroups.x * WG.
-// Bindings: 0 params (uniform), 1 a, 2 b (add only), 3 y.
+// Bindings: 0 params (uniform), 1 a (not clamp_in_place), 2 b (add only), 3 y.
 //
 // Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
 // puts in front of this text.
@@ -13,8 +14,9 @@ struct Params {
     len: u32,
     // leaky_relu: y = a if a > 0 else slope * a
     slope: f32,
-    _pad0: u32,
-    _pad1: u32,
+    // clamp_in_place: y = clamp(y, lo, hi)
+    lo: f32,
+    hi: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -77,5 +79,13 @@ fn add_assign(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let i = element(gid, nwg);
     if i < p.len {
         y[i] += a[i];
+    }
+}
+
+@compute @workgroup_size(WG)
+fn clamp_in_place(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = element(gid, nwg);
+    if i < p.len {
+        y[i] = clamp(y[i], p.lo, p.hi);
     }
 }

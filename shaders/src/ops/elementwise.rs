@@ -11,8 +11,8 @@ use crate::wgsl;
 struct Params {
     len: u32,
     slope: f32,
-    _pad0: u32,
-    _pad1: u32,
+    lo: f32,
+    hi: f32,
 }
 
 /// Invocations per workgroup.
@@ -20,7 +20,18 @@ const WG: usize = 256;
 
 /// Records entry point `op` over `len` elements with the given (binding, buffer) pairs.
 fn launch(gpu: &Gpu, op: &'static str, len: usize, slope: f32, buffers: &[(u32, &Tensor)]) -> Result<()> {
-    let params = Params { len: u32_of(op, "element count", len)?, slope, _pad0: 0, _pad1: 0 };
+    launch_with(gpu, op, len, (slope, 0.0, 0.0), buffers)
+}
+
+/// [`launch`] with the (slope, lo, hi) parameters.
+fn launch_with(
+    gpu: &Gpu,
+    op: &'static str,
+    len: usize,
+    (slope, lo, hi): (f32, f32, f32),
+    buffers: &[(u32, &Tensor)],
+) -> Result<()> {
+    let params = Params { len: u32_of(op, "element count", len)?, slope, lo, hi };
     let pipeline = gpu.pipeline(&wgsl::ELEMENTWISE, op, &[("WG", WG as f64)])?;
     let groups = groups_1d(gpu, op, len, WG)?;
     gpu.dispatch(op, pipeline, &params, buffers, groups)
@@ -83,4 +94,26 @@ pub fn add_assign(gpu: &Gpu, dst: &Tensor, src: &Tensor) -> Result<()> {
         ));
     }
     launch(gpu, OP, dst.len(), 0.0, &[(1, src), (3, dst)])
+}
+
+/// t = clamp(t, lo, hi) in place. `t` may be a view into a larger buffer (a
+/// parameter inside a network's arena); it must start at a multiple of the
+/// adapter's storage offset alignment, as every bound view must.
+pub fn clamp_in_place(gpu: &Gpu, t: &Tensor, lo: f32, hi: f32) -> Result<()> {
+    const OP: &str = "clamp_in_place";
+    if lo.is_nan() || hi.is_nan() || lo > hi {
+        return Err(Error::shape(OP, format!("bounds [{lo}, {hi}] for tensor {:?} must satisfy lo <= hi", t.shape())));
+    }
+    let align = gpu.limits().min_storage_buffer_offset_alignment as u64;
+    if t.offset() % align != 0 {
+        return Err(Error::shape(
+            OP,
+            format!(
+                "tensor {:?} starts at byte {} of its buffer, not a multiple of the storage offset alignment {align}",
+                t.shape(),
+                t.offset()
+            ),
+        ));
+    }
+    launch_with(gpu, OP, t.len(), (0.0, lo, hi), &[(3, t)])
 }

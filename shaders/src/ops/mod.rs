@@ -6,6 +6,7 @@ mod adam;
 mod affine;
 mod batch_norm;
 mod batch_norm_backward;
+mod channel_scale;
 mod concat_channels;
 mod conv2d;
 mod conv2d_winograd;
@@ -14,13 +15,16 @@ mod conv_form;
 mod conv_transpose2d;
 mod dropout;
 mod elementwise;
+mod global_pool;
 mod image;
 mod instance_norm;
 mod instance_norm_backward;
 mod layer_instance_norm;
+mod linear;
 mod loss;
 mod random;
 mod spectral_norm;
+mod upsample;
 
 pub use activation_backward::{
     activation_backward_input, leaky_relu_backward_input, relu_backward_input, sigmoid_backward_input,
@@ -30,6 +34,7 @@ pub use adam::{adam_update, Adam, AdamConfig};
 pub use affine::channel_affine;
 pub use batch_norm::{batch_norm, BatchNormParams};
 pub use batch_norm_backward::{batch_norm_backward_bias, batch_norm_backward_input, batch_norm_backward_weight};
+pub use channel_scale::{channel_scale, channel_scale_backward_weight, channel_sum};
 pub use concat_channels::{concat_channels, concat_channels_backward_input};
 pub use conv2d::{conv2d, conv2d_pack_weight, conv2d_packed, conv2d_packed_form, Conv2dParams, Padding};
 pub use conv2d_winograd::{conv2d_winograd4_weight, conv2d_winograd_weight};
@@ -43,7 +48,10 @@ pub use conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_pack_weight, conv_transpose2d_packed, ConvTranspose2dParams,
 };
 pub use dropout::{dropout, dropout_backward_input, dropout_mask};
-pub use elementwise::{add, add_assign, leaky_relu, relu, sigmoid, tanh};
+pub use elementwise::{add, add_assign, clamp_in_place, leaky_relu, relu, sigmoid, tanh};
+pub use global_pool::{
+    global_avg_pool, global_avg_pool_backward_input, global_max_pool, global_max_pool_backward_input,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use image::tensor_to_image_blocking;
 pub use image::{image_to_tensor, tensor_to_image};
@@ -54,12 +62,14 @@ pub use instance_norm_backward::{
 pub use layer_instance_norm::{
     layer_instance_norm, layer_instance_norm_backward, LayerInstanceNormGrads, LayerInstanceNormParams,
 };
+pub use linear::{linear, linear_backward_input, linear_backward_weight};
 pub use loss::{
     accumulate, bce_loss_const, bce_with_logits_loss_const, const_loss, feature_matching_loss, l1_loss, mean, mse_loss,
     mse_loss_const, ConstLoss,
 };
 pub use random::{randn, randn_host};
 pub use spectral_norm::{spectral_norm, spectral_norm_backward, SpectralNorm};
+pub use upsample::{upsample_nearest2x, upsample_nearest2x_backward_input};
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};

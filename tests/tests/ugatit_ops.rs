@@ -1,0 +1,353 @@
+//! The ops U-GAT-IT adds: the bias-free linear layer, global average and max
+//! pooling, per-channel scaling and the channel sum of the class activation
+//! map, nearest 2x upsampling and the in-place clamp of its rho parameters,
+//! against f64 CPU references and central finite differences.
+//!
+//! Tolerances: elementwise results are one f32 rounding from the reference
+//! (relative 1e-6). Sums and dot products of k terms of magnitude about 1
+//! use `dot_tolerance(k)` absolute (a few f32 ulps times sqrt(k)) plus 1e-5
+//! relative. Max pooling and upsampling copy values, so they are exact.
+//! Finite differences in f64 with step 1e-4 of functions that are linear or
+//! piecewise linear in the perturbed value are exact up to rounding; the
+//! gradients compared against them are f32 sums of a few terms (1e-5).
+
+use shaders::ops::{
+    channel_scale, channel_scale_backward_weight, channel_sum, clamp_in_place, global_avg_pool,
+    global_avg_pool_backward_input, global_max_pool, global_max_pool_backward_input, linear, linear_backward_input,
+    linear_backward_weight, upsample_nearest2x, upsample_nearest2x_backward_input, Activation,
+};
+use shaders::{Gpu, Tensor};
+use tests::ref_train::central_difference;
+use tests::{assert_close, dot_tolerance, gpu, random};
+
+fn f64s(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| x as f64).collect()
+}
+
+fn upload(g: &Gpu, shape: &[usize], seed: u64) -> (Tensor, Vec<f64>) {
+    let v = random(shape.iter().product(), seed);
+    (Tensor::from_slice(g, shape, &v).unwrap(), f64s(&v))
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Checks `got`, the gradient of `f` at `at`, against central differences.
+fn check_fd(what: &str, f: impl Fn(&[f64]) -> f64, at: &[f64], got: &[f32], shape: &[usize]) {
+    let fd: Vec<f64> = (0..at.len()).map(|i| central_difference(&f, at, i, 1e-4)).collect();
+    assert_close(what, got, &fd, shape, 1e-6, 1e-5);
+}
+
+// ---- references -----------------------------------------------------------
+
+/// y [n, o] = x [n, i] . w [o, i]^T.
+fn ref_linear(x: &[f64], w: &[f64], n: usize, i: usize, o: usize) -> Vec<f64> {
+    (0..n * o).map(|k| dot(&x[k / o * i..][..i], &w[k % o * i..][..i])).collect()
+}
+
+/// dx [n, i] = dy [n, o] . w [o, i].
+fn ref_linear_dx(dy: &[f64], w: &[f64], n: usize, i: usize, o: usize) -> Vec<f64> {
+    (0..n * i).map(|k| (0..o).map(|j| dy[k / i * o + j] * w[j * i + k % i]).sum()).collect()
+}
+
+/// dw [o, i] = dy [n, o]^T . x [n, i].
+fn ref_linear_dw(x: &[f64], dy: &[f64], n: usize, i: usize, o: usize) -> Vec<f64> {
+    (0..o * i).map(|k| (0..n).map(|s| dy[s * o + k / i] * x[s * i + k % i]).sum()).collect()
+}
+
+fn ref_avg_pool(x: &[f64], hw: usize) -> Vec<f64> {
+    x.chunks(hw).map(|p| p.iter().sum::<f64>() / hw as f64).collect()
+}
+
+/// (max, first index of the max) per plane.
+fn ref_max_pool(x: &[f64], hw: usize) -> Vec<(f64, usize)> {
+    x.chunks(hw)
+        .map(|p| p.iter().enumerate().fold((f64::NEG_INFINITY, 0), |b, (i, &v)| if v > b.0 { (v, i) } else { b }))
+        .collect()
+}
+
+fn ref_max_pool_dx(x: &[f64], dy: &[f64], hw: usize) -> Vec<f64> {
+    let mut dx = vec![0.0; x.len()];
+    for (plane, (_, at)) in ref_max_pool(x, hw).into_iter().enumerate() {
+        dx[plane * hw + at] = dy[plane];
+    }
+    dx
+}
+
+fn ref_channel_scale(x: &[f64], w: &[f64], c: usize, hw: usize) -> Vec<f64> {
+    x.iter().enumerate().map(|(k, v)| v * w[k / hw % c]).collect()
+}
+
+fn ref_channel_scale_dw(x: &[f64], dy: &[f64], c: usize, hw: usize) -> Vec<f64> {
+    let mut dw = vec![0.0; c];
+    for k in 0..x.len() {
+        dw[k / hw % c] += dy[k] * x[k];
+    }
+    dw
+}
+
+fn ref_channel_sum(x: &[f64], [n, c, h, w]: [usize; 4]) -> Vec<f64> {
+    let hw = h * w;
+    (0..n * hw).map(|k| (0..c).map(|ch| x[(k / hw * c + ch) * hw + k % hw]).sum()).collect()
+}
+
+/// Nearest 2x upsampling of planes of h x w.
+fn ref_upsample(x: &[f64], h: usize, w: usize) -> Vec<f64> {
+    let len = x.len() * 4;
+    (0..len)
+        .map(|k| {
+            let (plane, r) = (k / (4 * h * w), k % (4 * h * w));
+            x[(plane * h + r / (2 * w) / 2) * w + r % (2 * w) / 2]
+        })
+        .collect()
+}
+
+fn ref_upsample_dx(dy: &[f64], h: usize, w: usize) -> Vec<f64> {
+    let mut dx = vec![0.0; dy.len() / 4];
+    for (k, &v) in dy.iter().enumerate() {
+        let (plane, r) = (k / (4 * h * w), k % (4 * h * w));
+        dx[(plane * h + r / (2 * w) / 2) * w + r % (2 * w) / 2] += v;
+    }
+    dx
+}
+
+// ---- linear ---------------------------------------------------------------
+
+#[test]
+fn linear_forward_and_gradients_against_reference() {
+    let g = gpu();
+    // (N, I, O): odd sizes, the CAM logits (O = 1), the MLP (C x C) at
+    // C = 64 and 16, and a long flattened feature map.
+    for (n, i, o, seed) in [(3, 37, 5, 1u64), (1, 16, 1, 2), (2, 64, 64, 3), (4, 16, 16, 4), (2, 70000, 3, 5)] {
+        let (xt, x) = upload(&g, &[n, i], seed);
+        let (wt, w) = upload(&g, &[o, i], seed + 100);
+        let (dyt, dy) = upload(&g, &[n, o], seed + 200);
+        let what = format!("linear N={n} I={i} O={o}");
+        let want = ref_linear(&x, &w, n, i, o);
+        let got = linear(&g, &xt, &wt, Activation::None).unwrap().read_blocking(&g).unwrap();
+        assert_close(&what, &got, &want, &[n, o], dot_tolerance(i), 1e-5);
+        let relu: Vec<f64> = want.iter().map(|v| v.max(0.0)).collect();
+        let got = linear(&g, &xt, &wt, Activation::Relu).unwrap().read_blocking(&g).unwrap();
+        assert_close(&format!("{what} relu"), &got, &relu, &[n, o], dot_tolerance(i), 1e-5);
+        let got = linear_backward_input(&g, &dyt, &wt).unwrap().read_blocking(&g).unwrap();
+        assert_close(&format!("{what} dx"), &got, &ref_linear_dx(&dy, &w, n, i, o), &[n, i], dot_tolerance(o), 1e-5);
+        let got = linear_backward_weight(&g, &xt, &dyt).unwrap().read_blocking(&g).unwrap();
+        assert_close(&format!("{what} dw"), &got, &ref_linear_dw(&x, &dy, n, i, o), &[o, i], dot_tolerance(n), 1e-5);
+    }
+}
+
+#[test]
+fn linear_gradients_against_finite_differences() {
+    let g = gpu();
+    let (n, i, o) = (2, 3, 4);
+    let (xt, x) = upload(&g, &[n, i], 11);
+    let (wt, w) = upload(&g, &[o, i], 12);
+    let (dyt, dy) = upload(&g, &[n, o], 13);
+    // L = sum(dy * linear(x, w)); dL/dx and dL/dw are the backward kernels' outputs.
+    let dx = linear_backward_input(&g, &dyt, &wt).unwrap().read_blocking(&g).unwrap();
+    check_fd("linear dx vs finite differences", |v| dot(&dy, &ref_linear(v, &w, n, i, o)), &x, &dx, &[n, i]);
+    let dw = linear_backward_weight(&g, &xt, &dyt).unwrap().read_blocking(&g).unwrap();
+    check_fd("linear dw vs finite differences", |v| dot(&dy, &ref_linear(&x, v, n, i, o)), &w, &dw, &[o, i]);
+}
+
+// ---- global pooling -------------------------------------------------------
+
+/// Odd shapes, 1x1 planes, a plane longer than a workgroup, the model's shape.
+const POOL_SHAPES: [[usize; 4]; 5] = [[3, 5, 7, 9], [1, 4, 1, 1], [1, 2, 23, 29], [2, 16, 16, 16], [1, 1, 2, 3]];
+
+#[test]
+fn global_pools_against_reference() {
+    let g = gpu();
+    for (k, shape) in POOL_SHAPES.into_iter().enumerate() {
+        let [n, c, h, w] = shape;
+        let hw = h * w;
+        let (xt, x) = upload(&g, &shape, 20 + k as u64);
+        let (dyt, dy) = upload(&g, &[n, c], 30 + k as u64);
+        let what = format!("{shape:?}");
+        let got = global_avg_pool(&g, &xt).unwrap().read_blocking(&g).unwrap();
+        assert_close(
+            &format!("avg pool {what}"),
+            &got,
+            &ref_avg_pool(&x, hw),
+            &[n, c],
+            dot_tolerance(hw) / hw as f64,
+            1e-5,
+        );
+        let got = global_avg_pool_backward_input(&g, &dyt, shape).unwrap().read_blocking(&g).unwrap();
+        let want: Vec<f64> = (0..x.len()).map(|i| dy[i / hw] / hw as f64).collect();
+        assert_close(&format!("avg pool dx {what}"), &got, &want, &shape, 0.0, 1e-6);
+        let got = global_max_pool(&g, &xt).unwrap().read_blocking(&g).unwrap();
+        let want: Vec<f64> = ref_max_pool(&x, hw).iter().map(|m| m.0).collect();
+        assert_close(&format!("max pool {what}"), &got, &want, &[n, c], 0.0, 0.0);
+        let got = global_max_pool_backward_input(&g, &xt, &dyt).unwrap().read_blocking(&g).unwrap();
+        assert_close(&format!("max pool dx {what}"), &got, &ref_max_pool_dx(&x, &dy, hw), &shape, 0.0, 0.0);
+    }
+}
+
+#[test]
+fn global_pool_gradients_against_finite_differences() {
+    let g = gpu();
+    let shape = [2, 3, 2, 3];
+    let hw = 6;
+    let (xt, x) = upload(&g, &shape, 40);
+    let (dyt, dy) = upload(&g, &[2, 3], 41);
+    let dx = global_avg_pool_backward_input(&g, &dyt, shape).unwrap().read_blocking(&g).unwrap();
+    check_fd("avg pool dx vs finite differences", |v| dot(&dy, &ref_avg_pool(v, hw)), &x, &dx, &shape);
+    // Random values are at least 1e-4 apart with overwhelming probability,
+    // so the step does not change which value is the maximum.
+    let dx = global_max_pool_backward_input(&g, &xt, &dyt).unwrap().read_blocking(&g).unwrap();
+    let max = |v: &[f64]| dot(&dy, &ref_max_pool(v, hw).iter().map(|m| m.0).collect::<Vec<_>>());
+    check_fd("max pool dx vs finite differences", max, &x, &dx, &shape);
+}
+
+#[test]
+fn global_max_pool_backward_sends_ties_to_the_first_maximum() {
+    let g = gpu();
+    // Plane 0: equal maxima at 3 and 10. Plane 1, 600 values and a
+    // workgroup of 256: equal maxima at 100, 200, 300 and 556; 300 and 556
+    // lie in invocation 44's slice, 100 and 200 in invocations 100 and 200,
+    // so the tree reduction meets a lower invocation holding a higher index.
+    let hw = 600;
+    let mut x = random(2 * hw, 50).iter().map(|v| v * 0.5).collect::<Vec<f32>>();
+    x[3] = 2.0;
+    x[10] = 2.0;
+    for at in [556, 300, 200, 100] {
+        x[hw + at] = 3.0;
+    }
+    let xt = Tensor::from_slice(&g, &[1, 2, 20, 30], &x).unwrap();
+    let dyt = Tensor::from_slice(&g, &[1, 2], &[1.5, -2.5]).unwrap();
+    assert_eq!(global_max_pool(&g, &xt).unwrap().read_blocking(&g).unwrap(), [2.0, 3.0]);
+    let dx = global_max_pool_backward_input(&g, &xt, &dyt).unwrap().read_blocking(&g).unwrap();
+    let mut want = vec![0.0; 2 * hw];
+    want[3] = 1.5;
+    want[hw + 100] = -2.5;
+    assert_close("max pool dx with ties", &dx, &want, &[1, 2, 20, 30], 0.0, 0.0);
+    // An all-equal plane: the gradient goes to index 0.
+    let xt = Tensor::from_slice(&g, &[1, 1, 3, 3], &[0.25; 9]).unwrap();
+    let dyt = Tensor::from_slice(&g, &[1, 1], &[1.0]).unwrap();
+    let dx = global_max_pool_backward_input(&g, &xt, &dyt).unwrap().read_blocking(&g).unwrap();
+    assert_eq!(dx, [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+}
+
+// ---- channel scale and sum ------------------------------------------------
+
+#[test]
+fn channel_scale_and_sum_against_reference() {
+    let g = gpu();
+    for (k, shape) in POOL_SHAPES.into_iter().enumerate() {
+        let [n, c, h, w] = shape;
+        let hw = h * w;
+        let (xt, x) = upload(&g, &shape, 60 + k as u64);
+        let (dyt, dy) = upload(&g, &shape, 70 + k as u64);
+        // The model's CAM weight is a [1, C] row of the logits layer.
+        let w_shape: &[usize] = if k % 2 == 0 { &[c] } else { &[1, c] };
+        let (wt, wv) = upload(&g, w_shape, 80 + k as u64);
+        let what = format!("{shape:?}");
+        let got = channel_scale(&g, &xt, &wt).unwrap().read_blocking(&g).unwrap();
+        assert_close(&format!("channel_scale {what}"), &got, &ref_channel_scale(&x, &wv, c, hw), &shape, 0.0, 1e-6);
+        let got = channel_scale_backward_weight(&g, &xt, &dyt).unwrap().read_blocking(&g).unwrap();
+        let want = ref_channel_scale_dw(&x, &dy, c, hw);
+        assert_close(&format!("channel_scale dw {what}"), &got, &want, &[c], dot_tolerance(n * hw), 1e-5);
+        let got = channel_sum(&g, &xt).unwrap().read_blocking(&g).unwrap();
+        assert_close(
+            &format!("channel_sum {what}"),
+            &got,
+            &ref_channel_sum(&x, shape),
+            &[n, 1, h, w],
+            dot_tolerance(c),
+            1e-5,
+        );
+    }
+}
+
+#[test]
+fn channel_scale_gradients_against_finite_differences() {
+    let g = gpu();
+    let shape = [2, 3, 2, 2];
+    let (c, hw) = (3, 4);
+    let (xt, x) = upload(&g, &shape, 90);
+    let (wt, w) = upload(&g, &[c], 91);
+    let (dyt, dy) = upload(&g, &shape, 92);
+    let dw = channel_scale_backward_weight(&g, &xt, &dyt).unwrap().read_blocking(&g).unwrap();
+    check_fd("channel_scale dw vs finite differences", |v| dot(&dy, &ref_channel_scale(&x, v, c, hw)), &w, &dw, &[c]);
+    // The input gradient is channel_scale of the output gradient.
+    let dx = channel_scale(&g, &dyt, &wt).unwrap().read_blocking(&g).unwrap();
+    check_fd("channel_scale dx vs finite differences", |v| dot(&dy, &ref_channel_scale(v, &w, c, hw)), &x, &dx, &shape);
+}
+
+// ---- upsampling -----------------------------------------------------------
+
+#[test]
+fn upsample_nearest2x_against_reference_and_finite_differences() {
+    let g = gpu();
+    for (k, shape) in POOL_SHAPES.into_iter().enumerate() {
+        let [n, c, h, w] = shape;
+        let big = [n, c, 2 * h, 2 * w];
+        let (xt, x) = upload(&g, &shape, 100 + k as u64);
+        let (dyt, dy) = upload(&g, &big, 110 + k as u64);
+        let what = format!("{shape:?}");
+        let got = upsample_nearest2x(&g, &xt).unwrap();
+        assert_eq!(got.shape(), big);
+        assert_close(
+            &format!("upsample {what}"),
+            &got.read_blocking(&g).unwrap(),
+            &ref_upsample(&x, h, w),
+            &big,
+            0.0,
+            0.0,
+        );
+        let got = upsample_nearest2x_backward_input(&g, &dyt).unwrap().read_blocking(&g).unwrap();
+        assert_close(&format!("upsample dx {what}"), &got, &ref_upsample_dx(&dy, h, w), &shape, 1e-6, 1e-6);
+    }
+    let shape = [1, 2, 2, 3];
+    let (_, x) = upload(&g, &shape, 120);
+    let (dyt, dy) = upload(&g, &[1, 2, 4, 6], 121);
+    let dx = upsample_nearest2x_backward_input(&g, &dyt).unwrap().read_blocking(&g).unwrap();
+    check_fd("upsample dx vs finite differences", |v| dot(&dy, &ref_upsample(v, 2, 3)), &x, &dx, &shape);
+}
+
+// ---- clamp ----------------------------------------------------------------
+
+#[test]
+fn clamp_in_place_clamps_only_the_view() {
+    let g = gpu();
+    let v: Vec<f32> = random(200, 130).iter().map(|x| 2.0 * x).collect();
+    let t = Tensor::from_slice(&g, &[200], &v).unwrap();
+    // A view at element 64 (byte 256, the default storage offset alignment).
+    let view = t.view(64, &[1, 70]).unwrap();
+    clamp_in_place(&g, &view, 0.0, 1.0).unwrap();
+    let got = t.read_blocking(&g).unwrap();
+    let want: Vec<f64> =
+        v.iter().enumerate().map(|(i, &x)| if (64..134).contains(&i) { x.clamp(0.0, 1.0) } else { x } as f64).collect();
+    assert_close("clamp_in_place", &got, &want, &[200], 0.0, 0.0);
+    assert!(clamp_in_place(&g, &t, 1.0, 0.0).is_err(), "lo > hi");
+    assert!(clamp_in_place(&g, &t, f32::NAN, 0.0).is_err(), "NaN bound");
+    assert!(clamp_in_place(&g, &t.view(3, &[10]).unwrap(), 0.0, 1.0).is_err(), "misaligned view");
+}
+
+// ---- shape errors ---------------------------------------------------------
+
+#[test]
+fn wrong_shapes_are_errors() {
+    let g = gpu();
+    let t = |shape: &[usize]| Tensor::zeros(&g, shape).unwrap();
+    let (x2, w_bad, dy_bad) = (t(&[3, 37]), t(&[5, 36]), t(&[4, 5]));
+    assert!(linear(&g, &x2, &w_bad, Activation::None).is_err());
+    assert!(linear(&g, &t(&[3, 37, 1]), &t(&[5, 37]), Activation::None).is_err());
+    assert!(linear_backward_input(&g, &t(&[3, 4]), &t(&[5, 37])).is_err());
+    assert!(linear_backward_weight(&g, &x2, &dy_bad).is_err());
+    let x4 = t(&[2, 3, 4, 5]);
+    assert!(global_avg_pool(&g, &x2).is_err());
+    assert!(global_max_pool(&g, &x2).is_err());
+    assert!(global_avg_pool_backward_input(&g, &t(&[2, 4]), [2, 3, 4, 5]).is_err());
+    assert!(global_avg_pool_backward_input(&g, &t(&[2, 3]), [2, 3, 0, 5]).is_err());
+    assert!(global_max_pool_backward_input(&g, &x4, &t(&[3, 2])).is_err());
+    assert!(channel_scale(&g, &x4, &t(&[4])).is_err());
+    assert!(channel_scale(&g, &x4, &t(&[3, 1])).is_err());
+    assert!(channel_scale_backward_weight(&g, &x4, &t(&[2, 3, 5, 4])).is_err());
+    assert!(channel_sum(&g, &x2).is_err());
+    assert!(upsample_nearest2x(&g, &x2).is_err());
+    assert!(upsample_nearest2x_backward_input(&g, &t(&[1, 1, 3, 4])).is_err());
+    assert!(clamp_in_place(&g, &x4, 2.0, -2.0).is_err());
+}
