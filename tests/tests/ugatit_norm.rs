@@ -369,10 +369,8 @@ fn spectral_norm_shape_errors() {
 
 /// The largest weight the discriminators use, a 4x4 convolution 1024 -> 2048
 /// ([2048, 16384], exactly the 128 MiB default binding limit), power
-/// iteration and backward. Ignored by default for its size on CPU adapters;
-/// run with `--ignored`.
+/// iteration and backward (about 5 s on lavapipe).
 #[test]
-#[ignore]
 fn spectral_norm_largest_weight() {
     let g = gpu();
     let shape = [2048, 1024, 4, 4];
