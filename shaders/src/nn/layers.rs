@@ -473,13 +473,15 @@ pub struct Registry {
 }
 
 impl Registry {
-    fn param(&mut self, name: String, shape: &[usize]) -> usize {
+    /// Registers a parameter; returns its index.
+    pub(crate) fn param(&mut self, name: String, shape: &[usize]) -> usize {
         self.params.push(ParamSpec::new(name.clone(), shape));
         self.order.push((name, Entry::Param(self.params.len() - 1)));
         self.params.len() - 1
     }
 
-    fn buffer(&mut self, name: String, shape: &[usize], value: f32) -> usize {
+    /// Registers a buffer filled with `value`; returns its index.
+    pub(crate) fn buffer(&mut self, name: String, shape: &[usize], value: f32) -> usize {
         let n = shape.iter().product();
         self.buffers.push((ParamSpec::new(name.clone(), shape), vec![value; n]));
         self.order.push((name, Entry::Buffer(self.buffers.len() - 1)));

@@ -16,4 +16,6 @@ pub mod pool;
 pub mod pth;
 pub mod remap;
 pub mod translate;
+pub mod ugatit;
+pub mod ugatit_nets;
 pub mod weights;

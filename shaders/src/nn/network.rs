@@ -330,24 +330,13 @@ impl Network {
     /// reference's layout; `trainable` also packs the weights' backward layouts.
     pub fn new(gpu: &Gpu, arch: Architecture, sd: &StateDict, trainable: bool) -> Result<Network> {
         let (mut root, reg) = arch.build()?;
-        let specs = spec_order(&reg);
         let label = match arch {
             Architecture::Generator(g) => format!("{} generator", g.net_name()),
             Architecture::Discriminator(d) => format!("{} discriminator", d.net_name()),
         };
-        let tensors = match_state_dict(&label, &specs, sd)?;
-        let by_name =
-            |name: &str| tensors[specs.iter().position(|s| s.name == name).expect("spec names come from reg")];
-        let param_data: Vec<&HostTensor> = reg.params.iter().map(|s| by_name(&s.name)).collect();
-        let params = ParamArena::new(gpu, reg.params.clone(), &param_data)?;
-        let buffers = reg
-            .buffers
-            .iter()
-            .map(|(s, _)| Tensor::from_slice(gpu, &s.shape, &by_name(&s.name).data))
-            .collect::<Result<Vec<_>>>()?;
+        let Loaded { params, buffers, buffer_specs, order } = Loaded::new(gpu, &label, reg, sd)?;
         root.refresh(gpu, &params, trainable)?;
-        let buffer_specs = reg.buffers.into_iter().map(|(s, _)| s).collect();
-        Ok(Network { arch, root, params, buffers, buffer_specs, order: reg.order, trainable })
+        Ok(Network { arch, root, params, buffers, buffer_specs, order, trainable })
     }
 
     /// A freshly initialised network ([`Network::init_state_dict`]).
@@ -504,35 +493,77 @@ impl Network {
     /// Reads the weights and buffers back as a state_dict in the reference's
     /// layout, with the architecture as metadata.
     pub async fn to_state_dict(&self, gpu: &Gpu) -> Result<StateDict> {
-        let values = self.params.gather(gpu, self.params.value_chunks()).await?;
-        let mut offsets = Vec::with_capacity(self.params.len());
-        let mut at = 0;
-        for s in self.params.specs() {
-            offsets.push(at);
-            at += s.shape.iter().product::<usize>();
-        }
-        let mut sd = StateDict::new();
-        for (k, v) in self.arch.metadata() {
-            sd.set_metadata(k, v);
-        }
-        for (name, entry) in &self.order {
-            let t = match *entry {
-                Entry::Param(i) => {
-                    let s = &self.params.specs()[i];
-                    let n: usize = s.shape.iter().product();
-                    HostTensor::new(s.shape.clone(), values[offsets[i]..offsets[i] + n].to_vec())
-                }
-                Entry::Buffer(i) => {
-                    HostTensor::new(self.buffer_specs[i].shape.clone(), self.buffers[i].read(gpu).await?)
-                }
-            };
-            sd.insert(name.clone(), t).map_err(|e| Error::Network(e.to_string()))?;
-        }
-        Ok(sd)
+        state_dict_of(gpu, &self.params, &self.order, &self.buffers, &self.buffer_specs, self.arch.metadata()).await
     }
 }
 
-fn spec_order(reg: &Registry) -> Vec<ParamSpec> {
+/// A registry's parameters and buffers on the GPU, loaded from a state_dict.
+pub(crate) struct Loaded {
+    /// The parameters, in registration order.
+    pub params: ParamArena,
+    /// The buffers, in registration order.
+    pub buffers: Vec<Tensor>,
+    /// The buffers' names and shapes.
+    pub buffer_specs: Vec<ParamSpec>,
+    /// Every state_dict key in PyTorch's order.
+    pub order: Vec<(String, Entry)>,
+}
+
+impl Loaded {
+    /// Checks `sd` against the registry (every key with its shape, nothing
+    /// else; `label` names the network in messages) and uploads it.
+    pub(crate) fn new(gpu: &Gpu, label: &str, reg: Registry, sd: &StateDict) -> Result<Loaded> {
+        let specs = spec_order(&reg);
+        let tensors = match_state_dict(label, &specs, sd)?;
+        let by_name =
+            |name: &str| tensors[specs.iter().position(|s| s.name == name).expect("spec names come from reg")];
+        let param_data: Vec<&HostTensor> = reg.params.iter().map(|s| by_name(&s.name)).collect();
+        let params = ParamArena::new(gpu, reg.params.clone(), &param_data)?;
+        let buffers = reg
+            .buffers
+            .iter()
+            .map(|(s, _)| Tensor::from_slice(gpu, &s.shape, &by_name(&s.name).data))
+            .collect::<Result<Vec<_>>>()?;
+        let buffer_specs = reg.buffers.into_iter().map(|(s, _)| s).collect();
+        Ok(Loaded { params, buffers, buffer_specs, order: reg.order })
+    }
+}
+
+/// Reads parameters and buffers back as a state_dict in `order`, with `metadata`.
+pub(crate) async fn state_dict_of(
+    gpu: &Gpu,
+    params: &ParamArena,
+    order: &[(String, Entry)],
+    buffers: &[Tensor],
+    buffer_specs: &[ParamSpec],
+    metadata: BTreeMap<String, String>,
+) -> Result<StateDict> {
+    let values = params.gather(gpu, params.value_chunks()).await?;
+    let mut offsets = Vec::with_capacity(params.len());
+    let mut at = 0;
+    for s in params.specs() {
+        offsets.push(at);
+        at += s.shape.iter().product::<usize>();
+    }
+    let mut sd = StateDict::new();
+    for (k, v) in metadata {
+        sd.set_metadata(k, v);
+    }
+    for (name, entry) in order {
+        let t = match *entry {
+            Entry::Param(i) => {
+                let s = &params.specs()[i];
+                let n: usize = s.shape.iter().product();
+                HostTensor::new(s.shape.clone(), values[offsets[i]..offsets[i] + n].to_vec())
+            }
+            Entry::Buffer(i) => HostTensor::new(buffer_specs[i].shape.clone(), buffers[i].read(gpu).await?),
+        };
+        sd.insert(name.clone(), t).map_err(|e| Error::Network(e.to_string()))?;
+    }
+    Ok(sd)
+}
+
+pub(crate) fn spec_order(reg: &Registry) -> Vec<ParamSpec> {
     reg.order
         .iter()
         .map(|(_, e)| match *e {

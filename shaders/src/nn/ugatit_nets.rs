@@ -1,0 +1,901 @@
+//! U-GAT-IT's networks (znxlwm/UGATIT-pytorch `networks.py`): the
+//! generator with its class activation map (CAM), the γ/β MLP and the
+//! adaILN decoder, and the spectrally normalized discriminators with their
+//! CAM logits. Each keeps the reference's state_dict keys; the parts that
+//! are plain Sequentials (the encoder, the 1x1 and decoder convolutions)
+//! are [`Module`]s, the rest is written out here with its backward.
+//!
+//! Quirks kept from the reference:
+//! - the CAM feature weighting multiplies by the fc weight itself
+//!   (`list(self.gap_fc.parameters())[0]`), which in the discriminators is
+//!   the spectral norm's unnormalized `weight_orig`, while the CAM logits use
+//!   the normalized weight; that weight so receives gradient from two paths;
+//! - every training-mode discriminator call runs one power iteration and
+//!   updates `weight_u` and `weight_v`; each call's backward uses that call's
+//!   vectors, as PyTorch's autograd does.
+
+use std::collections::BTreeMap;
+
+use super::arch::Norm;
+use super::arena::ParamArena;
+use super::layers::{Backward, Entry, Forward, Mode, Module, Registry, SeqBuilder, Tape};
+use super::network::{spec_order, state_dict_of, Loaded, LEAKY_SLOPE};
+use super::params::{ParamSpec, SplitMix64};
+use super::weights::{HostTensor, StateDict};
+use crate::context::Gpu;
+use crate::error::{Error, Result};
+use crate::ops::{
+    accumulate, activation_backward_input, add, add_assign, channel_scale, channel_scale_backward_weight, channel_sum,
+    concat_channels, concat_channels_backward_input, conv2d_backward_bias, conv2d_backward_input,
+    conv2d_backward_weight, conv2d_pack_weight, conv2d_packed, global_avg_pool, global_avg_pool_backward_input,
+    global_max_pool, global_max_pool_backward_input, layer_instance_norm, layer_instance_norm_backward, linear,
+    linear_backward_input, linear_backward_weight, spectral_norm, spectral_norm_backward, upsample_nearest2x,
+    upsample_nearest2x_backward_input, Activation, Conv2dParams, LayerInstanceNormParams, Padding, SpectralNorm,
+};
+use crate::tensor::Tensor;
+
+/// A generator's shape (the reference's `--ch`, `--n_res`, `--light`, `--img_size`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GeneratorShape {
+    /// Channels of the first layer [64]; the bottleneck has 4 ch.
+    pub ch: usize,
+    /// Residual blocks in the encoder and adaILN blocks in the decoder [4].
+    pub n_res: usize,
+    /// The light γ/β MLP (global average pooling first) rather than the full one.
+    pub light: bool,
+    /// The training image size [256]: the full MLP's input is the bottleneck
+    /// flattened, (size / 4)² · 4 ch values, so that model takes only this size.
+    pub img_size: usize,
+}
+
+impl GeneratorShape {
+    /// Bottleneck channels, 4 ch.
+    pub fn bottleneck(&self) -> usize {
+        4 * self.ch
+    }
+
+    /// Input features of the MLP's first layer.
+    pub fn fc_in(&self) -> usize {
+        if self.light {
+            self.bottleneck()
+        } else {
+            (self.img_size / 4) * (self.img_size / 4) * self.bottleneck()
+        }
+    }
+
+    /// One line for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "U-GAT-IT{} generator (ch {}, {} residual blocks{})",
+            if self.light { " light" } else { "" },
+            self.ch,
+            self.n_res,
+            if self.light { String::new() } else { format!(", {}x{} images", self.img_size, self.img_size) }
+        )
+    }
+
+    /// Checks an input: [N, 3, H, W] with H, W multiples of 4 and at least 8
+    /// (the reflection pads need planes of two pixels at the bottleneck); the
+    /// full model takes only its image size.
+    pub fn check_input(&self, x: &Tensor) -> Result<()> {
+        let [_, c, h, w] = x.nchw("U-GAT-IT generator", "input")?;
+        let fits = if self.light { h % 4 == 0 && w % 4 == 0 && h >= 8 && w >= 8 } else { h == self.img_size && w == h };
+        if c != 3 || !fits {
+            let need = if self.light {
+                "[N, 3, H, W] with H and W multiples of 4, at least 8".to_string()
+            } else {
+                format!("[N, 3, {0}, {0}] (the full model's MLP takes only its image size)", self.img_size)
+            };
+            return Err(Error::shape("U-GAT-IT generator", format!("input {:?} must be {need}", x.shape())));
+        }
+        Ok(())
+    }
+}
+
+/// The global (7 layers) or local (5 layers) discriminator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DiscriminatorShape {
+    /// Channels of the first layer [64].
+    pub ch: usize,
+    /// 7 for the global discriminators, 5 for the local ones.
+    pub n_layers: usize,
+}
+
+impl DiscriminatorShape {
+    /// Channels at the CAM: ch · 2^(n_layers - 2).
+    pub fn cam_channels(&self) -> usize {
+        self.ch << (self.n_layers - 2)
+    }
+
+    /// The smallest square input whose output is not empty.
+    pub fn min_size(&self) -> usize {
+        // Each stride-2 layer maps s to s / 2 (4x4 kernel, reflection pad 1);
+        // the two stride-1 layers each take one pixel off. Going backwards
+        // from a 1x1 output: before a stride-1 layer s + 1, before a
+        // stride-2 layer 2 s; every reflection pad needs s >= 2.
+        let mut s = 1usize;
+        s += 1; // the final conv
+        s = (s + 1).max(2); // the stride-1 layer
+        for _ in 0..self.n_layers - 2 {
+            s *= 2;
+        }
+        s
+    }
+}
+
+fn conv(stride: usize, padding: usize, padding_mode: Padding, activation: Activation) -> Conv2dParams {
+    Conv2dParams { stride, padding, padding_mode, activation }
+}
+
+/// What an initial state_dict holds for each key.
+fn init_value(name: &str, shape: &[usize], fan_in: &BTreeMap<String, usize>, rng: &mut SplitMix64) -> Vec<f32> {
+    let n: usize = shape.iter().product();
+    let uniform =
+        |rng: &mut SplitMix64, bound: f64| (0..n).map(|_| ((rng.uniform() * 2.0 - 1.0) * bound) as f32).collect();
+    let module = name.rsplit_once('.').map(|(m, _)| m).unwrap_or("");
+    if name.ends_with(".weight_u") || name.ends_with(".weight_v") {
+        // torch.nn.utils.spectral_norm: normalize(normal(0, 1)).
+        let v: Vec<f64> = (0..n).map(|_| rng.normal() as f64).collect();
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+        return v.iter().map(|x| (x / norm) as f32).collect();
+    }
+    if name.ends_with(".rho") {
+        // adaILN starts at 0.9, ILN at 0.
+        return vec![if module.contains(".norm") { 0.9 } else { 0.0 }; n];
+    }
+    if shape.len() == 4 && shape[0] == 1 && !name.ends_with(".weight") && !name.ends_with(".weight_orig") {
+        // ILN's gamma (1) and beta (0).
+        return vec![if name.ends_with(".gamma") { 1.0 } else { 0.0 }; n];
+    }
+    // PyTorch's default: kaiming_uniform(a = sqrt(5)) for weights, which is
+    // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for biases.
+    let fan = fan_in.get(module).copied().unwrap_or(1).max(1);
+    uniform(rng, 1.0 / (fan as f64).sqrt())
+}
+
+/// A state_dict of freshly initialised weights for a registry (PyTorch's
+/// default initialisation, from `seed`).
+fn init_state_dict(reg: &Registry, seed: u64) -> Result<StateDict> {
+    let mut fan_in = BTreeMap::new();
+    for s in &reg.params {
+        if let Some(m) = s.name.strip_suffix(".weight").or_else(|| s.name.strip_suffix(".weight_orig")) {
+            if s.shape.len() >= 2 {
+                fan_in.insert(m.to_string(), s.shape[1..].iter().product::<usize>());
+            }
+        }
+    }
+    let mut rng = SplitMix64(seed);
+    let mut sd = StateDict::new();
+    for (spec, _) in spec_order(reg).iter().zip(&reg.order) {
+        let data = init_value(&spec.name, &spec.shape, &fan_in, &mut rng);
+        sd.insert(spec.name.clone(), HostTensor::new(spec.shape.clone(), data))
+            .map_err(|e| Error::Network(e.to_string()))?;
+    }
+    Ok(sd)
+}
+
+/// Concatenates two [N, 1] logits into [N, 2].
+fn cat_logits(gpu: &Gpu, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let n = a.shape()[0];
+    concat_channels(gpu, &a.reshape(&[n, 1, 1, 1])?, &b.reshape(&[n, 1, 1, 1])?)?.reshape(&[n, 2])
+}
+
+/// Splits the gradient of [N, 2] logits into its two [N, 1] columns.
+fn split_logits(gpu: &Gpu, d: &Tensor) -> Result<(Tensor, Tensor)> {
+    let n = d.len() / 2;
+    let (a, b) = concat_channels_backward_input(gpu, &d.reshape(&[n, 2, 1, 1])?, 1)?;
+    Ok((a.reshape(&[n, 1])?, b.reshape(&[n, 1])?))
+}
+
+fn sum_into(gpu: &Gpu, acc: &mut Option<Tensor>, t: Tensor) -> Result<()> {
+    match acc {
+        Some(a) => add_assign(gpu, a, &t),
+        None => {
+            *acc = Some(t);
+            Ok(())
+        }
+    }
+}
+
+fn no_input() -> Error {
+    Error::Network("U-GAT-IT: a backward pass returned no input gradient".into())
+}
+
+fn forward_ctx<'a>(gpu: &'a Gpu, params: &'a ParamArena, tape: Option<&'a mut Tape>) -> Forward<'a> {
+    Forward { gpu, params, buffers: &[], mode: Mode::TRAIN, rng: None, tape, features: Vec::new() }
+}
+
+// ---------------------------------------------------------------------------
+// Generator
+
+/// One ResnetAdaILNBlock: conv1, adaILN + ReLU, conv2, adaILN, + x.
+struct AdaBlock {
+    conv1: Module,
+    rho1: usize,
+    conv2: Module,
+    rho2: usize,
+}
+
+/// One decoder stage of UpBlock2: nearest x2, conv 3x3, ILN + ReLU.
+struct UpStage {
+    conv: Module,
+    rho: usize,
+    gamma: usize,
+    beta: usize,
+}
+
+/// The U-GAT-IT generator (`ResnetGenerator`).
+pub struct Generator {
+    shape: GeneratorShape,
+    down: Module,
+    gap_fc: usize,
+    gmp_fc: usize,
+    conv1x1: Module,
+    fc: [usize; 2],
+    gamma: usize,
+    beta: usize,
+    blocks: Vec<AdaBlock>,
+    ups: Vec<UpStage>,
+    out: Module,
+    params: ParamArena,
+    order: Vec<(String, Entry)>,
+}
+
+/// A generator pass's outputs.
+pub struct GeneratorOutput {
+    /// The image, [N, 3, H, W] in [-1, 1].
+    pub image: Tensor,
+    /// The CAM logits [N, 2] (average- and max-pooled).
+    pub cam_logit: Tensor,
+    /// The attention map [N, 1, H/4, W/4]: the CAM-weighted features summed over channels.
+    pub heatmap: Tensor,
+}
+
+/// What a generator's backward needs from its training forward.
+pub struct GeneratorTape {
+    layers: Tape,
+    x: Tensor,
+    pooled: [Tensor; 2],
+    h_shape: [usize; 4],
+    fc_in: Tensor,
+    f1: Tensor,
+    f2: Tensor,
+    gamma: Tensor,
+    beta: Tensor,
+    /// (input, stats) of each norm, in forward order.
+    norms: Vec<(Tensor, Tensor)>,
+}
+
+/// The modules and parameter indices of a generator, registered in the
+/// reference's state_dict order (modules in assignment order: gap_fc,
+/// gmp_fc, conv1x1, gamma, beta, UpBlock1_*, then DownBlock, FC, UpBlock2).
+struct GeneratorParts {
+    down: Module,
+    gap_fc: usize,
+    gmp_fc: usize,
+    conv1x1: Module,
+    fc: [usize; 2],
+    gamma: usize,
+    beta: usize,
+    blocks: Vec<AdaBlock>,
+    ups: Vec<UpStage>,
+    out: Module,
+}
+
+fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
+    let (ch, c) = (g.ch, g.bottleneck());
+    let gap_fc = reg.param("gap_fc.weight".into(), &[1, c]);
+    let gmp_fc = reg.param("gmp_fc.weight".into(), &[1, c]);
+    let mut s = SeqBuilder::new(reg, "");
+    s.named("conv1x1").conv([c, 2 * c, 1, 1], true, conv(1, 0, Padding::Zero, Activation::Relu));
+    let conv1x1 = s.finish();
+    let gamma = reg.param("gamma.weight".into(), &[c, c]);
+    let beta = reg.param("beta.weight".into(), &[c, c]);
+    let block_conv = |reg: &mut Registry, name: String| {
+        let mut s = SeqBuilder::new(reg, "");
+        s.named(&name).conv([c, c, 3, 3], false, conv(1, 1, Padding::Reflect, Activation::None));
+        s.finish()
+    };
+    let mut blocks = Vec::with_capacity(g.n_res);
+    for i in 1..=g.n_res {
+        let conv1 = block_conv(reg, format!("UpBlock1_{i}.conv1"));
+        let rho1 = reg.param(format!("UpBlock1_{i}.norm1.rho"), &[1, c, 1, 1]);
+        let conv2 = block_conv(reg, format!("UpBlock1_{i}.conv2"));
+        let rho2 = reg.param(format!("UpBlock1_{i}.norm2.rho"), &[1, c, 1, 1]);
+        blocks.push(AdaBlock { conv1, rho1, conv2, rho2 });
+    }
+
+    let mut s = SeqBuilder::new(reg, "DownBlock");
+    s.fused(); // ReflectionPad2d(3)
+    s.conv([ch, 3, 7, 7], false, conv(1, 3, Padding::Reflect, Activation::None));
+    s.norm(Norm::Instance, ch, Activation::Relu).fused();
+    for i in 0..2 {
+        let m = ch << i;
+        s.fused(); // ReflectionPad2d(1)
+        s.conv([2 * m, m, 3, 3], false, conv(2, 1, Padding::Reflect, Activation::None));
+        s.norm(Norm::Instance, 2 * m, Activation::Relu).fused();
+    }
+    for _ in 0..g.n_res {
+        s.child(|reg, path| {
+            let mut b = SeqBuilder::new(reg, format!("{path}.conv_block"));
+            b.fused(); // ReflectionPad2d(1)
+            b.conv([c, c, 3, 3], false, conv(1, 1, Padding::Reflect, Activation::None));
+            b.norm(Norm::Instance, c, Activation::Relu).fused();
+            b.fused(); // ReflectionPad2d(1)
+            b.conv([c, c, 3, 3], false, conv(1, 1, Padding::Reflect, Activation::None));
+            b.norm(Norm::Instance, c, Activation::None);
+            Module::Residual(Box::new(b.finish()))
+        });
+    }
+    let down = s.finish();
+
+    let fc = [reg.param("FC.0.weight".into(), &[c, g.fc_in()]), reg.param("FC.2.weight".into(), &[c, c])];
+
+    // UpBlock2: [Upsample, pad, conv, ILN, ReLU] x 2 at indices 0-4 and 5-9,
+    // then pad (10), conv (11), Tanh (12).
+    let mut ups = Vec::with_capacity(2);
+    for i in 0..2 {
+        let m = c >> i;
+        let at = 5 * i;
+        let mut s = SeqBuilder::new(reg, "");
+        s.named(&format!("UpBlock2.{}", at + 2)).conv(
+            [m / 2, m, 3, 3],
+            false,
+            conv(1, 1, Padding::Reflect, Activation::None),
+        );
+        let conv = s.finish();
+        let rho = reg.param(format!("UpBlock2.{}.rho", at + 3), &[1, m / 2, 1, 1]);
+        let gamma = reg.param(format!("UpBlock2.{}.gamma", at + 3), &[1, m / 2, 1, 1]);
+        let beta = reg.param(format!("UpBlock2.{}.beta", at + 3), &[1, m / 2, 1, 1]);
+        ups.push(UpStage { conv, rho, gamma, beta });
+    }
+    let mut s = SeqBuilder::new(reg, "");
+    s.named("UpBlock2.11").conv([3, ch, 7, 7], false, conv(1, 3, Padding::Reflect, Activation::Tanh));
+    let out = s.finish();
+    GeneratorParts { down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, ups, out }
+}
+
+impl Generator {
+    /// Every state_dict key with its shape, in the reference's order.
+    pub fn specs(g: &GeneratorShape) -> Vec<ParamSpec> {
+        let mut reg = Registry::default();
+        generator_parts(&mut reg, g);
+        spec_order(&reg)
+    }
+
+    /// Fresh weights (PyTorch's default initialisation) from `seed`.
+    pub fn init_state_dict(g: &GeneratorShape, seed: u64) -> Result<StateDict> {
+        let mut reg = Registry::default();
+        generator_parts(&mut reg, g);
+        init_state_dict(&reg, seed)
+    }
+
+    /// Builds the generator from a state_dict in the reference's layout.
+    pub fn new(gpu: &Gpu, g: GeneratorShape, sd: &StateDict) -> Result<Generator> {
+        let mut reg = Registry::default();
+        let parts = generator_parts(&mut reg, &g);
+        let Loaded { params, order, .. } = Loaded::new(gpu, &g.describe(), reg, sd)?;
+        let GeneratorParts { down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, ups, out } = parts;
+        let mut net =
+            Generator { shape: g, down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, ups, out, params, order };
+        net.refresh(gpu)?;
+        Ok(net)
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> GeneratorShape {
+        self.shape
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &ParamArena {
+        &self.params
+    }
+
+    /// Re-packs the convolution weights after the parameters changed.
+    pub fn refresh(&mut self, gpu: &Gpu) -> Result<()> {
+        let p = &self.params;
+        self.down.refresh(gpu, p, true)?;
+        self.conv1x1.refresh(gpu, p, true)?;
+        for b in &mut self.blocks {
+            b.conv1.refresh(gpu, p, true)?;
+            b.conv2.refresh(gpu, p, true)?;
+        }
+        for u in &mut self.ups {
+            u.conv.refresh(gpu, p, true)?;
+        }
+        self.out.refresh(gpu, p, true)
+    }
+
+    /// Clamps every ρ (adaILN and ILN) to [0, 1]: the reference's RhoClipper
+    /// after each generator step.
+    pub fn clip_rho(&self, gpu: &Gpu) -> Result<()> {
+        let rhos = self.blocks.iter().flat_map(|b| [b.rho1, b.rho2]).chain(self.ups.iter().map(|u| u.rho));
+        for i in rhos {
+            crate::ops::clamp_in_place(gpu, &self.params.value(i), 0.0, 1.0)?;
+        }
+        Ok(())
+    }
+
+    /// The forward pass (the generator has no train/eval difference).
+    pub fn forward(&self, gpu: &Gpu, input: &Tensor) -> Result<GeneratorOutput> {
+        Ok(self.run(gpu, input, false)?.0)
+    }
+
+    /// A training forward: the outputs and what [`Generator::backward`] needs.
+    pub fn forward_train(&self, gpu: &Gpu, input: &Tensor) -> Result<(GeneratorOutput, GeneratorTape)> {
+        let (out, tape) = self.run(gpu, input, true)?;
+        Ok((out, tape.ok_or_else(no_input)?))
+    }
+
+    fn run(&self, gpu: &Gpu, input: &Tensor, keep: bool) -> Result<(GeneratorOutput, Option<GeneratorTape>)> {
+        self.shape.check_input(input)?;
+        let p = &self.params;
+        let mut layers = Tape::default();
+        let mut f = forward_ctx(gpu, p, keep.then_some(&mut layers));
+        let x = self.down.forward(&mut f, input, None)?;
+        let gap = global_avg_pool(gpu, &x)?;
+        let gmp = global_max_pool(gpu, &x)?;
+        let (w_gap, w_gmp) = (p.value(self.gap_fc), p.value(self.gmp_fc));
+        let cam_logit = cat_logits(
+            gpu,
+            &linear(gpu, &gap, &w_gap, Activation::None)?,
+            &linear(gpu, &gmp, &w_gmp, Activation::None)?,
+        )?;
+        let weighted = concat_channels(gpu, &channel_scale(gpu, &x, &w_gap)?, &channel_scale(gpu, &x, &w_gmp)?)?;
+        let h = self.conv1x1.forward(&mut f, &weighted, None)?;
+        let heatmap = channel_sum(gpu, &h)?;
+        let h_shape = h.nchw("U-GAT-IT generator", "features")?;
+        let n = h_shape[0];
+        let fc_in = if self.shape.light { global_avg_pool(gpu, &h)? } else { h.reshape(&[n, h.len() / n])? };
+        let f1 = linear(gpu, &fc_in, &p.value(self.fc[0]), Activation::Relu)?;
+        let f2 = linear(gpu, &f1, &p.value(self.fc[1]), Activation::Relu)?;
+        let gamma = linear(gpu, &f2, &p.value(self.gamma), Activation::None)?;
+        let beta = linear(gpu, &f2, &p.value(self.beta), Activation::None)?;
+        let mut norms = Vec::new();
+        let relu = LayerInstanceNormParams { eps: 1e-5, activation: Activation::Relu };
+        let plain = LayerInstanceNormParams { eps: 1e-5, activation: Activation::None };
+        let mut h = h;
+        for b in &self.blocks {
+            let c1 = b.conv1.forward(&mut f, &h, None)?;
+            let (n1, s1) = layer_instance_norm(gpu, &c1, &p.value(b.rho1), &gamma, &beta, &relu, None)?;
+            let c2 = b.conv2.forward(&mut f, &n1, None)?;
+            let (n2, s2) = layer_instance_norm(gpu, &c2, &p.value(b.rho2), &gamma, &beta, &plain, Some(&h))?;
+            if keep {
+                norms.push((c1, s1));
+                norms.push((c2, s2));
+            }
+            h = n2;
+        }
+        for u in &self.ups {
+            let c = u.conv.forward(&mut f, &upsample_nearest2x(gpu, &h)?, None)?;
+            let (y, s) =
+                layer_instance_norm(gpu, &c, &p.value(u.rho), &p.value(u.gamma), &p.value(u.beta), &relu, None)?;
+            if keep {
+                norms.push((c, s));
+            }
+            h = y;
+        }
+        let image = self.out.forward(&mut f, &h, None)?;
+        drop(f);
+        let tape =
+            keep.then(|| GeneratorTape { layers, x, pooled: [gap, gmp], h_shape, fc_in, f1, f2, gamma, beta, norms });
+        Ok((GeneratorOutput { image, cam_logit, heatmap }, tape))
+    }
+
+    /// Backward from the gradients wrt the image and (optionally) the CAM
+    /// logits: adds the parameter gradients; returns dL/dinput when `input_grad`.
+    pub fn backward(
+        &self,
+        gpu: &Gpu,
+        t: GeneratorTape,
+        d_image: &Tensor,
+        d_cam: Option<&Tensor>,
+        input_grad: bool,
+    ) -> Result<Option<Tensor>> {
+        let p = &self.params;
+        let GeneratorTape { layers, x, pooled: [gap, gmp], h_shape, fc_in, f1, f2, gamma, beta, mut norms } = t;
+        let mut b = Backward { gpu, params: p, param_grads: true, tape: layers, feature_grads: Vec::new() };
+        let relu = LayerInstanceNormParams { eps: 1e-5, activation: Activation::Relu };
+        let plain = LayerInstanceNormParams { eps: 1e-5, activation: Activation::None };
+        let mut d = self.out.backward(&mut b, d_image, true)?.ok_or_else(no_input)?;
+        for u in self.ups.iter().rev() {
+            let (c, s) = norms.pop().ok_or_else(no_input)?;
+            let (rho, g, be) = (p.value(u.rho), p.value(u.gamma), p.value(u.beta));
+            let grads = layer_instance_norm_backward(gpu, &c, &s, &d, &rho, &g, &be, &relu)?;
+            accumulate(gpu, &p.grad(u.rho), &grads.drho, 1.0)?;
+            accumulate(gpu, &p.grad(u.gamma), &grads.dgamma, 1.0)?;
+            accumulate(gpu, &p.grad(u.beta), &grads.dbeta, 1.0)?;
+            let du = u.conv.backward(&mut b, &grads.dx, true)?.ok_or_else(no_input)?;
+            d = upsample_nearest2x_backward_input(gpu, &du)?;
+        }
+        let (mut d_gamma, mut d_beta): (Option<Tensor>, Option<Tensor>) = (None, None);
+        for blk in self.blocks.iter().rev() {
+            let (c2, s2) = norms.pop().ok_or_else(no_input)?;
+            let (c1, s1) = norms.pop().ok_or_else(no_input)?;
+            let g2 = layer_instance_norm_backward(gpu, &c2, &s2, &d, &p.value(blk.rho2), &gamma, &beta, &plain)?;
+            accumulate(gpu, &p.grad(blk.rho2), &g2.drho, 1.0)?;
+            sum_into(gpu, &mut d_gamma, g2.dgamma)?;
+            sum_into(gpu, &mut d_beta, g2.dbeta)?;
+            let dn1 = blk.conv2.backward(&mut b, &g2.dx, true)?.ok_or_else(no_input)?;
+            let g1 = layer_instance_norm_backward(gpu, &c1, &s1, &dn1, &p.value(blk.rho1), &gamma, &beta, &relu)?;
+            accumulate(gpu, &p.grad(blk.rho1), &g1.drho, 1.0)?;
+            sum_into(gpu, &mut d_gamma, g1.dgamma)?;
+            sum_into(gpu, &mut d_beta, g1.dbeta)?;
+            let dh = blk.conv1.backward(&mut b, &g1.dx, true)?.ok_or_else(no_input)?;
+            // out + x: the block's input gets the output's gradient too.
+            d = add(gpu, &dh, &d)?;
+        }
+        // γ = gamma(f2), β = beta(f2), f2 = relu(FC.2(f1)), f1 = relu(FC.0(fc_in)).
+        if let (Some(dg), Some(db)) = (d_gamma, d_beta) {
+            let (wg, wb) = (p.value(self.gamma), p.value(self.beta));
+            accumulate(gpu, &p.grad(self.gamma), &linear_backward_weight(gpu, &f2, &dg)?, 1.0)?;
+            accumulate(gpu, &p.grad(self.beta), &linear_backward_weight(gpu, &f2, &db)?, 1.0)?;
+            let df2 = linear_backward_input(gpu, &dg, &wg)?;
+            add_assign(gpu, &df2, &linear_backward_input(gpu, &db, &wb)?)?;
+            let df2 = activation_backward_input(gpu, Activation::Relu, &f2, &df2)?;
+            accumulate(gpu, &p.grad(self.fc[1]), &linear_backward_weight(gpu, &f1, &df2)?, 1.0)?;
+            let df1 = linear_backward_input(gpu, &df2, &p.value(self.fc[1]))?;
+            let df1 = activation_backward_input(gpu, Activation::Relu, &f1, &df1)?;
+            accumulate(gpu, &p.grad(self.fc[0]), &linear_backward_weight(gpu, &fc_in, &df1)?, 1.0)?;
+            let d_in = linear_backward_input(gpu, &df1, &p.value(self.fc[0]))?;
+            let d_h = if self.shape.light {
+                global_avg_pool_backward_input(gpu, &d_in, h_shape)?
+            } else {
+                d_in.reshape(&h_shape)?
+            };
+            add_assign(gpu, &d, &d_h)?;
+        }
+        let d_weighted = self.conv1x1.backward(&mut b, &d, true)?.ok_or_else(no_input)?;
+        let dx = cam_backward(gpu, p, [self.gap_fc, self.gmp_fc], &x, &[gap, gmp], &d_weighted, d_cam, None, true)?;
+        self.down.backward(&mut b, &dx, input_grad)
+    }
+
+    /// Reads the weights back as a state_dict in the reference's layout.
+    pub async fn to_state_dict(&self, gpu: &Gpu) -> Result<StateDict> {
+        let mut meta = BTreeMap::new();
+        meta.insert("model".to_string(), "ugatit".to_string());
+        meta.insert("light".to_string(), self.shape.light.to_string());
+        meta.insert("img_size".to_string(), self.shape.img_size.to_string());
+        state_dict_of(gpu, &self.params, &self.order, &[], &[], meta).await
+    }
+}
+
+/// Backward through the CAM block shared by both networks: from the
+/// gradient wrt cat(x · w_gap, x · w_gmp) and wrt the logits [N, 2]
+/// (gap_fc(avgpool x), gmp_fc(maxpool x)) to dL/dx. `fc` are the fc weights'
+/// parameter indices (their raw values weight the features); `sn`, for the
+/// discriminators, the spectral norms the logits used (their gradients go
+/// through the normalization to the same parameters). Parameter gradients
+/// are added when `param_grads`.
+#[allow(clippy::too_many_arguments)]
+fn cam_backward(
+    gpu: &Gpu,
+    p: &ParamArena,
+    fc: [usize; 2],
+    x: &Tensor,
+    pooled: &[Tensor; 2],
+    d_weighted: &Tensor,
+    d_cam: Option<&Tensor>,
+    sn: Option<&[SpectralNorm; 2]>,
+    param_grads: bool,
+) -> Result<Tensor> {
+    let c = x.nchw("U-GAT-IT CAM", "features")?[1];
+    let (d_gap_x, d_gmp_x) = concat_channels_backward_input(gpu, d_weighted, c)?;
+    let dx = channel_scale(gpu, &d_gap_x, &p.value(fc[0]))?;
+    add_assign(gpu, &dx, &channel_scale(gpu, &d_gmp_x, &p.value(fc[1]))?)?;
+    if param_grads {
+        for (k, d) in [(0, &d_gap_x), (1, &d_gmp_x)] {
+            let dw = channel_scale_backward_weight(gpu, x, d)?.reshape(&[1, c])?;
+            accumulate(gpu, &p.grad(fc[k]), &dw, 1.0)?;
+        }
+    }
+    if let Some(d_cam) = d_cam {
+        let (d_gap, d_gmp) = split_logits(gpu, d_cam)?;
+        for (k, d_logit) in [d_gap, d_gmp].into_iter().enumerate() {
+            let w_used = match sn {
+                Some(sn) => sn[k].w_sn.clone(),
+                None => p.value(fc[k]),
+            };
+            if param_grads {
+                let dw = linear_backward_weight(gpu, &pooled[k], &d_logit)?;
+                let dw = match sn {
+                    Some(sn) => spectral_norm_backward(gpu, &sn[k], &dw)?,
+                    None => dw,
+                };
+                accumulate(gpu, &p.grad(fc[k]), &dw, 1.0)?;
+            }
+            let d_pooled = linear_backward_input(gpu, &d_logit, &w_used)?;
+            let d = if k == 0 {
+                global_avg_pool_backward_input(gpu, &d_pooled, x.nchw("U-GAT-IT CAM", "features")?)?
+            } else {
+                global_max_pool_backward_input(gpu, x, &d_pooled)?
+            };
+            add_assign(gpu, &dx, &d)?;
+        }
+    }
+    Ok(dx)
+}
+
+// ---------------------------------------------------------------------------
+// Discriminator
+
+/// A spectrally normalized convolution: parameter and buffer indices.
+struct SnConv {
+    weight: usize,
+    bias: Option<usize>,
+    u: usize,
+    v: usize,
+    shape: [usize; 4],
+    p: Conv2dParams,
+}
+
+/// A spectrally normalized fc weight [1, C] (no bias).
+struct SnFc {
+    weight: usize,
+    u: usize,
+    v: usize,
+}
+
+/// The U-GAT-IT discriminator (`Discriminator`).
+pub struct Discriminator {
+    shape: DiscriminatorShape,
+    model: Vec<SnConv>,
+    gap_fc: SnFc,
+    gmp_fc: SnFc,
+    conv1x1: Module,
+    last: SnConv,
+    params: ParamArena,
+    buffers: Vec<Tensor>,
+    buffer_specs: Vec<ParamSpec>,
+    order: Vec<(String, Entry)>,
+}
+
+/// What a discriminator's backward needs from its training forward.
+pub struct DiscriminatorTape {
+    layers: Tape,
+    /// (input, output, spectral norm) of each `model` conv.
+    convs: Vec<(Tensor, Tensor, SpectralNorm)>,
+    x: Tensor,
+    pooled: [Tensor; 2],
+    fc: [SpectralNorm; 2],
+    last_input: Tensor,
+    last: SpectralNorm,
+}
+
+struct DiscriminatorParts {
+    model: Vec<SnConv>,
+    gap_fc: SnFc,
+    gmp_fc: SnFc,
+    conv1x1: Module,
+    last: SnConv,
+}
+
+fn sn_conv(reg: &mut Registry, path: &str, shape: [usize; 4], bias: bool, p: Conv2dParams) -> SnConv {
+    let bias = bias.then(|| reg.param(format!("{path}.bias"), &[shape[0]]));
+    let weight = reg.param(format!("{path}.weight_orig"), &shape);
+    let u = reg.buffer(format!("{path}.weight_u"), &[shape[0]], 0.0);
+    let v = reg.buffer(format!("{path}.weight_v"), &[shape[1] * shape[2] * shape[3]], 0.0);
+    SnConv { weight, bias, u, v, shape, p }
+}
+
+fn sn_fc(reg: &mut Registry, path: &str, c: usize) -> SnFc {
+    let weight = reg.param(format!("{path}.weight_orig"), &[1, c]);
+    let u = reg.buffer(format!("{path}.weight_u"), &[1], 0.0);
+    let v = reg.buffer(format!("{path}.weight_v"), &[c], 0.0);
+    SnFc { weight, u, v }
+}
+
+/// Registers in the reference's order: gap_fc, gmp_fc, conv1x1, conv, model.
+fn discriminator_parts(reg: &mut Registry, d: &DiscriminatorShape) -> DiscriminatorParts {
+    let (ch, c) = (d.ch, d.cam_channels());
+    let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
+    let gap_fc = sn_fc(reg, "gap_fc", c);
+    let gmp_fc = sn_fc(reg, "gmp_fc", c);
+    let mut s = SeqBuilder::new(reg, "");
+    s.named("conv1x1").conv([c, 2 * c, 1, 1], true, conv(1, 0, Padding::Zero, leaky));
+    let conv1x1 = s.finish();
+    let last = sn_conv(reg, "conv", [1, c, 4, 4], false, conv(1, 1, Padding::Reflect, Activation::None));
+    // model: [pad, SN conv, LeakyReLU] per layer, the convs at 1, 4, 7, ...
+    let mut model = Vec::new();
+    let mut widths = vec![(3, ch, 2)];
+    for i in 1..d.n_layers - 2 {
+        let m = ch << (i - 1);
+        widths.push((m, 2 * m, 2));
+    }
+    let m = ch << (d.n_layers - 3);
+    widths.push((m, 2 * m, 1));
+    for (k, (cin, cout, stride)) in widths.into_iter().enumerate() {
+        let path = format!("model.{}", 3 * k + 1);
+        model.push(sn_conv(reg, &path, [cout, cin, 4, 4], true, conv(stride, 1, Padding::Reflect, leaky)));
+    }
+    DiscriminatorParts { model, gap_fc, gmp_fc, conv1x1, last }
+}
+
+impl Discriminator {
+    /// Every state_dict key with its shape, in the reference's order.
+    pub fn specs(d: &DiscriminatorShape) -> Vec<ParamSpec> {
+        let mut reg = Registry::default();
+        discriminator_parts(&mut reg, d);
+        spec_order(&reg)
+    }
+
+    /// Fresh weights (PyTorch's default initialisation, spectral norm
+    /// vectors drawn as torch.nn.utils.spectral_norm does) from `seed`.
+    pub fn init_state_dict(d: &DiscriminatorShape, seed: u64) -> Result<StateDict> {
+        let mut reg = Registry::default();
+        discriminator_parts(&mut reg, d);
+        init_state_dict(&reg, seed)
+    }
+
+    /// Builds the discriminator from a state_dict in the reference's layout.
+    pub fn new(gpu: &Gpu, d: DiscriminatorShape, sd: &StateDict) -> Result<Discriminator> {
+        let mut reg = Registry::default();
+        let DiscriminatorParts { model, gap_fc, gmp_fc, mut conv1x1, last } = discriminator_parts(&mut reg, &d);
+        let label =
+            format!("U-GAT-IT {} discriminator (ch {})", if d.n_layers == 7 { "global" } else { "local" }, d.ch);
+        let Loaded { params, buffers, buffer_specs, order } = Loaded::new(gpu, &label, reg, sd)?;
+        conv1x1.refresh(gpu, &params, true)?;
+        Ok(Discriminator { shape: d, model, gap_fc, gmp_fc, conv1x1, last, params, buffers, buffer_specs, order })
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> DiscriminatorShape {
+        self.shape
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &ParamArena {
+        &self.params
+    }
+
+    /// Re-packs the 1x1 convolution after the parameters changed (the
+    /// spectrally normalized weights are packed at every call).
+    pub fn refresh(&mut self, gpu: &Gpu) -> Result<()> {
+        self.conv1x1.refresh(gpu, &self.params, true)
+    }
+
+    fn normalize(&mut self, gpu: &Gpu, weight: usize, u: usize, v: usize, train: bool) -> Result<SpectralNorm> {
+        let sn = spectral_norm(gpu, &self.params.value(weight), &self.buffers[u], &self.buffers[v], train)?;
+        if train {
+            self.buffers[u] = sn.u.clone();
+            self.buffers[v] = sn.v.clone();
+        }
+        Ok(sn)
+    }
+
+    /// The forward pass: (patch logits, CAM logits [N, 2]). `train` runs
+    /// the spectral norm's power iteration (updating its vectors); `tape`
+    /// keeps what backward needs.
+    pub fn forward(&mut self, gpu: &Gpu, input: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+        let (out, cam, _) = self.run(gpu, input, train, false)?;
+        Ok((out, cam))
+    }
+
+    /// A training forward (power iteration on) with what
+    /// [`Discriminator::backward`] needs.
+    pub fn forward_train(&mut self, gpu: &Gpu, input: &Tensor) -> Result<(Tensor, Tensor, DiscriminatorTape)> {
+        let (out, cam, tape) = self.run(gpu, input, true, true)?;
+        Ok((out, cam, tape.ok_or_else(no_input)?))
+    }
+
+    fn run(
+        &mut self,
+        gpu: &Gpu,
+        input: &Tensor,
+        train: bool,
+        keep: bool,
+    ) -> Result<(Tensor, Tensor, Option<DiscriminatorTape>)> {
+        let [_, c, h, w] = input.nchw("U-GAT-IT discriminator", "input")?;
+        let min = self.shape.min_size();
+        if c != 3 || h < min || w < min {
+            return Err(Error::shape(
+                "U-GAT-IT discriminator",
+                format!("input {:?} must be [N, 3, H, W] with H and W at least {min}", input.shape()),
+            ));
+        }
+        let mut convs = Vec::new();
+        let mut x = input.clone();
+        for i in 0..self.model.len() {
+            let (weight, u, v, shape, p, bias) = {
+                let l = &self.model[i];
+                (l.weight, l.u, l.v, l.shape, l.p, l.bias)
+            };
+            let sn = self.normalize(gpu, weight, u, v, train)?;
+            let bias = bias.map(|b| self.params.value(b));
+            let y = conv2d_packed(gpu, &x, &conv2d_pack_weight(gpu, &sn.w_sn)?, shape, bias.as_ref(), &p)?;
+            if keep {
+                convs.push((x, y.clone(), sn));
+            }
+            x = y;
+        }
+        let sn_gap = self.normalize(gpu, self.gap_fc.weight, self.gap_fc.u, self.gap_fc.v, train)?;
+        let sn_gmp = self.normalize(gpu, self.gmp_fc.weight, self.gmp_fc.u, self.gmp_fc.v, train)?;
+        let p = &self.params;
+        let gap = global_avg_pool(gpu, &x)?;
+        let gmp = global_max_pool(gpu, &x)?;
+        let cam_logit = cat_logits(
+            gpu,
+            &linear(gpu, &gap, &sn_gap.w_sn, Activation::None)?,
+            &linear(gpu, &gmp, &sn_gmp.w_sn, Activation::None)?,
+        )?;
+        let (w_gap, w_gmp) = (p.value(self.gap_fc.weight), p.value(self.gmp_fc.weight));
+        let weighted = concat_channels(gpu, &channel_scale(gpu, &x, &w_gap)?, &channel_scale(gpu, &x, &w_gmp)?)?;
+        let mut layers = Tape::default();
+        let mut f = forward_ctx(gpu, p, keep.then_some(&mut layers));
+        let h = self.conv1x1.forward(&mut f, &weighted, None)?;
+        drop(f);
+        let (lw, lu, lv, lshape, lp) = (self.last.weight, self.last.u, self.last.v, self.last.shape, self.last.p);
+        let sn_last = self.normalize(gpu, lw, lu, lv, train)?;
+        let out = conv2d_packed(gpu, &h, &conv2d_pack_weight(gpu, &sn_last.w_sn)?, lshape, None, &lp)?;
+        let tape = keep.then(|| DiscriminatorTape {
+            layers,
+            convs,
+            x,
+            pooled: [gap, gmp],
+            fc: [sn_gap, sn_gmp],
+            last_input: h,
+            last: sn_last,
+        });
+        Ok((out, cam_logit, tape))
+    }
+
+    /// Backward from the gradients wrt the patch and CAM logits: adds the
+    /// parameter gradients when `param_grads`; returns dL/dinput when `input_grad`.
+    pub fn backward(
+        &self,
+        gpu: &Gpu,
+        t: DiscriminatorTape,
+        d_out: &Tensor,
+        d_cam: &Tensor,
+        param_grads: bool,
+        input_grad: bool,
+    ) -> Result<Option<Tensor>> {
+        let p = &self.params;
+        let DiscriminatorTape { layers, mut convs, x, pooled, fc, last_input, last } = t;
+        let l = &self.last;
+        let h_shape = last_input.nchw("U-GAT-IT discriminator", "features")?;
+        if param_grads {
+            let dw = conv2d_backward_weight(gpu, &last_input, d_out, l.shape, &l.p)?;
+            accumulate(gpu, &p.grad(l.weight), &spectral_norm_backward(gpu, &last, &dw)?, 1.0)?;
+        }
+        let dh = conv2d_backward_input(gpu, d_out, &last.w_sn, h_shape, &l.p)?;
+        let mut b = Backward { gpu, params: p, param_grads, tape: layers, feature_grads: Vec::new() };
+        let d_weighted = self.conv1x1.backward(&mut b, &dh, true)?.ok_or_else(no_input)?;
+        let mut d = cam_backward(
+            gpu,
+            p,
+            [self.gap_fc.weight, self.gmp_fc.weight],
+            &x,
+            &pooled,
+            &d_weighted,
+            Some(d_cam),
+            Some(&fc),
+            param_grads,
+        )?;
+        for (i, layer) in self.model.iter().enumerate().rev() {
+            let (input, output, sn) = convs.pop().ok_or_else(no_input)?;
+            let dz = activation_backward_input(gpu, layer.p.activation, &output, &d)?;
+            if param_grads {
+                let dw = conv2d_backward_weight(gpu, &input, &dz, layer.shape, &layer.p)?;
+                accumulate(gpu, &p.grad(layer.weight), &spectral_norm_backward(gpu, &sn, &dw)?, 1.0)?;
+                if let Some(bias) = layer.bias {
+                    accumulate(gpu, &p.grad(bias), &conv2d_backward_bias(gpu, &dz)?, 1.0)?;
+                }
+            }
+            if i == 0 && !input_grad {
+                return Ok(None);
+            }
+            d = conv2d_backward_input(gpu, &dz, &sn.w_sn, input.nchw("U-GAT-IT discriminator", "input")?, &layer.p)?;
+        }
+        Ok(Some(d))
+    }
+
+    /// Reads the weights and spectral norm vectors back as a state_dict in the reference's layout.
+    pub async fn to_state_dict(&self, gpu: &Gpu) -> Result<StateDict> {
+        let mut meta = BTreeMap::new();
+        meta.insert("model".to_string(), "ugatit".to_string());
+        meta.insert("n_layers".to_string(), self.shape.n_layers.to_string());
+        state_dict_of(gpu, &self.params, &self.order, &self.buffers, &self.buffer_specs, meta).await
+    }
+}
