@@ -560,6 +560,8 @@ fn train(args: BenchArgs) -> Result<()> {
     use shaders::nn::model::{Init, Model};
     use shaders::nn::params::SplitMix64;
     use shaders::nn::pix2pix::{Pix2Pix, Pix2PixConfig};
+    use shaders::nn::ugatit::{Ugatit, UgatitConfig};
+    use shaders::nn::ugatit_nets::GeneratorShape;
     let gpu = open_gpu(&args)?;
     println!("adapter: {}", gpu.describe());
     println!("config:  {}", gpu.tuning().describe());
@@ -571,23 +573,36 @@ fn train(args: BenchArgs) -> Result<()> {
         "generator", "ngf", "ndf", "size", "s/iter", "peak MiB", "disp/iter", "host us/disp"
     );
     let mut rows = Vec::new();
-    let configs: Vec<(GeneratorConfig, usize)> = match args.model {
-        ModelKind::CycleGan => vec![(GeneratorConfig::resnet(6, 32), 128), (GeneratorConfig::resnet(9, 64), 256)],
-        ModelKind::Pix2Pix => vec![(GeneratorConfig::unet(7, 32), 128), (GeneratorConfig::unet(8, 64), 256)],
-        ModelKind::Dcgan => vec![(GeneratorConfig::dcgan(100, 64), 64)],
-        ModelKind::DiscoGan => vec![(GeneratorConfig::discogan(64), 64)],
+    // U-GAT-IT's generators are not a GeneratorConfig: its rows carry None.
+    let configs: Vec<(Option<GeneratorConfig>, usize)> = match args.model {
+        ModelKind::CycleGan => {
+            vec![(Some(GeneratorConfig::resnet(6, 32)), 128), (Some(GeneratorConfig::resnet(9, 64)), 256)]
+        }
+        ModelKind::Pix2Pix => {
+            vec![(Some(GeneratorConfig::unet(7, 32)), 128), (Some(GeneratorConfig::unet(8, 64)), 256)]
+        }
+        ModelKind::Dcgan => vec![(Some(GeneratorConfig::dcgan(100, 64)), 64)],
+        ModelKind::DiscoGan => vec![(Some(GeneratorConfig::discogan(64)), 64)],
+        ModelKind::Ugatit => vec![(None, 256)],
     };
     for (generator, size) in configs {
-        let ngf = generator.ngf;
+        let (net, ngf) = match &generator {
+            Some(g) => (g.net_name(), g.ngf),
+            None => ("ugatit_light".to_string(), 64),
+        };
         if let Some(f) = &args.filter {
-            if !format!("{} {size}", generator.net_name()).contains(f.as_str()) {
+            if !format!("{net} {size}").contains(f.as_str()) {
                 continue;
             }
         }
         gpu.release_pooled();
         let base = gpu.tensor_bytes_allocated();
-        let mut model: Box<dyn Model> = match args.model {
-            ModelKind::CycleGan => {
+        let mut model: Box<dyn Model> = match (args.model, generator) {
+            (ModelKind::Ugatit, _) | (_, None) => {
+                let shape = GeneratorShape { ch: 64, n_res: 4, light: true, img_size: size };
+                Box::new(Ugatit::new(&gpu, UgatitConfig::reference(shape), Init::Fresh(1))?)
+            }
+            (ModelKind::CycleGan, Some(generator)) => {
                 let config = CycleGanConfig {
                     generator,
                     discriminator: DiscriminatorConfig::basic(64),
@@ -601,7 +616,7 @@ fn train(args: BenchArgs) -> Result<()> {
                 };
                 Box::new(CycleGan::new(&gpu, config, Init::Fresh(1))?)
             }
-            ModelKind::Pix2Pix => {
+            (ModelKind::Pix2Pix, Some(generator)) => {
                 let config = Pix2PixConfig {
                     generator,
                     discriminator: DiscriminatorConfig {
@@ -617,7 +632,7 @@ fn train(args: BenchArgs) -> Result<()> {
                 };
                 Box::new(Pix2Pix::new(&gpu, config, Init::Fresh(1))?)
             }
-            ModelKind::Dcgan => {
+            (ModelKind::Dcgan, Some(generator)) => {
                 let config = DcganConfig {
                     generator,
                     discriminator: DiscriminatorConfig::dcgan(64),
@@ -628,7 +643,9 @@ fn train(args: BenchArgs) -> Result<()> {
                 };
                 Box::new(Dcgan::new(&gpu, config, Init::Fresh(1))?)
             }
-            ModelKind::DiscoGan => Box::new(DiscoGan::new(&gpu, DiscoGanConfig::reference(64, 64), Init::Fresh(1))?),
+            (ModelKind::DiscoGan, Some(_)) => {
+                Box::new(DiscoGan::new(&gpu, DiscoGanConfig::reference(64, 64), Init::Fresh(1))?)
+            }
         };
         // DCGAN and DiscoGAN train at their references' batch 64; the translators at batch 1.
         let batch = if matches!(args.model, ModelKind::Dcgan | ModelKind::DiscoGan) { 64 } else { 1 };
@@ -652,7 +669,6 @@ fn train(args: BenchArgs) -> Result<()> {
         let per_iter = (gpu.dispatches() - dispatches_before) as f64 / args.iters as f64;
         let host_us = host * 1e6 / args.iters as f64 / per_iter.max(1.0);
         let peak = (gpu.tensor_bytes_allocated() - base) as f64 / (1 << 20) as f64;
-        let net = generator.net_name();
         println!(
             "{:<16} {:>4} {:>4} {:>10} {:>12.3} {:>16.1} {:>12.0} {:>12.1}",
             net,

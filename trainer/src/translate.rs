@@ -11,7 +11,9 @@ use shaders::nn::layers::Mode;
 use shaders::nn::network::{Architecture, Network};
 use shaders::nn::params::SplitMix64;
 use shaders::nn::remap::{map_state_dict, override_norm, Mapped};
-use shaders::nn::translate::{generator_config, translate_rgba};
+use shaders::nn::translate::{generator_config, translate_rgba, translate_ugatit_rgba};
+use shaders::nn::ugatit;
+use shaders::nn::ugatit_nets::Generator as UgatitGenerator;
 use shaders::nn::weights::StateDict;
 use shaders::{Gpu, GpuOptions};
 
@@ -20,10 +22,18 @@ use crate::imageio;
 /// Options of `trainer translate`.
 #[derive(Args)]
 pub struct TranslateArgs {
-    /// Generator weights: our .safetensors, or a reference `latest_net_G.pth`
-    /// (read natively; nothing in it is executed).
+    /// Generator weights: our .safetensors, a reference `latest_net_G.pth`, or a U-GAT-IT checkpoint
+    /// (the reference's `<dataset>_params_NNNNNNN.pt`, or our genA2B/genB2A .safetensors); read natively,
+    /// nothing in them is executed.
     #[arg(long, value_name = "FILE")]
     weights: PathBuf,
+    /// U-GAT-IT checkpoints: which generator of the two translates, AtoB (genA2B) or BtoA (genB2A).
+    #[arg(long, value_enum, default_value = "AtoB")]
+    direction: crate::train::Direction,
+    /// U-GAT-IT: also write each image's attention map (the generator's CAM heatmap, jet-coloured, as the
+    /// reference draws it) beside its output, as <output stem>_attention.png.
+    #[arg(long)]
+    attention: bool,
     /// An image file, or a folder whose images are all translated.
     #[arg(long, value_name = "PATH")]
     input: PathBuf,
@@ -59,19 +69,40 @@ pub struct TranslateArgs {
 /// A generator loaded for translation, with its test-time mode.
 pub struct Translator {
     /// The network.
-    pub net: Network,
+    pub net: Generator,
     /// How BatchNorm and dropout behave.
     pub mode: Mode,
     /// Seed of each image's dropout masks.
     pub seed: u64,
 }
 
+/// The generators `trainer translate` runs.
+pub enum Generator {
+    /// A network of the reference's family (CycleGAN, pix2pix, DiscoGAN, ...).
+    Reference(Box<Network>),
+    /// A U-GAT-IT generator.
+    Ugatit(Box<UgatitGenerator>),
+}
+
 impl Translator {
     /// Loads generator weights, detecting the architecture.
     pub fn load(gpu: &Gpu, path: &Path, args: &TranslateArgs) -> Result<Self> {
         let (eval, no_dropout, seed) = (args.eval, args.no_dropout, args.seed);
+        let mode = if eval { Mode::EVAL } else { Mode::TEST };
+        let sd = load_state_dict(path)?;
+        if let Some(sd) = ugatit_generator(&sd, args.direction).with_context(|| path.display().to_string())? {
+            let shape = ugatit::detect_generator(&sd).with_context(|| path.display().to_string())?;
+            let net = UgatitGenerator::new(gpu, shape, &sd).with_context(|| path.display().to_string())?;
+            return Ok(Translator { net: Generator::Ugatit(Box::new(net)), mode, seed });
+        }
+        if args.attention {
+            bail!(
+                "{}: --attention needs a U-GAT-IT generator (only its generators have an attention map)",
+                path.display()
+            );
+        }
         let norm = args.norm.map(|n| n.norm());
-        let mut mapped = load_network(path, args.net.as_deref())?;
+        let mut mapped = map_state_dict(&sd, args.net.as_deref()).with_context(|| path.display().to_string())?;
         if let Some(n) = norm {
             override_norm(&mut mapped, n).with_context(|| path.display().to_string())?;
         }
@@ -90,13 +121,16 @@ impl Translator {
         }
         let net = Network::new(gpu, arch, &sd, false).with_context(|| path.display().to_string())?;
         generator_config(&net).with_context(|| path.display().to_string())?;
-        let mode = if eval { Mode::EVAL } else { Mode::TEST };
-        Ok(Translator { net, mode, seed })
+        Ok(Translator { net: Generator::Reference(Box::new(net)), mode, seed })
     }
 
     /// One line naming the model it runs and its mode.
     pub fn describe(&self) -> String {
-        let Architecture::Generator(g) = self.net.arch() else { return self.net.arch().describe() };
+        let net = match &self.net {
+            Generator::Reference(net) => net,
+            Generator::Ugatit(g) => return g.shape().describe(),
+        };
+        let Architecture::Generator(g) = net.arch() else { return net.arch().describe() };
         let family = match g.arch {
             GeneratorArch::Resnet { .. } => "ResNet generator",
             GeneratorArch::Unet { .. } => "U-Net generator",
@@ -135,6 +169,17 @@ pub struct ConvertArgs {
 pub fn load_state_dict(path: &Path) -> Result<StateDict> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     StateDict::load(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// A U-GAT-IT generator's state_dict from a weight file, if it holds one: a
+/// whole checkpoint (the generator of `direction`) or one generator.
+fn ugatit_generator(sd: &StateDict, direction: crate::train::Direction) -> Result<Option<StateDict>> {
+    if sd.names().any(|k| k.starts_with("genA2B.")) {
+        let mut nets = ugatit::split_checkpoint(sd)?;
+        let i = if direction == crate::train::Direction::BtoA { 1 } else { 0 };
+        return Ok(Some(nets.swap_remove(i)));
+    }
+    Ok(ugatit::is_generator(sd).then(|| sd.clone()))
 }
 
 /// Reads a weight file and maps it onto the reference's layout
@@ -184,10 +229,10 @@ pub fn translate(args: TranslateArgs) -> Result<()> {
     let net = Translator::load(&gpu, &args.weights, &args)?;
     eprintln!("{} on {}", net.describe(), gpu.describe());
     if args.input.is_dir() {
-        translate_folder(&gpu, &net, &args.input, &args.output)
+        translate_folder(&gpu, &net, &args.input, &args.output, args.attention)
     } else {
         let out = if args.output.is_dir() { output_name(&args.input, &args.output) } else { args.output.clone() };
-        let ms = translate_file(&gpu, &net, &args.input, &out)?;
+        let ms = translate_file(&gpu, &net, &args.input, &out, args.attention)?;
         eprintln!("{} -> {} ({ms:.0} ms)", args.input.display(), out.display());
         Ok(())
     }
@@ -198,7 +243,7 @@ fn output_name(input: &Path, dir: &Path) -> PathBuf {
     dir.join(format!("{stem}.png"))
 }
 
-fn translate_folder(gpu: &Gpu, net: &Translator, input: &Path, output: &Path) -> Result<()> {
+fn translate_folder(gpu: &Gpu, net: &Translator, input: &Path, output: &Path, attention: bool) -> Result<()> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(input)
         .with_context(|| format!("{}: cannot list", input.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -216,7 +261,7 @@ fn translate_folder(gpu: &Gpu, net: &Translator, input: &Path, output: &Path) ->
     let (mut ok, mut failed) = (0usize, 0usize);
     for (i, path) in images.iter().enumerate() {
         let out = output_name(path, output);
-        match translate_file(gpu, net, path, &out) {
+        match translate_file(gpu, net, path, &out, attention) {
             Ok(ms) => {
                 ok += 1;
                 eprintln!("[{}/{}] {} -> {} ({ms:.0} ms)", i + 1, images.len(), path.display(), out.display());
@@ -234,21 +279,43 @@ fn translate_folder(gpu: &Gpu, net: &Translator, input: &Path, output: &Path) ->
     Ok(())
 }
 
-/// Translates one file; returns the milliseconds it took.
-fn translate_file(gpu: &Gpu, net: &Translator, input: &Path, output: &Path) -> Result<f64> {
+/// Translates one file; returns the milliseconds it took. With
+/// `attention`, a U-GAT-IT generator's attention map goes beside the output.
+fn translate_file(gpu: &Gpu, net: &Translator, input: &Path, output: &Path, attention: bool) -> Result<f64> {
     let start = Instant::now();
     let pic = imageio::load(input)?;
     let (w, h) = pic.rgba.dimensions();
     let mut rng = SplitMix64(net.seed);
     let rgba = pic.rgba.as_raw();
-    let out = pollster::block_on(translate_rgba(gpu, &net.net, net.mode, Some(&mut rng), rgba, w as usize, h as usize))
-        .with_context(|| format!("{}", input.display()))?;
-    let rgba = image::RgbaImage::from_raw(w, h, out).expect("translate_rgba returns width * height * 4 bytes");
+    let (out, heat) = match &net.net {
+        Generator::Reference(g) => {
+            let out = translate_rgba(gpu, g, net.mode, Some(&mut rng), rgba, w as usize, h as usize);
+            (pollster::block_on(out).with_context(|| format!("{}", input.display()))?, None)
+        }
+        Generator::Ugatit(g) => {
+            let out = translate_ugatit_rgba(gpu, g, rgba, w as usize, h as usize);
+            let (out, heat) = pollster::block_on(out).with_context(|| format!("{}", input.display()))?;
+            (out, Some(heat))
+        }
+    };
+    let rgb = |bytes: Vec<u8>| {
+        let img = image::RgbaImage::from_raw(w, h, bytes).expect("translation returns width * height * 4 bytes");
+        DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(img).to_rgb8())
+    };
+    if let (true, Some(heat)) = (attention, heat) {
+        imageio::save_png_atomic(&rgb(heat), &attention_name(output))?;
+    }
     let img = if pic.has_alpha {
-        DynamicImage::ImageRgba8(rgba)
+        DynamicImage::ImageRgba8(image::RgbaImage::from_raw(w, h, out).expect("width * height * 4 bytes"))
     } else {
-        DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(rgba).to_rgb8())
+        rgb(out)
     };
     imageio::save_png_atomic(&img, output)?;
     Ok(start.elapsed().as_secs_f64() * 1e3)
+}
+
+/// `<stem>_attention.png` beside an output file.
+pub fn attention_name(output: &Path) -> PathBuf {
+    let stem = output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
+    output.with_file_name(format!("{stem}_attention.png"))
 }

@@ -559,7 +559,7 @@ impl Training {
         } else {
             Order::unaligned(self.images[0].len(), self.images[1].len(), s.batch_size, s.serial_batches, s.seed)
         };
-        let schedule = Schedule { lr: s.lr, n_epochs: s.n_epochs, n_epochs_decay: s.n_epochs_decay };
+        let schedule = Schedule { lr: s.lr, n_epochs: s.n_epochs, n_epochs_decay: s.n_epochs_decay, iterations: None };
         let scopes = Scopes::push(&self.gpu.device);
         let model = s.model(&self.gpu, init);
         let gpu_error = scopes.pop().await;

@@ -5,6 +5,7 @@
 
 pub mod checkpoint;
 pub mod demo;
+pub mod demo_blobs;
 pub mod order;
 pub mod run;
 pub mod schedule;

@@ -15,8 +15,10 @@ use crate::nn::params::SplitMix64;
 use crate::tensor::Tensor;
 
 /// The reference's schedule: `lr` for `n_epochs`, then linear decay to zero
-/// over `n_epochs_decay`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// over `n_epochs_decay`; or, for a model whose reference counts iterations
+/// (U-GAT-IT's `--iteration`), `lr` for the first half of `iterations`,
+/// then a linear decay per iteration over the second half.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// Initial learning rate.
     pub lr: f64,
@@ -24,12 +26,23 @@ pub struct Schedule {
     pub n_epochs: u64,
     /// Epochs of linear decay.
     pub n_epochs_decay: u64,
+    /// The run's length in iterations, when the schedule counts iterations
+    /// rather than epochs.
+    pub iterations: Option<u64>,
 }
 
 impl Schedule {
-    /// The learning rate during `epoch` (1-based).
+    /// The learning rate during `epoch` (1-based) of an epoch schedule.
     pub fn lr_at(&self, epoch: u64) -> f64 {
         lr_at(self.lr, epoch, self.n_epochs, self.n_epochs_decay)
+    }
+
+    /// The learning rate of the iteration after `pos`.
+    pub fn lr_for(&self, pos: Position) -> f64 {
+        match self.iterations {
+            Some(n) => super::schedule::lr_at_iteration(self.lr, pos.total_iters + 1, n),
+            None => self.lr_at(pos.epoch),
+        }
     }
 
     /// Epochs in the whole run.
@@ -84,7 +97,15 @@ impl Run {
 
     /// Iterations of the whole schedule.
     pub fn total_iters(&self) -> u64 {
-        self.schedule.epochs() * self.iters_per_epoch()
+        self.schedule.iterations.unwrap_or_else(|| self.schedule.epochs() * self.iters_per_epoch())
+    }
+
+    /// Epochs of the whole schedule (the last one may be partial).
+    pub fn epochs(&self) -> u64 {
+        match self.schedule.iterations {
+            Some(n) => n.div_ceil(self.iters_per_epoch().max(1)),
+            None => self.schedule.epochs(),
+        }
     }
 
     /// Whether the schedule is done.
@@ -92,9 +113,9 @@ impl Run {
         self.pos.total_iters >= self.total_iters()
     }
 
-    /// The learning rate of the epoch under way.
+    /// The learning rate of the next iteration.
     pub fn lr(&self) -> f64 {
-        self.schedule.lr_at(self.pos.epoch)
+        self.schedule.lr_for(self.pos)
     }
 
     /// The images of the next iteration (a host that prefetches computes

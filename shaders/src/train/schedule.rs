@@ -16,6 +16,16 @@ pub fn lr_at(base: f64, epoch: u64, n_epochs: u64, n_epochs_decay: u64) -> f64 {
     base * lr_factor(epoch, n_epochs, n_epochs_decay)
 }
 
+/// U-GAT-IT's rate at `step` (1-based) of a run of `iterations`: `base`
+/// for the first half, then the reference's `lr -= base / (iterations // 2)`
+/// at every step past it, here in closed form (never below 0): the last
+/// step of an even length runs at 0, as the reference's does.
+pub fn lr_at_iteration(base: f64, step: u64, iterations: u64) -> f64 {
+    let half = (iterations / 2).max(1);
+    let past = step.saturating_sub(half);
+    (base - base / half as f64 * past as f64).max(0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,5 +39,19 @@ mod tests {
         assert_eq!(lr_factor(100, 100, 100), 1.0);
         assert!((lr_factor(101, 100, 100) - 100.0 / 101.0).abs() < 1e-15);
         assert!((lr_at(2e-4, 200, 100, 100) - 2e-4 / 101.0).abs() < 1e-18);
+    }
+
+    #[test]
+    fn iteration_decay_as_the_reference_subtracts() {
+        // iteration 10: steps 1-5 at lr, then lr -= lr / 5 before each step.
+        let mut lr = 1e-4f64;
+        for step in 1..=10u64 {
+            if step > 5 {
+                lr -= 1e-4 / 5.0;
+            }
+            assert!((lr_at_iteration(1e-4, step, 10) - lr.max(0.0)).abs() < 1e-18, "step {step}");
+        }
+        assert_eq!(lr_at_iteration(1e-4, 5, 10), 1e-4);
+        assert!((lr_at_iteration(1e-4, 9, 10) - 2e-5).abs() < 1e-18);
     }
 }

@@ -27,3 +27,21 @@ pub fn ensure(dir: &Path) -> Result<(PathBuf, PathBuf)> {
     }
     Ok((a, b))
 }
+
+/// Writes U-GAT-IT's demo domains (blobs A, blocks B) under `dir` (files
+/// already there are kept) and returns the folders of domain A and B.
+pub fn ensure_blobs(dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    use shaders::train::demo_blobs;
+    let a = dir.join("trainA");
+    let b = dir.join("trainB");
+    for (folder, blocks, prefix) in [(&a, false, "blob"), (&b, true, "block")] {
+        std::fs::create_dir_all(folder).with_context(|| format!("{}: cannot create", folder.display()))?;
+        for i in 0..demo_blobs::COUNT {
+            let path = folder.join(format!("{prefix}_{i:03}.png"));
+            if !path.exists() {
+                save_png_atomic(&DynamicImage::ImageRgb8(demo_blobs::image(i, blocks)), &path)?;
+            }
+        }
+    }
+    Ok((a, b))
+}

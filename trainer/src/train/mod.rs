@@ -27,6 +27,7 @@ use anyhow::{Context, Result};
 use clap::ArgMatches;
 use shaders::train::{order, transform, Run};
 
+pub use data::Direction;
 pub use import::{import, ImportArgs};
 pub use options::{ModelKind, NormArg, TrainArgs};
 
@@ -49,7 +50,8 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
     let order = setup::order(&args, &source);
     let iters_per_epoch = order.iters_per_epoch();
     let epochs = args.n_epochs + args.n_epochs_decay;
-    let end = args.max_iters.unwrap_or(u64::MAX).min(epochs * iters_per_epoch);
+    let total = args.schedule().iterations.unwrap_or(epochs * iters_per_epoch);
+    let end = args.max_iters.unwrap_or(u64::MAX).min(total);
     let images = source.lens();
     if let setup::Start::Resume(loaded) = &start {
         if loaded.manifest.images != images {
@@ -61,13 +63,17 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
         }
     }
     let skipped = source.skipped();
-    eprintln!(
-        "{} iterations per epoch, {epochs} epochs ({} + {} decaying){}",
-        iters_per_epoch,
-        args.n_epochs,
-        args.n_epochs_decay,
-        args.max_iters.map(|m| format!(", stopping at iteration {m}")).unwrap_or_default()
-    );
+    let stop = args.max_iters.map(|m| format!(", stopping at iteration {m}")).unwrap_or_default();
+    match args.schedule().iterations {
+        Some(n) => eprintln!(
+            "{iters_per_epoch} iterations per epoch, {n} iterations (the learning rate decays over the last {}){stop}",
+            n - n / 2
+        ),
+        None => eprintln!(
+            "{iters_per_epoch} iterations per epoch, {epochs} epochs ({} + {} decaying){stop}",
+            args.n_epochs, args.n_epochs_decay
+        ),
+    }
     if start.position().total_iters >= end {
         let at = start.position().total_iters;
         eprintln!("nothing to do: the checkpoint is at iteration {at}, the run ends at iteration {end}");

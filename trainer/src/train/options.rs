@@ -13,6 +13,8 @@ use shaders::nn::cyclegan::CycleGanConfig;
 use shaders::nn::dcgan::DcganConfig;
 use shaders::nn::discogan::DiscoGanConfig;
 use shaders::nn::pix2pix::Pix2PixConfig;
+use shaders::nn::ugatit::UgatitConfig;
+use shaders::nn::ugatit_nets::GeneratorShape;
 
 pub use shaders::train::transform::Preprocess;
 use shaders::train::transform::Transform;
@@ -41,6 +43,10 @@ pub enum ModelKind {
     #[value(name = "discogan")]
     #[serde(rename = "discogan")]
     DiscoGan,
+    /// U-GAT-IT: unpaired translation with attention (CAM) and adaptive layer-instance normalization.
+    #[value(name = "ugatit")]
+    #[serde(rename = "ugatit")]
+    Ugatit,
 }
 
 impl ModelKind {
@@ -51,6 +57,7 @@ impl ModelKind {
             ModelKind::Pix2Pix => "pix2pix",
             ModelKind::Dcgan => "dcgan",
             ModelKind::DiscoGan => "discogan",
+            ModelKind::Ugatit => "ugatit",
         }
     }
 }
@@ -170,7 +177,8 @@ fn preprocess_parser() -> impl clap::builder::TypedValueParser<Value = Preproces
 #[derive(Args, Clone, Debug, Serialize, Deserialize)]
 pub struct TrainArgs {
     /// The model: cycle_gan (two unpaired folders), pix2pix (one folder of A|B pairs), dcgan (one folder of
-    /// images, generated from noise) or discogan (two unpaired folders, or A|B pairs taken apart, at 64x64).
+    /// images, generated from noise), discogan (two unpaired folders, or A|B pairs taken apart, at 64x64) or
+    /// ugatit (two unpaired folders; attention-guided, for translations that change shape).
     #[arg(long, value_enum, default_value = "cycle_gan")]
     #[serde(default)]
     pub model: ModelKind,
@@ -252,6 +260,44 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 3)]
     #[serde(default = "default_update_interval")]
     pub update_interval: u64,
+    /// ugatit: the light model (the γ/β MLP on globally pooled features) instead of the full one, whose
+    /// first MLP layer takes the whole flattened bottleneck (268 M weights at 256x256).
+    #[arg(long)]
+    #[serde(default)]
+    pub light: bool,
+    /// ugatit: the run's length in iterations; the learning rate decays linearly over its second half
+    /// (--max-iters stops a run earlier).
+    #[arg(long, default_value_t = 1_000_000)]
+    #[serde(default = "default_iteration")]
+    pub iteration: u64,
+    /// ugatit: channels of the networks' first layer (the reference's --ch) [demo: 8].
+    #[arg(long, default_value_t = 64)]
+    #[serde(default = "default_ch")]
+    pub ch: usize,
+    /// ugatit: residual blocks of the generators' encoder and adaILN blocks of their decoder.
+    #[arg(long, default_value_t = 4)]
+    #[serde(default = "default_n_res")]
+    pub n_res: usize,
+    /// ugatit: weight of the adversarial losses.
+    #[arg(long, default_value_t = 1.0)]
+    #[serde(default = "default_adv_weight")]
+    pub adv_weight: f32,
+    /// ugatit: weight of the cycle L1 losses.
+    #[arg(long, default_value_t = 10.0)]
+    #[serde(default = "default_cycle_weight")]
+    pub cycle_weight: f32,
+    /// ugatit: weight of the identity L1 losses.
+    #[arg(long, default_value_t = 10.0)]
+    #[serde(default = "default_cycle_weight")]
+    pub identity_weight: f32,
+    /// ugatit: weight of the generators' CAM losses.
+    #[arg(long, default_value_t = 1000.0)]
+    #[serde(default = "default_cam_weight")]
+    pub cam_weight: f32,
+    /// ugatit: Adam's weight decay, added to the gradient as the reference's torch.optim.Adam does.
+    #[arg(long, default_value_t = 1e-4)]
+    #[serde(default = "default_weight_decay")]
+    pub weight_decay: f32,
     /// Strided conv layers of the PatchGAN discriminators with --net-d n_layers (basic is 3: 70x70 patches).
     #[arg(long, default_value_t = 3)]
     pub n_layers_d: usize,
@@ -372,6 +418,34 @@ fn default_update_interval() -> u64 {
     3
 }
 
+fn default_iteration() -> u64 {
+    1_000_000
+}
+
+fn default_ch() -> usize {
+    64
+}
+
+fn default_n_res() -> usize {
+    4
+}
+
+fn default_adv_weight() -> f32 {
+    1.0
+}
+
+fn default_cycle_weight() -> f32 {
+    10.0
+}
+
+fn default_cam_weight() -> f32 {
+    1000.0
+}
+
+fn default_weight_decay() -> f32 {
+    1e-4
+}
+
 impl TrainArgs {
     /// Whether no data was given, so the built-in demo runs.
     pub fn is_demo(&self) -> bool {
@@ -397,6 +471,13 @@ impl TrainArgs {
             self.crop_size = self.image_size;
             self.no_flip = true;
             self.norm = Some(NormArg::Batch);
+            return;
+        }
+        if self.model == ModelKind::Ugatit {
+            // UGATIT.py: RandomHorizontalFlip, Resize((img_size + 30) square), RandomCrop(img_size).
+            if self.preprocess != Preprocess::Crop {
+                self.preprocess = Preprocess::ResizeAndCrop;
+            }
             return;
         }
         let pix2pix = self.model == ModelKind::Pix2Pix;
@@ -427,6 +508,19 @@ impl TrainArgs {
             }
             if unset("display_freq") {
                 self.display_freq = 100;
+            }
+        }
+        // UGATIT.py: lr 1e-4, Resize to img_size + 30, samples every 1000
+        // iterations (its print_freq).
+        if self.model == ModelKind::Ugatit {
+            if unset("lr") {
+                self.lr = 1e-4;
+            }
+            if unset("load_size") {
+                self.load_size = self.crop_size + 30;
+            }
+            if unset("display_freq") {
+                self.display_freq = 1000;
             }
         }
         // image_translation.py: batch 64, 5000 epochs at a constant rate, a
@@ -494,6 +588,22 @@ impl TrainArgs {
             demo!(save_latest_freq, 120);
             return;
         }
+        if self.model == ModelKind::Ugatit {
+            // Small enough to learn the circle -> square change on a CPU
+            // within minutes; the global discriminator takes 96x96 at least.
+            demo!(name, "demo_ugatit".into());
+            demo!(light, true);
+            demo!(ch, 8);
+            demo!(n_res, 2);
+            demo!(lr, 2e-4);
+            demo!(iteration, 400);
+            demo!(crop_size, 96);
+            demo!(load_size, 104);
+            demo!(display_freq, 25);
+            demo!(print_freq, 5);
+            demo!(save_latest_freq, 100);
+            return;
+        }
         if self.model == ModelKind::Pix2Pix {
             demo!(name, "demo_pix2pix".into());
             demo!(net_g, Some(NetG(GeneratorArch::Unet { num_downs: 6 })));
@@ -524,6 +634,7 @@ impl TrainArgs {
             ("--n-layers-d", self.n_layers_d),
             ("--batch-size", self.batch_size),
             ("--nz", self.nz),
+            ("--ch", self.ch),
         ] {
             if v == 0 {
                 bail!("{flag} must be at least 1");
@@ -567,6 +678,22 @@ impl TrainArgs {
                  layer needs 4x4 there, so the size must be a multiple of 16 and at least 64",
                 self.image_size
             );
+        }
+        if self.model == ModelKind::Ugatit {
+            if self.iteration < 2 {
+                bail!("--iteration must be at least 2 (the learning rate decays over its second half)");
+            }
+            for (flag, v) in [
+                ("--adv-weight", self.adv_weight),
+                ("--cycle-weight", self.cycle_weight),
+                ("--identity-weight", self.identity_weight),
+                ("--cam-weight", self.cam_weight),
+                ("--weight-decay", self.weight_decay),
+            ] {
+                if !(v.is_finite() && v >= 0.0) {
+                    bail!("{flag} must be a number >= 0, not {v}");
+                }
+            }
         }
         if self.model == ModelKind::DiscoGan && self.update_interval == 0 {
             bail!("--update-interval must be at least 1");
@@ -693,7 +820,12 @@ impl TrainArgs {
 
     /// The learning-rate schedule.
     pub fn schedule(&self) -> Schedule {
-        Schedule { lr: self.lr, n_epochs: self.n_epochs, n_epochs_decay: self.n_epochs_decay }
+        Schedule {
+            lr: self.lr,
+            n_epochs: self.n_epochs,
+            n_epochs_decay: self.n_epochs_decay,
+            iterations: (self.model == ModelKind::Ugatit).then_some(self.iteration),
+        }
     }
 
     /// The preprocessing of each image.
@@ -758,13 +890,39 @@ impl TrainArgs {
         }
     }
 
+    /// U-GAT-IT's generators: the crop size is the full model's image size.
+    pub fn ugatit_generator(&self) -> GeneratorShape {
+        GeneratorShape { ch: self.ch, n_res: self.n_res, light: self.light, img_size: self.crop_size as usize }
+    }
+
+    /// U-GAT-IT's configuration.
+    pub fn ugatit_config(&self) -> UgatitConfig {
+        UgatitConfig {
+            weight_decay: self.weight_decay,
+            adv_weight: self.adv_weight,
+            cycle_weight: self.cycle_weight,
+            identity_weight: self.identity_weight,
+            cam_weight: self.cam_weight,
+            ..UgatitConfig::reference(self.ugatit_generator())
+        }
+    }
+
     /// One line naming the model and its networks, as checkpoints record it.
     pub fn architecture(&self) -> String {
+        if self.model == ModelKind::Ugatit {
+            let g = self.ugatit_generator();
+            let full = if g.light { String::new() } else { format!(", full at {}x{}", g.img_size, g.img_size) };
+            return format!("ugatit{} ch {} n_res {}{full}", if g.light { " light" } else { "" }, g.ch, g.n_res);
+        }
         shaders::train::architecture(self.model.name(), &self.generator(), &self.discriminator())
     }
 
     /// What training image sides the networks take.
     pub fn size_check(&self) -> SizeCheck {
+        if self.model == ModelKind::Ugatit {
+            let min = self.ugatit_config().min_size() as u32;
+            return SizeCheck { multiple: 4, min, d_layers: None };
+        }
         let g = self.generator();
         SizeCheck { multiple: g.size_multiple() as u32, min: g.min_size() as u32, d_layers: self.d_layers() }
     }

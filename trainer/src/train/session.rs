@@ -70,7 +70,7 @@ impl<'a> Session<'a> {
         log: LossLog,
         interrupted: Arc<AtomicBool>,
     ) -> Self {
-        let progress = Progress::new(run.model.loss_names(), end, run.schedule.epochs(), run.iters_per_epoch());
+        let progress = Progress::new(run.model.loss_names(), end, run.epochs(), run.iters_per_epoch());
         let saved_at = Some(run.pos.total_iters).filter(|&t| t > 0);
         Session {
             args,
@@ -166,12 +166,13 @@ impl<'a> Session<'a> {
             self.save(&[LATEST])?;
         }
         if epoch_done {
-            let next = self.run.schedule.lr_at(epoch + 1);
-            let change = if next != lr && epoch < a.n_epochs + a.n_epochs_decay {
-                format!("; learning rate {lr:.7} -> {next:.7}")
-            } else {
-                String::new()
-            };
+            let next = self.run.lr();
+            let change =
+                if next != lr && self.run.schedule.iterations.is_none() && epoch < a.n_epochs + a.n_epochs_decay {
+                    format!("; learning rate {lr:.7} -> {next:.7}")
+                } else {
+                    String::new()
+                };
             if epoch_save {
                 self.save(&[LATEST, &format!("epoch_{epoch}")])?;
                 self.progress.println(&format!("end of epoch {epoch}: saved latest/ and epoch_{epoch}/{change}"));

@@ -15,6 +15,7 @@ use shaders::nn::network::Architecture;
 use shaders::nn::params::SplitMix64;
 use shaders::nn::pix2pix::{self, Pix2Pix};
 use shaders::nn::remap::map_state_dict;
+use shaders::nn::ugatit::{self, detect_generator, split_checkpoint, Ugatit};
 use shaders::nn::weights::StateDict;
 use shaders::{Gpu, GpuOptions};
 
@@ -71,6 +72,7 @@ pub fn model_files(kind: ModelKind) -> (&'static [&'static str], &'static [&'sta
         ModelKind::Pix2Pix => &pix2pix::INFO,
         ModelKind::Dcgan => &dcgan::INFO,
         ModelKind::DiscoGan => &discogan::INFO,
+        ModelKind::Ugatit => &ugatit::INFO,
     };
     (info.networks, info.state)
 }
@@ -86,6 +88,7 @@ fn architectures(args: &TrainArgs) -> Vec<Architecture> {
             let (g, d) = (Architecture::Generator(args.generator()), Architecture::Discriminator(args.discriminator()));
             vec![g, g, d, d]
         }
+        ModelKind::Ugatit => Vec::new(),
     }
 }
 
@@ -139,6 +142,7 @@ pub fn start(args: &TrainArgs, run_dir: &Path) -> Result<Start> {
         );
     }
     match &args.init_weights {
+        Some(path) if args.model == ModelKind::Ugatit => Ok(Start::Weights(ugatit_weights(args, path)?)),
         Some(dir) => {
             let nets = checkpoint::load_nets(dir, model_files(args.model).0).context("--init-weights")?;
             let nets = check_nets(nets, args, dir)?;
@@ -189,6 +193,42 @@ fn check_nets(nets: Vec<StateDict>, args: &TrainArgs, dir: &Path) -> Result<Vec<
         out.push(mapped.state_dict);
     }
     Ok(out)
+}
+
+/// U-GAT-IT's `--init-weights`: the reference's checkpoint file
+/// (`<dataset>_params_NNNNNNN.pt`, all six networks in one dict) or a folder
+/// of the six `.safetensors` (another run's `latest/`). The generators must
+/// be of the shape the options ask for.
+fn ugatit_weights(args: &TrainArgs, path: &Path) -> Result<Vec<StateDict>> {
+    let ctx = || format!("--init-weights {}", path.display());
+    let nets = if path.is_file() {
+        let sd = crate::translate::load_state_dict(path).with_context(ctx)?;
+        split_checkpoint(&sd).with_context(ctx)?
+    } else {
+        checkpoint::load_nets(path, model_files(ModelKind::Ugatit).0).with_context(ctx)?
+    };
+    let want = args.ugatit_generator();
+    for (name, sd) in ["genA2B", "genB2A"].iter().zip(&nets) {
+        let found = detect_generator(sd).with_context(|| format!("--init-weights {}: {name}", path.display()))?;
+        let same = found.ch == want.ch
+            && found.n_res == want.n_res
+            && found.light == want.light
+            && (found.light || found.img_size == want.img_size);
+        if !same {
+            let light = if found.light { " --light" } else { "" };
+            let size = if found.light { String::new() } else { format!(" --crop-size {}", found.img_size) };
+            bail!(
+                "--init-weights {}: {name} is a {}, but the options ask for a {}; pass --ch {} --n-res {}{light}{size} \
+                 (nothing was changed)",
+                path.display(),
+                found.describe(),
+                want.describe(),
+                found.ch,
+                found.n_res
+            );
+        }
+    }
+    Ok(nets)
 }
 
 /// Prints the training options that differ from the checkpoint's.
@@ -286,7 +326,27 @@ pub fn source(args: &TrainArgs, run_dir: &Path) -> Result<Source> {
                 Source::Unaligned { a: Domain::scan("A", "--domain-a", &a)?, b: Domain::scan("B", "--domain-b", &b)? }
             }
         },
-        ModelKind::CycleGan => {
+        ModelKind::Ugatit if args.is_demo() => {
+            let dir = run_dir.join("demo_data");
+            eprintln!(
+                "no --domain-a/--domain-b given: training the built-in U-GAT-IT demo, round blobs (A) <-> square \
+                 blocks (B) of the same colours, {} procedural {s}x{s} images per domain in {}",
+                shaders::train::demo_blobs::COUNT,
+                dir.display(),
+                s = shaders::train::demo_blobs::SIZE
+            );
+            eprintln!(
+                "demo settings: {}, load {} crop {}, {} iterations (any option overrides them; `trainer --help` \
+                 lists them)",
+                args.architecture(),
+                args.load_size,
+                args.crop_size,
+                args.iteration
+            );
+            let (a, b) = demo::ensure_blobs(&dir)?;
+            Source::Unaligned { a: Domain::scan("A", "--domain-a", &a)?, b: Domain::scan("B", "--domain-b", &b)? }
+        }
+        ModelKind::CycleGan | ModelKind::Ugatit => {
             let (a, b) = match (&args.domain_a, &args.domain_b, &args.dataroot) {
                 (Some(a), Some(b), _) => (a.clone(), b.clone()),
                 (_, _, Some(root)) => (root.join("trainA"), root.join("trainB")),
@@ -397,6 +457,7 @@ pub fn model(args: &TrainArgs, start: Start) -> Result<(Gpu, Box<dyn Model>, Spl
         ModelKind::Pix2Pix => Box::new(Pix2Pix::new(&gpu, args.pix2pix_config(), init).context(context)?),
         ModelKind::Dcgan => Box::new(Dcgan::new(&gpu, args.dcgan_config(), init).context(context)?),
         ModelKind::DiscoGan => Box::new(DiscoGan::new(&gpu, args.discogan_config(), init).context(context)?),
+        ModelKind::Ugatit => Box::new(Ugatit::new(&gpu, args.ugatit_config(), init).context(context)?),
     };
     Ok((gpu, model, rng, pos))
 }
