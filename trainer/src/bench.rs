@@ -20,6 +20,9 @@ pub enum Suite {
     Nets,
     /// Training iterations (seconds per iteration and peak tensor memory), batch 1, of --model.
     Train,
+    /// U-GAT-IT's other kernels at the full model's shapes (ch 64, 256x256): fully connected layers,
+    /// global pooling, CAM weighting, nearest upsampling, adaILN and spectral norm, forward and backward.
+    Ops,
 }
 
 /// Options of `trainer bench`.
@@ -334,7 +337,155 @@ pub fn run(args: BenchArgs) -> Result<()> {
         Suite::Kernels => kernels(args),
         Suite::Nets => nets(args),
         Suite::Train => train(args),
+        Suite::Ops => ugatit_ops(args),
     }
+}
+
+#[derive(Serialize)]
+struct OpRow {
+    op: String,
+    shape: String,
+    ms: f64,
+    /// Bytes read and written once each, per millisecond: GB/s.
+    gbytes_per_s: f64,
+    gflops: f64,
+}
+
+/// U-GAT-IT's non-convolution kernels, timed as the other suites time theirs.
+fn ugatit_ops(args: BenchArgs) -> Result<()> {
+    use shaders::ops::{
+        channel_scale, channel_scale_backward_weight, global_avg_pool, global_max_pool, global_max_pool_backward_input,
+        layer_instance_norm, layer_instance_norm_backward, linear, linear_backward_input, linear_backward_weight,
+        spectral_norm, spectral_norm_backward, upsample_nearest2x, upsample_nearest2x_backward_input,
+        LayerInstanceNormParams,
+    };
+    let gpu = open_gpu(&args)?;
+    println!("adapter: {}", gpu.describe());
+    println!("timing:  wall clock of submit + wait, mean of {} runs after one warm-up", args.iters);
+    println!();
+    println!("{:<34} {:<22} {:>10} {:>9} {:>9}", "op", "shape", "ms", "GB/s", "GFLOP/s");
+    let t = |shape: &[usize], seed| Tensor::from_slice(&gpu, shape, &random(shape.iter().product(), seed));
+    let c = 4 * args.ngf;
+    let side = args.size / 4;
+    let fmap = [1, c, side, side];
+    let (x, dy) = (t(&fmap, 1)?, t(&fmap, 2)?);
+    let w_c = t(&[1, c], 3)?;
+    let (v, g, b, rho) =
+        (t(&[1, c], 4)?, t(&[1, c], 5)?, t(&[1, c], 6)?, Tensor::from_slice(&gpu, &[c], &vec![0.9; c])?);
+    let mlp = t(&[c, c], 7)?;
+    let big = [2048, 1024, 4, 4];
+    let (w_big, u_big, v_big) = (t(&big, 8)?, t(&[2048], 9)?, t(&[16384], 10)?);
+    let dw_big = t(&big, 11)?;
+    let iln = LayerInstanceNormParams { eps: 1e-5, activation: Activation::Relu };
+    let (_, stats) = layer_instance_norm(&gpu, &x, &rho, &g, &b, &iln, None)?;
+    let sn = spectral_norm(&gpu, &w_big, &u_big, &v_big, true)?;
+    let up_dy = t(&[1, c / 2, 2 * side, 2 * side], 12)?;
+    let f = |n: &[usize]| n.iter().product::<usize>() as f64 * 4.0;
+    let fm = f(&fmap);
+    type Op<'a> = Box<dyn FnMut() -> shaders::Result<Tensor> + 'a>;
+    let rows: Vec<(&str, String, f64, f64, Op)> = vec![
+        (
+            "linear (gamma/beta MLP)",
+            format!("[1,{c}] x [{c},{c}]"),
+            f(&[c, c]),
+            2.0 * (c * c) as f64,
+            Box::new(|| linear(&gpu, &v, &mlp, Activation::Relu)),
+        ),
+        (
+            "linear_backward_input",
+            format!("[1,{c}] x [{c},{c}]"),
+            f(&[c, c]),
+            2.0 * (c * c) as f64,
+            Box::new(|| linear_backward_input(&gpu, &v, &mlp)),
+        ),
+        (
+            "linear_backward_weight",
+            format!("[1,{c}]^T x [1,{c}]"),
+            f(&[c, c]),
+            2.0 * (c * c) as f64,
+            Box::new(|| linear_backward_weight(&gpu, &v, &g)),
+        ),
+        ("global_avg_pool", format!("{fmap:?}"), fm, 0.0, Box::new(|| global_avg_pool(&gpu, &x))),
+        ("global_max_pool", format!("{fmap:?}"), fm, 0.0, Box::new(|| global_max_pool(&gpu, &x))),
+        (
+            "global_max_pool_backward_input",
+            format!("{fmap:?}"),
+            2.0 * fm,
+            0.0,
+            Box::new(|| global_max_pool_backward_input(&gpu, &x, &v)),
+        ),
+        (
+            "channel_scale (CAM weighting)",
+            format!("{fmap:?}"),
+            2.0 * fm,
+            0.0,
+            Box::new(|| channel_scale(&gpu, &x, &w_c)),
+        ),
+        (
+            "channel_scale_backward_weight",
+            format!("{fmap:?}"),
+            2.0 * fm,
+            2.0 * fm / 4.0,
+            Box::new(|| channel_scale_backward_weight(&gpu, &x, &dy)),
+        ),
+        ("upsample_nearest2x", format!("{fmap:?}"), 5.0 * fm, 0.0, Box::new(|| upsample_nearest2x(&gpu, &x))),
+        (
+            "upsample_nearest2x_backward_input",
+            format!("{:?}", up_dy.shape()),
+            2.0 * f(up_dy.shape()),
+            0.0,
+            Box::new(|| upsample_nearest2x_backward_input(&gpu, &up_dy)),
+        ),
+        (
+            "layer_instance_norm (adaILN+ReLU)",
+            format!("{fmap:?}"),
+            2.0 * fm,
+            0.0,
+            Box::new(|| Ok(layer_instance_norm(&gpu, &x, &rho, &g, &b, &iln, None)?.0)),
+        ),
+        (
+            "layer_instance_norm_backward",
+            format!("{fmap:?}"),
+            3.0 * fm,
+            0.0,
+            Box::new(|| Ok(layer_instance_norm_backward(&gpu, &x, &stats, &dy, &rho, &g, &b, &iln)?.dx)),
+        ),
+        (
+            "spectral_norm (power iteration)",
+            format!("{big:?}"),
+            4.0 * f(&big),
+            6.0 * f(&big) / 4.0,
+            Box::new(|| Ok(spectral_norm(&gpu, &w_big, &u_big, &v_big, true)?.w_sn)),
+        ),
+        (
+            "spectral_norm_backward",
+            format!("{big:?}"),
+            4.0 * f(&big),
+            4.0 * f(&big) / 4.0,
+            Box::new(|| spectral_norm_backward(&gpu, &sn, &dw_big)),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (op, shape, bytes, flops, mut run) in rows {
+        if let Some(filter) = &args.filter {
+            if !op.contains(filter.as_str()) {
+                continue;
+            }
+        }
+        let ms = time_ms(&gpu, args.iters, &mut run).with_context(|| op.to_string())?;
+        let row = OpRow { op: op.into(), shape, ms, gbytes_per_s: bytes / ms / 1e6, gflops: flops / ms / 1e6 };
+        println!("{:<34} {:<22} {:>10.3} {:>9.2} {:>9.2}", row.op, row.shape, row.ms, row.gbytes_per_s, row.gflops);
+        out.push(row);
+    }
+    println!();
+    println!("GB/s: the bytes an op must read and write once, per second; GFLOP/s where it multiplies");
+    let json = serde_json::to_string_pretty(&out)?;
+    match args.json.as_deref() {
+        Some("-") => println!("{json}"),
+        Some(path) => std::fs::write(path, json).with_context(|| format!("writing {path}"))?,
+        None => {}
+    }
+    Ok(())
 }
 
 fn open_gpu(args: &BenchArgs) -> Result<Gpu> {
