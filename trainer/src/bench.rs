@@ -53,7 +53,7 @@ pub struct BenchArgs {
     /// Also write the results as JSON to this file ("-" for stdout).
     #[arg(long)]
     json: Option<String>,
-    /// The model whose training iterations `train` measures (cycle_gan or pix2pix).
+    /// The model whose training iterations `train` measures (cycle_gan, pix2pix, dcgan, discogan or ugatit).
     #[arg(long, value_enum, default_value = "cycle_gan")]
     model: crate::train::ModelKind,
 }
