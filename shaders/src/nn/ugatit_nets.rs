@@ -356,13 +356,6 @@ fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
 }
 
 impl Generator {
-    /// Every state_dict key with its shape, in the reference's order.
-    pub fn specs(g: &GeneratorShape) -> Vec<ParamSpec> {
-        let mut reg = Registry::default();
-        generator_parts(&mut reg, g);
-        spec_order(&reg)
-    }
-
     /// Fresh weights (PyTorch's default initialisation) from `seed`.
     pub fn init_state_dict(g: &GeneratorShape, seed: u64) -> Result<StateDict> {
         let mut reg = Registry::default();
@@ -713,13 +706,6 @@ fn discriminator_parts(reg: &mut Registry, d: &DiscriminatorShape) -> Discrimina
 }
 
 impl Discriminator {
-    /// Every state_dict key with its shape, in the reference's order.
-    pub fn specs(d: &DiscriminatorShape) -> Vec<ParamSpec> {
-        let mut reg = Registry::default();
-        discriminator_parts(&mut reg, d);
-        spec_order(&reg)
-    }
-
     /// Fresh weights (PyTorch's default initialisation, spectral norm
     /// vectors drawn as torch.nn.utils.spectral_norm does) from `seed`.
     pub fn init_state_dict(d: &DiscriminatorShape, seed: u64) -> Result<StateDict> {
