@@ -369,7 +369,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub max_iters: Option<u64>,
     /// Start from the networks' .safetensors in DIR (G_A G_B D_A D_B, or G D for pix2pix; e.g. another run's
-    /// latest/, or a reference run's latest_net_*.pth) with fresh optimizers.
+    /// latest/, or a reference run's latest_net_*.pth) with fresh optimizers. ugatit also takes the
+    /// reference's checkpoint file (<dataset>_params_NNNNNNN.pt) as is.
     #[arg(long, value_name = "DIR")]
     pub init_weights: Option<PathBuf>,
     /// Limits on decoding the training images.
