@@ -271,7 +271,7 @@ function renderModels() {
   });
   els.models.textContent = lines.join('\n');
   renderArchitecture();
-  els.weightsNote.textContent = `A weights file you load becomes the ${DIRECTIONS[els.direction.value]} generator (the selected direction); a model file holds one generator.`;
+  els.weightsNote.textContent = `A weights file you load becomes the ${DIRECTIONS[els.direction.value]} generator (the selected direction); a model file holds one generator (of a whole U-GAT-IT checkpoint, this direction's: genA2B or genB2A).`;
 }
 
 async function download(url, label, onProgress) {
