@@ -14,6 +14,10 @@ export class GeneratorInfo {
      */
     readonly architecture: string;
     /**
+     * Whether a translation also gives an attention map (U-GAT-IT's CAM heatmap).
+     */
+    readonly attention: boolean;
+    /**
      * [`GeneratorInfo::architecture`] with the parameter count.
      */
     readonly description: string;
@@ -26,6 +30,11 @@ export class GeneratorInfo {
      */
     readonly family: string;
     /**
+     * The only image side the generator takes (the full U-GAT-IT's
+     * img_size: its MLP reads the whole bottleneck); 0 for any size.
+     */
+    readonly fixed_size: number;
+    /**
      * Whether the test-time mode changes the output: the network has
      * BatchNorm (batch or running statistics) or dropout.
      */
@@ -35,11 +44,12 @@ export class GeneratorInfo {
      */
     readonly net_name: string;
     /**
-     * Filters of the first layer.
+     * Filters of the first layer (U-GAT-IT's ch).
      */
     readonly ngf: number;
     /**
-     * The normalization: `batch`, `instance`, `instance_affine` or `none`.
+     * The normalization: `batch`, `instance`, `instance_affine` or `none`;
+     * `iln` for U-GAT-IT (instance-layer norms, adaptive in the decoder).
      */
     readonly norm: string;
     /**
@@ -51,12 +61,13 @@ export class GeneratorInfo {
      */
     readonly parameters: number;
     /**
-     * Image sides are padded to a multiple of this (4 for a ResNet, 2^num_downs for a U-Net).
+     * Image sides are padded to a multiple of this (4 for a ResNet and a
+     * light U-GAT-IT, 2^num_downs for a U-Net, the image size for a full U-GAT-IT).
      */
     readonly size_multiple: number;
     /**
-     * Whether the generator translates images (CycleGAN, pix2pix) rather
-     * than generating them from latents (DCGAN).
+     * Whether the generator translates images (CycleGAN, pix2pix, U-GAT-IT)
+     * rather than generating them from latents (DCGAN).
      */
     readonly translates: boolean;
 }
@@ -246,6 +257,13 @@ export class Translation {
     free(): void;
     [Symbol.dispose](): void;
     /**
+     * U-GAT-IT's attention map, the generator's CAM heatmap as the
+     * reference's test images draw it (scaled to its own range, resized to
+     * the image, jet colours): RGBA8 of the same size as `pixels`, opaque;
+     * empty for generators without one.
+     */
+    readonly attention: Uint8Array;
+    /**
      * Whether it ran in eval mode (running statistics, no dropout).
      */
     readonly eval: boolean;
@@ -333,8 +351,11 @@ export class Translator {
     /**
      * Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
      * legacy checkpoint; nothing in it is executed), detects its
-     * architecture (ResNet, U-Net or DCGAN, depth, width, norm), uploads it into
-     * `slot` (replacing what was there) and describes it.
+     * architecture (ResNet, U-Net, DCGAN or U-GAT-IT, depth, width, norm),
+     * uploads it into `slot` (replacing what was there) and describes it.
+     * Of a whole U-GAT-IT checkpoint (`<dataset>_params_NNNNNNN.pt`, keys
+     * `genA2B.*`, `genB2A.*`, `disGA.*`, ...) slot `"b2a"` takes genB2A and
+     * any other slot genA2B.
      */
     load_generator(slot: string, bytes: Uint8Array | number[]): Promise<GeneratorInfo>;
     /**
@@ -368,8 +389,12 @@ export class Translator {
      * and dropout is on, drawn from `seed` (default 0), so a seed gives the
      * same output every time. With `eval_mode` it runs as `test.py --eval`:
      * BatchNorm uses the file's running statistics and dropout is off. A
-     * generator without BatchNorm or dropout (CycleGAN's) gives the same
-     * output in both.
+     * generator without BatchNorm or dropout (CycleGAN's, U-GAT-IT's) gives
+     * the same output in both.
+     *
+     * A U-GAT-IT generator also gives its attention map
+     * ([`Translation::attention`]); its light model takes any size (padded
+     * to a multiple of 4, at least 8), its full model only its own image size.
      */
     translate(slot: string, rgba: Uint8Array | number[], width: number, height: number, eval_mode?: boolean | null, seed?: number | null): Promise<Translation>;
 }
@@ -396,9 +421,11 @@ export interface InitOutput {
     readonly __wbg_translation_free: (a: number, b: number) => void;
     readonly __wbg_translator_free: (a: number, b: number) => void;
     readonly generatorinfo_architecture: (a: number) => [number, number];
+    readonly generatorinfo_attention: (a: number) => number;
     readonly generatorinfo_description: (a: number) => [number, number];
     readonly generatorinfo_dropout: (a: number) => number;
     readonly generatorinfo_family: (a: number) => [number, number];
+    readonly generatorinfo_fixed_size: (a: number) => number;
     readonly generatorinfo_has_test_modes: (a: number) => number;
     readonly generatorinfo_net_name: (a: number) => [number, number];
     readonly generatorinfo_ngf: (a: number) => number;
@@ -440,6 +467,7 @@ export interface InitOutput {
     readonly training_total_iterations: (a: number) => number;
     readonly training_use_demo: (a: number) => [number, number];
     readonly training_visual_names: (a: number) => [number, number];
+    readonly translation_attention: (a: number) => [number, number];
     readonly translation_eval: (a: number) => number;
     readonly translation_height: (a: number) => number;
     readonly translation_mode: (a: number) => [number, number];
@@ -462,11 +490,11 @@ export interface InitOutput {
     readonly translator_translate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => any;
     readonly wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_71: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_73: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_74: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h8c223939539c9d7c: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_69: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_72: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

@@ -38,6 +38,14 @@ export class GeneratorInfo {
         }
     }
     /**
+     * Whether a translation also gives an attention map (U-GAT-IT's CAM heatmap).
+     * @returns {boolean}
+     */
+    get attention() {
+        const ret = wasm.generatorinfo_attention(this.__wbg_ptr);
+        return ret !== 0;
+    }
+    /**
      * [`GeneratorInfo::architecture`] with the parameter count.
      * @returns {string}
      */
@@ -78,6 +86,15 @@ export class GeneratorInfo {
         }
     }
     /**
+     * The only image side the generator takes (the full U-GAT-IT's
+     * img_size: its MLP reads the whole bottleneck); 0 for any size.
+     * @returns {number}
+     */
+    get fixed_size() {
+        const ret = wasm.generatorinfo_fixed_size(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
      * Whether the test-time mode changes the output: the network has
      * BatchNorm (batch or running statistics) or dropout.
      * @returns {boolean}
@@ -103,7 +120,7 @@ export class GeneratorInfo {
         }
     }
     /**
-     * Filters of the first layer.
+     * Filters of the first layer (U-GAT-IT's ch).
      * @returns {number}
      */
     get ngf() {
@@ -111,7 +128,8 @@ export class GeneratorInfo {
         return ret >>> 0;
     }
     /**
-     * The normalization: `batch`, `instance`, `instance_affine` or `none`.
+     * The normalization: `batch`, `instance`, `instance_affine` or `none`;
+     * `iln` for U-GAT-IT (instance-layer norms, adaptive in the decoder).
      * @returns {string}
      */
     get norm() {
@@ -143,7 +161,8 @@ export class GeneratorInfo {
         return ret;
     }
     /**
-     * Image sides are padded to a multiple of this (4 for a ResNet, 2^num_downs for a U-Net).
+     * Image sides are padded to a multiple of this (4 for a ResNet and a
+     * light U-GAT-IT, 2^num_downs for a U-Net, the image size for a full U-GAT-IT).
      * @returns {number}
      */
     get size_multiple() {
@@ -151,8 +170,8 @@ export class GeneratorInfo {
         return ret >>> 0;
     }
     /**
-     * Whether the generator translates images (CycleGAN, pix2pix) rather
-     * than generating them from latents (DCGAN).
+     * Whether the generator translates images (CycleGAN, pix2pix, U-GAT-IT)
+     * rather than generating them from latents (DCGAN).
      * @returns {boolean}
      */
     get translates() {
@@ -580,6 +599,19 @@ export class Translation {
         wasm.__wbg_translation_free(ptr, 0);
     }
     /**
+     * U-GAT-IT's attention map, the generator's CAM heatmap as the
+     * reference's test images draw it (scaled to its own range, resized to
+     * the image, jet colours): RGBA8 of the same size as `pixels`, opaque;
+     * empty for generators without one.
+     * @returns {Uint8Array}
+     */
+    get attention() {
+        const ret = wasm.translation_attention(this.__wbg_ptr);
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        return v1;
+    }
+    /**
      * Whether it ran in eval mode (running statistics, no dropout).
      * @returns {boolean}
      */
@@ -802,8 +834,11 @@ export class Translator {
     /**
      * Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
      * legacy checkpoint; nothing in it is executed), detects its
-     * architecture (ResNet, U-Net or DCGAN, depth, width, norm), uploads it into
-     * `slot` (replacing what was there) and describes it.
+     * architecture (ResNet, U-Net, DCGAN or U-GAT-IT, depth, width, norm),
+     * uploads it into `slot` (replacing what was there) and describes it.
+     * Of a whole U-GAT-IT checkpoint (`<dataset>_params_NNNNNNN.pt`, keys
+     * `genA2B.*`, `genB2A.*`, `disGA.*`, ...) slot `"b2a"` takes genB2A and
+     * any other slot genA2B.
      * @param {string} slot
      * @param {Uint8Array | number[]} bytes
      * @returns {Promise<GeneratorInfo>}
@@ -873,8 +908,12 @@ export class Translator {
      * and dropout is on, drawn from `seed` (default 0), so a seed gives the
      * same output every time. With `eval_mode` it runs as `test.py --eval`:
      * BatchNorm uses the file's running statistics and dropout is off. A
-     * generator without BatchNorm or dropout (CycleGAN's) gives the same
-     * output in both.
+     * generator without BatchNorm or dropout (CycleGAN's, U-GAT-IT's) gives
+     * the same output in both.
+     *
+     * A U-GAT-IT generator also gives its attention map
+     * ([`Translation::attention`]); its light model takes any size (padded
+     * to a multiple of 4, at least 8), its full model only its own image size.
      * @param {string} slot
      * @param {Uint8Array | number[]} rgba
      * @param {number} width
@@ -1418,33 +1457,33 @@ function __wbg_get_imports() {
             arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 529, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 538, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 461, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 470, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 466, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 475, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 466, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_69);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 475, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_72);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 461, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 470, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_73);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 461, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_71);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 470, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_74);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -1488,8 +1527,8 @@ function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e(arg0, arg
     wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_69(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_69(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_72(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_72(arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429(arg0, arg1, arg2) {
@@ -1506,15 +1545,15 @@ function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120(arg0, arg
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_70(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_73(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_73(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_71(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_71(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_74(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_74(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }

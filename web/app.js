@@ -1,5 +1,6 @@
 // The page: pick or drop an image, choose the direction, see input and
-// output side by side, download the result, load other weights. Where the
+// output side by side (and a U-GAT-IT generator's attention map beside
+// them), download the result, load other weights. Where the
 // selected direction's weights are a DCGAN generator, the Generate mode
 // replaces the image panes: a grid of samples from a seed, "New samples"
 // (the next seed), and an interpolation between two seeds' latents.
@@ -8,7 +9,8 @@
 // WebGPU).
 //
 // URL parameters: ?weights=URL (a generator for the selected direction),
-// ?weights_a=URL / ?weights_b=URL (the A->B / B->A generators),
+// ?weights_a=URL / ?weights_b=URL (the A->B / B->A generators; a whole
+// U-GAT-IT checkpoint gives A->B its genA2B and B->A its genB2A),
 // ?direction=a2b|b2a, ?mode=test|eval (the test-time mode of generators with
 // BatchNorm or dropout; for DCGAN eval or the batch's statistics) and
 // ?seed=N (their dropout seed, or DCGAN's seed of the samples). Without weights
@@ -25,6 +27,10 @@ const els = {
   download: $('download'),
   input: $('input'),
   output: $('output'),
+  panes: $('drop'),
+  attentionPane: $('attention-pane'),
+  attention: $('attention'),
+  downloadAttention: $('download-attention'),
   status: $('status'),
   error: $('error'),
   progress: $('progress'),
@@ -230,6 +236,7 @@ function renderArchitecture() {
   const generating = generates(dir);
   els.generateMode.hidden = !generating;
   for (const el of document.querySelectorAll('.translate-only')) el.hidden = generating;
+  if (generating || !info?.attention) showAttention(null);
   els.modeControl.hidden = !modes;
   if (generating) {
     els.mode.options[0].textContent = 'batch statistics (as the reference\'s netG while training)';
@@ -264,7 +271,7 @@ function renderModels() {
   });
   els.models.textContent = lines.join('\n');
   renderArchitecture();
-  els.weightsNote.textContent = `A weights file you load becomes the ${DIRECTIONS[els.direction.value]} generator (the selected direction); a model file holds one generator.`;
+  els.weightsNote.textContent = `A weights file you load becomes the ${DIRECTIONS[els.direction.value]} generator (the selected direction); a model file holds one generator (of a whole U-GAT-IT checkpoint, this direction's: genA2B or genB2A).`;
 }
 
 async function download(url, label, onProgress) {
@@ -446,6 +453,7 @@ async function translate() {
   const current = () => gen === generation;
   clearError();
   els.download.disabled = true;
+  els.downloadAttention.disabled = true;
   els.timing.textContent = '';
   let tick = null;
   try {
@@ -454,7 +462,9 @@ async function translate() {
     if (!current()) return;
     const { maxPixels } = await e.request({ op: 'maxPixels', slot: dir });
     const { width: w0, height: h0 } = picture.bitmap;
-    const [w, h] = fitSize(w0, h0, maxPixels, models[dir].info?.sizeMultiple ?? 4);
+    // The full U-GAT-IT model takes only its own image size: the input is scaled to it.
+    const fixed = models[dir].info?.fixedSize;
+    const [w, h] = fixed ? [fixed, fixed] : fitSize(w0, h0, maxPixels, models[dir].info?.sizeMultiple ?? 4);
     const ctx = drawInput(w, h);
     const rgba = ctx.getImageData(0, 0, w, h).data.buffer;
     const start = performance.now();
@@ -471,7 +481,13 @@ async function translate() {
     out.height = r.height;
     out.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(r.pixels), r.width, r.height), 0, 0);
     els.download.disabled = false;
-    const scaled = w === w0 && h === h0 ? '' : ` Scaled down from ${w0}×${h0} to fit this GPU's buffer limit.`;
+    showAttention(r);
+    const scaled =
+      w === w0 && h === h0
+        ? ''
+        : fixed
+          ? ` Scaled from ${w0}×${h0} to ${fixed}×${fixed}, the only size this generator takes.`
+          : ` Scaled down from ${w0}×${h0} to fit this GPU's buffer limit.`;
     const mode = r.mode ? ` (${r.mode})` : '';
     els.timing.textContent = `${DIRECTIONS[dir]} with ${models[dir].label}${mode}; GPU work (upload, network, readback) ${Math.round(r.ms)} ms.${scaled}`;
     showStatus(`Done in ${ms} ms`);
@@ -485,19 +501,40 @@ async function translate() {
   }
 }
 
-function downloadResult() {
+// Draws a translation's attention map (U-GAT-IT) beside the output and
+// shows its pane, or hides the pane where `r` has none (null, or an empty
+// attention buffer).
+function showAttention(r) {
+  const has = Boolean(r?.attention?.byteLength);
+  els.attentionPane.hidden = !has;
+  els.downloadAttention.hidden = !has;
+  els.downloadAttention.disabled = !has;
+  els.panes.classList.toggle('with-attention', has);
+  if (!has) return;
+  const canvas = els.attention;
+  canvas.width = r.width;
+  canvas.height = r.height;
+  canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(r.attention), r.width, r.height), 0, 0);
+}
+
+// Saves `canvas` as <image>_<direction><suffix>.png.
+function downloadCanvas(canvas, suffix, what) {
   const dir = els.direction.value;
-  els.output.toBlob((blob) => {
+  canvas.toBlob((blob) => {
     if (!blob) {
-      showError('The browser could not encode the result as PNG. Try again, or right-click the output to save it.');
+      showError(`The browser could not encode the ${what} as PNG. Try again, or right-click the ${what} to save it.`);
       return;
     }
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
-    a.download = `${picture?.name ?? 'image'}_${dir === 'a2b' ? 'AtoB' : 'BtoA'}.png`;
+    a.download = `${picture?.name ?? 'image'}_${dir === 'a2b' ? 'AtoB' : 'BtoA'}${suffix}.png`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 60000);
   }, 'image/png');
+}
+
+function downloadResult() {
+  downloadCanvas(els.output, '', 'result');
 }
 
 // ---- Generate mode (DCGAN) ---------------------------------------------------
@@ -623,6 +660,7 @@ els.newSamples.addEventListener('click', () => {
 });
 els.interpolate.addEventListener('click', () => generate({ strip: true }));
 els.download.addEventListener('click', downloadResult);
+els.downloadAttention.addEventListener('click', () => downloadCanvas(els.attention, '_attention', 'attention map'));
 for (const type of ['dragenter', 'dragover']) {
   document.addEventListener(type, (e) => {
     e.preventDefault();

@@ -77,19 +77,23 @@ export function createEngine(emit) {
     },
     // eval: running statistics and no dropout (test.py --eval); otherwise
     // batch statistics and dropout drawn from seed (test.py's default).
+    // -> {pixels, attention, ...}: attention is U-GAT-IT's attention map
+    // (RGBA8 of the same size), an empty buffer for other generators.
     async translate({ slot, rgba, width, height, eval: evalMode = false, seed = 0 }) {
       const t = await device();
       const result = await t.translate(slot, new Uint8Array(rgba), width, height, evalMode, seed);
       try {
         const pixels = result.pixels;
+        const attention = result.attention;
         return {
           pixels: pixels.buffer,
+          attention: attention.buffer,
           width: result.width,
           height: result.height,
           ms: result.ms,
           eval: result.eval,
           mode: result.mode,
-          transfer: [pixels.buffer],
+          transfer: [pixels.buffer, attention.buffer],
         };
       } finally {
         result.free();
@@ -242,6 +246,8 @@ function infoObject(info) {
       sizeMultiple: info.size_multiple,
       translates: info.translates,
       nz: info.nz,
+      attention: info.attention,
+      fixedSize: info.fixed_size,
       parameters: info.parameters,
     };
   } finally {

@@ -13,7 +13,9 @@
 // within 1/255 (safetensors and the reference's netG .pth); translating with
 // a DCGAN and generating with a translator must each say so in #error. A
 // DiscoGAN generator (whose networks see [0, 1] BGR) must match the native
-// `trainer translate`.
+// `trainer translate`. The U-GAT-IT reference's whole checkpoint gives
+// genA2B to A -> B and genB2A to B -> A: the translation and the attention
+// map beside it must match `trainer translate --attention`.
 //
 // node tests/browser/e2e.mjs   (after `npm ci` in tests/browser)
 // E2E_ONLY=REGEX runs only the steps whose names match (and builds only the
@@ -94,6 +96,19 @@ const want = {
 const DCGAN_DIR = 'tests/fixtures/dcgan_reference';
 const DCGAN_URL = `/${DCGAN_DIR}/G_step3.safetensors`;
 const DCGAN_TOLERANCE = 1;
+
+// U-GAT-IT: the reference's whole checkpoint (genA2B, genB2A, disGA, ...).
+const UGATIT_CHECKPOINT = 'tests/fixtures/ugatit_reference/params_0000003.pt';
+
+// `trainer translate --attention` of input.png with the checkpoint's
+// generator of `direction` (AtoB or BtoA): {image, attention}.
+function ugatitExpected(direction) {
+  const out = file(`expected-ugatit-${direction}.png`);
+  const args = ['translate', '--weights', path.join(h.repo, UGATIT_CHECKPOINT), '--direction', direction, '--attention'];
+  execFileSync(h.trainer(), [...args, '--input', file('input.png'), '--output', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const attention = file(`expected-ugatit-${direction}_attention.png`);
+  return { image: decodePng(fs.readFileSync(out)), attention: decodePng(fs.readFileSync(attention)) };
+}
 
 // The float32 tensors of a safetensors file: {name: {shape, data}}.
 function readSafetensors(file) {
@@ -228,7 +243,7 @@ try {
     await page.setInputFiles('#weights-input', { name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not weights at all') });
     const text = await errorText(page);
     assert.match(text, /notes\.safetensors: This file cannot be used as generator weights: not a weight file/);
-    assert.match(text, /Choose a generator state_dict \(a CycleGAN ResnetGenerator, a pix2pix UnetGenerator or a DCGAN generator\)/);
+    assert.match(text, /Choose a generator state_dict \(a CycleGAN ResnetGenerator, a pix2pix UnetGenerator, a DCGAN generator or a U-GAT-IT generator\)/);
     await h.resetStatus(page);
     await page.click('#translate');
     await h.waitDone(page);
@@ -364,6 +379,62 @@ try {
     return `${note}; ${ms} ms; ${arch}`;
   });
   await disco.close();
+
+  // U-GAT-IT: the reference's checkpoint after three iterations (light, ch 2).
+  const UGATIT_URL = `/${UGATIT_CHECKPOINT}`;
+  const ugatit = await h.newPage(browser);
+  let ugatitA2B;
+  await step('U-GAT-IT checkpoint ?weights=: genA2B translates, attention map beside it, both match trainer translate --attention', ugatit, async () => {
+    await h.openApp(ugatit, app(`?weights=${UGATIT_URL}`));
+    assert.ok(await ugatit.isHidden('#error'), `unexpected error: ${await ugatit.textContent('#error')}`);
+    const arch = await ugatit.textContent('#architecture');
+    assert.match(arch, /^Model \(A → B\): U-GAT-IT light generator \(ch 2, 2 residual blocks\) \(0\.\d+ M parameters\)$/);
+    assert.ok(await ugatit.isHidden('#attention-pane'), 'no attention map before a translation');
+    assert.ok(await ugatit.isHidden('#mode-control'), 'no test-time modes');
+    await h.resetStatus(ugatit);
+    await ugatit.setInputFiles('#image-input', file('input.png'));
+    const ms = await h.waitDone(ugatit);
+    assert.ok(await ugatit.isVisible('#attention-pane'), 'the attention map shows');
+    assert.equal((await ugatit.textContent('#attention-pane figcaption')).trim(), 'Attention (CAM)');
+    assert.ok(await ugatit.isEnabled('#download-attention'), 'its download is enabled');
+    const want = ugatitExpected('AtoB');
+    ugatitA2B = await h.outputPixels(ugatit);
+    const image = compare(ugatitA2B, want.image, 'U-GAT-IT A -> B');
+    const attention = compare(await canvasPixels(ugatit, 'attention'), want.attention, 'U-GAT-IT A -> B attention');
+    return `image ${image}; attention ${attention}; ${ms} ms`;
+  });
+
+  await step('U-GAT-IT checkpoint without genB2A and the discriminators through #weights-input: #error', ugatit, async () => {
+    // One tensor under genA2B.: a checkpoint missing five of its six networks.
+    const header = Buffer.from(JSON.stringify({ 'genA2B.gap_fc.weight': { dtype: 'F32', shape: [1, 1], data_offsets: [0, 4] } }));
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(header.length));
+    const buffer = Buffer.concat([size, header, Buffer.alloc(4)]);
+    await ugatit.setInputFiles('#weights-input', { name: 'partial.pt', mimeType: 'application/octet-stream', buffer });
+    const text = await errorText(ugatit);
+    assert.match(text, /partial\.pt: This file cannot be used as generator weights: not a complete U-GAT-IT checkpoint: it has no genB2A, disGA, disGB, disLA, disLB/);
+    assert.match(await ugatit.textContent('#architecture'), /U-GAT-IT light generator/, 'the loaded generator is kept');
+    return text.slice(0, 160) + '…';
+  });
+  await ugatit.close();
+
+  const ugatitB = await h.newPage(browser);
+  await step('U-GAT-IT checkpoint ?weights_b=: B → A takes genB2A, matches trainer translate --direction BtoA --attention', ugatitB, async () => {
+    await h.openApp(ugatitB, app(`?weights_b=${UGATIT_URL}&direction=b2a`));
+    assert.ok(await ugatitB.isHidden('#error'), `unexpected error: ${await ugatitB.textContent('#error')}`);
+    assert.match(await ugatitB.textContent('#architecture'), /^Model \(B → A\): U-GAT-IT light generator \(ch 2, 2 residual blocks\)/);
+    await h.resetStatus(ugatitB);
+    await ugatitB.setInputFiles('#image-input', file('input.png'));
+    const ms = await h.waitDone(ugatitB);
+    assert.ok(await ugatitB.isVisible('#attention-pane'), 'the attention map shows');
+    const want = ugatitExpected('BtoA');
+    const out = await h.outputPixels(ugatitB);
+    const image = compare(out, want.image, 'U-GAT-IT B -> A');
+    const attention = compare(await canvasPixels(ugatitB, 'attention'), want.attention, 'U-GAT-IT B -> A attention');
+    if (ugatitA2B) assert.ok(differing(out, ugatitA2B, 2) > 100, 'genB2A translates differently from genA2B');
+    return `image ${image}; attention ${attention}; ${ms} ms`;
+  });
+  await ugatitB.close();
 
   const dcgan = await h.newPage(browser);
   const reference = readSafetensors(path.join(h.repo, DCGAN_DIR, 'inputs.safetensors'));

@@ -1,7 +1,8 @@
 //! The browser API over `shaders`: open a WebGPU device, load generators from
 //! weight-file bytes (safetensors or PyTorch `.pth`; CycleGAN's ResNet,
-//! pix2pix's U-Net or DCGAN's generator, the architecture detected from the
-//! file), translate RGBA images in the reference's test-time modes or
+//! pix2pix's U-Net, DCGAN's or U-GAT-IT's generator, the architecture
+//! detected from the file), translate RGBA images in the reference's
+//! test-time modes (with U-GAT-IT's attention map beside the result) or
 //! generate images from latents (a seed, an interpolation between two
 //! seeds, or given values), and report the adapter and the time each took.
 //!
@@ -19,7 +20,9 @@ use shaders::nn::layers::Mode;
 use shaders::nn::network::{Architecture, Network};
 use shaders::nn::params::SplitMix64;
 use shaders::nn::remap::map_state_dict;
-use shaders::nn::translate::{max_pixels, translate_rgba};
+use shaders::nn::translate::{max_pixels, translate_rgba, translate_ugatit_rgba};
+use shaders::nn::ugatit;
+use shaders::nn::ugatit_nets::{Generator as UgatitGenerator, GeneratorShape};
 use shaders::nn::weights::StateDict;
 use shaders::{wgpu, Gpu, GpuOptions};
 use wasm_bindgen::prelude::*;
@@ -29,7 +32,7 @@ mod info;
 mod messages;
 pub mod train;
 
-pub use info::GeneratorInfo;
+pub use info::{GeneratorInfo, Kind};
 pub use train::{StepReport, Training};
 
 use messages::{NO_ADAPTER, NO_WEBGPU};
@@ -130,8 +133,26 @@ pub(crate) async fn open_device(on_lost: Option<js_sys::Function>) -> Result<(Gp
 
 /// A generator on the device.
 struct Generator {
-    net: Network,
+    net: Net,
     info: GeneratorInfo,
+}
+
+/// The network of a loaded generator.
+enum Net {
+    /// A network of the reference's family (CycleGAN, pix2pix, DCGAN, DiscoGAN).
+    Reference(Box<Network>),
+    /// A U-GAT-IT generator.
+    Ugatit(Box<UgatitGenerator>),
+}
+
+impl Generator {
+    /// The reference-family network, which DCGAN sampling needs.
+    fn network(&self) -> Option<&Network> {
+        match &self.net {
+            Net::Reference(n) => Some(n),
+            Net::Ugatit(_) => None,
+        }
+    }
 }
 
 /// A WebGPU device with the generators loaded into it, by slot name
@@ -147,6 +168,7 @@ pub struct Translator {
 #[wasm_bindgen]
 pub struct Translation {
     pixels: Vec<u8>,
+    attention: Vec<u8>,
     width: u32,
     height: u32,
     ms: f64,
@@ -160,6 +182,15 @@ impl Translation {
     #[wasm_bindgen(getter)]
     pub fn pixels(&self) -> Vec<u8> {
         self.pixels.clone()
+    }
+
+    /// U-GAT-IT's attention map, the generator's CAM heatmap as the
+    /// reference's test images draw it (scaled to its own range, resized to
+    /// the image, jet colours): RGBA8 of the same size as `pixels`, opaque;
+    /// empty for generators without one.
+    #[wasm_bindgen(getter)]
+    pub fn attention(&self) -> Vec<u8> {
+        self.attention.clone()
     }
 
     /// Width in pixels (the input's).
@@ -316,12 +347,26 @@ impl Translator {
 
     /// Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
     /// legacy checkpoint; nothing in it is executed), detects its
-    /// architecture (ResNet, U-Net or DCGAN, depth, width, norm), uploads it into
-    /// `slot` (replacing what was there) and describes it.
+    /// architecture (ResNet, U-Net, DCGAN or U-GAT-IT, depth, width, norm),
+    /// uploads it into `slot` (replacing what was there) and describes it.
+    /// Of a whole U-GAT-IT checkpoint (`<dataset>_params_NNNNNNN.pt`, keys
+    /// `genA2B.*`, `genB2A.*`, `disGA.*`, ...) slot `"b2a"` takes genB2A and
+    /// any other slot genA2B.
     pub async fn load_generator(&self, slot: String, bytes: Vec<u8>) -> Result<GeneratorInfo, JsError> {
         self.check_lost()?;
         let sd = StateDict::load(&bytes).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
         drop(bytes);
+        let sd = match ugatit_generator(sd, &slot)? {
+            Weights::Other(sd) => sd,
+            Weights::Ugatit(generator) => {
+                // Free the slot's previous network first, as below.
+                self.nets.borrow_mut().remove(&slot);
+                let generator = self.build_ugatit(&generator).await?;
+                let info = generator.info.clone();
+                self.nets.borrow_mut().insert(slot, Rc::new(generator));
+                return Ok(info);
+            }
+        };
         // The reference's layout, or another code base's ResNet generator mapped onto it.
         let mapped = map_state_dict(&sd, None).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
         drop(sd);
@@ -357,7 +402,10 @@ impl Translator {
     /// `slot` can translate on this device (its widest activation must fit
     /// one storage binding).
     pub fn max_pixels(&self, slot: &str) -> Result<f64, JsError> {
-        Ok(max_pixels(&self.gpu, self.generator(slot)?.info.config()) as f64)
+        Ok(match *self.generator(slot)?.info.kind() {
+            Kind::Reference(config) => max_pixels(&self.gpu, &config),
+            Kind::Ugatit(shape) => ugatit_max_pixels(&self.gpu, &shape),
+        } as f64)
     }
 
     /// Translates `width` x `height` RGBA8 pixels with the generator in
@@ -370,8 +418,12 @@ impl Translator {
     /// and dropout is on, drawn from `seed` (default 0), so a seed gives the
     /// same output every time. With `eval_mode` it runs as `test.py --eval`:
     /// BatchNorm uses the file's running statistics and dropout is off. A
-    /// generator without BatchNorm or dropout (CycleGAN's) gives the same
-    /// output in both.
+    /// generator without BatchNorm or dropout (CycleGAN's, U-GAT-IT's) gives
+    /// the same output in both.
+    ///
+    /// A U-GAT-IT generator also gives its attention map
+    /// ([`Translation::attention`]); its light model takes any size (padded
+    /// to a multiple of 4, at least 8), its full model only its own image size.
     pub async fn translate(
         &self,
         slot: String,
@@ -392,7 +444,11 @@ impl Translator {
             )));
         }
         let generator = self.generator(&slot)?;
-        let config = *generator.info.config();
+        let (config, network) = match (&generator.net, generator.info.kind()) {
+            (Net::Reference(net), Kind::Reference(config)) => (*config, net),
+            (Net::Ugatit(net), _) => return self.translate_ugatit(net, &rgba, width, height).await,
+            (Net::Reference(_), Kind::Ugatit(_)) => unreachable!("a reference network with U-GAT-IT info"),
+        };
         if !config.translates() {
             return Err(JsError::new(&messages::generator_not_translator(&slot, &generator.info.architecture())));
         }
@@ -407,7 +463,7 @@ impl Translator {
         // Mode::TEST leaves the running statistics as loaded, so eval mode always uses the file's.
         let (mode, mut rng) = if eval { (Mode::EVAL, None) } else { (Mode::TEST, Some(SplitMix64(seed.into()))) };
         let scopes = Scopes::push(&self.gpu.device);
-        let result = translate_rgba(&self.gpu, &generator.net, mode, rng.as_mut(), &rgba, w, h).await;
+        let result = translate_rgba(&self.gpu, network, mode, rng.as_mut(), &rgba, w, h).await;
         let gpu_error = scopes.pop().await;
         let ms = now_ms() - start;
         self.check_lost()?;
@@ -416,7 +472,7 @@ impl Translator {
         }
         let pixels = result.map_err(|e| JsError::new(&messages::gpu_failure("translating", &e.to_string())))?;
         let mode = info::mode_description(&config, eval, seed);
-        Ok(Translation { pixels, width, height, ms, eval, mode })
+        Ok(Translation { pixels, attention: Vec::new(), width, height, ms, eval, mode })
     }
 
     /// `count` (1 to 256) images from the DCGAN generator in `slot`, of the
@@ -473,7 +529,7 @@ impl Translator {
         latents: Vec<f32>,
         eval_mode: Option<bool>,
     ) -> Result<Samples, JsError> {
-        let nz = self.sampler(&slot)?.info.config().input_nc;
+        let nz = self.sampler(&slot)?.info.config().map_or(0, |c| c.input_nc);
         let count = generate::latent_count(&latents, nz).map_err(|e| JsError::new(&e))?;
         self.sample(&slot, eval_mode.unwrap_or(false), count, |gpu, nz| {
             shaders::Tensor::from_slice(gpu, &[count, nz, 1, 1], &latents)
@@ -509,7 +565,7 @@ impl Translator {
     /// The generator in `slot`, which must generate rather than translate.
     fn sampler(&self, slot: &str) -> Result<Rc<Generator>, JsError> {
         let generator = self.generator(slot)?;
-        if generator.info.config().translates() {
+        if generator.info.translates() {
             return Err(JsError::new(&messages::translator_not_generator(slot, &generator.info.architecture())));
         }
         Ok(generator)
@@ -526,13 +582,15 @@ impl Translator {
     ) -> Result<Samples, JsError> {
         self.check_lost()?;
         let generator = self.sampler(slot)?;
-        let config = *generator.info.config();
+        let (Some(&config), Some(net)) = (generator.info.config(), generator.network()) else {
+            return Err(JsError::new(&messages::translator_not_generator(slot, &generator.info.architecture())));
+        };
         let batch =
             generate::batch_size(&config, count, eval, self.gpu.max_binding_bytes()).map_err(|e| JsError::new(&e))?;
         let start = now_ms();
         let scopes = Scopes::push(&self.gpu.device);
         let result = match latents(&self.gpu, config.input_nc) {
-            Ok(z) => generate::images(&self.gpu, &generator.net, &z, eval, batch).await,
+            Ok(z) => generate::images(&self.gpu, net, &z, eval, batch).await,
             Err(e) => Err(e),
         };
         let gpu_error = scopes.pop().await;
@@ -575,6 +633,114 @@ impl Translator {
             return Err(JsError::new(&messages::gpu_failure(what, &e.to_string())));
         }
         let info = GeneratorInfo::new(config, net.params().numel());
-        Ok(Generator { net, info })
+        Ok(Generator { net: Net::Reference(Box::new(net)), info })
     }
+
+    /// Builds a U-GAT-IT generator from its state_dict inside error scopes.
+    async fn build_ugatit(&self, sd: &StateDict) -> Result<Generator, JsError> {
+        const WHAT: &str = "uploading the weights";
+        let shape = ugatit::detect_generator(sd).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
+        let scopes = Scopes::push(&self.gpu.device);
+        let built = UgatitGenerator::new(&self.gpu, shape, sd);
+        let flushed = built.is_ok().then(|| self.gpu.flush());
+        let gpu_error = scopes.pop().await;
+        self.check_lost()?;
+        let net = built.map_err(|e| match e {
+            shaders::Error::Network(_) | shaders::Error::Weights(_) | shaders::Error::Shape { .. } => {
+                JsError::new(&messages::bad_weights(&e.to_string()))
+            }
+            e => JsError::new(&messages::gpu_failure(WHAT, &e.to_string())),
+        })?;
+        if let Some(Err(e)) = flushed {
+            return Err(JsError::new(&messages::gpu_failure(WHAT, &e.to_string())));
+        }
+        if let Some(e) = gpu_error {
+            return Err(JsError::new(&messages::gpu_failure(WHAT, &e.to_string())));
+        }
+        let info = GeneratorInfo::ugatit(shape, net.params().numel());
+        Ok(Generator { net: Net::Ugatit(Box::new(net)), info })
+    }
+
+    /// Translates `width` x `height` RGBA8 pixels (already checked) with a
+    /// U-GAT-IT generator: the translation and its attention map.
+    async fn translate_ugatit(
+        &self,
+        net: &UgatitGenerator,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+    ) -> Result<Translation, JsError> {
+        let shape = net.shape();
+        let (w, h) = (width as usize, height as usize);
+        if !shape.light && (w, h) != (shape.img_size, shape.img_size) {
+            return Err(JsError::new(&messages::ugatit_size(&format!(
+                "a {width}x{height} image: the full model (not --light) translates only {0}x{0} images, its MLP \
+                 reading the whole bottleneck of that size",
+                shape.img_size
+            ))));
+        }
+        let padded = |side: usize| (side.div_ceil(4) * 4).max(8);
+        let limit = ugatit_max_pixels(&self.gpu, &shape);
+        if padded(w).saturating_mul(padded(h)) > limit {
+            return Err(JsError::new(&messages::too_large(width, height, limit, &shape.describe(), 4)));
+        }
+        let start = now_ms();
+        let scopes = Scopes::push(&self.gpu.device);
+        let result = translate_ugatit_rgba(&self.gpu, net, rgba, w, h).await;
+        let gpu_error = scopes.pop().await;
+        let ms = now_ms() - start;
+        self.check_lost()?;
+        if let Some(e) = gpu_error {
+            return Err(JsError::new(&messages::gpu_failure("translating", &e.to_string())));
+        }
+        let (pixels, attention) = result.map_err(|e| match e {
+            shaders::Error::Shape { msg, .. } => JsError::new(&messages::ugatit_size(&msg)),
+            e => JsError::new(&messages::gpu_failure("translating", &e.to_string())),
+        })?;
+        Ok(Translation { pixels, attention, width, height, ms, eval: false, mode: String::new() })
+    }
+}
+
+/// The largest padded image, in pixels, a U-GAT-IT generator translates on
+/// this device: its widest activation, [1, ch, H, W] f32, must fit one
+/// storage binding; the full model takes only its own img_size².
+fn ugatit_max_pixels(gpu: &Gpu, shape: &GeneratorShape) -> usize {
+    if !shape.light {
+        return shape.img_size * shape.img_size;
+    }
+    (gpu.max_binding_bytes() as f64 / (4.0 * (shape.ch as f64).max(3.0))) as usize
+}
+
+/// A weight file's state_dict, sorted by what it holds.
+enum Weights {
+    /// A U-GAT-IT generator's state_dict (taken out of a whole checkpoint).
+    Ugatit(StateDict),
+    /// Anything else, for [`map_state_dict`].
+    Other(StateDict),
+}
+
+/// A U-GAT-IT generator for `slot` if `sd` holds one: the reference's whole
+/// checkpoint (genB2A for slot `"b2a"`, genA2B otherwise) or one generator.
+/// A U-GAT-IT discriminator, or a checkpoint missing a network, is an error.
+fn ugatit_generator(sd: StateDict, slot: &str) -> Result<Weights, JsError> {
+    let in_checkpoint =
+        |k: &str| ugatit::NETWORKS.iter().any(|n| k.strip_prefix(n).is_some_and(|r| r.starts_with('.')));
+    if sd.names().any(in_checkpoint) {
+        let mut nets =
+            ugatit::split_checkpoint(&sd).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
+        drop(sd);
+        let i = if slot == "b2a" { 1 } else { 0 };
+        return Ok(Weights::Ugatit(nets.swap_remove(i)));
+    }
+    if ugatit::is_generator(&sd) {
+        return Ok(Weights::Ugatit(sd));
+    }
+    if sd.get("conv1x1.weight").is_some() && sd.get("gap_fc.weight_orig").is_some() {
+        // The convolutions at model.1, model.4, ...: n_layers - 1 of them.
+        let convs = (0..).take_while(|k| sd.get(&format!("model.{}.weight_orig", 3 * k + 1)).is_some()).count();
+        let ch = sd.get("model.1.weight_orig").and_then(|t| t.shape.first().copied()).unwrap_or(0);
+        let which = if convs + 1 == 7 { "global" } else { "local" };
+        return Err(JsError::new(&messages::discriminator(&format!("U-GAT-IT {which} discriminator, ch {ch}"))));
+    }
+    Ok(Weights::Other(sd))
 }

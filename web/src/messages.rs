@@ -34,10 +34,10 @@ pub fn device_lost(reason: &str, message: &str) -> String {
 pub fn bad_weights(detail: &str) -> String {
     format!(
         "This file cannot be used as generator weights: {detail}. \
-         Choose a generator state_dict (a CycleGAN ResnetGenerator, a pix2pix UnetGenerator or a DCGAN \
-         generator): a .safetensors file written by `trainer`, or a reference checkpoint such as \
-         latest_net_G_A.pth, latest_net_G.pth or netG_epoch_24.pth (not a discriminator, latest_net_D*.pth \
-         or netD_epoch_*.pth)."
+         Choose a generator state_dict (a CycleGAN ResnetGenerator, a pix2pix UnetGenerator, a DCGAN \
+         generator or a U-GAT-IT generator): a .safetensors file written by `trainer`, a reference checkpoint \
+         such as latest_net_G_A.pth, latest_net_G.pth or netG_epoch_24.pth (not a discriminator, \
+         latest_net_D*.pth or netD_epoch_*.pth), or a whole U-GAT-IT checkpoint (<dataset>_params_NNNNNNN.pt)."
     )
 }
 
@@ -46,8 +46,9 @@ pub fn discriminator(what: &str) -> String {
     format!(
         "This file holds the weights of a discriminator ({what}), not of a generator; the page translates \
          or generates images with a generator. Choose the generator of the same checkpoint: latest_net_G.pth \
-         (pix2pix), latest_net_G_A.pth or latest_net_G_B.pth (CycleGAN), netG_epoch_N.pth (DCGAN), or a \
-         generator .safetensors written by `trainer`."
+         (pix2pix), latest_net_G_A.pth or latest_net_G_B.pth (CycleGAN), netG_epoch_N.pth (DCGAN), the \
+         whole U-GAT-IT checkpoint (<dataset>_params_NNNNNNN.pt) or its genA2B/genB2A, or a generator \
+         .safetensors written by `trainer`."
     )
 }
 
@@ -79,6 +80,12 @@ pub fn gpu_failure(what: &str, detail: &str) -> String {
     )
 }
 
+/// An image a U-GAT-IT generator cannot take (`detail` says why: the
+/// full model's fixed size, or the device's buffer limit).
+pub fn ugatit_size(detail: &str) -> String {
+    format!("This U-GAT-IT generator cannot translate {detail}. Scale the image and try again.")
+}
+
 /// An image above the device's size limit for this generator (`net`, whose
 /// inputs are padded to multiples of `multiple`).
 pub fn too_large(width: u32, height: u32, max_pixels: usize, net: &str, multiple: usize) -> String {
@@ -106,6 +113,7 @@ mod tests {
             discriminator("n_layers 3 ndf 64, norm batch, 6 input channels"),
             gpu_failure("translating", "out of memory"),
             too_large(4000, 3000, 2_000_000, "resnet_9blocks", 4),
+            ugatit_size("a 300x200 image: the full U-GAT-IT model translates only 256x256 images"),
             generator_not_translator("a2b", "DCGAN dcgan nz 100 ngf 64, 3 output channels"),
             translator_not_generator("a2b", "CycleGAN ResNet resnet_9blocks ngf 64, norm instance"),
         ] {
