@@ -146,6 +146,6 @@ fn ugatit_starts_from_the_reference_checkpoint_and_refuses_bad_input() {
 
     // Images smaller than the global discriminator takes.
     let e = run_err(ugatit(&dir, "small", &data, &["--crop-size", "64", "--load-size", "70"]));
-    assert!(e.contains("--crop-size 64") && e.contains("96"), "{e}");
+    assert!(e.contains("--crop-size 64") && e.contains("global discriminator") && e.contains("96x96"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

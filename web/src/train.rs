@@ -381,6 +381,7 @@ impl Settings {
             load_size: self.load_size,
             crop_size: self.crop_size,
             flip: !self.no_flip,
+            bilinear: false,
         }
     }
 }

@@ -95,6 +95,9 @@ pub struct Transform {
     pub crop_size: u32,
     /// Random horizontal flips (not `--no-flip`).
     pub flip: bool,
+    /// Resizes with PIL's BILINEAR, torchvision's `Resize` default (U-GAT-IT's
+    /// loader), rather than the BICUBIC of pytorch-CycleGAN-and-pix2pix.
+    pub bilinear: bool,
 }
 
 /// Bicubic, as PIL's BICUBIC (a = -0.5, widened when shrinking).
@@ -108,10 +111,10 @@ impl Transform {
         let mut rng = SplitMix64(seed);
         let (load, crop) = (self.load_size, self.crop_size);
         let mut img = match self.preprocess {
-            Preprocess::ResizeAndCrop => resize(img, load, load),
+            Preprocess::ResizeAndCrop => self.resize(img, load, load),
             Preprocess::ScaleWidth | Preprocess::ScaleWidthAndCrop => {
                 let (w, h) = scale_width_size(img.dimensions(), load, crop);
-                resize(img, w, h)
+                self.resize(img, w, h)
             }
             Preprocess::Crop => img,
             Preprocess::CenterCrop => {
@@ -131,7 +134,7 @@ impl Transform {
                 if nw == 0 || nh == 0 {
                     return Err(data_error(format!("image is {w}x{h}; too small to train on")));
                 }
-                resize(img, nw, nh)
+                self.resize(img, nw, nh)
             }
         };
         if self.preprocess.crops() {
@@ -174,11 +177,13 @@ pub fn split_pair(img: &RgbImage, b_to_a: bool) -> (RgbImage, RgbImage) {
     }
 }
 
-fn resize(img: RgbImage, w: u32, h: u32) -> RgbImage {
-    if img.dimensions() == (w, h) {
-        img
-    } else {
-        imageops::resize(&img, w, h, BICUBIC)
+impl Transform {
+    fn resize(&self, img: RgbImage, w: u32, h: u32) -> RgbImage {
+        if img.dimensions() == (w, h) {
+            img
+        } else {
+            imageops::resize(&img, w, h, if self.bilinear { BILINEAR } else { BICUBIC })
+        }
     }
 }
 
@@ -213,7 +218,7 @@ mod tests {
     use super::*;
 
     fn t(preprocess: Preprocess, flip: bool) -> Transform {
-        Transform { preprocess, load_size: 12, crop_size: 8, flip }
+        Transform { preprocess, load_size: 12, crop_size: 8, flip, bilinear: false }
     }
 
     fn gradient(w: u32, h: u32) -> RgbImage {

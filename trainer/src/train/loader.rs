@@ -185,8 +185,13 @@ mod tests {
     fn loader(dir: &Path, direction: Direction, serial: bool, preprocess: Preprocess) -> Loader {
         let source = Source::aligned(Domain::scan("AB", "--dataroot", dir).unwrap(), direction).unwrap();
         let order = source.order(2, serial, 3);
-        let transform = Transform { preprocess, load_size: 12, crop_size: 8, flip: true };
-        Loader::from_source(source, order, transform, SizeCheck { multiple: 4, min: 8, d_layers: Some(3) })
+        let transform = Transform { preprocess, load_size: 12, crop_size: 8, flip: true, bilinear: false };
+        Loader::from_source(
+            source,
+            order,
+            transform,
+            SizeCheck { multiple: 4, min: 8, min_by: "the generator", d_layers: Some(3) },
+        )
     }
 
     #[test]

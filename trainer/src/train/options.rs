@@ -836,6 +836,7 @@ impl TrainArgs {
             load_size: self.load_size,
             crop_size: self.crop_size,
             flip: !self.no_flip,
+            bilinear: self.model == ModelKind::Ugatit,
         }
     }
 
@@ -922,10 +923,11 @@ impl TrainArgs {
     pub fn size_check(&self) -> SizeCheck {
         if self.model == ModelKind::Ugatit {
             let min = self.ugatit_config().min_size() as u32;
-            return SizeCheck { multiple: 4, min, d_layers: None };
+            return SizeCheck { multiple: 4, min, min_by: "U-GAT-IT's global discriminator", d_layers: None };
         }
         let g = self.generator();
-        SizeCheck { multiple: g.size_multiple() as u32, min: g.min_size() as u32, d_layers: self.d_layers() }
+        let (multiple, min) = (g.size_multiple() as u32, g.min_size() as u32);
+        SizeCheck { multiple, min, min_by: "the generator", d_layers: self.d_layers() }
     }
 
     fn check_net_size(&self, size: u32, flag: &str) -> Result<()> {
@@ -941,6 +943,8 @@ pub struct SizeCheck {
     pub multiple: u32,
     /// The generator's smallest side (8 for a ResNet, its multiple for a U-Net).
     pub min: u32,
+    /// What needs `min` (for messages), e.g. "the generator".
+    pub min_by: &'static str,
     /// Strided layers of a PatchGAN discriminator.
     pub d_layers: Option<usize>,
 }
@@ -956,7 +960,7 @@ impl SizeCheck {
             );
         }
         if size < self.min {
-            bail!("{flag} {size} is too small: the generator takes images of at least {m}x{m} pixels", m = self.min);
+            bail!("{flag} {size} is too small: {} takes images of at least {m}x{m} pixels", self.min_by, m = self.min);
         }
         if let Some(n_layers) = self.d_layers {
             check_d_size(size, n_layers, flag)?;
