@@ -12,7 +12,7 @@ use shaders::nn::network::{Architecture, Network};
 use shaders::nn::params::SplitMix64;
 use shaders::nn::remap::{map_state_dict, override_norm, Mapped};
 use shaders::nn::translate::{generator_config, translate_rgba, translate_ugatit_rgba};
-use shaders::nn::ugatit;
+use shaders::nn::ugatit::{self, WeightFile};
 use shaders::nn::ugatit_nets::Generator as UgatitGenerator;
 use shaders::nn::weights::StateDict;
 use shaders::{Gpu, GpuOptions};
@@ -89,12 +89,17 @@ impl Translator {
     pub fn load(gpu: &Gpu, path: &Path, args: &TranslateArgs) -> Result<Self> {
         let (eval, no_dropout, seed) = (args.eval, args.no_dropout, args.seed);
         let mode = if eval { Mode::EVAL } else { Mode::TEST };
-        let sd = load_state_dict(path)?;
-        if let Some(sd) = ugatit_generator(&sd, args.direction).with_context(|| path.display().to_string())? {
-            let shape = ugatit::detect_generator(&sd).with_context(|| path.display().to_string())?;
-            let net = UgatitGenerator::new(gpu, shape, &sd).with_context(|| path.display().to_string())?;
-            return Ok(Translator { net: Generator::Ugatit(Box::new(net)), mode, seed });
-        }
+        let b_to_a = args.direction == crate::train::Direction::BtoA;
+        let sd = match ugatit::generator_weights(load_state_dict(path)?, b_to_a)
+            .with_context(|| path.display().to_string())?
+        {
+            WeightFile::Generator(sd) => {
+                let shape = ugatit::detect_generator(&sd).with_context(|| path.display().to_string())?;
+                let net = UgatitGenerator::new(gpu, shape, &sd).with_context(|| path.display().to_string())?;
+                return Ok(Translator { net: Generator::Ugatit(Box::new(net)), mode, seed });
+            }
+            WeightFile::Other(sd) => sd,
+        };
         if args.attention {
             bail!(
                 "{}: --attention needs a U-GAT-IT generator (only its generators have an attention map)",
@@ -169,17 +174,6 @@ pub struct ConvertArgs {
 pub fn load_state_dict(path: &Path) -> Result<StateDict> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     StateDict::load(&bytes).with_context(|| format!("{}", path.display()))
-}
-
-/// A U-GAT-IT generator's state_dict from a weight file, if it holds one: a
-/// whole checkpoint (the generator of `direction`) or one generator.
-fn ugatit_generator(sd: &StateDict, direction: crate::train::Direction) -> Result<Option<StateDict>> {
-    if sd.names().any(|k| k.starts_with("genA2B.")) {
-        let mut nets = ugatit::split_checkpoint(sd)?;
-        let i = if direction == crate::train::Direction::BtoA { 1 } else { 0 };
-        return Ok(Some(nets.swap_remove(i)));
-    }
-    Ok(ugatit::is_generator(sd).then(|| sd.clone()))
 }
 
 /// Reads a weight file and maps it onto the reference's layout

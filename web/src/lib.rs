@@ -20,8 +20,8 @@ use shaders::nn::layers::Mode;
 use shaders::nn::network::{Architecture, Network};
 use shaders::nn::params::SplitMix64;
 use shaders::nn::remap::map_state_dict;
-use shaders::nn::translate::{max_pixels, translate_rgba, translate_ugatit_rgba};
-use shaders::nn::ugatit;
+use shaders::nn::translate::{max_pixels, translate_rgba, translate_ugatit_rgba, ugatit_fit_pixels};
+use shaders::nn::ugatit::{self, WeightFile};
 use shaders::nn::ugatit_nets::{Generator as UgatitGenerator, GeneratorShape};
 use shaders::nn::weights::StateDict;
 use shaders::{wgpu, Gpu, GpuOptions};
@@ -357,8 +357,8 @@ impl Translator {
         let sd = StateDict::load(&bytes).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
         drop(bytes);
         let sd = match ugatit_generator(sd, &slot)? {
-            Weights::Other(sd) => sd,
-            Weights::Ugatit(generator) => {
+            WeightFile::Other(sd) => sd,
+            WeightFile::Generator(generator) => {
                 // Free the slot's previous network first, as below.
                 self.nets.borrow_mut().remove(&slot);
                 let generator = self.build_ugatit(&generator).await?;
@@ -708,33 +708,18 @@ fn ugatit_max_pixels(gpu: &Gpu, shape: &GeneratorShape) -> usize {
     if !shape.light {
         return shape.img_size * shape.img_size;
     }
-    (gpu.max_binding_bytes() as f64 / (4.0 * (shape.ch as f64).max(3.0))) as usize
-}
-
-/// A weight file's state_dict, sorted by what it holds.
-enum Weights {
-    /// A U-GAT-IT generator's state_dict (taken out of a whole checkpoint).
-    Ugatit(StateDict),
-    /// Anything else, for [`map_state_dict`].
-    Other(StateDict),
+    ugatit_fit_pixels(gpu, shape)
 }
 
 /// A U-GAT-IT generator for `slot` if `sd` holds one: the reference's whole
 /// checkpoint (genB2A for slot `"b2a"`, genA2B otherwise) or one generator.
 /// A U-GAT-IT discriminator, or a checkpoint missing a network, is an error.
-fn ugatit_generator(sd: StateDict, slot: &str) -> Result<Weights, JsError> {
-    let in_checkpoint =
-        |k: &str| ugatit::NETWORKS.iter().any(|n| k.strip_prefix(n).is_some_and(|r| r.starts_with('.')));
-    if sd.names().any(in_checkpoint) {
-        let mut nets =
-            ugatit::split_checkpoint(&sd).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
-        drop(sd);
-        let i = if slot == "b2a" { 1 } else { 0 };
-        return Ok(Weights::Ugatit(nets.swap_remove(i)));
-    }
-    if ugatit::is_generator(&sd) {
-        return Ok(Weights::Ugatit(sd));
-    }
+fn ugatit_generator(sd: StateDict, slot: &str) -> Result<WeightFile, JsError> {
+    let sd = match ugatit::generator_weights(sd, slot == "b2a") {
+        Ok(WeightFile::Other(sd)) => sd,
+        Ok(generator) => return Ok(generator),
+        Err(e) => return Err(JsError::new(&messages::bad_weights(&e.to_string()))),
+    };
     if sd.get("conv1x1.weight").is_some() && sd.get("gap_fc.weight_orig").is_some() {
         // The convolutions at model.1, model.4, ...: n_layers - 1 of them.
         let convs = (0..).take_while(|k| sd.get(&format!("model.{}.weight_orig", 3 * k + 1)).is_some()).count();
@@ -742,5 +727,5 @@ fn ugatit_generator(sd: StateDict, slot: &str) -> Result<Weights, JsError> {
         let which = if convs + 1 == 7 { "global" } else { "local" };
         return Err(JsError::new(&messages::discriminator(&format!("U-GAT-IT {which} discriminator, ch {ch}"))));
     }
-    Ok(Weights::Other(sd))
+    Ok(WeightFile::Other(sd))
 }

@@ -118,6 +118,12 @@ pub async fn translate_rgba(
         y = channel_affine(gpu, &y, 2.0, -1.0, true)?;
     }
     let out = tensor_to_image(gpu, &y).await?;
+    Ok(crop_keep_alpha(&out, pw, rgba, width, height))
+}
+
+/// The top-left `width` x `height` of a translated RGBA8 image `pw` pixels
+/// wide, with the alpha bytes of the input `rgba`.
+fn crop_keep_alpha(out: &[u8], pw: usize, rgba: &[u8], width: usize, height: usize) -> Vec<u8> {
     let mut result = Vec::with_capacity(width * height * 4);
     for row in 0..height {
         let src = &out[row * pw * 4..][..width * 4];
@@ -126,7 +132,14 @@ pub async fn translate_rgba(
             result.extend_from_slice(&[px[0], px[1], px[2], a[3]]);
         }
     }
-    Ok(result)
+    result
+}
+
+/// Largest number of pixels (of the padded image) a U-GAT-IT generator's
+/// widest activation per pixel, [1, ch, H, W], lets one storage binding hold
+/// (the CAM's [1, 8 ch, H/4, W/4] is half that).
+pub fn ugatit_fit_pixels(gpu: &Gpu, g: &crate::nn::ugatit_nets::GeneratorShape) -> usize {
+    (gpu.max_binding_bytes() as f64 / (4.0 * (g.ch as f64).max(3.0))) as usize
 }
 
 /// Translates one RGBA8 image with a U-GAT-IT generator; returns the
@@ -165,9 +178,7 @@ pub async fn translate_ugatit_rgba(
         }
         (width, height)
     };
-    // The widest activation per pixel: [1, ch, H, W] (the CAM's [1, 8 ch, H/4, W/4] is half that).
-    let widest = (g.ch as f64).max(3.0);
-    let limit = (gpu.max_binding_bytes() as f64 / (4.0 * widest)) as usize;
+    let limit = ugatit_fit_pixels(gpu, &g);
     if pw * ph > limit {
         let side = ((limit as f64).sqrt() as usize) / 4 * 4;
         return Err(Error::shape(
@@ -184,14 +195,7 @@ pub async fn translate_ugatit_rgba(
     let out = net.forward(gpu, &x)?;
     let image = tensor_to_image(gpu, &out.image).await?;
     let heat = out.heatmap.read(gpu).await?;
-    let mut result = Vec::with_capacity(width * height * 4);
-    for row in 0..height {
-        let src = &image[row * pw * 4..][..width * 4];
-        let alpha = &rgba[row * width * 4..][..width * 4];
-        for (px, a) in src.chunks_exact(4).zip(alpha.chunks_exact(4)) {
-            result.extend_from_slice(&[px[0], px[1], px[2], a[3]]);
-        }
-    }
+    let result = crop_keep_alpha(&image, pw, rgba, width, height);
     let attention = attention_rgba(&heat, pw / 4, ph / 4, pw, ph, width, height);
     Ok((result, attention))
 }

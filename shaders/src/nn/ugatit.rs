@@ -415,6 +415,27 @@ pub fn split_checkpoint(sd: &StateDict) -> Result<Vec<StateDict>> {
     Ok(out)
 }
 
+/// A weight file's state_dict, sorted by what it holds for translation.
+pub enum WeightFile {
+    /// A U-GAT-IT generator's state_dict (one generator, or taken out of a whole checkpoint).
+    Generator(StateDict),
+    /// Anything else, as read.
+    Other(StateDict),
+}
+
+/// Sorts a weight file's state_dict: the reference's whole checkpoint (a key
+/// under one of the six networks) gives genB2A with `b_to_a`, genA2B
+/// otherwise, and is an error when incomplete; one U-GAT-IT generator is
+/// taken as is; anything else comes back as [`WeightFile::Other`].
+pub fn generator_weights(sd: StateDict, b_to_a: bool) -> Result<WeightFile> {
+    let in_checkpoint = |k: &str| NETWORKS.iter().any(|n| k.strip_prefix(n).is_some_and(|r| r.starts_with('.')));
+    if sd.names().any(in_checkpoint) {
+        let mut nets = split_checkpoint(&sd)?;
+        return Ok(WeightFile::Generator(nets.swap_remove(usize::from(b_to_a))));
+    }
+    Ok(if is_generator(&sd) { WeightFile::Generator(sd) } else { WeightFile::Other(sd) })
+}
+
 /// Whether a state_dict looks like a U-GAT-IT generator (its own keys, or a
 /// whole checkpoint's `genA2B.` ones).
 pub fn is_generator(sd: &StateDict) -> bool {
