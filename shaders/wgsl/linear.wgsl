@@ -7,14 +7,37 @@
 //
 // Each entry point fixes the strides of A and B; `gemm` does the rest.
 // A workgroup of TILE x TILE = 256 invocations owns one TILE x TILE block of
-// the output, one value per invocation. It walks the inner dimension in
-// TILE-wide steps: each invocation loads one value of A's and one of B's
-// block into workgroup memory (zero past the edges, so any size works),
-// then every invocation accumulates its dot product from workgroup memory.
-// Loads run along the operand's contiguous dimension so that neighbouring
-// invocations read neighbouring addresses.
+// the output, one value per invocation. It walks its range of the inner
+// dimension in TILE-wide steps: each invocation loads one value of A's and
+// one of B's block into workgroup memory (zero past the edges, so any size
+// works), then every invocation accumulates its dot product from workgroup
+// memory. Loads run along the operand's contiguous dimension so that
+// neighbouring invocations read neighbouring addresses.
 //
-// Dispatch: (ceil(cols / TILE), ceil(rows / TILE), 1).
+// A weight larger than one storage binding arrives as row blocks ("parts",
+// see nn/arena.rs), one dispatch per part:
+//   linear                 part p writes output columns [o_p, o_p + O_p)
+//                          (out_off, out_stride = O);
+//   linear_backward_input  part p reads dy's columns [o_p, o_p + O_p)
+//                          (a_off, a_stride = O) and adds into dx
+//                          (accumulate = 1 after the first part);
+//   linear_backward_weight part p reads the same columns of dy and writes
+//                          (or adds to) that part's gradient.
+// Dispatches of one stream run in order, and each output value belongs to one
+// invocation, so accumulation is race-free and deterministic.
+//
+// Split-K (linear only): when a few output tiles face a long inner
+// dimension (U-GAT-IT's FC.0, 1,048,576 inputs for 256 outputs) the grid's z
+// splits the inner dimension into ranges of k_split; split s writes its
+// partial sums at s * split_stride, and linear_reduce adds the splits in a
+// fixed order and applies the activation.
+//
+// Tiles are numbered x + y * num_workgroups.x so that more than 65,535 of
+// them (dx and dw of that layer) fit WebGPU's per-dimension limit; the
+// workgroups past the last tile return before any barrier (the test is
+// uniform: workgroup_id, num_workgroups and the uniforms are).
+//
+// Dispatch: groups_1d(tiles) with z = number of splits.
 // Bindings: 0 params (uniform), 1 a, 2 b, 3 out.
 // 256 invocations and 2 KiB of workgroup memory: within WebGPU's default
 // maxComputeInvocationsPerWorkgroup (256) and
@@ -24,15 +47,30 @@
 // puts in front of this text.
 
 struct Params {
-    // rows of the output
+    // rows of the output (of this part)
     rows: u32,
-    // columns of the output
+    // columns of the output (of this part)
     cols: u32,
     // length of each dot product
     inner: u32,
-    // activation code (linear only): 0 none, 1 relu, 2 leaky relu, 3 tanh, 4 sigmoid
+    // activation code (linear without split only; linear_reduce):
+    // 0 none, 1 relu, 2 leaky relu, 3 tanh, 4 sigmoid
     act: u32,
     slope: f32,
+    // column tiles: ceil(cols / TILE)
+    tiles_x: u32,
+    // row stride of A's tensor (x: I; dy: O) and the offset of A(0, 0)
+    a_stride: u32,
+    a_off: u32,
+    // row stride of out and the column of out(0, 0)
+    out_stride: u32,
+    out_off: u32,
+    // distance between two splits' partial outputs (0 without split-K)
+    split_stride: u32,
+    // inner-dimension length of one split (a multiple of TILE)
+    k_split: u32,
+    // 1: add to out instead of overwriting it
+    accumulate: u32,
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
@@ -49,10 +87,11 @@ const TILE: u32 = 16u;
 var<workgroup> tile_a: array<f32, 256>;
 var<workgroup> tile_b: array<f32, 256>;
 
-// The dot product of output (row0 + ly, col0 + lx) with A(r, k) at
-// a[r * a_sr + k * a_sk] and B(k, c) at b[k * b_sk + c * b_sc]; every
-// invocation of the workgroup calls it (it has barriers).
-fn gemm(lx: u32, ly: u32, row0: u32, col0: u32, a_sr: u32, a_sk: u32, b_sk: u32, b_sc: u32) -> f32 {
+// The dot product of output (row0 + ly, col0 + lx) over k in [k_begin,
+// k_end) with A(r, k) at a[a_off + r * a_sr + k * a_sk] and B(k, c) at
+// b[k * b_sk + c * b_sc]; every invocation of the workgroup calls it (it has
+// barriers).
+fn gemm(lx: u32, ly: u32, row0: u32, col0: u32, k_begin: u32, k_end: u32, a_sr: u32, a_sk: u32, b_sk: u32, b_sc: u32) -> f32 {
     // Which local index runs along the contiguous dimension of each operand.
     let a_k_fast = a_sk == 1u;
     let ar = select(lx, ly, a_k_fast);
@@ -61,18 +100,18 @@ fn gemm(lx: u32, ly: u32, row0: u32, col0: u32, a_sr: u32, a_sk: u32, b_sk: u32,
     let bk = select(ly, lx, b_k_fast);
     let bc = select(lx, ly, b_k_fast);
     var acc = 0.0;
-    for (var k0 = 0u; k0 < p.inner; k0 += TILE) {
+    for (var k0 = k_begin; k0 < k_end; k0 += TILE) {
         let r = row0 + ar;
         let ka = k0 + ak;
         var va = 0.0;
-        if r < p.rows && ka < p.inner {
-            va = a[r * a_sr + ka * a_sk];
+        if r < p.rows && ka < k_end {
+            va = a[p.a_off + r * a_sr + ka * a_sk];
         }
         tile_a[ar * TILE + ak] = va;
         let kb = k0 + bk;
         let c = col0 + bc;
         var vb = 0.0;
-        if kb < p.inner && c < p.cols {
+        if kb < k_end && c < p.cols {
             vb = b[kb * b_sk + c * b_sc];
         }
         tile_b[bk * TILE + bc] = vb;
@@ -85,35 +124,95 @@ fn gemm(lx: u32, ly: u32, row0: u32, col0: u32, a_sr: u32, a_sk: u32, b_sk: u32,
     return acc;
 }
 
-fn store(row: u32, col: u32, v: f32) {
+// This workgroup's tile origin (row0, col0), or row0 = rows past the last tile.
+fn tile_origin(wid: vec3<u32>, nwg: vec3<u32>) -> vec2<u32> {
+    let t = wid.x + wid.y * nwg.x;
+    let tiles = p.tiles_x * ((p.rows + TILE - 1u) / TILE);
+    if t >= tiles {
+        return vec2<u32>(p.rows, 0u);
+    }
+    return vec2<u32>((t / p.tiles_x) * TILE, (t % p.tiles_x) * TILE);
+}
+
+// The inner range [begin, end) of split z.
+fn k_range(z: u32) -> vec2<u32> {
+    let begin = z * p.k_split;
+    return vec2<u32>(begin, min(p.inner, begin + p.k_split));
+}
+
+fn store(z: u32, row: u32, col: u32, v: f32) {
     if row < p.rows && col < p.cols {
-        out[row * p.cols + col] = v;
+        let i = z * p.split_stride + row * p.out_stride + p.out_off + col;
+        if p.accumulate == 1u {
+            out[i] += v;
+        } else {
+            out[i] = v;
+        }
     }
 }
 
-// y = act(x . w^T): rows N, cols O, inner I.
+// y = act(x . w^T): rows N, cols O_p, inner I.
 @compute @workgroup_size(16, 16)
-fn linear(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let row0 = wid.y * TILE;
-    let col0 = wid.x * TILE;
-    let acc = gemm(lid.x, lid.y, row0, col0, p.inner, 1u, 1u, p.inner);
-    store(row0 + lid.y, col0 + lid.x, apply_activation(p.act, p.slope, acc));
+fn linear(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+    let o = tile_origin(wid, nwg);
+    if o.x >= p.rows {
+        return;
+    }
+    let k = k_range(wid.z);
+    let acc = gemm(lid.x, lid.y, o.x, o.y, k.x, k.y, p.a_stride, 1u, 1u, p.inner);
+    var v = acc;
+    if p.split_stride == 0u {
+        v = apply_activation(p.act, p.slope, acc);
+    }
+    store(wid.z, o.x + lid.y, o.y + lid.x, v);
 }
 
-// dx = dy . w: rows N, cols I, inner O.
+// dx = dy . w: rows N, cols I, inner O_p.
 @compute @workgroup_size(16, 16)
-fn linear_backward_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let row0 = wid.y * TILE;
-    let col0 = wid.x * TILE;
-    let acc = gemm(lid.x, lid.y, row0, col0, p.inner, 1u, p.cols, 1u);
-    store(row0 + lid.y, col0 + lid.x, acc);
+fn linear_backward_input(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+    let o = tile_origin(wid, nwg);
+    if o.x >= p.rows {
+        return;
+    }
+    let acc = gemm(lid.x, lid.y, o.x, o.y, 0u, p.inner, p.a_stride, 1u, p.cols, 1u);
+    store(0u, o.x + lid.y, o.y + lid.x, acc);
 }
 
-// dw = dy^T . x: rows O, cols I, inner N.
+// dw = dy^T . x: rows O_p, cols I, inner N.
 @compute @workgroup_size(16, 16)
-fn linear_backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let row0 = wid.y * TILE;
-    let col0 = wid.x * TILE;
-    let acc = gemm(lid.x, lid.y, row0, col0, 1u, p.rows, p.cols, 1u);
-    store(row0 + lid.y, col0 + lid.x, acc);
+fn linear_backward_weight(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+    let o = tile_origin(wid, nwg);
+    if o.x >= p.rows {
+        return;
+    }
+    let acc = gemm(lid.x, lid.y, o.x, o.y, 0u, p.inner, 1u, p.a_stride, p.cols, 1u);
+    store(0u, o.x + lid.y, o.y + lid.x, acc);
+}
+
+// out[r, c] = act(sum over s < inner of a[s * split_stride + r * cols + c]):
+// the splits of linear added in order. One invocation per output value;
+// dispatch groups_1d(rows * cols, 256). Bindings 0, 1 and 3.
+@compute @workgroup_size(256)
+fn linear_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 256u;
+    if i >= p.rows * p.cols {
+        return;
+    }
+    var acc = 0.0;
+    for (var s = 0u; s < p.inner; s++) {
+        acc += a[s * p.split_stride + i];
+    }
+    out[i] = apply_activation(p.act, p.slope, acc);
 }

@@ -15,7 +15,7 @@ fn specs(prefix: &str) -> Vec<ParamSpec> {
     shapes
         .iter()
         .enumerate()
-        .map(|(i, s)| ParamSpec { name: format!("{prefix}.{i}.weight"), shape: s.to_vec() })
+        .map(|(i, s)| ParamSpec { name: format!("{prefix}.{i}.weight"), shape: s.to_vec(), row_blocks: false })
         .collect()
 }
 
@@ -208,4 +208,60 @@ fn adam_group_over_chunks_equals_one_flat_adam() {
         assert!(a1.grad(i).read_blocking(&g).unwrap().iter().all(|&x| x == 0.0));
     }
     assert!(a2.grad(0).read_blocking(&g).unwrap().iter().any(|&x| x != 0.0), "zero_grads is per arena");
+}
+
+/// A parameter larger than a chunk that may lie in row blocks: whole rows
+/// per chunk, each block opening its own chunk; views, gather and scatter,
+/// and Adam over it equal to one flat Adam.
+#[test]
+fn row_blocks_hold_a_parameter_larger_than_a_chunk() {
+    let g = gpu();
+    let mut s = specs("net");
+    // [37, 11] is 1628 bytes: 29 rows fit a 1280-byte chunk, then 8.
+    s.insert(2, ParamSpec { name: "net.fc.weight".into(), shape: vec![37, 11], row_blocks: true });
+    let d = data(&s, 40);
+    let a = arena(&g, &s, &d, Some(1280));
+    assert!(a.is_split(2) && !a.is_split(1) && !a.is_split(3));
+    let parts = a.value_parts(2);
+    assert_eq!(parts.iter().map(|p| p.shape().to_vec()).collect::<Vec<_>>(), [vec![29, 11], vec![8, 11]]);
+    assert!(parts.iter().all(|p| p.offset() == 0), "each block opens a chunk");
+    assert_eq!(parts.iter().flat_map(|p| p.read_blocking(&g).unwrap()).collect::<Vec<_>>(), d[2].data);
+    assert_eq!(a.grad_parts(2).len(), 2);
+    // The parameters around it keep their views.
+    assert_eq!(a.value(3).read_blocking(&g).unwrap(), d[3].data);
+    assert_eq!(a.value(1).read_blocking(&g).unwrap(), d[1].data);
+    assert_eq!(bits(&pollster::block_on(a.gather(&g, a.value_chunks())).unwrap()), bits(&flat(&d)));
+    let other = random(a.numel(), 41);
+    let chunks = a.scatter(&g, &other).unwrap();
+    assert_eq!(bits(&pollster::block_on(a.gather(&g, &chunks)).unwrap()), bits(&other));
+
+    // Adam over the blocks equals one flat Adam.
+    let config = AdamConfig { beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 1e-4 };
+    let mut group = AdamGroup::new(&g, &[&a], config).unwrap();
+    let n = a.numel();
+    let params = Tensor::from_slice(&g, &[n], &flat(&d)).unwrap();
+    let flat_grads = Tensor::zeros(&g, &[n]).unwrap();
+    let mut adam = Adam::new(&g, n, config).unwrap();
+    for (step, &lr) in LRS.iter().enumerate() {
+        let gr = grads(n, step);
+        let mut at = 0;
+        for i in 0..a.len() {
+            for view in a.grad_parts(i) {
+                view.write(&g, &gr[at..at + view.len()]).unwrap();
+                at += view.len();
+            }
+        }
+        flat_grads.write(&g, &gr).unwrap();
+        group.step(&g, &[&a], lr).unwrap();
+        adam.step(&g, &params, &flat_grads, lr).unwrap();
+    }
+    let got = pollster::block_on(a.gather(&g, a.value_chunks())).unwrap();
+    assert_eq!(bits(&got), bits(&params.read_blocking(&g).unwrap()), "parameters after Adam");
+
+    // A row longer than a chunk cannot be split by rows.
+    let wide = vec![ParamSpec { name: "net.wide".into(), shape: vec![2, 330], row_blocks: true }];
+    let wd = data(&wide, 42);
+    let refs: Vec<&HostTensor> = wd.iter().collect();
+    let err = ParamArena::with_chunk_limit(&g, wide, &refs, 1280).err().unwrap();
+    assert!(matches!(err, Error::TooLarge { .. }) && err.to_string().contains("net.wide"), "{err}");
 }

@@ -14,7 +14,8 @@
 use shaders::ops::{
     channel_scale, channel_scale_backward_weight, channel_sum, clamp_in_place, global_avg_pool,
     global_avg_pool_backward_input, global_max_pool, global_max_pool_backward_input, linear, linear_backward_input,
-    linear_backward_weight, upsample_nearest2x, upsample_nearest2x_backward_input, Activation,
+    linear_backward_input_parts, linear_backward_weight, linear_backward_weight_accumulate, linear_parts,
+    upsample_nearest2x, upsample_nearest2x_backward_input, Activation,
 };
 use shaders::{Gpu, Tensor};
 use tests::ref_train::central_difference;
@@ -134,6 +135,104 @@ fn linear_forward_and_gradients_against_reference() {
         assert_close(&format!("{what} dx"), &got, &ref_linear_dx(&dy, &w, n, i, o), &[n, i], dot_tolerance(o), 1e-5);
         let got = linear_backward_weight(&g, &xt, &dyt).unwrap().read_blocking(&g).unwrap();
         assert_close(&format!("{what} dw"), &got, &ref_linear_dw(&x, &dy, n, i, o), &[o, i], dot_tolerance(n), 1e-5);
+    }
+}
+
+/// Uploads `w` [o, i] as row blocks of `rows` rows each.
+fn upload_parts(g: &Gpu, w: &[f32], i: usize, rows: &[usize]) -> Vec<Tensor> {
+    let mut at = 0;
+    rows.iter()
+        .map(|&r| {
+            let t = Tensor::from_slice(g, &[r, i], &w[at * i..(at + r) * i]).unwrap();
+            at += r;
+            t
+        })
+        .collect()
+}
+
+/// Reads row blocks back as one [o, i] vector.
+fn read_parts(g: &Gpu, parts: &[Tensor]) -> Vec<f32> {
+    parts.iter().flat_map(|t| t.read_blocking(g).unwrap()).collect()
+}
+
+#[test]
+fn linear_over_row_blocks_with_split_k_against_reference() {
+    let g = gpu();
+    // (N, I, row blocks): uneven blocks, a long inner dimension (split-K:
+    // 5000 inputs give 4 splits, 70000 give 68), and one block.
+    for (n, i, rows, seed) in [(3, 5000, vec![16, 5, 16], 11u64), (2, 70000, vec![1, 2], 12), (5, 40, vec![7], 13)] {
+        let o: usize = rows.iter().sum();
+        let (xt, x) = upload(&g, &[n, i], seed);
+        let w = random(o * i, seed + 100);
+        let parts = upload_parts(&g, &w, i, &rows);
+        let wf = f64s(&w);
+        let (dyt, dy) = upload(&g, &[n, o], seed + 200);
+        let what = format!("linear_parts N={n} I={i} blocks {rows:?}");
+        let want: Vec<f64> = ref_linear(&x, &wf, n, i, o).iter().map(|v| v.max(0.0)).collect();
+        let got = linear_parts(&g, &xt, &parts, Activation::Relu).unwrap().read_blocking(&g).unwrap();
+        assert_close(&what, &got, &want, &[n, o], dot_tolerance(i), 1e-5);
+        let got = linear_backward_input_parts(&g, &dyt, &parts).unwrap().read_blocking(&g).unwrap();
+        assert_close(&format!("{what} dx"), &got, &ref_linear_dx(&dy, &wf, n, i, o), &[n, i], dot_tolerance(o), 1e-5);
+        // The weight gradient adds to what the gradient blocks hold.
+        let g0 = random(o * i, seed + 300);
+        let grads = upload_parts(&g, &g0, i, &rows);
+        linear_backward_weight_accumulate(&g, &xt, &dyt, &grads).unwrap();
+        let want: Vec<f64> = ref_linear_dw(&x, &dy, n, i, o).iter().zip(&g0).map(|(d, &a)| d + a as f64).collect();
+        assert_close(&format!("{what} dw"), &read_parts(&g, &grads), &want, &[o, i], dot_tolerance(n) + 1e-6, 1e-5);
+    }
+}
+
+#[test]
+fn linear_gradients_past_65535_tiles_per_dimension() {
+    // dx [1, I] and dw [2, I] of I = 2^20 + 17 inputs: 65,538 column tiles,
+    // more than one dispatch dimension holds.
+    let g = gpu();
+    let (n, i, o) = (1, (1 << 20) + 17, 2);
+    let (xt, x) = upload(&g, &[n, i], 21);
+    let (wt, w) = upload(&g, &[o, i], 22);
+    let (dyt, dy) = upload(&g, &[n, o], 23);
+    let got = linear_backward_input(&g, &dyt, &wt).unwrap().read_blocking(&g).unwrap();
+    assert_close("dx past 65535 tiles", &got, &ref_linear_dx(&dy, &w, n, i, o), &[n, i], dot_tolerance(o), 1e-5);
+    let got = linear_backward_weight(&g, &xt, &dyt).unwrap().read_blocking(&g).unwrap();
+    assert_close("dw past 65535 tiles", &got, &ref_linear_dw(&x, &dy, n, i, o), &[o, i], dot_tolerance(n), 1e-5);
+}
+
+#[test]
+fn linear_at_the_full_ugatit_fc0_shape() {
+    // The full model's FC.0 at 256x256 (ch 64): w [256, 1048576], 1 GiB, as
+    // eight 128 MiB blocks (WebGPU's default largest binding), batch 1.
+    let g = gpu();
+    let (o, i) = (256, 1 << 20);
+    let block = (g.max_binding_bytes() as usize / (4 * i)).min(o);
+    let rows: Vec<usize> = (0..o.div_ceil(block)).map(|k| block.min(o - k * block)).collect();
+    assert!(rows.len() >= 8, "the default limits hold 1 GiB in {} blocks", rows.len());
+    let x = random(i, 31);
+    let w = random(o * i, 32);
+    let dy = random(o, 33);
+    let xt = Tensor::from_slice(&g, &[1, i], &x).unwrap();
+    let dyt = Tensor::from_slice(&g, &[1, o], &dy).unwrap();
+    let parts = upload_parts(&g, &w, i, &rows);
+    let want: Vec<f64> =
+        (0..o).map(|r| w[r * i..][..i].iter().zip(&x).map(|(&a, &b)| a as f64 * b as f64).sum()).collect();
+    let got = linear_parts(&g, &xt, &parts, Activation::None).unwrap().read_blocking(&g).unwrap();
+    assert_close("FC.0 forward", &got, &want, &[1, o], dot_tolerance(i), 1e-5);
+    let mut want = vec![0.0f64; i];
+    for (r, &d) in dy.iter().enumerate() {
+        for (acc, &v) in want.iter_mut().zip(&w[r * i..][..i]) {
+            *acc += d as f64 * v as f64;
+        }
+    }
+    let got = linear_backward_input_parts(&g, &dyt, &parts).unwrap().read_blocking(&g).unwrap();
+    assert_close("FC.0 dx", &got, &want, &[1, i], dot_tolerance(o), 1e-5);
+    drop(parts);
+    let grads: Vec<Tensor> = rows.iter().map(|&r| Tensor::zeros(&g, &[r, i]).unwrap()).collect();
+    linear_backward_weight_accumulate(&g, &xt, &dyt, &grads).unwrap();
+    let mut r0 = 0;
+    for (k, t) in grads.iter().enumerate() {
+        let got = t.read_blocking(&g).unwrap();
+        let want: Vec<f64> = (0..got.len()).map(|j| dy[r0 + j / i] as f64 * x[j % i] as f64).collect();
+        assert_close(&format!("FC.0 dw block {k}"), &got, &want, t.shape(), 0.0, 1e-6);
+        r0 += rows[k];
     }
 }
 

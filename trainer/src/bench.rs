@@ -355,9 +355,9 @@ struct OpRow {
 fn ugatit_ops(args: BenchArgs) -> Result<()> {
     use shaders::ops::{
         channel_scale, channel_scale_backward_weight, global_avg_pool, global_max_pool, global_max_pool_backward_input,
-        layer_instance_norm, layer_instance_norm_backward, linear, linear_backward_input, linear_backward_weight,
-        spectral_norm, spectral_norm_backward, upsample_nearest2x, upsample_nearest2x_backward_input,
-        LayerInstanceNormParams,
+        layer_instance_norm, layer_instance_norm_backward, linear, linear_backward_input, linear_backward_input_parts,
+        linear_backward_weight, linear_backward_weight_accumulate, linear_parts, spectral_norm, spectral_norm_backward,
+        upsample_nearest2x, upsample_nearest2x_backward_input, LayerInstanceNormParams,
     };
     let gpu = open_gpu(&args)?;
     println!("adapter: {}", gpu.describe());
@@ -383,7 +383,23 @@ fn ugatit_ops(args: BenchArgs) -> Result<()> {
     let f = |n: &[usize]| n.iter().product::<usize>() as f64 * 4.0;
     let fm = f(&fmap);
     type Op<'a> = Box<dyn FnMut() -> shaders::Result<Tensor> + 'a>;
-    let rows: Vec<(&str, String, f64, f64, Op)> = vec![
+    // The full model's FC.0 [c, c * side²] (1 GiB at ch 64, 256x256) in row
+    // blocks of one binding each, as the arena stores it; allocated only
+    // when its rows are measured.
+    let fc_in = c * side * side;
+    let fc0_rows = ["linear FC.0 (full model)", "linear_backward_input FC.0", "linear_backward_weight FC.0"];
+    let wanted = |op: &str| args.filter.as_deref().is_none_or(|f| op.contains(f));
+    let fc0 = if fc0_rows.iter().any(|r| wanted(r)) {
+        let block = (gpu.max_binding_bytes() as usize / (4 * fc_in)).clamp(1, c);
+        let sizes: Vec<usize> = (0..c.div_ceil(block)).map(|k| block.min(c - k * block)).collect();
+        let parts =
+            sizes.iter().enumerate().map(|(k, &r)| t(&[r, fc_in], 20 + k as u64)).collect::<Result<Vec<_>, _>>()?;
+        let grads = sizes.iter().map(|&r| Tensor::zeros(&gpu, &[r, fc_in])).collect::<Result<Vec<_>, _>>()?;
+        Some((parts, grads, t(&[1, fc_in], 13)?, t(&[1, c], 14)?))
+    } else {
+        None
+    };
+    let mut rows: Vec<(&str, String, f64, f64, Op)> = vec![
         (
             "linear (gamma/beta MLP)",
             format!("[1,{c}] x [{c},{c}]"),
@@ -465,6 +481,25 @@ fn ugatit_ops(args: BenchArgs) -> Result<()> {
             Box::new(|| spectral_norm_backward(&gpu, &sn, &dw_big)),
         ),
     ];
+    if let Some((parts, grads, fx, fdy)) = &fc0 {
+        let shape = format!("[1,{fc_in}] x [{c},{fc_in}] in {}", parts.len());
+        let (wb, flops) = (f(&[c, fc_in]), 2.0 * (c * fc_in) as f64);
+        let rows_fc0: [(&str, String, f64, f64, Op); 3] = [
+            (fc0_rows[0], shape.clone(), wb, flops, Box::new(|| linear_parts(&gpu, fx, parts, Activation::Relu))),
+            (fc0_rows[1], shape.clone(), wb, flops, Box::new(|| linear_backward_input_parts(&gpu, fdy, parts))),
+            (
+                fc0_rows[2],
+                shape,
+                2.0 * wb,
+                flops,
+                Box::new(|| {
+                    linear_backward_weight_accumulate(&gpu, fx, fdy, grads)?;
+                    Ok(grads[0].clone())
+                }),
+            ),
+        ];
+        rows.extend(rows_fc0);
+    }
     let mut out = Vec::new();
     for (op, shape, bytes, flops, mut run) in rows {
         if let Some(filter) = &args.filter {
@@ -724,22 +759,24 @@ fn train(args: BenchArgs) -> Result<()> {
         "generator", "ngf", "ndf", "size", "s/iter", "peak MiB", "disp/iter", "host us/disp"
     );
     let mut rows = Vec::new();
-    // U-GAT-IT's generators are not a GeneratorConfig: its rows carry None.
-    let configs: Vec<(Option<GeneratorConfig>, usize)> = match args.model {
+    // U-GAT-IT's generators are not a GeneratorConfig: its rows carry None
+    // and whether they are the light model.
+    let configs: Vec<(Option<GeneratorConfig>, usize, bool)> = match args.model {
         ModelKind::CycleGan => {
-            vec![(Some(GeneratorConfig::resnet(6, 32)), 128), (Some(GeneratorConfig::resnet(9, 64)), 256)]
+            vec![(Some(GeneratorConfig::resnet(6, 32)), 128, false), (Some(GeneratorConfig::resnet(9, 64)), 256, false)]
         }
         ModelKind::Pix2Pix => {
-            vec![(Some(GeneratorConfig::unet(7, 32)), 128), (Some(GeneratorConfig::unet(8, 64)), 256)]
+            vec![(Some(GeneratorConfig::unet(7, 32)), 128, false), (Some(GeneratorConfig::unet(8, 64)), 256, false)]
         }
-        ModelKind::Dcgan => vec![(Some(GeneratorConfig::dcgan(100, 64)), 64)],
-        ModelKind::DiscoGan => vec![(Some(GeneratorConfig::discogan(64)), 64)],
-        ModelKind::Ugatit => vec![(None, 256)],
+        ModelKind::Dcgan => vec![(Some(GeneratorConfig::dcgan(100, 64)), 64, false)],
+        ModelKind::DiscoGan => vec![(Some(GeneratorConfig::discogan(64)), 64, false)],
+        ModelKind::Ugatit => vec![(None, 256, true), (None, 256, false)],
     };
-    for (generator, size) in configs {
+    for (generator, size, light) in configs {
         let (net, ngf) = match &generator {
             Some(g) => (g.net_name(), g.ngf),
-            None => ("ugatit_light".to_string(), 64),
+            None if light => ("ugatit_light".to_string(), 64),
+            None => ("ugatit_full".to_string(), 64),
         };
         if let Some(f) = &args.filter {
             if !format!("{net} {size}").contains(f.as_str()) {
@@ -750,7 +787,7 @@ fn train(args: BenchArgs) -> Result<()> {
         let base = gpu.tensor_bytes_allocated();
         let mut model: Box<dyn Model> = match (args.model, generator) {
             (ModelKind::Ugatit, _) | (_, None) => {
-                let shape = GeneratorShape { ch: 64, n_res: 4, light: true, img_size: size };
+                let shape = GeneratorShape { ch: 64, n_res: 4, light, img_size: size };
                 Box::new(Ugatit::new(&gpu, UgatitConfig::reference(shape), Init::Fresh(1))?)
             }
             (ModelKind::CycleGan, Some(generator)) => {

@@ -8,6 +8,12 @@
 //! and stays zero under Adam (a zero gradient on a zero value moves nothing),
 //! so an optimizer runs one dispatch per chunk over all of a network's
 //! parameters with no gather or scatter.
+//!
+//! A parameter larger than one chunk that its spec allows to split
+//! ([`ParamSpec::row_blocks`]) is stored as row blocks: whole rows (the
+//! first dimension) per chunk, as many as fit, each block starting a chunk.
+//! [`ParamArena::value_parts`] gives the blocks, which
+//! [`crate::ops::linear_parts`] and its gradients take as they lie.
 
 use super::params::ParamSpec;
 use super::weights::HostTensor;
@@ -15,12 +21,26 @@ use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
-/// Where one parameter lives.
+/// Where one block of rows of a parameter lives.
 #[derive(Clone, Debug)]
-struct Slot {
+struct Piece {
     chunk: usize,
     start: usize,
     len: usize,
+}
+
+/// Where one parameter lives: one piece, or row blocks in consecutive chunks.
+#[derive(Clone, Debug)]
+struct Slot {
+    pieces: Vec<Piece>,
+    /// Values per row (the product of the shape past its first dimension).
+    row_len: usize,
+}
+
+impl Slot {
+    fn len(&self) -> usize {
+        self.pieces.iter().map(|p| p.len).sum()
+    }
 }
 
 /// Parameter values and gradients of one network.
@@ -56,13 +76,32 @@ impl ParamArena {
         let mut sizes = vec![0usize];
         for s in &specs {
             let len: usize = s.shape.iter().product::<usize>().max(1);
+            let row_len: usize = s.shape.iter().skip(1).product::<usize>().max(1);
+            let too_large = || Error::TooLarge {
+                op: OP,
+                what: format!("parameter `{}` {:?}", s.name, s.shape),
+                bytes: 4 * len as u64,
+                limit: chunk_bytes,
+            };
             if len > limit {
-                return Err(Error::TooLarge {
-                    op: OP,
-                    what: format!("parameter `{}` {:?}", s.name, s.shape),
-                    bytes: 4 * len as u64,
-                    limit: chunk_bytes,
-                });
+                // Row blocks, each opening a chunk of its own.
+                if !s.row_blocks || row_len > limit {
+                    return Err(too_large());
+                }
+                let rows_per_block = limit / row_len;
+                let mut pieces = Vec::new();
+                let mut rows = len / row_len;
+                while rows > 0 {
+                    let r = rows.min(rows_per_block);
+                    if *sizes.last().expect("one chunk at least") > 0 {
+                        sizes.push(0);
+                    }
+                    *sizes.last_mut().expect("one chunk at least") = r * row_len;
+                    pieces.push(Piece { chunk: sizes.len() - 1, start: 0, len: r * row_len });
+                    rows -= r;
+                }
+                slots.push(Slot { pieces, row_len });
+                continue;
             }
             let mut start = sizes.last().copied().unwrap_or(0).next_multiple_of(align);
             if start + len > limit {
@@ -70,17 +109,21 @@ impl ParamArena {
                 start = 0;
             }
             *sizes.last_mut().expect("one chunk at least") = start + len;
-            slots.push(Slot { chunk: sizes.len() - 1, start, len });
+            slots.push(Slot { pieces: vec![Piece { chunk: sizes.len() - 1, start, len }], row_len });
         }
         let mut host: Vec<Vec<f32>> = sizes.iter().map(|&n| vec![0.0; n.max(1)]).collect();
         for ((slot, spec), t) in slots.iter().zip(&specs).zip(data) {
-            if t.data.len() != slot.len || t.shape != spec.shape {
+            if t.data.len() != slot.len() || t.shape != spec.shape {
                 return Err(Error::shape(
                     OP,
                     format!("`{}` has shape {:?}, the parameter needs {:?}", spec.name, t.shape, spec.shape),
                 ));
             }
-            host[slot.chunk][slot.start..][..slot.len].copy_from_slice(&t.data);
+            let mut at = 0;
+            for p in &slot.pieces {
+                host[p.chunk][p.start..][..p.len].copy_from_slice(&t.data[at..at + p.len]);
+                at += p.len;
+            }
         }
         let values = host.iter().map(|h| Tensor::from_slice(gpu, &[h.len()], h)).collect::<Result<Vec<_>>>()?;
         let grads = host.iter().map(|h| Tensor::zeros(gpu, &[h.len()])).collect::<Result<Vec<_>>>()?;
@@ -104,23 +147,52 @@ impl ParamArena {
 
     /// Total number of parameter values, padding excluded.
     pub fn numel(&self) -> usize {
-        self.slots.iter().map(|s| s.len).sum()
+        self.slots.iter().map(Slot::len).sum()
     }
 
     fn view_of(&self, chunks: &[Tensor], i: usize) -> Tensor {
         let (slot, spec) = (&self.slots[i], &self.specs[i]);
+        let [piece] = &slot.pieces[..] else {
+            panic!("parameter `{}` is stored as row blocks: take its value_parts", spec.name)
+        };
         let shape = if spec.shape.is_empty() { vec![1] } else { spec.shape.clone() };
-        chunks[slot.chunk].view(slot.start, &shape).expect("slots lie inside their chunk")
+        chunks[piece.chunk].view(piece.start, &shape).expect("slots lie inside their chunk")
     }
 
-    /// Parameter `i` as a tensor view.
+    fn parts_of(&self, chunks: &[Tensor], i: usize) -> Vec<Tensor> {
+        let slot = &self.slots[i];
+        let view = |p: &Piece| chunks[p.chunk].view(p.start, &[p.len / slot.row_len, slot.row_len]);
+        slot.pieces.iter().map(|p| view(p).expect("slots lie inside their chunk")).collect()
+    }
+
+    /// Parameter `i` as a tensor view. Panics for a parameter stored as row
+    /// blocks ([`ParamArena::is_split`]), which only
+    /// [`ParamArena::value_parts`] gives.
     pub fn value(&self, i: usize) -> Tensor {
         self.view_of(&self.values, i)
     }
 
-    /// The gradient of parameter `i` as a tensor view.
+    /// The gradient of parameter `i` as a tensor view (see
+    /// [`ParamArena::value`]).
     pub fn grad(&self, i: usize) -> Tensor {
         self.view_of(&self.grads, i)
+    }
+
+    /// Whether parameter `i` is stored as more than one row block.
+    pub fn is_split(&self, i: usize) -> bool {
+        self.slots[i].pieces.len() > 1
+    }
+
+    /// Parameter `i` as row blocks `[rows, row length]` in row order (one
+    /// block when it fits a chunk).
+    pub fn value_parts(&self, i: usize) -> Vec<Tensor> {
+        self.parts_of(&self.values, i)
+    }
+
+    /// The gradient of parameter `i` as row blocks, as
+    /// [`ParamArena::value_parts`].
+    pub fn grad_parts(&self, i: usize) -> Vec<Tensor> {
+        self.parts_of(&self.grads, i)
     }
 
     /// The value chunks (what an optimizer updates).
@@ -146,8 +218,8 @@ impl ParamArena {
             host.push(c.read(gpu).await?);
         }
         let mut out = Vec::with_capacity(self.numel());
-        for s in &self.slots {
-            out.extend_from_slice(&host[s.chunk][s.start..][..s.len]);
+        for p in self.slots.iter().flat_map(|s| &s.pieces) {
+            out.extend_from_slice(&host[p.chunk][p.start..][..p.len]);
         }
         Ok(out)
     }
@@ -163,9 +235,9 @@ impl ParamArena {
         }
         let mut host: Vec<Vec<f32>> = self.values.iter().map(|c| vec![0.0; c.len()]).collect();
         let mut at = 0;
-        for s in &self.slots {
-            host[s.chunk][s.start..][..s.len].copy_from_slice(&flat[at..at + s.len]);
-            at += s.len;
+        for p in self.slots.iter().flat_map(|s| &s.pieces) {
+            host[p.chunk][p.start..][..p.len].copy_from_slice(&flat[at..at + p.len]);
+            at += p.len;
         }
         host.iter().map(|h| Tensor::from_slice(gpu, &[h.len()], h)).collect()
     }

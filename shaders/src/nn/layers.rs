@@ -480,6 +480,14 @@ impl Registry {
         self.params.len() - 1
     }
 
+    /// Registers a parameter that may be stored as row blocks (see
+    /// [`ParamSpec::row_blocks`]); returns its index.
+    pub(crate) fn param_row_blocks(&mut self, name: String, shape: &[usize]) -> usize {
+        let i = self.param(name, shape);
+        self.params[i].row_blocks = true;
+        i
+    }
+
     /// Registers a buffer filled with `value`; returns its index.
     pub(crate) fn buffer(&mut self, name: String, shape: &[usize], value: f32) -> usize {
         let n = shape.iter().product();

@@ -11,11 +11,16 @@ pub struct ParamSpec {
     pub name: String,
     /// PyTorch shape.
     pub shape: Vec<usize>,
+    /// Whether the parameter may be stored as row blocks across several
+    /// arena chunks when it exceeds one (a weight only
+    /// [`crate::ops::linear_parts`] consumes); otherwise such a parameter
+    /// is refused.
+    pub row_blocks: bool,
 }
 
 impl ParamSpec {
     pub(crate) fn new(name: impl Into<String>, shape: &[usize]) -> Self {
-        ParamSpec { name: name.into(), shape: shape.to_vec() }
+        ParamSpec { name: name.into(), shape: shape.to_vec(), row_blocks: false }
     }
 }
 

@@ -149,20 +149,6 @@ impl Ugatit {
         if g.ch == 0 || (!g.light && (g.img_size < 8 || g.img_size % 4 != 0)) {
             return Err(Error::Network(format!("U-GAT-IT: {} is not a valid generator", g.describe())));
         }
-        let fc_bytes = (g.fc_in() * g.bottleneck() * 4) as u64;
-        if fc_bytes > gpu.max_binding_bytes() {
-            return Err(Error::Network(format!(
-                "the full U-GAT-IT model at {0}x{0} with ch {1} has a first MLP layer FC.0.weight [{2}, {3}] of {4} MiB, \
-                 more than this device's largest storage binding ({5} MiB); train the light model (--light), or a \
-                 smaller --crop-size or --ch",
-                g.img_size,
-                g.ch,
-                g.bottleneck(),
-                g.fc_in(),
-                fc_bytes >> 20,
-                gpu.max_binding_bytes() >> 20
-            )));
-        }
         let shapes = [config.global(), config.global(), config.local(), config.local()];
         let (mut dicts, rest): (Vec<StateDict>, Option<TrainState>) = match init {
             Init::Fresh(seed) => {

@@ -29,8 +29,9 @@ use crate::ops::{
     concat_channels, concat_channels_backward_input, conv2d_backward_bias, conv2d_backward_input,
     conv2d_backward_weight, conv2d_pack_weight, conv2d_packed, global_avg_pool, global_avg_pool_backward_input,
     global_max_pool, global_max_pool_backward_input, layer_instance_norm, layer_instance_norm_backward, linear,
-    linear_backward_input, linear_backward_weight, spectral_norm, spectral_norm_backward, upsample_nearest2x,
-    upsample_nearest2x_backward_input, Activation, Conv2dParams, LayerInstanceNormParams, Padding, SpectralNorm,
+    linear_backward_input, linear_backward_input_parts, linear_backward_weight, linear_backward_weight_accumulate,
+    linear_parts, spectral_norm, spectral_norm_backward, upsample_nearest2x, upsample_nearest2x_backward_input,
+    Activation, Conv2dParams, LayerInstanceNormParams, Padding, SpectralNorm,
 };
 use crate::tensor::Tensor;
 
@@ -329,7 +330,9 @@ fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
     }
     let down = s.finish();
 
-    let fc = [reg.param("FC.0.weight".into(), &[c, g.fc_in()]), reg.param("FC.2.weight".into(), &[c, c])];
+    // FC.0 of the full model at 256x256 (ch 64) is 256 x 1,048,576, 1 GiB:
+    // it may lie in row blocks, which the linear ops take as they are.
+    let fc = [reg.param_row_blocks("FC.0.weight".into(), &[c, g.fc_in()]), reg.param("FC.2.weight".into(), &[c, c])];
 
     // UpBlock2: [Upsample, pad, conv, ILN, ReLU] x 2 at indices 0-4 and 5-9,
     // then pad (10), conv (11), Tanh (12).
@@ -441,7 +444,7 @@ impl Generator {
         let h_shape = h.nchw("U-GAT-IT generator", "features")?;
         let n = h_shape[0];
         let fc_in = if self.shape.light { global_avg_pool(gpu, &h)? } else { h.reshape(&[n, h.len() / n])? };
-        let f1 = linear(gpu, &fc_in, &p.value(self.fc[0]), Activation::Relu)?;
+        let f1 = linear_parts(gpu, &fc_in, &p.value_parts(self.fc[0]), Activation::Relu)?;
         let f2 = linear(gpu, &f1, &p.value(self.fc[1]), Activation::Relu)?;
         let gamma = linear(gpu, &f2, &p.value(self.gamma), Activation::None)?;
         let beta = linear(gpu, &f2, &p.value(self.beta), Activation::None)?;
@@ -522,16 +525,16 @@ impl Generator {
         // γ = gamma(f2), β = beta(f2), f2 = relu(FC.2(f1)), f1 = relu(FC.0(fc_in)).
         if let (Some(dg), Some(db)) = (d_gamma, d_beta) {
             let (wg, wb) = (p.value(self.gamma), p.value(self.beta));
-            accumulate(gpu, &p.grad(self.gamma), &linear_backward_weight(gpu, &f2, &dg)?, 1.0)?;
-            accumulate(gpu, &p.grad(self.beta), &linear_backward_weight(gpu, &f2, &db)?, 1.0)?;
+            linear_backward_weight_accumulate(gpu, &f2, &dg, &p.grad_parts(self.gamma))?;
+            linear_backward_weight_accumulate(gpu, &f2, &db, &p.grad_parts(self.beta))?;
             let df2 = linear_backward_input(gpu, &dg, &wg)?;
             add_assign(gpu, &df2, &linear_backward_input(gpu, &db, &wb)?)?;
             let df2 = activation_backward_input(gpu, Activation::Relu, &f2, &df2)?;
-            accumulate(gpu, &p.grad(self.fc[1]), &linear_backward_weight(gpu, &f1, &df2)?, 1.0)?;
+            linear_backward_weight_accumulate(gpu, &f1, &df2, &p.grad_parts(self.fc[1]))?;
             let df1 = linear_backward_input(gpu, &df2, &p.value(self.fc[1]))?;
             let df1 = activation_backward_input(gpu, Activation::Relu, &f1, &df1)?;
-            accumulate(gpu, &p.grad(self.fc[0]), &linear_backward_weight(gpu, &fc_in, &df1)?, 1.0)?;
-            let d_in = linear_backward_input(gpu, &df1, &p.value(self.fc[0]))?;
+            linear_backward_weight_accumulate(gpu, &fc_in, &df1, &p.grad_parts(self.fc[0]))?;
+            let d_in = linear_backward_input_parts(gpu, &df1, &p.value_parts(self.fc[0]))?;
             let d_h = if self.shape.light {
                 global_avg_pool_backward_input(gpu, &d_in, h_shape)?
             } else {

@@ -62,7 +62,10 @@ pub use instance_norm_backward::{
 pub use layer_instance_norm::{
     layer_instance_norm, layer_instance_norm_backward, LayerInstanceNormGrads, LayerInstanceNormParams,
 };
-pub use linear::{linear, linear_backward_input, linear_backward_weight};
+pub use linear::{
+    linear, linear_backward_input, linear_backward_input_parts, linear_backward_weight,
+    linear_backward_weight_accumulate, linear_parts,
+};
 pub use loss::{
     accumulate, bce_loss_const, bce_with_logits_loss_const, const_loss, feature_matching_loss, l1_loss, mean, mse_loss,
     mse_loss_const, ConstLoss,
