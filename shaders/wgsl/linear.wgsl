@@ -32,6 +32,18 @@
 // partial sums at s * split_stride, and linear_reduce adds the splits in a
 // fixed order and applies the activation.
 //
+// Small batches (N <= 4, U-GAT-IT's batch 1): a GEMM tile would leave 15 of
+// its 16 rows empty, so three entry points without workgroup tiles serve them,
+// each reading its weight once with neighbouring invocations on neighbouring
+// addresses and no barrier in its main loop:
+//   linear_small_batch                 one workgroup per output feature: its
+//                                      invocations stride along the inner
+//                                      dimension, then a tree reduction;
+//   linear_backward_input_small_batch  one invocation per input feature,
+//                                      looping over the part's rows;
+//   linear_backward_weight_small_batch one invocation per weight.
+// Each keeps the batch's up to 4 sums in a vec4.
+//
 // Tiles are numbered x + y * num_workgroups.x so that more than 65,535 of
 // them (dx and dw of that layer) fit WebGPU's per-dimension limit; the
 // workgroups past the last tile return before any barrier (the test is
@@ -215,4 +227,100 @@ fn linear_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
         acc += a[s * p.split_stride + i];
     }
     out[i] = apply_activation(p.act, p.slope, acc);
+}
+
+// ---- small batches (rows <= 4 batch samples) --------------------------------
+
+// The batch's values at inner index k of A = x or dy (row stride a_stride,
+// offset a_off), zero past the batch.
+fn batch_values(k: u32, n: u32) -> vec4<f32> {
+    var v = vec4<f32>(0.0);
+    v.x = a[p.a_off + k];
+    if n > 1u {
+        v.y = a[p.a_off + p.a_stride + k];
+    }
+    if n > 2u {
+        v.z = a[p.a_off + 2u * p.a_stride + k];
+    }
+    if n > 3u {
+        v.w = a[p.a_off + 3u * p.a_stride + k];
+    }
+    return v;
+}
+
+var<workgroup> partial_sums: array<vec4<f32>, 256>;
+
+// y[n, out_off + o] = act(sum_k x[n, k] w[o, k]): rows = N (<= 4), cols = O_p,
+// inner = I. Dispatch groups_1d(O_p, 1) workgroups of 256.
+@compute @workgroup_size(256)
+fn linear_small_batch(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let o = wid.x + wid.y * nwg.x;
+    if o >= p.cols {
+        return;
+    }
+    var acc = vec4<f32>(0.0);
+    let row = o * p.inner;
+    for (var k = lid; k < p.inner; k += 256u) {
+        acc += batch_values(k, p.rows) * b[row + k];
+    }
+    partial_sums[lid] = acc;
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s >>= 1u) {
+        if lid < s {
+            partial_sums[lid] += partial_sums[lid + s];
+        }
+        workgroupBarrier();
+    }
+    if lid < p.rows {
+        let v = apply_activation(p.act, p.slope, partial_sums[0][lid]);
+        out[lid * p.out_stride + p.out_off + o] = v;
+    }
+}
+
+// dx[n, i] (+)= sum_o dy[n, a_off + o] w[o, i]: rows = N (<= 4), cols = I,
+// inner = O_p. One invocation per i; dispatch groups_1d(I, 256).
+@compute @workgroup_size(256)
+fn linear_backward_input_small_batch(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 256u;
+    if i >= p.cols {
+        return;
+    }
+    var acc = vec4<f32>(0.0);
+    for (var o = 0u; o < p.inner; o++) {
+        acc += batch_values(o, p.rows) * b[o * p.cols + i];
+    }
+    for (var n = 0u; n < p.rows; n++) {
+        let at = n * p.out_stride + i;
+        if p.accumulate == 1u {
+            out[at] += acc[n];
+        } else {
+            out[at] = acc[n];
+        }
+    }
+}
+
+// dw[o, i] (+)= sum_n dy[n, a_off + o] x[n, i]: rows = O_p, cols = I,
+// inner = N (<= 4); a = dy (a_stride = O), b = x. One invocation per weight;
+// dispatch groups_1d(O_p * I, 256).
+@compute @workgroup_size(256)
+fn linear_backward_weight_small_batch(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let j = gid.x + gid.y * nwg.x * 256u;
+    if j >= p.rows * p.cols {
+        return;
+    }
+    let o = j / p.cols;
+    let i = j % p.cols;
+    var acc = 0.0;
+    for (var n = 0u; n < p.inner; n++) {
+        acc += a[p.a_off + n * p.a_stride + o] * b[n * p.cols + i];
+    }
+    if p.accumulate == 1u {
+        out[j] += acc;
+    } else {
+        out[j] = acc;
+    }
 }

@@ -119,8 +119,19 @@ fn ref_upsample_dx(dy: &[f64], h: usize, w: usize) -> Vec<f64> {
 fn linear_forward_and_gradients_against_reference() {
     let g = gpu();
     // (N, I, O): odd sizes, the CAM logits (O = 1), the MLP (C x C) at
-    // C = 64 and 16, and a long flattened feature map.
-    for (n, i, o, seed) in [(3, 37, 5, 1u64), (1, 16, 1, 2), (2, 64, 64, 3), (4, 16, 16, 4), (2, 70000, 3, 5)] {
+    // C = 64 and 16, and a long flattened feature map; batches up to 4 take
+    // the small-batch kernels, larger ones the tiled GEMM (split-K at 70000).
+    let cases = [
+        (3, 37, 5, 1u64),
+        (1, 16, 1, 2),
+        (2, 64, 64, 3),
+        (4, 16, 16, 4),
+        (2, 70000, 3, 5),
+        (5, 37, 5, 6),
+        (17, 33, 20, 7),
+        (6, 70000, 3, 8),
+    ];
+    for (n, i, o, seed) in cases {
         let (xt, x) = upload(&g, &[n, i], seed);
         let (wt, w) = upload(&g, &[o, i], seed + 100);
         let (dyt, dy) = upload(&g, &[n, o], seed + 200);
@@ -158,9 +169,17 @@ fn read_parts(g: &Gpu, parts: &[Tensor]) -> Vec<f32> {
 #[test]
 fn linear_over_row_blocks_with_split_k_against_reference() {
     let g = gpu();
-    // (N, I, row blocks): uneven blocks, a long inner dimension (split-K:
-    // 5000 inputs give 4 splits, 70000 give 68), and one block.
-    for (n, i, rows, seed) in [(3, 5000, vec![16, 5, 16], 11u64), (2, 70000, vec![1, 2], 12), (5, 40, vec![7], 13)] {
+    // (N, I, row blocks): uneven blocks, a long inner dimension (split-K for
+    // batches over 4: 5000 inputs give 4 splits, 70000 give 68), one block,
+    // and the small-batch kernels.
+    let cases = [
+        (6, 5000, vec![16, 5, 16], 11u64),
+        (5, 70000, vec![1, 2], 12),
+        (5, 40, vec![7], 13),
+        (3, 5000, vec![16, 5, 16], 14),
+        (1, 70000, vec![1, 2], 15),
+    ];
+    for (n, i, rows, seed) in cases {
         let o: usize = rows.iter().sum();
         let (xt, x) = upload(&g, &[n, i], seed);
         let w = random(o * i, seed + 100);
@@ -184,10 +203,10 @@ fn linear_over_row_blocks_with_split_k_against_reference() {
 
 #[test]
 fn linear_gradients_past_65535_tiles_per_dimension() {
-    // dx [1, I] and dw [2, I] of I = 2^20 + 17 inputs: 65,538 column tiles,
-    // more than one dispatch dimension holds.
+    // dx [5, I] and dw [2, I] of I = 2^20 + 17 inputs (batch 5: the tiled
+    // kernels): 65,538 column tiles, more than one dispatch dimension holds.
     let g = gpu();
-    let (n, i, o) = (1, (1 << 20) + 17, 2);
+    let (n, i, o) = (5, (1 << 20) + 17, 2);
     let (xt, x) = upload(&g, &[n, i], 21);
     let (wt, w) = upload(&g, &[o, i], 22);
     let (dyt, dy) = upload(&g, &[n, o], 23);

@@ -16,7 +16,7 @@
 //! in float32 it drifts 2.8e-5 from float64 by the third iteration, ours
 //! 5e-7. Tolerances: losses
 //! relative 5e-5 (the CAM terms, weighted 1000, dominate G_A and G_B);
-//! weights as `tests::parity::compare_net` with [`W_ATOL`].
+//! weights as `tests::parity::compare_net` with [`W_ATOL`] and [`W_ATOL_FULL`].
 
 use shaders::nn::model::{Init, Model};
 use shaders::nn::ugatit::{detect_generator, split_checkpoint, Ugatit, UgatitConfig, LOSS_NAMES, NETWORKS};
@@ -32,19 +32,34 @@ const LOSS_RTOL: f64 = 5e-5;
 /// Weights: 5e-6, 5% of an Adam step of 1e-4 (weight decay 1e-4 makes
 /// near-zero gradients' relative error large, as in the DiscoGAN test).
 const W_ATOL: f64 = 5e-6;
+/// The full model's: 1e-5, 10% of an Adam step. Its weights are more
+/// sensitive to rounding: PyTorch's own float32 run of the fixture lies
+/// further than 5e-6 from its float64 run in 1851 weights (26 of conv1x1's
+/// 288, 1444 of genA2B's FC.0), past 1e-5 in 841; ours in 268 and 178
+/// (most in FC.0, all within [`compare_net`]'s allowance of 1 in 200 per
+/// tensor).
+const W_ATOL_FULL: f64 = 1e-5;
 
 /// The light fixture's directory and generator.
-const LIGHT: Fixture =
-    Fixture { dir: "ugatit_reference", shape: GeneratorShape { ch: 2, n_res: 2, light: true, img_size: 256 } };
+const LIGHT: Fixture = Fixture {
+    dir: "ugatit_reference",
+    w_atol: W_ATOL,
+    shape: GeneratorShape { ch: 2, n_res: 2, light: true, img_size: 256 },
+};
 /// The full fixture's: the full model takes only its own size.
-const FULL: Fixture =
-    Fixture { dir: "ugatit_reference_full", shape: GeneratorShape { ch: 3, n_res: 2, light: false, img_size: 128 } };
+const FULL: Fixture = Fixture {
+    dir: "ugatit_reference_full",
+    w_atol: W_ATOL_FULL,
+    shape: GeneratorShape { ch: 3, n_res: 2, light: false, img_size: 128 },
+};
 
 /// The largest storage binding the full model's test device allows.
 const FULL_BINDING_BYTES: u64 = 448 << 10;
 
 struct Fixture {
     dir: &'static str,
+    /// Absolute weight tolerance after the iterations.
+    w_atol: f64,
     shape: GeneratorShape,
 }
 
@@ -112,7 +127,7 @@ fn iterations_match(fx: &Fixture) {
     let mut worst_w = 0.0f64;
     for (net, want) in NETWORKS.iter().zip(&want) {
         let what = format!("{}: {net} after {STEPS} iterations", fx.dir);
-        worst_w = worst_w.max(compare_net(&what, state.get(net).unwrap(), want, LR as f64, STEPS, W_ATOL));
+        worst_w = worst_w.max(compare_net(&what, state.get(net).unwrap(), want, LR as f64, STEPS, fx.w_atol));
     }
     assert_eq!(model.iterations(), STEPS as u64);
     eprintln!("{} parity: losses rel {worst_loss:.2e}, weights abs {worst_w:.2e}", fx.dir);

@@ -32,6 +32,8 @@ struct Params {
 
 /// Output rows and columns per workgroup.
 const TILE: usize = 16;
+/// Batches up to this size take the `*_small_batch` entry points.
+const SMALL_BATCH: usize = 4;
 /// Split-K aims for about this many workgroups in flight.
 const SPLIT_TARGET_GROUPS: usize = 256;
 /// Inner-dimension length below which a split is not worth its reduction.
@@ -82,6 +84,22 @@ impl Gemm<'_> {
     }
 }
 
+/// Records a `*_small_batch` gradient entry point with one invocation per
+/// output value (`threads` of them).
+fn small_batch(
+    gpu: &Gpu,
+    op: &'static str,
+    a: &Tensor,
+    b: &Tensor,
+    out: &Tensor,
+    params: Params,
+    threads: usize,
+) -> Result<()> {
+    let pipeline = gpu.pipeline(&wgsl::LINEAR, op, &[])?;
+    let groups = groups_1d(gpu, op, threads, 256)?;
+    gpu.dispatch(op, pipeline, &params, &[(1, a), (2, b), (3, out)], groups)
+}
+
 /// Base parameters of a `rows × cols` output with dot products of `inner`.
 fn params(op: &'static str, [rows, cols, inner]: [usize; 3]) -> Result<Params> {
     Ok(Params {
@@ -111,9 +129,10 @@ pub fn linear(gpu: &Gpu, x: &Tensor, w: &Tensor, activation: Activation) -> Resu
 }
 
 /// [`linear`] with the weight given as row blocks (see the module docs).
-/// A long inner dimension facing few outputs is split across workgroups
-/// (split-K) and the partial sums added in a fixed order, so the result is
-/// the same on every run.
+/// Batches of up to four take the small-batch kernel (a workgroup per output
+/// feature). For larger batches, a long inner dimension facing few outputs
+/// is split across workgroups (split-K) and the partial sums added in a
+/// fixed order, so the result is the same on every run.
 pub fn linear_parts(gpu: &Gpu, x: &Tensor, parts: &[Tensor], activation: Activation) -> Result<Tensor> {
     const OP: &str = "linear";
     let [n, i] = matrix(OP, "input", x)?;
@@ -125,6 +144,25 @@ pub fn linear_parts(gpu: &Gpu, x: &Tensor, parts: &[Tensor], activation: Activat
         ));
     }
     let (act, slope) = activation.code();
+    if n <= SMALL_BATCH {
+        const SMALL: &str = "linear_small_batch";
+        let out = Tensor::empty(gpu, &[n, o])?;
+        let pipeline = gpu.pipeline(&wgsl::LINEAR, SMALL, &[])?;
+        let mut at = 0;
+        for w in parts {
+            let rows_p = w.shape()[0];
+            let mut params = params(SMALL, [n, rows_p, i])?;
+            params.act = act;
+            params.slope = slope;
+            params.a_stride = params.inner;
+            params.out_stride = u32_of(SMALL, "output features", o)?;
+            params.out_off = u32_of(SMALL, "output features", at)?;
+            let groups = groups_1d(gpu, SMALL, rows_p, 1)?;
+            gpu.dispatch(SMALL, pipeline.clone(), &params, &[(1, x), (2, w), (3, &out)], groups)?;
+            at += rows_p;
+        }
+        return Ok(out);
+    }
     let splits = splits_for(div_ceil(n, TILE) * div_ceil(o, TILE), i);
     let out = Tensor::empty(gpu, &[n, o])?;
     let partial = if splits > 1 { Tensor::empty(gpu, &[splits, n, o])? } else { out.clone() };
@@ -190,7 +228,11 @@ pub fn linear_backward_input_parts(gpu: &Gpu, dy: &Tensor, parts: &[Tensor]) -> 
         params.a_off = u32_of(OP, "output features", at)?;
         params.out_stride = params.cols;
         params.accumulate = u32::from(k > 0);
-        Gemm { op: OP, a: dy, b: w, out: &dx, params, splits: 1 }.record(gpu)?;
+        if n <= SMALL_BATCH {
+            small_batch(gpu, "linear_backward_input_small_batch", dy, w, &dx, params, i)?;
+        } else {
+            Gemm { op: OP, a: dy, b: w, out: &dx, params, splits: 1 }.record(gpu)?;
+        }
         at += rows_p;
     }
     Ok(dx)
@@ -236,7 +278,11 @@ fn weight_gradient(gpu: &Gpu, x: &Tensor, dy: &Tensor, grads: &[Tensor], accumul
         params.a_off = u32_of(OP, "output features", at)?;
         params.out_stride = params.cols;
         params.accumulate = u32::from(accumulate);
-        Gemm { op: OP, a: dy, b: x, out: g, params, splits: 1 }.record(gpu)?;
+        if n <= SMALL_BATCH {
+            small_batch(gpu, "linear_backward_weight_small_batch", dy, x, g, params, rows_p * i)?;
+        } else {
+            Gemm { op: OP, a: dy, b: x, out: g, params, splits: 1 }.record(gpu)?;
+        }
         at += rows_p;
     }
     Ok(())
