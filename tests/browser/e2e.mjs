@@ -100,13 +100,17 @@ const DCGAN_TOLERANCE = 1;
 // U-GAT-IT: the reference's whole checkpoint (genA2B, genB2A, disGA, ...).
 const UGATIT_CHECKPOINT = 'tests/fixtures/ugatit_reference/params_0000003.pt';
 
-// `trainer translate --attention` of input.png with the checkpoint's
-// generator of `direction` (AtoB or BtoA): {image, attention}.
-function ugatitExpected(direction) {
-  const out = file(`expected-ugatit-${direction}.png`);
-  const args = ['translate', '--weights', path.join(h.repo, UGATIT_CHECKPOINT), '--direction', direction, '--attention'];
-  execFileSync(h.trainer(), [...args, '--input', file('input.png'), '--output', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const attention = file(`expected-ugatit-${direction}_attention.png`);
+// The full model's (ch 3, 128x128 only; its FC.0 is 576 KiB).
+const UGATIT_FULL_CHECKPOINT = 'tests/fixtures/ugatit_reference_full/params_0000003.pt';
+
+// `trainer translate --attention` of `input` (input.png) with the
+// checkpoint's generator of `direction` (AtoB or BtoA): {image, attention}.
+function ugatitExpected(direction, checkpoint = UGATIT_CHECKPOINT, input = 'input.png') {
+  const tag = `${direction}-${path.basename(path.dirname(checkpoint))}`;
+  const out = file(`expected-ugatit-${tag}.png`);
+  const args = ['translate', '--weights', path.join(h.repo, checkpoint), '--direction', direction, '--attention'];
+  execFileSync(h.trainer(), [...args, '--input', file(input), '--output', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const attention = file(`expected-ugatit-${tag}_attention.png`);
   return { image: decodePng(fs.readFileSync(out)), attention: decodePng(fs.readFileSync(attention)) };
 }
 
@@ -435,6 +439,29 @@ try {
     return `image ${image}; attention ${attention}; ${ms} ms`;
   });
   await ugatitB.close();
+
+  const ugatitFull = await h.newPage(browser);
+  await step('U-GAT-IT full model checkpoint: a 128x128 image translates as trainer translate --attention does', ugatitFull, async () => {
+    // A 128x128 input, the only size this generator takes (no scaling).
+    const S = 128;
+    const sq = new Uint8Array(S * S * 3);
+    for (let i = 0; i < S * S; i++) {
+      const [x, y] = [i % S, Math.floor(i / S)];
+      sq.set([(x * 2 + y) & 255, Math.round(127 + 120 * Math.sin(x / 9) * Math.cos(y / 7)), (x * y + 40) & 255], 3 * i);
+    }
+    fs.writeFileSync(file('input128.png'), encodePng(S, S, sq, 3));
+    await h.openApp(ugatitFull, app(`?weights=/${UGATIT_FULL_CHECKPOINT}`));
+    assert.ok(await ugatitFull.isHidden('#error'), `unexpected error: ${await ugatitFull.textContent('#error')}`);
+    assert.match(await ugatitFull.textContent('#architecture'), /^Model \(A → B\): U-GAT-IT generator \(ch 3, 2 residual blocks, 128x128 images\)/);
+    await h.resetStatus(ugatitFull);
+    await ugatitFull.setInputFiles('#image-input', file('input128.png'));
+    const ms = await h.waitDone(ugatitFull);
+    const want = ugatitExpected('AtoB', UGATIT_FULL_CHECKPOINT, 'input128.png');
+    const image = compare(await h.outputPixels(ugatitFull), want.image, 'U-GAT-IT full A -> B');
+    const attention = compare(await canvasPixels(ugatitFull, 'attention'), want.attention, 'U-GAT-IT full A -> B attention');
+    return `image ${image}; attention ${attention}; ${ms} ms`;
+  });
+  await ugatitFull.close();
 
   const dcgan = await h.newPage(browser);
   const reference = readSafetensors(path.join(h.repo, DCGAN_DIR, 'inputs.safetensors'));
