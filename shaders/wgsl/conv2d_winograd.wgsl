@@ -56,7 +56,10 @@ struct Params {
     u_cols: u32,
     // T rounded up to 4: the row length of V and M.
     tiles_pad: u32,
-    _pad1: u32,
+    // 1: the weight transforms read the filter rotated by 180 degrees (tap
+    // 8 - t): with a conv_transpose2d-packed weight [9][C_out][C_in8] that is
+    // the conv2d-packed weight of conv2d's input gradient for stride 1.
+    flip: u32,
     _pad2: u32,
 }
 
@@ -73,6 +76,16 @@ struct Params {
 override WG_PIX: u32 = 16u;
 
 // U = G g G^T with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+// The filter's rows (or columns) g[0..3] rotated by 180 degrees when
+// p.flip is set: row r of the rotated filter is row 2 - r reversed (the same
+// holds for columns).
+fn flip_filter(g: array<vec3<f32>, 3>) -> array<vec3<f32>, 3> {
+    if p.flip == 0u {
+        return g;
+    }
+    return array<vec3<f32>, 3>(g[2].zyx, g[1].zyx, g[0].zyx);
+}
+
 @compute @workgroup_size(64)
 fn conv2d_winograd_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 64u;
@@ -92,6 +105,7 @@ fn conv2d_winograd_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builti
             g[r] = vec3<f32>(w_packed[k], w_packed[k + src_plane], w_packed[k + 2u * src_plane]);
         }
     }
+    g = flip_filter(g);
     // Rows of G g (4 x 3), then each row times G^T.
     var t: array<vec3<f32>, 4>;
     t[0] = g[0];
@@ -338,6 +352,7 @@ fn conv2d_winograd4_weight(@builtin(global_invocation_id) gid: vec3<u32>, @built
             g[c] = vec3<f32>(w_packed[k], w_packed[k + 3u * src_plane], w_packed[k + 6u * src_plane]);
         }
     }
+    g = flip_filter(g);
     // G g column by column (6 x 3), then each of its rows times G^T.
     let c0 = g6(g[0]);
     let c1 = g6(g[1]);

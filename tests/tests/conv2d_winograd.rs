@@ -242,3 +242,54 @@ fn winograd_with_gpu_tuning() {
     check(&g, &Case { x: [2, 11, 19, 17], c_out: 17, pad: 1, reflect: true, bias: true }, 950);
     check(&g, &Case { x: [1, 40, 10, 7], c_out: 36, pad: 1, reflect: false, bias: true }, 960);
 }
+
+/// conv2d's input gradient by each Winograd form (the rotated-filter
+/// convolution of dy) against the f64 reference, zero padding 0-2 and
+/// reflect padding 1, with the forms' slack on the direct tolerance of a
+/// C_out * 9-term sum (twice per axis where reflect folds a row).
+#[test]
+fn winograd_input_gradients() {
+    use shaders::ops::conv2d_backward_input;
+    use tests::ref_conv_backward;
+    let mut g = gpu();
+    let cases = [
+        Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: false, bias: false },
+        Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: true, bias: false },
+        Case { x: [1, 5, 9, 12], c_out: 9, pad: 0, reflect: false, bias: false },
+        Case { x: [1, 4, 6, 7], c_out: 6, pad: 2, reflect: false, bias: false },
+        Case { x: [2, 11, 19, 17], c_out: 17, pad: 1, reflect: true, bias: false },
+        Case { x: [1, 32, 11, 9], c_out: 32, pad: 1, reflect: true, bias: false },
+        Case { x: [1, 40, 10, 7], c_out: 36, pad: 1, reflect: false, bias: false },
+    ];
+    let mut worst = [0.0f64; 2];
+    for (i, c) in cases.iter().enumerate() {
+        let seed = 900 + 10 * i as u64;
+        let ws = [c.c_out, c.x[1], 3, 3];
+        let x = random(c.x.iter().product(), seed);
+        let w = random(ws.iter().product(), seed + 1);
+        let (_, ys) = reference::conv2d(&x, c.x, &w, ws, None, 1, c.pad, c.reflect);
+        let r = random(ys.iter().product(), seed + 2);
+        let (want, _, _) = ref_conv_backward::conv2d_backward(&x, c.x, &w, ws, &r, 1, c.pad, c.reflect);
+        let wt = Tensor::from_slice(&g, &ws, &w).unwrap();
+        let dyt = Tensor::from_slice(&g, &ys, &r).unwrap();
+        let p = Conv2dParams {
+            stride: 1,
+            padding: c.pad,
+            padding_mode: if c.reflect { Padding::Reflect } else { Padding::Zero },
+            ..Default::default()
+        };
+        let k = c.c_out * 9 * if c.reflect { 4 } else { 1 };
+        for (j, form, slack) in [(0, ConvForm::Winograd2, WINOGRAD_SLACK), (1, ConvForm::Winograd4, WINOGRAD4_SLACK)] {
+            g.set_conv_form(Some(form));
+            let tol = slack * dot_tolerance(k);
+            let got = conv2d_backward_input(&g, &dyt, &wt, c.x, &p).unwrap().read_blocking(&g).unwrap();
+            let what = format!("{} dx x{:?} w{ws:?} p{} reflect={}", form.name(), c.x, c.pad, c.reflect);
+            assert_close(&what, &got, &want, &c.x, tol, 1e-5);
+            for (&gv, &wv) in got.iter().zip(&want) {
+                worst[j] = worst[j].max((gv as f64 - wv).abs() / (tol + 1e-5 * wv.abs()));
+            }
+        }
+    }
+    g.set_conv_form(None);
+    println!("input gradients, worst |error| / tolerance: F(2x2) {:.3}, F(4x4) {:.3}", worst[0], worst[1]);
+}

@@ -288,7 +288,9 @@ fn measure(gpu: &Gpu, layer: &Layer, iters: usize) -> Result<Vec<Row>> {
             if layer.net != "patchgan_70" {
                 let dy = Tensor::from_slice(gpu, &out, &random(out.iter().product(), 4))?;
                 let ms = time_ms(gpu, iters, || ops::conv2d_backward_input(gpu, &dy, &w, x_shape, &p))?;
-                rows.push(row(layer, "dinput", x_shape, out, ms, flops));
+                let mut r = row(layer, "dinput", x_shape, out, ms, flops);
+                r.form = ops::conv2d_backward_input_form(gpu, x_shape, ws, &p).name();
+                rows.push(r);
                 let ms = time_ms(gpu, iters, || ops::conv2d_backward_weight(gpu, &x, &dy, ws, &p))?;
                 rows.push(row(layer, "dweight", x_shape, out, ms, flops));
             }

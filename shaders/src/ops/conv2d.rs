@@ -164,8 +164,8 @@ pub fn conv2d_packed_form(
     match form {
         ConvForm::Direct => conv2d_direct(gpu, x, packed, weight_shape, bias, p, false),
         ConvForm::Narrow => conv2d_direct(gpu, x, packed, weight_shape, bias, p, true),
-        ConvForm::Winograd2 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Two),
-        ConvForm::Winograd4 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Four),
+        ConvForm::Winograd2 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Two, false),
+        ConvForm::Winograd4 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Four, false),
     }
 }
 

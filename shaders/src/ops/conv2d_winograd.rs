@@ -31,7 +31,8 @@ struct Params {
     slope: f32,
     u_cols: u32,
     tiles_pad: u32,
-    _pad: [u32; 2],
+    flip: u32,
+    _pad: u32,
 }
 
 /// Output channels one GEMM invocation computes.
@@ -114,15 +115,17 @@ pub(crate) fn winograd_applies(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Co
 /// Transforms a weight packed by [`conv2d_pack_weight`](crate::ops::conv2d_pack_weight)
 /// ([9, C_in, C_out8]) into F(2x2, 3x3)'s Winograd domain, [16, C_in, C_out8].
 pub fn conv2d_winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4]) -> Result<Tensor> {
-    winograd_weight(gpu, packed, weight_shape, Tile::Two)
+    winograd_weight(gpu, packed, weight_shape, Tile::Two, false)
 }
 
 /// [`conv2d_winograd_weight`] for F(4x4, 3x3): [36, C_in, C_out8].
 pub fn conv2d_winograd4_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4]) -> Result<Tensor> {
-    winograd_weight(gpu, packed, weight_shape, Tile::Four)
+    winograd_weight(gpu, packed, weight_shape, Tile::Four, false)
 }
 
-fn winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4], tile: Tile) -> Result<Tensor> {
+/// `flip`: `packed` holds the filter to be rotated by 180 degrees (see
+/// [`conv2d_winograd`]).
+fn winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4], tile: Tile, flip: bool) -> Result<Tensor> {
     let [c_out, c_in, kh, kw] = weight_shape;
     let c_out8 = div_ceil(c_out, 8) * 8;
     if (kh, kw) != (3, 3) || packed.len() != 9 * c_in * c_out8 {
@@ -138,6 +141,7 @@ fn winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4], tile: T
         c_out: u32_of(OP, "C_out", c_out)?,
         c_out8: c_out8 as u32,
         u_cols: u32_of(OP, "C_out", cols)?,
+        flip: u32::from(flip),
         ..bytemuck::Zeroable::zeroed()
     };
     let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("weight"), &[])?;
@@ -148,6 +152,12 @@ fn winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4], tile: T
 
 /// conv2d by Winograd F(m x m, 3x3): the same contract as
 /// [`conv2d_packed`](crate::ops::conv2d_packed), for 3x3 stride-1 kernels.
+/// With `flip`, `packed` is instead a filter to rotate by 180 degrees: a
+/// conv2d weight [C_in', C_out', 3, 3] packed by
+/// [`conv_transpose2d_pack_weight`](crate::ops::conv_transpose2d_pack_weight),
+/// which makes this conv2d's input gradient for stride 1 (`weight_shape`
+/// is then [C_out', C_in', 3, 3], the rotated filter's).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn conv2d_winograd(
     gpu: &Gpu,
     x: &Tensor,
@@ -156,6 +166,7 @@ pub(crate) fn conv2d_winograd(
     bias: Option<&Tensor>,
     p: &Conv2dParams,
     tile: Tile,
+    flip: bool,
 ) -> Result<Tensor> {
     let xs = x.nchw(OP, "input")?;
     let Some((h_out, w_out, tiles)) = plan(gpu, xs, weight_shape, p, tile) else {
@@ -170,7 +181,7 @@ pub(crate) fn conv2d_winograd(
     };
     let [n, c_in, h, w] = xs;
     let c_out = weight_shape[0];
-    let u = winograd_weight(gpu, packed, weight_shape, tile)?;
+    let u = winograd_weight(gpu, packed, weight_shape, tile, flip)?;
     let (act, slope) = p.activation.code();
     let mut params = Params {
         n: u32_of(OP, "N", n)?,
@@ -191,7 +202,8 @@ pub(crate) fn conv2d_winograd(
         slope,
         u_cols: u_cols(c_out) as u32,
         tiles_pad: tiles.next_multiple_of(4) as u32,
-        _pad: [0; 2],
+        flip: 0,
+        _pad: 0,
     };
     let (bias, has_bias) = bias_binding(gpu, OP, bias, c_out)?;
     params.has_bias = has_bias;

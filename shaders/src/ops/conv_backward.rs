@@ -4,10 +4,19 @@
 //!
 //! `dy` is the gradient of the convolution's output before its activation:
 //! the `activation` field of the parameters is ignored here.
+//!
+//! For 3x3 stride-1 convolutions the input gradient is itself a 3x3 conv2d
+//! of dy with the filter rotated by 180 degrees and its channels swapped
+//! (zero padding 2 - p; of the padded input, 2, for reflect padding), so it
+//! takes the form [`conv2d_form`] chooses for that convolution: Winograd
+//! where the forward pass would use it, which reads the adjoint-packed weight
+//! with its taps reversed.
 
 use crate::context::{AdapterClass, Gpu};
 use crate::error::{Error, Result};
 use crate::ops::conv2d::conv_out;
+use crate::ops::conv2d_winograd::{conv2d_winograd, Tile};
+use crate::ops::conv_form::{conv2d_form, ConvForm};
 use crate::ops::conv_transpose2d::{self, conv_transpose_out};
 use crate::ops::{
     conv2d_pack_weight, conv2d_packed, conv_transpose2d_pack_weight, div_ceil, groups_1d, u32_of, Activation,
@@ -159,12 +168,29 @@ pub fn conv2d_backward_input_packed(
     // always < s; the last output_padding rows (and any row between taps when
     // KH < s) are seen by no output and get gradient 0, which the transposed
     // kernel writes wherever no tap lands. Its size is given per axis here.
+    // The Winograd form of the equivalent convolution, where it is chosen.
+    let rotated = |pad: usize| -> Result<Option<Tensor>> {
+        let q = Conv2dParams { stride: 1, padding: pad, padding_mode: Padding::Zero, activation: Activation::None };
+        let rotated_shape = [c_in, c_out, 3, 3];
+        let tile = match conv2d_backward_input_form(gpu, input_shape, ws, p) {
+            ConvForm::Winograd2 => Tile::Two,
+            ConvForm::Winograd4 => Tile::Four,
+            ConvForm::Direct | ConvForm::Narrow => return Ok(None),
+        };
+        conv2d_winograd(gpu, dy, packed, rotated_shape, None, &q, tile, true).map(Some)
+    };
     match p.padding_mode {
-        Padding::Zero => transpose(p.padding, h, w),
+        Padding::Zero => match rotated(2usize.saturating_sub(p.padding))? {
+            Some(dx) => Ok(dx),
+            None => transpose(p.padding, h, w),
+        },
         Padding::Reflect => {
             // Gradient of the padded input (conv with pad 0), then the fold.
             let pad = p.padding;
-            let padded = transpose(0, h + 2 * pad, w + 2 * pad)?;
+            let padded = match rotated(2)? {
+                Some(g) => g,
+                None => transpose(0, h + 2 * pad, w + 2 * pad)?,
+            };
             let dx = Tensor::empty(gpu, &input_shape)?;
             let params = Params {
                 n: n as u32,
@@ -179,6 +205,35 @@ pub fn conv2d_backward_input_packed(
             gpu.dispatch(OP, pipeline, &params, &[(1, &padded), (3, &dx)], groups)?;
             Ok(dx)
         }
+    }
+}
+
+/// The form [`conv2d_backward_input`] runs for input `input_shape` and
+/// weight `weight_shape`: for a 3x3 stride-1 convolution, the form
+/// [`conv2d_form`] picks for the rotated-filter convolution of dy where that
+/// is a Winograd form; otherwise [`ConvForm::Direct`], the transposed
+/// convolution kernel.
+pub fn conv2d_backward_input_form(
+    gpu: &Gpu,
+    input_shape: [usize; 4],
+    weight_shape: [usize; 4],
+    p: &Conv2dParams,
+) -> ConvForm {
+    let [c_out, c_in, kh, kw] = weight_shape;
+    let pad = match p.padding_mode {
+        Padding::Zero => 2usize.checked_sub(p.padding),
+        Padding::Reflect => Some(2),
+    };
+    let (Some(pad), true) = (pad, p.stride == 1 && (kh, kw) == (3, 3)) else {
+        return ConvForm::Direct;
+    };
+    let Ok(ys) = conv2d_out_shape("conv2d_backward_input", input_shape, weight_shape, p) else {
+        return ConvForm::Direct;
+    };
+    let q = Conv2dParams { stride: 1, padding: pad, padding_mode: Padding::Zero, activation: Activation::None };
+    match conv2d_form(gpu, ys, [c_in, c_out, 3, 3], &q) {
+        f @ (ConvForm::Winograd2 | ConvForm::Winograd4) => f,
+        ConvForm::Direct | ConvForm::Narrow => ConvForm::Direct,
     }
 }
 
