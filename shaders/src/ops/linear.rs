@@ -112,6 +112,17 @@ fn params(op: &'static str, [rows, cols, inner]: [usize; 3]) -> Result<Params> {
     })
 }
 
+/// Parameters of the forward pass over one part of `rows_p` weight rows
+/// (`[n, rows_p, i]`) writing output columns from `at` of `o`.
+fn forward_params(op: &'static str, shape: [usize; 3], activation: Activation, o: usize, at: usize) -> Result<Params> {
+    let mut params = params(op, shape)?;
+    (params.act, params.slope) = activation.code();
+    params.a_stride = params.inner;
+    params.out_stride = u32_of(op, "output features", o)?;
+    params.out_off = u32_of(op, "output features", at)?;
+    Ok(params)
+}
+
 /// How many ranges to split an inner dimension of `inner` into when the
 /// output has `tiles` tiles: enough for about [`SPLIT_TARGET_GROUPS`]
 /// workgroups, each range at least [`SPLIT_MIN_INNER`] / 4 long.
@@ -151,12 +162,7 @@ pub fn linear_parts(gpu: &Gpu, x: &Tensor, parts: &[Tensor], activation: Activat
         let mut at = 0;
         for w in parts {
             let rows_p = w.shape()[0];
-            let mut params = params(SMALL, [n, rows_p, i])?;
-            params.act = act;
-            params.slope = slope;
-            params.a_stride = params.inner;
-            params.out_stride = u32_of(SMALL, "output features", o)?;
-            params.out_off = u32_of(SMALL, "output features", at)?;
+            let params = forward_params(SMALL, [n, rows_p, i], activation, o, at)?;
             let groups = groups_1d(gpu, SMALL, rows_p, 1)?;
             gpu.dispatch(SMALL, pipeline.clone(), &params, &[(1, x), (2, w), (3, &out)], groups)?;
             at += rows_p;
@@ -170,12 +176,7 @@ pub fn linear_parts(gpu: &Gpu, x: &Tensor, parts: &[Tensor], activation: Activat
     let mut at = 0;
     for w in parts {
         let rows_p = w.shape()[0];
-        let mut params = params(OP, [n, rows_p, i])?;
-        params.act = act;
-        params.slope = slope;
-        params.a_stride = params.inner;
-        params.out_stride = u32_of(OP, "output features", o)?;
-        params.out_off = u32_of(OP, "output features", at)?;
+        let mut params = forward_params(OP, [n, rows_p, i], activation, o, at)?;
         if splits > 1 {
             params.split_stride = u32_of(OP, "partial sums", n * o)?;
             params.k_split = u32_of(OP, "inner dimension", k_split)?;
