@@ -277,7 +277,21 @@ fn translate_folder(gpu: &Gpu, net: &Translator, input: &Path, output: &Path, at
 /// `attention`, a U-GAT-IT generator's attention map goes beside the output.
 fn translate_file(gpu: &Gpu, net: &Translator, input: &Path, output: &Path, attention: bool) -> Result<f64> {
     let start = Instant::now();
-    let pic = imageio::load(input)?;
+    let mut pic = imageio::load(input)?;
+    if let Generator::Ugatit(g) = &net.net {
+        // The full model takes only its own size: scaled to it as the
+        // reference's test transform does (Resize, PIL's BILINEAR), and the
+        // output stays at that size, as the reference writes it.
+        let side = g.shape().img_size as u32;
+        if !g.shape().light && pic.rgba.dimensions() != (side, side) {
+            let (w0, h0) = pic.rgba.dimensions();
+            pic.rgba = image::imageops::resize(&pic.rgba, side, side, shaders::train::transform::BILINEAR);
+            eprintln!(
+                "{}: scaled from {w0}x{h0} to {side}x{side}, the only size this generator takes",
+                input.display()
+            );
+        }
+    }
     let (w, h) = pic.rgba.dimensions();
     let mut rng = SplitMix64(net.seed);
     let rgba = pic.rgba.as_raw();

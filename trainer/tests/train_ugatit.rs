@@ -96,6 +96,15 @@ fn ugatit_trains_resumes_exactly_and_translates_with_attention() {
     let pt = reference_checkpoint();
     let args = ["translate", "--weights", &pt, "--direction", "BtoA"].into_iter().map(String::from);
     run_ok(args.chain(io.clone()));
+    // The full model's checkpoint (128x128 only): the 42x30 image is scaled
+    // to 128x128 as the reference's test transform does, and the output
+    // and attention map stay at that size.
+    let full = reference_checkpoint().replace("ugatit_reference/", "ugatit_reference_full/");
+    let args = ["translate", "--weights", &full, "--attention"].into_iter().map(String::from);
+    let (_, stderr) = run_ok(args.chain(io.clone()));
+    assert!(stderr.contains("scaled from 42x30 to 128x128"), "{stderr}");
+    assert_eq!(image::open(&out).unwrap().to_rgb8().dimensions(), (128, 128));
+    assert_eq!(image::open(dir.join("out_attention.png")).unwrap().to_rgb8().dimensions(), (128, 128));
     // --attention is refused for a generator that has none.
     let e = run_err(
         ["translate", "--weights", &straight.join("latest/disGA.safetensors").display().to_string(), "--attention"]

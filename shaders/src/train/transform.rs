@@ -103,7 +103,7 @@ pub struct Transform {
 /// Bicubic, as PIL's BICUBIC (a = -0.5, widened when shrinking).
 const BICUBIC: FilterType = FilterType::CatmullRom;
 /// Bilinear, as PIL's BILINEAR (a triangle, widened when shrinking): torchvision's Resize default.
-const BILINEAR: FilterType = FilterType::Triangle;
+pub const BILINEAR: FilterType = FilterType::Triangle;
 
 impl Transform {
     /// Preprocesses one image; crop position and flip come from `seed`.
