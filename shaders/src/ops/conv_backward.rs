@@ -162,32 +162,23 @@ pub fn conv2d_backward_input_packed(
         };
         conv_transpose2d::launch(gpu, OP, dy, packed, &crate::ops::dummy(gpu)?, &params)
     };
+    // The rotated-filter convolution's Winograd form, where it is chosen.
+    let rotated = match rotated_winograd(gpu, input_shape, ws, p) {
+        Some((q, tile)) => Some(conv2d_winograd(gpu, dy, packed, [c_in, c_out, 3, 3], None, &q, tile, true)?),
+        None => None,
+    };
     // As a transposed convolution of dy (stride s, padding p) the output size
     // is (H_out - 1) * s - 2p + KH + output_padding, so the input size needs
     //   output_padding = H - ((H_out - 1) * s - 2p + KH) = (H + 2p - KH) mod s,
     // always < s; the last output_padding rows (and any row between taps when
     // KH < s) are seen by no output and get gradient 0, which the transposed
     // kernel writes wherever no tap lands. Its size is given per axis here.
-    // The Winograd form of the equivalent convolution, where it is chosen.
-    let rotated = |pad: usize| -> Result<Option<Tensor>> {
-        let q = Conv2dParams { stride: 1, padding: pad, padding_mode: Padding::Zero, activation: Activation::None };
-        let rotated_shape = [c_in, c_out, 3, 3];
-        let tile = match conv2d_backward_input_form(gpu, input_shape, ws, p) {
-            ConvForm::Winograd2 => Tile::Two,
-            ConvForm::Winograd4 => Tile::Four,
-            ConvForm::Direct | ConvForm::Narrow => return Ok(None),
-        };
-        conv2d_winograd(gpu, dy, packed, rotated_shape, None, &q, tile, true).map(Some)
-    };
     match p.padding_mode {
-        Padding::Zero => match rotated(2usize.saturating_sub(p.padding))? {
-            Some(dx) => Ok(dx),
-            None => transpose(p.padding, h, w),
-        },
+        Padding::Zero => rotated.map_or_else(|| transpose(p.padding, h, w), Ok),
         Padding::Reflect => {
             // Gradient of the padded input (conv with pad 0), then the fold.
             let pad = p.padding;
-            let padded = match rotated(2)? {
+            let padded = match rotated {
                 Some(g) => g,
                 None => transpose(0, h + 2 * pad, w + 2 * pad)?,
             };
@@ -208,6 +199,33 @@ pub fn conv2d_backward_input_packed(
     }
 }
 
+/// For a 3x3 stride-1 conv2d whose rotated-filter convolution (see the
+/// module docs) [`conv2d_form`] runs in a Winograd form: that convolution's
+/// parameters (zero padding 2 - p, or 2 for the padded input of reflect
+/// padding) and its tile. `None` where the transposed kernel serves.
+fn rotated_winograd(
+    gpu: &Gpu,
+    input_shape: [usize; 4],
+    weight_shape: [usize; 4],
+    p: &Conv2dParams,
+) -> Option<(Conv2dParams, Tile)> {
+    let [c_out, c_in, kh, kw] = weight_shape;
+    if p.stride != 1 || (kh, kw) != (3, 3) {
+        return None;
+    }
+    let pad = match p.padding_mode {
+        Padding::Zero => 2usize.checked_sub(p.padding)?,
+        Padding::Reflect => 2,
+    };
+    let ys = conv2d_out_shape("conv2d_backward_input", input_shape, weight_shape, p).ok()?;
+    let q = Conv2dParams { stride: 1, padding: pad, padding_mode: Padding::Zero, activation: Activation::None };
+    match conv2d_form(gpu, ys, [c_in, c_out, 3, 3], &q) {
+        ConvForm::Winograd2 => Some((q, Tile::Two)),
+        ConvForm::Winograd4 => Some((q, Tile::Four)),
+        ConvForm::Direct | ConvForm::Narrow => None,
+    }
+}
+
 /// The form [`conv2d_backward_input`] runs for input `input_shape` and
 /// weight `weight_shape`: for a 3x3 stride-1 convolution, the form
 /// [`conv2d_form`] picks for the rotated-filter convolution of dy where that
@@ -219,21 +237,10 @@ pub fn conv2d_backward_input_form(
     weight_shape: [usize; 4],
     p: &Conv2dParams,
 ) -> ConvForm {
-    let [c_out, c_in, kh, kw] = weight_shape;
-    let pad = match p.padding_mode {
-        Padding::Zero => 2usize.checked_sub(p.padding),
-        Padding::Reflect => Some(2),
-    };
-    let (Some(pad), true) = (pad, p.stride == 1 && (kh, kw) == (3, 3)) else {
-        return ConvForm::Direct;
-    };
-    let Ok(ys) = conv2d_out_shape("conv2d_backward_input", input_shape, weight_shape, p) else {
-        return ConvForm::Direct;
-    };
-    let q = Conv2dParams { stride: 1, padding: pad, padding_mode: Padding::Zero, activation: Activation::None };
-    match conv2d_form(gpu, ys, [c_in, c_out, 3, 3], &q) {
-        f @ (ConvForm::Winograd2 | ConvForm::Winograd4) => f,
-        ConvForm::Direct | ConvForm::Narrow => ConvForm::Direct,
+    match rotated_winograd(gpu, input_shape, weight_shape, p) {
+        Some((_, Tile::Two)) => ConvForm::Winograd2,
+        Some((_, Tile::Four)) => ConvForm::Winograd4,
+        None => ConvForm::Direct,
     }
 }
 

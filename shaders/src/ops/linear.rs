@@ -84,8 +84,10 @@ impl Gemm<'_> {
     }
 }
 
-/// Records a `*_small_batch` gradient entry point with one invocation per
-/// output value (`threads` of them).
+/// Records a `*_small_batch` entry point over `work` items of `per_group`
+/// each (outputs per workgroup of the forward pass, 1; one invocation per
+/// output value of the gradients, 256).
+#[allow(clippy::too_many_arguments)]
 fn small_batch(
     gpu: &Gpu,
     op: &'static str,
@@ -93,10 +95,11 @@ fn small_batch(
     b: &Tensor,
     out: &Tensor,
     params: Params,
-    threads: usize,
+    work: usize,
+    per_group: usize,
 ) -> Result<()> {
     let pipeline = gpu.pipeline(&wgsl::LINEAR, op, &[])?;
-    let groups = groups_1d(gpu, op, threads, 256)?;
+    let groups = groups_1d(gpu, op, work, per_group)?;
     gpu.dispatch(op, pipeline, &params, &[(1, a), (2, b), (3, out)], groups)
 }
 
@@ -158,13 +161,12 @@ pub fn linear_parts(gpu: &Gpu, x: &Tensor, parts: &[Tensor], activation: Activat
     if n <= SMALL_BATCH {
         const SMALL: &str = "linear_small_batch";
         let out = Tensor::empty(gpu, &[n, o])?;
-        let pipeline = gpu.pipeline(&wgsl::LINEAR, SMALL, &[])?;
         let mut at = 0;
         for w in parts {
             let rows_p = w.shape()[0];
             let params = forward_params(SMALL, [n, rows_p, i], activation, o, at)?;
-            let groups = groups_1d(gpu, SMALL, rows_p, 1)?;
-            gpu.dispatch(SMALL, pipeline.clone(), &params, &[(1, x), (2, w), (3, &out)], groups)?;
+            // One workgroup per output feature.
+            small_batch(gpu, SMALL, x, w, &out, params, rows_p, 1)?;
             at += rows_p;
         }
         return Ok(out);
@@ -230,7 +232,7 @@ pub fn linear_backward_input_parts(gpu: &Gpu, dy: &Tensor, parts: &[Tensor]) -> 
         params.out_stride = params.cols;
         params.accumulate = u32::from(k > 0);
         if n <= SMALL_BATCH {
-            small_batch(gpu, "linear_backward_input_small_batch", dy, w, &dx, params, i)?;
+            small_batch(gpu, "linear_backward_input_small_batch", dy, w, &dx, params, i, 256)?;
         } else {
             Gemm { op: OP, a: dy, b: w, out: &dx, params, splits: 1 }.record(gpu)?;
         }
@@ -280,7 +282,7 @@ fn weight_gradient(gpu: &Gpu, x: &Tensor, dy: &Tensor, grads: &[Tensor], accumul
         params.out_stride = params.cols;
         params.accumulate = u32::from(accumulate);
         if n <= SMALL_BATCH {
-            small_batch(gpu, "linear_backward_weight_small_batch", dy, x, g, params, rows_p * i)?;
+            small_batch(gpu, "linear_backward_weight_small_batch", dy, x, g, params, rows_p * i, 256)?;
         } else {
             Gemm { op: OP, a: dy, b: x, out: g, params, splits: 1 }.record(gpu)?;
         }
