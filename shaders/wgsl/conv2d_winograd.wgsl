@@ -26,9 +26,12 @@
 //     Dispatch: (ceil(C_out / 8), ceil(T4 / (8 * WG_PIX)), 16).
 //   conv2d_winograd_output: y = act(A^T M A + b). One invocation per
 //     (tile, co). Dispatch: (ceil(T / 64), C_out, 1).
-// Bindings: 0 params (uniform); 1 x (input); 2 packed weight (weight);
-// 3 U, 4 V, 8 M (gemm); 5 M, 6 bias, dummy when has_bias = 0 (output); 7 the
-// result of the other entry points (U, V or y).
+// The weight gradient runs the input transform and the GEMM with other
+// layouts, between two transforms of its own (see its section at the end).
+// Bindings: 0 params (uniform); 1 x (input), dY (dy); 2 packed weight
+// (weight); 3 U, 4 V, 8 M (gemm); 5 M, 6 bias, dummy when has_bias = 0
+// (output); 5 dU (dweight); 7 the result of the other entry points (U, V,
+// y, E or dW).
 //
 // Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
 // puts in front of this text.
@@ -60,6 +63,13 @@ struct Params {
     // 8 - t): with a conv_transpose2d-packed weight [9][C_out][C_in8] that is
     // the conv2d-packed weight of conv2d's input gradient for stride 1.
     flip: u32,
+    // Layout of V, the input transform's output: element (point, ci, t) at
+    // point * v_point + ci * v_chan + t * v_tile. The forward pass's V is
+    // [P][C_in][T4] (v_chan = T4, v_tile = 1); the weight gradient's is
+    // [P][T][C_in4] (v_chan = 1, v_tile = C_in4), the GEMM's operand there.
+    v_chan: u32,
+    v_tile: u32,
+    v_point: u32,
     _pad2: u32,
 }
 
@@ -142,8 +152,8 @@ fn conv2d_winograd_input(@builtin(global_invocation_id) gid: vec3<u32>) {
     if t >= p.tiles_pad || ci >= p.c_in {
         return;
     }
-    let stride = p.c_in * p.tiles_pad;
-    let o = ci * p.tiles_pad + t;
+    let stride = p.v_point;
+    let o = ci * p.v_chan + t * p.v_tile;
     if t >= p.tiles {
         for (var k = 0u; k < 16u; k++) {
             out[k * stride + o] = 0.0;
@@ -373,8 +383,8 @@ fn conv2d_winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>) {
     if t >= p.tiles_pad || ci >= p.c_in {
         return;
     }
-    let stride = p.c_in * p.tiles_pad;
-    let o = ci * p.tiles_pad + t;
+    let stride = p.v_point;
+    let o = ci * p.v_chan + t * p.v_tile;
     if t >= p.tiles {
         for (var k = 0u; k < 36u; k++) {
             out[k * stride + o] = 0.0;
@@ -455,6 +465,179 @@ fn conv2d_winograd4_output(@builtin(global_invocation_id) gid: vec3<u32>) {
             if yy < p.h_out && ox + c < p.w_out {
                 out[base + yy * p.w_out + ox + c] = yr[c];
             }
+        }
+    }
+}
+
+// Weight gradient of a 3x3 stride-1 conv2d. With y_t = A^T [U .* V_t] A for
+// each tile t and U = G g G^T, the gradient of the loss with respect to U is
+// sum over t of V_t .* E_t, E_t = A dY_t A^T (the adjoint of the output
+// transform), and dW = G^T (that sum) G. Four dispatches, for F(2x2) and
+// F(4x4) alike:
+//   conv2d_winograd_input (or 4_input) with v_chan = 1, v_tile = C_in4:
+//     V as [P][T][C_in4];
+//   conv2d_winograd_dy (or 4_dy): E as [P][T][u_cols];
+//   conv2d_winograd_gemm with c_in = T, tiles_pad = C_in4: the same kernel
+//     as the forward GEMM, reducing over tiles instead of input channels,
+//     gives dU [P][C_out][C_in4];
+//   conv2d_winograd_dweight (or 4_dweight): dW = G^T dU G, [C_out][C_in][3][3].
+
+// A d for F(2x2), d a 2-vector: the rows of A = [1 0; 1 1; 1 -1; 0 -1].
+fn a4(d: vec2<f32>) -> vec4<f32> {
+    return vec4<f32>(d.x, d.x + d.y, d.x - d.y, -d.y);
+}
+
+// The tile's dY value at output (yy, xx) of plane `base`, zero past the
+// output (a partial tile's missing outputs have no gradient).
+fn dy_at(base: u32, yy: u32, xx: u32) -> f32 {
+    if yy < p.h_out && xx < p.w_out {
+        return x[base + yy * p.w_out + xx];
+    }
+    return 0.0;
+}
+
+// E = A dY A^T for F(2x2): one invocation per (tile, co), dY read from
+// binding 1. Dispatch: (ceil(T / 64), C_out, 1).
+@compute @workgroup_size(64)
+fn conv2d_winograd_dy(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let co = gid.y;
+    if t >= p.tiles || co >= p.c_out {
+        return;
+    }
+    let per_image = p.tiles_h * p.tiles_w;
+    let n = t / per_image;
+    let oy = 2u * ((t % per_image) / p.tiles_w);
+    let ox = 2u * (t % p.tiles_w);
+    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    let d0 = vec2<f32>(dy_at(base, oy, ox), dy_at(base, oy, ox + 1u));
+    let d1 = vec2<f32>(dy_at(base, oy + 1u, ox), dy_at(base, oy + 1u, ox + 1u));
+    // Rows of A dY, then each row times A^T.
+    let e = array<vec2<f32>, 4>(d0, d0 + d1, d0 - d1, -d1);
+    let stride = p.tiles * p.u_cols;
+    let o = t * p.u_cols + co;
+    for (var r = 0u; r < 4u; r++) {
+        let row = a4(e[r]);
+        for (var c = 0u; c < 4u; c++) {
+            out[(4u * r + c) * stride + o] = row[c];
+        }
+    }
+}
+
+// G^T a for F(2x2), a a 4-vector: the columns of G.
+fn gt4(a: vec4<f32>) -> vec3<f32> {
+    return vec3<f32>(a.x + 0.5 * (a.y + a.z), 0.5 * (a.y - a.z), 0.5 * (a.y + a.z) + a.w);
+}
+
+// dW = G^T dU G for F(2x2), dU read from binding 5 ([16][C_out][C_in4]).
+// One invocation per (co, ci). Dispatch: ceil(C_out * C_in / 64) folded
+// into x and y.
+@compute @workgroup_size(64)
+fn conv2d_winograd_dweight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    if i >= p.c_out * p.c_in {
+        return;
+    }
+    let co = i / p.c_in;
+    let ci = i % p.c_in;
+    let stride = p.c_out * p.tiles_pad;
+    let o = co * p.tiles_pad + ci;
+    // Rows of dU G (4 x 3), then G^T of each column.
+    var h: array<vec3<f32>, 4>;
+    for (var r = 0u; r < 4u; r++) {
+        let k = 4u * r * stride + o;
+        h[r] = gt4(vec4<f32>(m[k], m[k + stride], m[k + 2u * stride], m[k + 3u * stride]));
+    }
+    var cols: array<vec3<f32>, 3>;
+    for (var c = 0u; c < 3u; c++) {
+        cols[c] = gt4(vec4<f32>(h[0][c], h[1][c], h[2][c], h[3][c]));
+    }
+    for (var r = 0u; r < 3u; r++) {
+        for (var c = 0u; c < 3u; c++) {
+            out[9u * i + 3u * r + c] = cols[c][r];
+        }
+    }
+}
+
+// A d for F(4x4), d a 4-vector: the rows of A (the columns of A^T above).
+fn a6(d: vec4<f32>) -> array<f32, 6> {
+    return array<f32, 6>(
+        d.x,
+        d.x + d.y + d.z + d.w,
+        d.x - d.y + d.z - d.w,
+        d.x + 2.0 * d.y + 4.0 * d.z + 8.0 * d.w,
+        d.x - 2.0 * d.y + 4.0 * d.z - 8.0 * d.w,
+        d.w,
+    );
+}
+
+// E = A dY A^T for F(4x4). Dispatch as conv2d_winograd_dy.
+@compute @workgroup_size(64)
+fn conv2d_winograd4_dy(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let co = gid.y;
+    if t >= p.tiles || co >= p.c_out {
+        return;
+    }
+    let per_image = p.tiles_h * p.tiles_w;
+    let n = t / per_image;
+    let oy = 4u * ((t % per_image) / p.tiles_w);
+    let ox = 4u * (t % p.tiles_w);
+    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    // A dY column by column: z[c] is column c of A dY (6 values).
+    var z: array<array<f32, 6>, 4>;
+    for (var c = 0u; c < 4u; c++) {
+        z[c] = a6(vec4<f32>(
+            dy_at(base, oy, ox + c),
+            dy_at(base, oy + 1u, ox + c),
+            dy_at(base, oy + 2u, ox + c),
+            dy_at(base, oy + 3u, ox + c),
+        ));
+    }
+    let stride = p.tiles * p.u_cols;
+    let o = t * p.u_cols + co;
+    for (var r = 0u; r < 6u; r++) {
+        let row = a6(vec4<f32>(z[0][r], z[1][r], z[2][r], z[3][r]));
+        for (var c = 0u; c < 6u; c++) {
+            out[(6u * r + c) * stride + o] = row[c];
+        }
+    }
+}
+
+// G^T a for F(4x4), a a 6-vector: the columns of G.
+fn gt6(a: array<f32, 6>) -> vec3<f32> {
+    return vec3<f32>(
+        0.25 * a[0] - (a[1] + a[2]) / 6.0 + (a[3] + a[4]) / 24.0,
+        (a[2] - a[1]) / 6.0 + (a[3] - a[4]) / 12.0,
+        (a[3] + a[4] - a[1] - a[2]) / 6.0 + a[5],
+    );
+}
+
+// dW = G^T dU G for F(4x4), dU [36][C_out][C_in4]. Dispatch as
+// conv2d_winograd_dweight.
+@compute @workgroup_size(64)
+fn conv2d_winograd4_dweight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    if i >= p.c_out * p.c_in {
+        return;
+    }
+    let co = i / p.c_in;
+    let ci = i % p.c_in;
+    let stride = p.c_out * p.tiles_pad;
+    let o = co * p.tiles_pad + ci;
+    // Rows of dU G (6 x 3), then G^T of each column.
+    var h: array<vec3<f32>, 6>;
+    for (var r = 0u; r < 6u; r++) {
+        var row: array<f32, 6>;
+        for (var c = 0u; c < 6u; c++) {
+            row[c] = m[(6u * r + c) * stride + o];
+        }
+        h[r] = gt6(row);
+    }
+    for (var c = 0u; c < 3u; c++) {
+        let col = gt6(array<f32, 6>(h[0][c], h[1][c], h[2][c], h[3][c], h[4][c], h[5][c]));
+        for (var r = 0u; r < 3u; r++) {
+            out[9u * i + 3u * r + c] = col[r];
         }
     }
 }

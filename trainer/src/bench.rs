@@ -292,7 +292,9 @@ fn measure(gpu: &Gpu, layer: &Layer, iters: usize) -> Result<Vec<Row>> {
                 r.form = ops::conv2d_backward_input_form(gpu, x_shape, ws, &p).name();
                 rows.push(r);
                 let ms = time_ms(gpu, iters, || ops::conv2d_backward_weight(gpu, &x, &dy, ws, &p))?;
-                rows.push(row(layer, "dweight", x_shape, out, ms, flops));
+                let mut r = row(layer, "dweight", x_shape, out, ms, flops);
+                r.form = ops::conv2d_backward_weight_form(gpu, x_shape, ws, &p).name();
+                rows.push(r);
             }
         }
         Kind::ConvTranspose { k, stride, pad, out_pad } => {

@@ -32,6 +32,9 @@ struct Params {
     u_cols: u32,
     tiles_pad: u32,
     flip: u32,
+    v_chan: u32,
+    v_tile: u32,
+    v_point: u32,
     _pad: u32,
 }
 
@@ -66,9 +69,13 @@ impl Tile {
         match (self, stage) {
             (Tile::Two, "weight") => "conv2d_winograd_weight",
             (Tile::Two, "input") => "conv2d_winograd_input",
+            (Tile::Two, "dy") => "conv2d_winograd_dy",
+            (Tile::Two, "dweight") => "conv2d_winograd_dweight",
             (Tile::Two, _) => "conv2d_winograd_output",
             (Tile::Four, "weight") => "conv2d_winograd4_weight",
             (Tile::Four, "input") => "conv2d_winograd4_input",
+            (Tile::Four, "dy") => "conv2d_winograd4_dy",
+            (Tile::Four, "dweight") => "conv2d_winograd4_dweight",
             (Tile::Four, _) => "conv2d_winograd4_output",
         }
     }
@@ -97,11 +104,16 @@ fn plan(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams, tile: Tile)
     }
     let tiles = n.checked_mul(div_ceil(h_out, tile.m()) * div_ceil(w_out, tile.m()))?;
     let points = tile.points() as u64;
-    let widest = points * tiles.next_multiple_of(4) as u64 * c_in.max(c_out) as u64 * 4;
-    let weight = points * c_in as u64 * u_cols(c_out) as u64 * 4;
+    let widest = points * tiles.next_multiple_of(4) as u64 * u_cols(c_in.max(c_out)) as u64 * 4;
+    let weight = points * c_in.next_multiple_of(4) as u64 * u_cols(c_out) as u64 * 4;
     let max = gpu.max_binding_bytes();
     let groups = gpu.limits().max_compute_workgroups_per_dimension as usize;
-    if widest > max || weight > max || div_ceil(tiles, 64) > groups || c_in.max(c_out) > groups {
+    if widest > max
+        || weight > max
+        || div_ceil(tiles, 64) > groups
+        || c_in.max(c_out) > groups
+        || div_ceil(c_in * c_out, 64) > groups * groups
+    {
         return None;
     }
     Some((h_out, w_out, tiles))
@@ -203,6 +215,9 @@ pub(crate) fn conv2d_winograd(
         u_cols: u_cols(c_out) as u32,
         tiles_pad: tiles.next_multiple_of(4) as u32,
         flip: 0,
+        v_chan: tiles.next_multiple_of(4) as u32,
+        v_tile: 1,
+        v_point: u32_of(OP, "transformed input", c_in * tiles.next_multiple_of(4))?,
         _pad: 0,
     };
     let (bias, has_bias) = bias_binding(gpu, OP, bias, c_out)?;
@@ -230,4 +245,83 @@ pub(crate) fn conv2d_winograd(
     let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("output"), &[])?;
     gpu.dispatch(OP, pipeline, &params, &[(5, &m), (6, bias), (7, &y)], [div_ceil(tiles, 64) as u32, c_out as u32, 1])?;
     Ok(y)
+}
+
+/// Gradient of a 3x3 stride-1 conv2d with respect to its weight by Winograd
+/// F(m x m, 3x3) (the weight-gradient section of `wgsl/conv2d_winograd.wgsl`):
+/// dW [C_out, C_in, 3, 3] from the input x [N, C_in, H, W] and dy, the
+/// gradient of the output before its activation. The caller has checked the
+/// shapes (`conv2d_backward_weight`).
+pub(crate) fn conv2d_winograd_backward_weight(
+    gpu: &Gpu,
+    x: &Tensor,
+    dy: &Tensor,
+    weight_shape: [usize; 4],
+    p: &Conv2dParams,
+    tile: Tile,
+) -> Result<Tensor> {
+    const OP: &str = "conv2d_backward_weight";
+    let xs = x.nchw(OP, "input")?;
+    let Some((h_out, w_out, tiles)) = plan(gpu, xs, weight_shape, p, tile) else {
+        return Err(Error::shape(
+            OP,
+            format!("the Winograd form does not apply to input {xs:?}, weight {weight_shape:?}, stride {}", p.stride),
+        ));
+    };
+    let [n, c_in, h, w] = xs;
+    let c_out = weight_shape[0];
+    let c_in4 = c_in.next_multiple_of(4);
+    let cols = u_cols(c_out);
+    let points = tile.points();
+    let mut params = Params {
+        n: u32_of(OP, "N", n)?,
+        c_in: c_in as u32,
+        h_in: u32_of(OP, "H", h)?,
+        w_in: u32_of(OP, "W", w)?,
+        c_out: c_out as u32,
+        h_out: h_out as u32,
+        w_out: w_out as u32,
+        c_out8: cols as u32,
+        tiles_h: div_ceil(h_out, tile.m()) as u32,
+        tiles_w: div_ceil(w_out, tile.m()) as u32,
+        tiles: tiles as u32,
+        pad: u32_of(OP, "padding", p.padding)?,
+        reflect: (p.padding_mode == Padding::Reflect) as u32,
+        u_cols: cols as u32,
+        // V's tiles are exactly the reduction's T: no padding tiles.
+        tiles_pad: tiles as u32,
+        v_chan: 1,
+        v_tile: c_in4 as u32,
+        v_point: u32_of(OP, "transformed input", tiles * c_in4)?,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    // V [P][T][C_in4] and E [P][T][u_cols]: the GEMM's operands with the
+    // tiles as the reduction.
+    let v = Tensor::empty(gpu, &[points, tiles, c_in4])?;
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("input"), &[])?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, x), (7, &v)], [div_ceil(tiles, 64) as u32, c_in as u32, 1])?;
+    let e = Tensor::empty(gpu, &[points, tiles, cols])?;
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("dy"), &[])?;
+    gpu.dispatch(OP, pipeline, &params, &[(1, dy), (7, &e)], [div_ceil(tiles, 64) as u32, c_out as u32, 1])?;
+
+    // dU [P][C_out][C_in4] = sum over tiles of E^T V, by the forward GEMM
+    // with K = T and the input channels in place of the tiles.
+    params.c_in = u32_of(OP, "tiles", tiles)?;
+    params.tiles_pad = c_in4 as u32;
+    let du = Tensor::empty(gpu, &[points, c_out, c_in4])?;
+    let wg = (gpu.tuning().conv_wg_pixels as usize).min(div_ceil(c_in4 / 4, 2));
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, "conv2d_winograd_gemm", &[("WG_PIX", wg as f64)])?;
+    let groups = [
+        div_ceil(c_out, GEMM_CHANNELS) as u32,
+        u32_of(OP, "workgroups", div_ceil(c_in4, GEMM_TILES * wg))?,
+        points as u32,
+    ];
+    gpu.dispatch(OP, pipeline, &params, &[(3, &e), (4, &v), (8, &du)], groups)?;
+
+    params.c_in = c_in as u32;
+    let dw = Tensor::empty(gpu, &weight_shape)?;
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("dweight"), &[])?;
+    let groups = groups_1d(gpu, OP, c_out * c_in, 64)?;
+    gpu.dispatch(OP, pipeline, &params, &[(5, &du), (7, &dw)], groups)?;
+    Ok(dw)
 }

@@ -10,12 +10,13 @@
 //! (zero padding 2 - p; of the padded input, 2, for reflect padding), so it
 //! takes the form [`conv2d_form`] chooses for that convolution: Winograd
 //! where the forward pass would use it, which reads the adjoint-packed weight
-//! with its taps reversed.
+//! with its taps reversed. Its weight gradient takes the forward pass's
+//! Winograd form where that runs ([`conv2d_backward_weight_form`]).
 
 use crate::context::{AdapterClass, Gpu};
 use crate::error::{Error, Result};
 use crate::ops::conv2d::conv_out;
-use crate::ops::conv2d_winograd::{conv2d_winograd, Tile};
+use crate::ops::conv2d_winograd::{conv2d_winograd, conv2d_winograd_backward_weight, Tile};
 use crate::ops::conv_form::{conv2d_form, ConvForm};
 use crate::ops::conv_transpose2d::{self, conv_transpose_out};
 use crate::ops::{
@@ -257,6 +258,11 @@ pub fn conv2d_backward_weight(
     let xs = x.nchw(OP, "input")?;
     let ys = conv2d_out_shape(OP, xs, weight_shape, p)?;
     expect_shape(OP, "dy", dy, ys)?;
+    match conv2d_backward_weight_form(gpu, xs, weight_shape, p) {
+        ConvForm::Winograd2 => return conv2d_winograd_backward_weight(gpu, x, dy, weight_shape, p, Tile::Two),
+        ConvForm::Winograd4 => return conv2d_winograd_backward_weight(gpu, x, dy, weight_shape, p, Tile::Four),
+        ConvForm::Direct | ConvForm::Narrow => {}
+    }
     let geometry = WeightGrad {
         op: OP,
         g: dy,
@@ -269,6 +275,22 @@ pub fn conv2d_backward_weight(
         reflect: p.padding_mode == Padding::Reflect,
     };
     weight_grad(gpu, &geometry)
+}
+
+/// The form [`conv2d_backward_weight`] runs for input `input_shape` and
+/// weight `weight_shape`: the forward pass's where that is a Winograd form
+/// (the same transforms, the GEMM reducing over tiles instead of channels);
+/// otherwise [`ConvForm::Direct`], the split-K weight-gradient kernel.
+pub fn conv2d_backward_weight_form(
+    gpu: &Gpu,
+    input_shape: [usize; 4],
+    weight_shape: [usize; 4],
+    p: &Conv2dParams,
+) -> ConvForm {
+    match conv2d_form(gpu, input_shape, weight_shape, p) {
+        form @ (ConvForm::Winograd2 | ConvForm::Winograd4) => form,
+        ConvForm::Direct | ConvForm::Narrow => ConvForm::Direct,
+    }
 }
 
 /// Gradient of conv_transpose2d with respect to its weight: dW

@@ -5,8 +5,11 @@ use crate::context::Gpu;
 use crate::ops::conv2d::Conv2dParams;
 use crate::ops::conv2d_winograd::{winograd_applies, Tile};
 
-/// The algorithm that runs a forward convolution. The backward passes
-/// always use the direct kernels.
+/// The algorithm that runs a forward convolution. For 3x3 stride-1
+/// convolutions the gradients follow the forward pass's Winograd form
+/// ([`conv2d_backward_input_form`](crate::ops::conv2d_backward_input_form),
+/// [`conv2d_backward_weight_form`](crate::ops::conv2d_backward_weight_form));
+/// other gradients run the direct kernels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConvForm {
     /// Register-blocked implicit GEMM (`wgsl/conv2d.wgsl`): any geometry.

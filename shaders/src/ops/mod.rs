@@ -40,8 +40,8 @@ pub use conv2d::{conv2d, conv2d_pack_weight, conv2d_packed, conv2d_packed_form, 
 pub use conv2d_winograd::{conv2d_winograd4_weight, conv2d_winograd_weight};
 pub use conv_backward::{
     conv2d_backward_bias, conv2d_backward_input, conv2d_backward_input_form, conv2d_backward_input_packed,
-    conv2d_backward_weight, conv_transpose2d_backward_bias, conv_transpose2d_backward_input,
-    conv_transpose2d_backward_input_packed, conv_transpose2d_backward_weight,
+    conv2d_backward_weight, conv2d_backward_weight_form, conv_transpose2d_backward_bias,
+    conv_transpose2d_backward_input, conv_transpose2d_backward_input_packed, conv_transpose2d_backward_weight,
 };
 pub use conv_form::{conv2d_form, ConvForm, TunedConv};
 pub use conv_transpose2d::{
