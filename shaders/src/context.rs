@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::ops::{ConvForm, Padding, TunedConv};
-use crate::pipeline::PipelineCache;
+use crate::pipeline::{Kernel, PipelineCache};
 use crate::tensor::Tensor;
 use crate::wgsl::Shader;
 
@@ -164,6 +164,20 @@ struct Pending {
     uniforms: UniformArena,
 }
 
+/// Wall time of one kernel's dispatches while profiling
+/// ([`Gpu::set_profiling`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KernelTime {
+    /// The operation that recorded the dispatches (e.g. `conv2d_backward_weight`).
+    pub op: &'static str,
+    /// The WGSL entry point that ran.
+    pub entry: &'static str,
+    /// How many dispatches ran.
+    pub dispatches: u64,
+    /// Their seconds, each from its submission to its completion.
+    pub seconds: f64,
+}
+
 /// What an autotuned convolution form is cached by: input and weight shapes,
 /// stride, padding and its mode.
 pub(crate) type ConvKey = ([usize; 4], [usize; 4], usize, usize, Padding);
@@ -184,6 +198,8 @@ pub struct Gpu {
     pipelines: PipelineCache,
     pending: Mutex<Pending>,
     dispatches: AtomicU64,
+    /// Dispatches and seconds per (op, entry point) while profiling.
+    profile: Mutex<Option<HashMap<(&'static str, &'static str), (u64, f64)>>>,
     errors: Arc<Mutex<Vec<String>>>,
     pool: Arc<BufferPool>,
 }
@@ -234,6 +250,7 @@ impl Gpu {
             pipelines: PipelineCache::default(),
             pending: Mutex::default(),
             dispatches: AtomicU64::new(0),
+            profile: Mutex::default(),
             errors,
             pool: Arc::default(),
         })
@@ -344,7 +361,7 @@ impl Gpu {
         shader: &Shader,
         entry: &'static str,
         constants: &[(&'static str, f64)],
-    ) -> Result<Arc<wgpu::ComputePipeline>> {
+    ) -> Result<Kernel> {
         let p = self.pipelines.get(&self.device, shader, entry, constants);
         self.check_errors()?;
         Ok(p)
@@ -355,7 +372,7 @@ impl Gpu {
     pub(crate) fn dispatch<P: bytemuck::Pod>(
         &self,
         op: &'static str,
-        pipeline: Arc<wgpu::ComputePipeline>,
+        kernel: Kernel,
         params: &P,
         buffers: &[(u32, &Tensor)],
         groups: [u32; 3],
@@ -384,12 +401,48 @@ impl Gpu {
         }
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(op),
-            layout: &pipeline.get_bind_group_layout(0),
+            layout: &kernel.pipeline.get_bind_group_layout(0),
             entries: &entries,
         });
-        pending.commands.push(Command::Dispatch { pipeline, bind_group, groups });
+        pending.commands.push(Command::Dispatch { pipeline: kernel.pipeline, bind_group, groups });
+        drop(pending);
         self.dispatches.fetch_add(1, Ordering::Relaxed);
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.profile.lock().unwrap().is_some() {
+            let start = std::time::Instant::now();
+            self.sync()?;
+            let seconds = start.elapsed().as_secs_f64();
+            if let Some(times) = self.profile.lock().unwrap().as_mut() {
+                let t = times.entry((op, kernel.entry)).or_default();
+                t.0 += 1;
+                t.1 += seconds;
+            }
+        }
         Ok(())
+    }
+
+    /// Natively, turns per-kernel timing on (clearing what was measured) or
+    /// off, after finishing the pending work. While it is on, every
+    /// dispatch is submitted alone and waited for, so each kernel's time is
+    /// the wall clock of its own submission: slower overall, but attributed.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn set_profiling(&self, on: bool) -> Result<()> {
+        self.sync()?;
+        *self.profile.lock().unwrap() = on.then(HashMap::new);
+        Ok(())
+    }
+
+    /// The time per kernel measured since [`Gpu::set_profiling`] turned
+    /// timing on, slowest first (empty while it is off).
+    pub fn profile(&self) -> Vec<KernelTime> {
+        let times = self.profile.lock().unwrap();
+        let mut rows: Vec<KernelTime> = times
+            .iter()
+            .flatten()
+            .map(|(&(op, entry), &(dispatches, seconds))| KernelTime { op, entry, dispatches, seconds })
+            .collect();
+        rows.sort_by(|a, b| b.seconds.total_cmp(&a.seconds).then(a.op.cmp(b.op)).then(a.entry.cmp(b.entry)));
+        rows
     }
 
     /// Records copying `size` bytes from `src_offset` bytes into `src` to

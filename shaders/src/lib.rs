@@ -17,7 +17,7 @@ pub mod ops;
 pub mod train;
 pub mod wgsl;
 
-pub use context::{AdapterClass, Gpu, GpuOptions, Tuning};
+pub use context::{AdapterClass, Gpu, GpuOptions, KernelTime, Tuning};
 pub use error::{Error, Result};
 pub use tensor::Tensor;
 pub use wgpu;

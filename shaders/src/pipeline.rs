@@ -11,7 +11,14 @@ type Key = (&'static str, &'static str, Vec<(&'static str, u64)>);
 #[derive(Default)]
 pub(crate) struct PipelineCache {
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
-    pipelines: Mutex<HashMap<Key, Arc<wgpu::ComputePipeline>>>,
+    pipelines: Mutex<HashMap<Key, Kernel>>,
+}
+
+/// A compiled entry point and its name.
+#[derive(Clone)]
+pub(crate) struct Kernel {
+    pub(crate) pipeline: Arc<wgpu::ComputePipeline>,
+    pub(crate) entry: &'static str,
 }
 
 impl PipelineCache {
@@ -21,7 +28,7 @@ impl PipelineCache {
         shader: &Shader,
         entry: &'static str,
         constants: &[(&'static str, f64)],
-    ) -> Arc<wgpu::ComputePipeline> {
+    ) -> Kernel {
         let key: Key = (shader.name, entry, constants.iter().map(|&(k, v)| (k, v.to_bits())).collect());
         if let Some(p) = self.pipelines.lock().unwrap().get(&key) {
             return p.clone();
@@ -50,7 +57,8 @@ impl PipelineCache {
             },
             cache: None,
         }));
-        self.pipelines.lock().unwrap().insert(key, pipeline.clone());
-        pipeline
+        let kernel = Kernel { pipeline, entry };
+        self.pipelines.lock().unwrap().insert(key, kernel.clone());
+        kernel
     }
 }

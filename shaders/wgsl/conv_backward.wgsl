@@ -21,7 +21,8 @@
 // The reduction over the N * H_g rows of g is split into `splits` chunks of
 // `split_len` rows; each invocation owns 8 g channels x 4 a channels at one
 // tap (8 vec4 accumulators; 4 x 8 when WIDE_A, chosen where C_g is small so
-// fewer lanes compute padding channels) and reduces one chunk in order into
+// fewer lanes compute padding channels; 8 x 8 with 16 accumulators when
+// SQUARE, chosen where both sides have 8 channels or more) and reduces one chunk in order into
 // partial[split][cg][ca][tap]. `conv_backward_sum_splits` then adds the
 // splits in fixed order (skipped when splits = 1: the partial is dW).
 // Zero padding restricts the row and column loops to the taps that land
@@ -37,7 +38,7 @@
 // Dispatch:
 //   conv2d_backward_weight, conv_transpose2d_backward_weight:
 //     (ceil(ceil(C_g/8) * ceil(C_a/4) / WG), KH*KW, splits), or with the
-//     block 4 x 8 when WIDE_A
+//     block 4 x 8 when WIDE_A, 8 x 8 when SQUARE
 //   conv2d_backward_bias: (ceil(C / WG), chunks per plane, N)
 //   conv_backward_sum_splits, conv2d_backward_input_fold:
 //     ceil(elements / 64) folded into x and y
@@ -71,8 +72,11 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 override WG: u32 = 16u;
-// Weight gradient block: 8 g x 4 a channels, or 4 g x 8 a when true.
+// Weight gradient block: 8 g x 4 a channels, or 4 g x 8 a when WIDE_A, or
+// 8 g x 8 a when SQUARE (16 vec4 accumulators: 64 FMAs per 16 loads instead
+// of 32 per 12, for layers whose channels fill the block).
 override WIDE_A: bool = false;
+override SQUARE: bool = false;
 
 // Coordinate into an axis of length n of padded-relative coordinate i, with
 // reflection (identity for 0 <= i < n).
@@ -98,13 +102,14 @@ fn tap_range(off: i32, size_g: u32, size_a: u32) -> vec2<u32> {
     return vec2<u32>(min(u32(lo), hi), hi);
 }
 
-// Channels of g and of a per invocation: 8 x 4, or 4 x 8 when WIDE_A.
+// Channels of g and of a per invocation: 8 x 4, 4 x 8 when WIDE_A, 8 x 8
+// when SQUARE.
 fn block_g() -> u32 {
     return select(8u, 4u, WIDE_A);
 }
 
 fn block_a() -> u32 {
-    return select(4u, 8u, WIDE_A);
+    return select(4u, 8u, WIDE_A || SQUARE);
 }
 
 fn weight_partial(gid: vec3<u32>) {
@@ -139,11 +144,16 @@ fn weight_partial(gid: vec3<u32>) {
         oa1[m] = min(ca0 + 4u + m, p.c_a - 1u) * hw_a;
     }
     // acc_m[k] += u[m] * v[k]: u holds the 8 channels of the wide side, v the
-    // 4 of the narrow side.
+    // 4 of the narrow side; when SQUARE, bcc_m[k] += u[m] * v1[k] for a's
+    // channels 4 to 7.
     var acc0 = vec4<f32>(0.0); var acc1 = vec4<f32>(0.0);
     var acc2 = vec4<f32>(0.0); var acc3 = vec4<f32>(0.0);
     var acc4 = vec4<f32>(0.0); var acc5 = vec4<f32>(0.0);
     var acc6 = vec4<f32>(0.0); var acc7 = vec4<f32>(0.0);
+    var bcc0 = vec4<f32>(0.0); var bcc1 = vec4<f32>(0.0);
+    var bcc2 = vec4<f32>(0.0); var bcc3 = vec4<f32>(0.0);
+    var bcc4 = vec4<f32>(0.0); var bcc5 = vec4<f32>(0.0);
+    var bcc6 = vec4<f32>(0.0); var bcc7 = vec4<f32>(0.0);
     let r_end = min((split + 1u) * p.split_len, p.n * p.h_g);
     for (var r = split * p.split_len; r < r_end; r++) {
         let n = r / p.h_g;
@@ -177,6 +187,17 @@ fn weight_partial(gid: vec3<u32>) {
             acc5 = fma(vec4<f32>(u1.y), v, acc5);
             acc6 = fma(vec4<f32>(u1.z), v, acc6);
             acc7 = fma(vec4<f32>(u1.w), v, acc7);
+            if SQUARE {
+                let v1 = vec4<f32>(a[ai + oa1.x], a[ai + oa1.y], a[ai + oa1.z], a[ai + oa1.w]);
+                bcc0 = fma(vec4<f32>(u0.x), v1, bcc0);
+                bcc1 = fma(vec4<f32>(u0.y), v1, bcc1);
+                bcc2 = fma(vec4<f32>(u0.z), v1, bcc2);
+                bcc3 = fma(vec4<f32>(u0.w), v1, bcc3);
+                bcc4 = fma(vec4<f32>(u1.x), v1, bcc4);
+                bcc5 = fma(vec4<f32>(u1.y), v1, bcc5);
+                bcc6 = fma(vec4<f32>(u1.z), v1, bcc6);
+                bcc7 = fma(vec4<f32>(u1.w), v1, bcc7);
+            }
         }
     }
     let base = split * p.len;
@@ -188,6 +209,17 @@ fn weight_partial(gid: vec3<u32>) {
     store_block(base, cg0, ca0, 5u, tap, acc5);
     store_block(base, cg0, ca0, 6u, tap, acc6);
     store_block(base, cg0, ca0, 7u, tap, acc7);
+    if SQUARE {
+        let ca1 = ca0 + 4u;
+        store_block(base, cg0, ca1, 0u, tap, bcc0);
+        store_block(base, cg0, ca1, 1u, tap, bcc1);
+        store_block(base, cg0, ca1, 2u, tap, bcc2);
+        store_block(base, cg0, ca1, 3u, tap, bcc3);
+        store_block(base, cg0, ca1, 4u, tap, bcc4);
+        store_block(base, cg0, ca1, 5u, tap, bcc5);
+        store_block(base, cg0, ca1, 6u, tap, bcc6);
+        store_block(base, cg0, ca1, 7u, tap, bcc7);
+    }
 }
 
 // Writes acc_m (channel m of the wide side, 4 channels of the narrow side) of

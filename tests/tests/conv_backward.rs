@@ -222,6 +222,8 @@ fn conv_transpose2d_backward_odd_shapes() {
         Transposed { x: [2, 3, 5, 4], w: [3, 2, 1, 1], stride: 2, pad: 0, out_pad: 1 },
         Transposed { x: [1, 1, 1, 1], w: [1, 1, 1, 1], stride: 1, pad: 0, out_pad: 0 },
         Transposed { x: [2, 9, 24, 20], w: [9, 3, 3, 3], stride: 2, pad: 1, out_pad: 1 },
+        // 8 x 8 weight-gradient blocks with tails on both sides.
+        Transposed { x: [2, 13, 6, 5], w: [13, 10, 3, 3], stride: 2, pad: 1, out_pad: 1 },
     ];
     for (i, c) in cases.iter().enumerate() {
         check_conv_transpose2d(&g, c, 3000 + 10 * i as u64);

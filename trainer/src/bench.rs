@@ -50,6 +50,11 @@ pub struct BenchArgs {
     /// Override the convolution workgroup width (invocations along pixels).
     #[arg(long)]
     conv_wg_pixels: Option<u32>,
+    /// For `train`: after each row's timed iterations, run one more with every
+    /// dispatch submitted and waited for alone, and print the time per kernel
+    /// (slower in total, but it shows where an iteration's time goes).
+    #[arg(long)]
+    profile: bool,
     /// Also write the results as JSON to this file ("-" for stdout).
     #[arg(long)]
     json: Option<String>,
@@ -741,6 +746,24 @@ struct TrainRow {
 
 /// Seconds per training iteration of --model (every network's forward,
 /// backward and Adam; inputs already on the GPU).
+/// The kernels of one profiled iteration, slowest first: each (op, entry
+/// point) with its dispatches, milliseconds and share of the total.
+fn print_profile(times: &[shaders::KernelTime]) {
+    let total: f64 = times.iter().map(|t| t.seconds).sum();
+    println!("  profile of one iteration, each dispatch alone: {:.3} s in {} kernels", total, times.len());
+    println!("  {:<34} {:<34} {:>6} {:>10} {:>7}", "op", "entry point", "disp", "ms", "share");
+    for t in times {
+        println!(
+            "  {:<34} {:<34} {:>6} {:>10.1} {:>6.1}%",
+            t.op,
+            t.entry,
+            t.dispatches,
+            t.seconds * 1e3,
+            100.0 * t.seconds / total.max(f64::MIN_POSITIVE)
+        );
+    }
+}
+
 fn train(args: BenchArgs) -> Result<()> {
     use crate::train::ModelKind;
     use shaders::nn::arch::{DiscriminatorConfig, GanMode, GeneratorConfig, Norm};
@@ -872,6 +895,13 @@ fn train(args: BenchArgs) -> Result<()> {
             per_iter,
             host_us
         );
+        if args.profile {
+            gpu.set_profiling(true)?;
+            drop(model.step(&gpu, &a, &b, 2e-4, &mut rng)?);
+            let times = gpu.profile();
+            gpu.set_profiling(false)?;
+            print_profile(&times);
+        }
         rows.push(TrainRow {
             net,
             ngf,

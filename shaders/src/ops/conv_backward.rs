@@ -361,11 +361,17 @@ fn weight_grad(gpu: &Gpu, d: &WeightGrad) -> Result<Tensor> {
     let taps = kh * kw;
     let len = c_g * c_a * taps;
     let wg = gpu.tuning().conv_wg_pixels as usize;
-    // 8 x 4 (g x a channel) blocks, or 4 x 8 where that computes fewer
-    // padding channels (C_g small: 3 at the generator's tail, 1 at PatchGAN's).
+    // 8 x 8 (g x a channel) blocks where both sides have 8 channels or
+    // more; else 8 x 4, or 4 x 8 where that computes fewer padding channels
+    // (C_g small: 3 at the generator's tail, 1 at PatchGAN's).
     let padded = |bg: usize, ba: usize| div_ceil(c_g, bg) * bg * div_ceil(c_a, ba) * ba;
-    let wide_a = padded(4, 8) < padded(8, 4);
-    let (bg, ba) = if wide_a { (4, 8) } else { (8, 4) };
+    let square = c_g >= 8 && c_a >= 8;
+    let wide_a = !square && padded(4, 8) < padded(8, 4);
+    let (bg, ba) = match (square, wide_a) {
+        (true, _) => (8, 8),
+        (false, true) => (4, 8),
+        (false, false) => (8, 4),
+    };
     let blocks = div_ceil(c_g, bg) * div_ceil(c_a, ba);
     let groups_x = div_ceil(blocks, wg);
     let rows = n * h_g;
@@ -392,7 +398,11 @@ fn weight_grad(gpu: &Gpu, d: &WeightGrad) -> Result<Tensor> {
         len: u32_of(op, "weight size", len)?,
         _pad0: 0,
     };
-    let pipeline = gpu.pipeline(&wgsl::CONV_BACKWARD, op, &[("WG", wg as f64), ("WIDE_A", wide_a as u8 as f64)])?;
+    let pipeline = gpu.pipeline(
+        &wgsl::CONV_BACKWARD,
+        op,
+        &[("WG", wg as f64), ("WIDE_A", wide_a as u8 as f64), ("SQUARE", square as u8 as f64)],
+    )?;
     let groups = [u32_of(op, "workgroups", groups_x)?, u32_of(op, "workgroups", taps)?, splits as u32];
     gpu.dispatch(op, pipeline, &params, &[(1, d.g), (2, d.a), (3, &partial)], groups)?;
     if splits > 1 {
