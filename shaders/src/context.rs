@@ -178,6 +178,9 @@ pub struct KernelTime {
     pub seconds: f64,
 }
 
+/// Dispatches and seconds per (op, entry point).
+type KernelTimes = HashMap<(&'static str, &'static str), (u64, f64)>;
+
 /// What an autotuned convolution form is cached by: input and weight shapes,
 /// stride, padding and its mode.
 pub(crate) type ConvKey = ([usize; 4], [usize; 4], usize, usize, Padding);
@@ -199,7 +202,7 @@ pub struct Gpu {
     pending: Mutex<Pending>,
     dispatches: AtomicU64,
     /// Dispatches and seconds per (op, entry point) while profiling.
-    profile: Mutex<Option<HashMap<(&'static str, &'static str), (u64, f64)>>>,
+    profile: Mutex<Option<KernelTimes>>,
     errors: Arc<Mutex<Vec<String>>>,
     pool: Arc<BufferPool>,
 }
