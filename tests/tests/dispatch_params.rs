@@ -65,3 +65,31 @@ fn every_dispatch_sees_its_own_params() {
     round(&g, 0);
     round(&g, 1);
 }
+
+/// Profiling attributes each dispatch to its op and entry point, and the
+/// results it computes are unchanged.
+#[test]
+fn profiling_counts_each_kernel() {
+    let g = gpu();
+    let x: Vec<f32> = random(64, 5);
+    let xt = Tensor::from_slice(&g, &[64], &x).unwrap();
+    assert!(g.profile().is_empty(), "profiling is off by default");
+    g.set_profiling(true).unwrap();
+    let y = leaky_relu(&g, &xt, 0.25).unwrap();
+    let y = leaky_relu(&g, &y, 0.5).unwrap();
+    let z = add(&g, &y, &xt).unwrap();
+    let times = g.profile();
+    g.set_profiling(false).unwrap();
+    assert!(g.profile().is_empty(), "turning profiling off clears it");
+    let count = |entry: &str| times.iter().filter(|t| t.entry == entry).map(|t| t.dispatches).sum::<u64>();
+    assert_eq!(times.iter().map(|t| t.dispatches).sum::<u64>(), 3, "{times:?}");
+    assert_eq!(count("add"), 1, "{times:?}");
+    assert_eq!(times.iter().find(|t| t.entry == "add").unwrap().op, "add");
+    assert!(times.iter().all(|t| t.seconds > 0.0), "{times:?}");
+    let got = z.read_blocking(&g).unwrap();
+    for (i, (&v, &xv)) in got.iter().zip(&x).enumerate() {
+        let l1 = if xv < 0.0 { 0.25 * xv } else { xv };
+        let l2 = if l1 < 0.0 { 0.5 * l1 } else { l1 };
+        assert_eq!(v, l2 + xv, "element {i}");
+    }
+}
