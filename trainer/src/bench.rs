@@ -94,6 +94,8 @@ struct Row {
     count: usize,
     ms: f64,
     gflops: f64,
+    /// GFLOP/s as a fraction of the adapter's fp32 peak, where it is known.
+    peak_fraction: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -105,6 +107,8 @@ struct Report {
     generator_forward_conv_ms: f64,
     unet_forward_conv_ms: f64,
     discriminator_forward_conv_ms: f64,
+    /// The adapter's fp32 peak (a known GPU's datasheet, or the CPU estimate).
+    fp32_peak_gflops: Option<f64>,
 }
 
 fn layers(size: usize, ngf: usize) -> Vec<Layer> {
@@ -337,6 +341,7 @@ fn row(layer: &Layer, pass: &'static str, input: [usize; 4], output: [usize; 4],
         count: layer.count,
         ms,
         gflops: flops / ms / 1e6,
+        peak_fraction: None,
     }
 }
 
@@ -587,10 +592,16 @@ fn kernels(args: BenchArgs) -> Result<()> {
     println!("config:  {config}");
     println!("forms:   {}", forms_line(&gpu));
     println!("timing:  wall clock of submit + wait, mean of {} runs after one warm-up", args.iters);
+    let info = gpu.adapter_info();
+    let peak = crate::peak::fp32_peak(&info.name, info.device_type);
+    match &peak {
+        Some(p) => println!("peak:    {:.0} GFLOP/s fp32 ({})", p.gflops, p.source),
+        None => println!("peak:    unknown for this adapter (the % peak column stays empty)"),
+    }
     println!();
     println!(
-        "{:<15} {:<22} {:<8} {:<10} {:>18} {:>18} {:>4} {:>10} {:>9}",
-        "net", "layer", "pass", "form", "input", "output", "x", "ms", "GFLOP/s"
+        "{:<15} {:<22} {:<8} {:<10} {:>18} {:>18} {:>4} {:>10} {:>9} {:>7}",
+        "net", "layer", "pass", "form", "input", "output", "x", "ms", "GFLOP/s", "% peak"
     );
     let mut rows = Vec::new();
     for layer in layers(args.size, args.ngf) {
@@ -599,9 +610,10 @@ fn kernels(args: BenchArgs) -> Result<()> {
                 continue;
             }
         }
-        for r in measure(&gpu, &layer, args.iters).with_context(|| format!("{} {}", layer.net, layer.name))? {
+        for mut r in measure(&gpu, &layer, args.iters).with_context(|| format!("{} {}", layer.net, layer.name))? {
+            r.peak_fraction = peak.as_ref().map(|p| r.gflops / p.gflops);
             println!(
-                "{:<15} {:<22} {:<8} {:<10} {:>18} {:>18} {:>4} {:>10.2} {:>9.2}",
+                "{:<15} {:<22} {:<8} {:<10} {:>18} {:>18} {:>4} {:>10.2} {:>9.2} {:>7}",
                 r.net,
                 r.layer,
                 r.pass,
@@ -610,7 +622,8 @@ fn kernels(args: BenchArgs) -> Result<()> {
                 format!("{:?}", r.output),
                 r.count,
                 r.ms,
-                r.gflops
+                r.gflops,
+                r.peak_fraction.map_or(String::new(), |f| format!("{:.1}", 100.0 * f))
             );
             rows.push(r);
         }
@@ -622,6 +635,7 @@ fn kernels(args: BenchArgs) -> Result<()> {
             .fold(0.0, |a, b| a + b)
     };
     let report = Report {
+        fp32_peak_gflops: peak.map(|p| p.gflops),
         adapter: gpu.describe(),
         config,
         iters: args.iters,
@@ -631,7 +645,7 @@ fn kernels(args: BenchArgs) -> Result<()> {
         rows,
     };
     println!();
-    println!("form: * marks the form the networks run (the default rule, or GAN_KERNELS); GFLOP/s count direct-convolution FLOPs");
+    println!("form: * marks the form the networks run (the default rule, or GAN_KERNELS); GFLOP/s and % peak count direct-convolution FLOPs");
     print_tuned(&gpu);
     println!("resnet_9blocks forward, all convolutions: {:.1} ms", report.generator_forward_conv_ms);
     println!("unet_256 forward, all convolutions:       {:.1} ms", report.unet_forward_conv_ms);

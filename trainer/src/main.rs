@@ -4,6 +4,7 @@ mod bench;
 mod generate;
 mod imageio;
 mod inspect;
+mod peak;
 mod train;
 mod translate;
 
