@@ -210,7 +210,7 @@ pub struct Gpu {
 impl Gpu {
     /// Finds an adapter (honouring `WGPU_BACKEND` and `WGPU_ADAPTER_NAME`)
     /// and opens a device with the WebGPU default limits unless `options`
-    /// asks for others. Natively, `GAN_KERNELS=direct|narrow|winograd|winograd4` pins the
+    /// asks for others. Natively, `GAN_KERNELS=direct|narrow|winograd|winograd4|winograd-k4` pins the
     /// convolution form ([`Gpu::set_conv_form`]) and `GAN_KERNELS=autotune`
     /// measures it per shape ([`Gpu::set_conv_autotune`]).
     pub async fn new(options: GpuOptions) -> Result<Gpu> {

@@ -70,7 +70,9 @@ struct Params {
     v_chan: u32,
     v_tile: u32,
     v_point: u32,
-    _pad2: u32,
+    // Output tile size of the 6x6-patch forms: 4 for F(4x4, 3x3), 3 for
+    // F(3x3, 4x4) (conv2d_winograd4_input steps its patches by it).
+    tile_m: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -375,7 +377,9 @@ fn conv2d_winograd4_weight(@builtin(global_invocation_id) gid: vec3<u32>, @built
     }
 }
 
-// V = B^T d B, [36][C_in][T4]. Dispatch as conv2d_winograd_input.
+// V = B^T d B, [36][C_in][T4], patches tile_m apart (F(3x3, 4x4) shares
+// this transform: B^T depends only on the interpolation points). Dispatch as
+// conv2d_winograd_input.
 @compute @workgroup_size(64)
 fn conv2d_winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>) {
     let t = gid.x;
@@ -395,8 +399,8 @@ fn conv2d_winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n = t / per_image;
     let ty = (t % per_image) / p.tiles_w;
     let tx = t % p.tiles_w;
-    let y0 = i32(4u * ty) - i32(p.pad);
-    let x0 = i32(4u * tx) - i32(p.pad);
+    let y0 = i32(p.tile_m * ty) - i32(p.pad);
+    let x0 = i32(p.tile_m * tx) - i32(p.pad);
     var cols: array<i32, 6>;
     for (var c = 0u; c < 6u; c++) {
         cols[c] = src_index(x0 + i32(c), p.w_in);
@@ -638,6 +642,188 @@ fn conv2d_winograd4_dweight(@builtin(global_invocation_id) gid: vec3<u32>, @buil
         let col = gt6(array<f32, 6>(h[0][c], h[1][c], h[2][c], h[3][c], h[4][c], h[5][c]));
         for (var r = 0u; r < 3u; r++) {
             out[9u * i + 3u * r + c] = col[r];
+        }
+    }
+}
+
+// F(3x3, 4x4), for 4x4 stride-1 kernels (PatchGAN's stride-1 layer): the
+// same six interpolation points as F(4x4, 3x3), so the same B^T, input
+// transform (with tile_m = 3) and GEMM, and its own
+//   G = [1/4 0 0 0; -1/6 -1/6 -1/6 -1/6; -1/6 1/6 -1/6 1/6;
+//        1/24 1/12 1/6 1/3; 1/24 -1/12 1/6 -1/3; 0 0 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 1]
+// 36 multiplies per 3x3 output tile instead of 144.
+
+fn g6k4(a: vec4<f32>) -> array<f32, 6> {
+    return array<f32, 6>(
+        0.25 * a.x,
+        -(a.x + a.y + a.z + a.w) / 6.0,
+        -(a.x - a.y + a.z - a.w) / 6.0,
+        a.x / 24.0 + a.y / 12.0 + a.z / 6.0 + a.w / 3.0,
+        a.x / 24.0 - a.y / 12.0 + a.z / 6.0 - a.w / 3.0,
+        a.w,
+    );
+}
+
+// U = G g G^T, [36][C_in][u_cols], from a packed 4x4 weight [16][C_in][C_out8]
+// (tap 15 - t when flip). Dispatch as conv2d_winograd_weight.
+@compute @workgroup_size(64)
+fn conv2d_winograd_k4_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    let plane = p.c_in * p.u_cols;
+    if i >= plane {
+        return;
+    }
+    let co = i % p.u_cols;
+    let ci = i / p.u_cols;
+    let src_plane = p.c_in * p.c_out8;
+    let k0 = ci * p.c_out8 + co;
+    // g[c] is column c of the filter.
+    var g: array<vec4<f32>, 4>;
+    if co < p.c_out8 {
+        for (var c = 0u; c < 4u; c++) {
+            for (var r = 0u; r < 4u; r++) {
+                let t = 4u * r + c;
+                g[c][r] = w_packed[select(t, 15u - t, p.flip != 0u) * src_plane + k0];
+            }
+        }
+    }
+    // G g column by column (6 x 4), then each of its rows times G^T.
+    let c0 = g6k4(g[0]);
+    let c1 = g6k4(g[1]);
+    let c2 = g6k4(g[2]);
+    let c3 = g6k4(g[3]);
+    for (var r = 0u; r < 6u; r++) {
+        let row = g6k4(vec4<f32>(c0[r], c1[r], c2[r], c3[r]));
+        for (var c = 0u; c < 6u; c++) {
+            out[(6u * r + c) * plane + i] = row[c];
+        }
+    }
+}
+
+fn at6k4(a: array<f32, 6>) -> vec3<f32> {
+    return vec3<f32>(
+        a[0] + a[1] + a[2] + a[3] + a[4],
+        a[1] - a[2] + 2.0 * (a[3] - a[4]),
+        a[1] + a[2] + 4.0 * (a[3] + a[4]) + a[5],
+    );
+}
+
+// y = act(A^T M A + b), 3x3 tiles. Dispatch as conv2d_winograd_output.
+@compute @workgroup_size(64)
+fn conv2d_winograd_k4_output(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let co = gid.y;
+    if t >= p.tiles || co >= p.c_out {
+        return;
+    }
+    let stride = p.c_out * p.tiles_pad;
+    let o = co * p.tiles_pad + t;
+    // A^T M column by column: z[c] is column c of A^T M (3 values).
+    var z: array<vec3<f32>, 6>;
+    for (var c = 0u; c < 6u; c++) {
+        var col: array<f32, 6>;
+        for (var r = 0u; r < 6u; r++) {
+            col[r] = m[(6u * r + c) * stride + o];
+        }
+        z[c] = at6k4(col);
+    }
+    var b = 0.0;
+    if p.has_bias != 0u {
+        b = bias[co];
+    }
+    let per_image = p.tiles_h * p.tiles_w;
+    let n = t / per_image;
+    let oy = 3u * ((t % per_image) / p.tiles_w);
+    let ox = 3u * (t % p.tiles_w);
+    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    for (var r = 0u; r < 3u; r++) {
+        let v = at6k4(array<f32, 6>(z[0][r], z[1][r], z[2][r], z[3][r], z[4][r], z[5][r])) + vec3<f32>(b);
+        let yr = apply_activation4(p.act, p.slope, vec4<f32>(v, 0.0));
+        let yy = oy + r;
+        for (var c = 0u; c < 3u; c++) {
+            if yy < p.h_out && ox + c < p.w_out {
+                out[base + yy * p.w_out + ox + c] = yr[c];
+            }
+        }
+    }
+}
+
+// A d for F(3x3, 4x4), d a 3-vector: the rows of A (the columns of A^T).
+fn a6k4(d: vec3<f32>) -> array<f32, 6> {
+    return array<f32, 6>(
+        d.x,
+        d.x + d.y + d.z,
+        d.x - d.y + d.z,
+        d.x + 2.0 * d.y + 4.0 * d.z,
+        d.x - 2.0 * d.y + 4.0 * d.z,
+        d.z,
+    );
+}
+
+// E = A dY A^T for F(3x3, 4x4). Dispatch as conv2d_winograd_dy.
+@compute @workgroup_size(64)
+fn conv2d_winograd_k4_dy(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let co = gid.y;
+    if t >= p.tiles || co >= p.c_out {
+        return;
+    }
+    let per_image = p.tiles_h * p.tiles_w;
+    let n = t / per_image;
+    let oy = 3u * ((t % per_image) / p.tiles_w);
+    let ox = 3u * (t % p.tiles_w);
+    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    // A dY column by column: z[c] is column c of A dY (6 values).
+    var z: array<array<f32, 6>, 3>;
+    for (var c = 0u; c < 3u; c++) {
+        z[c] = a6k4(vec3<f32>(dy_at(base, oy, ox + c), dy_at(base, oy + 1u, ox + c), dy_at(base, oy + 2u, ox + c)));
+    }
+    let stride = p.tiles * p.u_cols;
+    let o = t * p.u_cols + co;
+    for (var r = 0u; r < 6u; r++) {
+        let row = a6k4(vec3<f32>(z[0][r], z[1][r], z[2][r]));
+        for (var c = 0u; c < 6u; c++) {
+            out[(6u * r + c) * stride + o] = row[c];
+        }
+    }
+}
+
+// G^T a for F(3x3, 4x4), a a 6-vector: the columns of G.
+fn gt6k4(a: array<f32, 6>) -> vec4<f32> {
+    return vec4<f32>(
+        0.25 * a[0] - (a[1] + a[2]) / 6.0 + (a[3] + a[4]) / 24.0,
+        (a[2] - a[1]) / 6.0 + (a[3] - a[4]) / 12.0,
+        (a[3] + a[4] - a[1] - a[2]) / 6.0,
+        (a[2] - a[1]) / 6.0 + (a[3] - a[4]) / 3.0 + a[5],
+    );
+}
+
+// dW = G^T dU G for F(3x3, 4x4), dU [36][C_out][C_in4], dW [C_out][C_in][4][4].
+// Dispatch as conv2d_winograd_dweight.
+@compute @workgroup_size(64)
+fn conv2d_winograd_k4_dweight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    if i >= p.c_out * p.c_in {
+        return;
+    }
+    let co = i / p.c_in;
+    let ci = i % p.c_in;
+    let stride = p.c_out * p.tiles_pad;
+    let o = co * p.tiles_pad + ci;
+    // Rows of dU G (6 x 4), then G^T of each column.
+    var h: array<vec4<f32>, 6>;
+    for (var r = 0u; r < 6u; r++) {
+        var row: array<f32, 6>;
+        for (var c = 0u; c < 6u; c++) {
+            row[c] = m[(6u * r + c) * stride + o];
+        }
+        h[r] = gt6k4(row);
+    }
+    for (var c = 0u; c < 4u; c++) {
+        let col = gt6k4(array<f32, 6>(h[0][c], h[1][c], h[2][c], h[3][c], h[4][c], h[5][c]));
+        for (var r = 0u; r < 4u; r++) {
+            out[16u * i + 4u * r + c] = col[r];
         }
     }
 }

@@ -51,7 +51,7 @@ fn check_form(g: &shaders::Gpu, c: &Case, seed: u64, form: Option<ConvForm>) {
     );
     let slack = match form.unwrap_or_else(|| conv2d_form(g, c.x, c.w, &params)) {
         ConvForm::Winograd2 => 2.0,
-        ConvForm::Winograd4 => 8.0,
+        ConvForm::Winograd4 | ConvForm::WinogradK4 => 8.0,
         ConvForm::Direct | ConvForm::Narrow => 1.0,
     };
     assert_close(&what, &got, &want, &shape, slack * dot_tolerance(k), 1e-5);

@@ -184,6 +184,14 @@ fn conv_form_choice() {
     assert!(!ConvForm::Narrow.applies(&g, [1, 64, 64, 64], [9, 64, 7, 7], &reflect));
     assert!(!ConvForm::Winograd2.applies(&g, [1, 64, 64, 64], [128, 64, 3, 3], &down));
     assert!(!ConvForm::Winograd2.applies(&g, [1, 4, 9, 9], [4, 4, 4, 4], &reflect));
+    // PatchGAN's stride-1 layer takes F(3x3, 4x4); its stride-2 layers and
+    // its one-channel output layer do not.
+    let patch = Conv2dParams { stride: 1, padding: 1, ..Default::default() };
+    assert_eq!(conv2d_form(&g, [1, 256, 32, 32], [512, 256, 4, 4], &patch), ConvForm::WinogradK4);
+    assert_eq!(conv2d_form(&g, [1, 512, 31, 31], [1, 512, 4, 4], &patch), ConvForm::Narrow);
+    let patch_down = Conv2dParams { stride: 2, padding: 1, ..Default::default() };
+    assert_eq!(conv2d_form(&g, [1, 64, 128, 128], [128, 64, 4, 4], &patch_down), ConvForm::Direct);
+    assert!(!ConvForm::WinogradK4.applies(&g, [1, 64, 64, 64], [64, 64, 3, 3], &reflect));
     g.set_conv_form(Some(ConvForm::Direct));
     assert_eq!(conv2d_form(&g, block.0, block.1, &reflect), ConvForm::Direct);
     g.set_conv_form(Some(ConvForm::Winograd2));
@@ -217,7 +225,8 @@ fn autotune_measures_each_shape_once() {
     let t = &tuned[0];
     assert_eq!((t.input, t.weight, t.stride, t.padding, t.form), (xs, ws, 1, 1, first));
     let forms: Vec<ConvForm> = t.ms.iter().map(|&(f, _)| f).collect();
-    assert_eq!(forms, ConvForm::ALL.to_vec());
+    // Every form of a 3x3 kernel (F(3x3, 4x4) takes 4x4 kernels only).
+    assert_eq!(forms, [ConvForm::Direct, ConvForm::Narrow, ConvForm::Winograd2, ConvForm::Winograd4]);
     assert!(t.ms.iter().all(|&(_, ms)| ms.is_finite() && ms >= 0.0));
     assert_eq!(conv2d_form(&g, xs, ws, &reflect), first);
     assert_eq!(g.tuned_convs().len(), 1, "a second call measured again");
@@ -349,4 +358,73 @@ fn winograd_weight_gradients() {
     assert_eq!(conv2d_backward_weight_form(&g, [1, 32, 8, 8], [32, 32, 3, 3], &p), ConvForm::Direct);
     g.set_conv_form(None);
     println!("weight gradients, worst |error| / tolerance: F(2x2) {:.3}, F(4x4) {:.3}", worst[0], worst[1]);
+}
+
+/// F(3x3, 4x4) for 4x4 stride-1 kernels: the forward pass with every
+/// activation, the input gradient (the rotated 4x4 filter's convolution of
+/// dy) and the weight gradient, against the f64 reference. Its transforms
+/// share F(4x4, 3x3)'s interpolation points and its input transform, and its
+/// output transform's coefficients reach 4 instead of 8: F(4x4, 3x3)'s slack.
+#[test]
+fn winograd_k4_forms() {
+    use shaders::ops::{conv2d_backward_input, conv2d_backward_input_form, conv2d_backward_weight};
+    use tests::ref_conv_backward;
+    let mut g = gpu();
+    let cases = [
+        Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: false, bias: true },
+        Case { x: [1, 5, 9, 12], c_out: 9, pad: 0, reflect: false, bias: false },
+        Case { x: [1, 4, 6, 7], c_out: 6, pad: 3, reflect: false, bias: true },
+        Case { x: [2, 6, 11, 8], c_out: 7, pad: 2, reflect: true, bias: true },
+        // PatchGAN's stride-1 layer, narrowed: 16x16 in, 15x15 out.
+        Case { x: [1, 32, 16, 16], c_out: 40, pad: 1, reflect: false, bias: true },
+    ];
+    let mut worst = [0.0f64; 3];
+    for (i, c) in cases.iter().enumerate() {
+        let seed = 1700 + 10 * i as u64;
+        let ws = [c.c_out, c.x[1], 4, 4];
+        let x = random(c.x.iter().product(), seed);
+        let w = random(ws.iter().product(), seed + 1);
+        let b = random(c.c_out, seed + 2);
+        let xt = Tensor::from_slice(&g, &c.x, &x).unwrap();
+        let wt = Tensor::from_slice(&g, &ws, &w).unwrap();
+        let bt = Tensor::from_slice(&g, &[c.c_out], &b).unwrap();
+        let packed = conv2d_pack_weight(&g, &wt).unwrap();
+        let (pre, ys) = reference::conv2d(&x, c.x, &w, ws, c.bias.then_some(&b[..]), 1, c.pad, c.reflect);
+        let mode = if c.reflect { Padding::Reflect } else { Padding::Zero };
+        let tol = WINOGRAD4_SLACK * dot_tolerance(16 * c.x[1]);
+        for a in ACTIVATIONS {
+            let p = Conv2dParams { stride: 1, padding: c.pad, padding_mode: mode, activation: a };
+            assert!(ConvForm::WinogradK4.applies(&g, c.x, ws, &p));
+            let y = conv2d_packed_form(&g, ConvForm::WinogradK4, &xt, &packed, ws, c.bias.then_some(&bt), &p).unwrap();
+            assert_eq!(y.shape(), &ys[..]);
+            let got = y.read_blocking(&g).unwrap();
+            let want: Vec<f64> = pre.iter().map(|&v| activate(v, a)).collect();
+            let what = format!("winograd-k4 x{:?} w{ws:?} p{} reflect={} {a:?}", c.x, c.pad, c.reflect);
+            assert_close(&what, &got, &want, &ys, tol, 1e-5);
+            for (&gv, &wv) in got.iter().zip(&want) {
+                worst[0] = worst[0].max((gv as f64 - wv).abs() / (tol + 1e-5 * wv.abs()));
+            }
+        }
+        let p = Conv2dParams { stride: 1, padding: c.pad, padding_mode: mode, ..Default::default() };
+        let r = random(ys.iter().product(), seed + 3);
+        let (want_dx, want_dw, _) = ref_conv_backward::conv2d_backward(&x, c.x, &w, ws, &r, 1, c.pad, c.reflect);
+        let dyt = Tensor::from_slice(&g, &ys, &r).unwrap();
+        g.set_conv_form(Some(ConvForm::WinogradK4));
+        let rotated_applies = c.reflect || c.pad <= 3;
+        assert_eq!(conv2d_backward_input_form(&g, c.x, ws, &p) == ConvForm::WinogradK4, rotated_applies);
+        let dx = conv2d_backward_input(&g, &dyt, &wt, c.x, &p).unwrap().read_blocking(&g).unwrap();
+        let dw = conv2d_backward_weight(&g, &xt, &dyt, ws, &p).unwrap().read_blocking(&g).unwrap();
+        g.set_conv_form(None);
+        let tol_dx = WINOGRAD4_SLACK * dot_tolerance(c.c_out * 16 * if c.reflect { 4 } else { 1 });
+        let tol_dw = WINOGRAD4_SLACK * dot_tolerance(ys[0] * ys[2] * ys[3]);
+        let what = format!("winograd-k4 x{:?} w{ws:?} p{} reflect={}", c.x, c.pad, c.reflect);
+        assert_close(&format!("{what} dx"), &dx, &want_dx, &c.x, tol_dx, 1e-5);
+        assert_close(&format!("{what} dw"), &dw, &want_dw, &ws, tol_dw, 1e-5);
+        for (k, got, want, tol) in [(1, &dx, &want_dx, tol_dx), (2, &dw, &want_dw, tol_dw)] {
+            for (&gv, &wv) in got.iter().zip(want) {
+                worst[k] = worst[k].max((gv as f64 - wv).abs() / (tol + 1e-5 * wv.abs()));
+            }
+        }
+    }
+    println!("F(3x3, 4x4), worst |error| / tolerance: forward {:.3}, dx {:.3}, dw {:.3}", worst[0], worst[1], worst[2]);
 }

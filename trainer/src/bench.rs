@@ -556,7 +556,7 @@ fn forms_line(gpu: &Gpu) -> String {
         Some(f) => format!("{} wherever it applies (pinned by GAN_KERNELS)", f.name()),
         None if gpu.conv_autotune() => "autotuned: the fastest measured per shape".into(),
         None => {
-            "the default rule (GAN_KERNELS=direct|narrow|winograd|winograd4 pins one, GAN_KERNELS=autotune measures)"
+            "the default rule (GAN_KERNELS=direct|narrow|winograd|winograd4|winograd-k4 pins one, GAN_KERNELS=autotune measures)"
                 .into()
         }
     }

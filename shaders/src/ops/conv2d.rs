@@ -166,6 +166,7 @@ pub fn conv2d_packed_form(
         ConvForm::Narrow => conv2d_direct(gpu, x, packed, weight_shape, bias, p, true),
         ConvForm::Winograd2 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Two, false),
         ConvForm::Winograd4 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Four, false),
+        ConvForm::WinogradK4 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::K4, false),
     }
 }
 

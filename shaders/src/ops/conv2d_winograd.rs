@@ -1,4 +1,5 @@
-//! The Winograd F(2x2, 3x3) and F(4x4, 3x3) forms of 3x3 stride-1 conv2d
+//! The Winograd F(2x2, 3x3) and F(4x4, 3x3) forms of 3x3 stride-1 conv2d,
+//! and F(3x3, 4x4) of 4x4 stride-1 conv2d
 //! (`wgsl/conv2d_winograd.wgsl`).
 
 use crate::context::Gpu;
@@ -35,7 +36,7 @@ struct Params {
     v_chan: u32,
     v_tile: u32,
     v_point: u32,
-    _pad: u32,
+    tile_m: u32,
 }
 
 /// Output channels one GEMM invocation computes.
@@ -43,13 +44,16 @@ const GEMM_CHANNELS: usize = 8;
 /// Tiles one GEMM invocation computes.
 const GEMM_TILES: usize = 8;
 
-/// Output tile size of a Winograd form: F(m x m, 3x3).
+/// Output tile and kernel size of a Winograd form: F(m x m, r x r).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tile {
     /// F(2x2, 3x3): 16 transform points.
     Two,
     /// F(4x4, 3x3): 36 transform points.
     Four,
+    /// F(3x3, 4x4), for 4x4 kernels: 36 transform points, F(4x4, 3x3)'s
+    /// input transform and GEMM.
+    K4,
 }
 
 impl Tile {
@@ -57,12 +61,21 @@ impl Tile {
         match self {
             Tile::Two => 2,
             Tile::Four => 4,
+            Tile::K4 => 3,
         }
     }
 
-    /// Transform points, (m + 2)^2.
+    /// The kernel size r of F(m x m, r x r).
+    pub(crate) fn r(self) -> usize {
+        match self {
+            Tile::Two | Tile::Four => 3,
+            Tile::K4 => 4,
+        }
+    }
+
+    /// Transform points, (m + r - 1)^2.
     fn points(self) -> usize {
-        (self.m() + 2) * (self.m() + 2)
+        (self.m() + self.r() - 1) * (self.m() + self.r() - 1)
     }
 
     fn entry(self, stage: &str) -> &'static str {
@@ -77,6 +90,11 @@ impl Tile {
             (Tile::Four, "dy") => "conv2d_winograd4_dy",
             (Tile::Four, "dweight") => "conv2d_winograd4_dweight",
             (Tile::Four, _) => "conv2d_winograd4_output",
+            (Tile::K4, "weight") => "conv2d_winograd_k4_weight",
+            (Tile::K4, "input") => "conv2d_winograd4_input",
+            (Tile::K4, "dy") => "conv2d_winograd_k4_dy",
+            (Tile::K4, "dweight") => "conv2d_winograd_k4_dweight",
+            (Tile::K4, _) => "conv2d_winograd_k4_output",
         }
     }
 }
@@ -86,19 +104,21 @@ fn u_cols(c_out: usize) -> usize {
 }
 
 /// Output size and tile count of the Winograd form, or `None` where it does
-/// not apply: the kernel is not 3x3, the stride not 1, or the transformed
+/// not apply: the kernel is not the tile's (3x3, or 4x4 for [`Tile::K4`]),
+/// the stride not 1, or the transformed
 /// input, product or weight would not fit one storage binding.
 fn plan(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams, tile: Tile) -> Option<(usize, usize, usize)> {
     let [n, c_in, h, w] = xs;
     let [c_out, wc_in, kh, kw] = ws;
-    if (kh, kw) != (3, 3) || p.stride != 1 || wc_in != c_in {
+    let r = tile.r();
+    if (kh, kw) != (r, r) || p.stride != 1 || wc_in != c_in {
         return None;
     }
     if p.padding_mode == Padding::Reflect && (p.padding >= h || p.padding >= w) {
         return None;
     }
-    let h_out = (h + 2 * p.padding).checked_sub(2)?;
-    let w_out = (w + 2 * p.padding).checked_sub(2)?;
+    let h_out = (h + 2 * p.padding).checked_sub(r - 1)?;
+    let w_out = (w + 2 * p.padding).checked_sub(r - 1)?;
     if h_out == 0 || w_out == 0 {
         return None;
     }
@@ -140,10 +160,11 @@ pub fn conv2d_winograd4_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize;
 fn winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4], tile: Tile, flip: bool) -> Result<Tensor> {
     let [c_out, c_in, kh, kw] = weight_shape;
     let c_out8 = div_ceil(c_out, 8) * 8;
-    if (kh, kw) != (3, 3) || packed.len() != 9 * c_in * c_out8 {
+    let r = tile.r();
+    if (kh, kw) != (r, r) || packed.len() != r * r * c_in * c_out8 {
         return Err(Error::shape(
             OP,
-            format!("packed weight {:?} is not a packed 3x3 weight of shape {weight_shape:?}", packed.shape()),
+            format!("packed weight {:?} is not a packed {r}x{r} weight of shape {weight_shape:?}", packed.shape()),
         ));
     }
     let cols = u_cols(c_out);
@@ -162,8 +183,8 @@ fn winograd_weight(gpu: &Gpu, packed: &Tensor, weight_shape: [usize; 4], tile: T
     Ok(u)
 }
 
-/// conv2d by Winograd F(m x m, 3x3): the same contract as
-/// [`conv2d_packed`](crate::ops::conv2d_packed), for 3x3 stride-1 kernels.
+/// conv2d by Winograd F(m x m, r x r): the same contract as
+/// [`conv2d_packed`](crate::ops::conv2d_packed), for r x r stride-1 kernels.
 /// With `flip`, `packed` is instead a filter to rotate by 180 degrees: a
 /// conv2d weight [C_in', C_out', 3, 3] packed by
 /// [`conv_transpose2d_pack_weight`](crate::ops::conv_transpose2d_pack_weight),
@@ -185,9 +206,10 @@ pub(crate) fn conv2d_winograd(
         return Err(Error::shape(
             OP,
             format!(
-                "the Winograd form needs a 3x3 stride-1 kernel and transforms that fit one binding; \
+                "the Winograd form needs a {r}x{r} stride-1 kernel and transforms that fit one binding; \
                  input {xs:?}, weight {weight_shape:?}, stride {}",
-                p.stride
+                p.stride,
+                r = tile.r()
             ),
         ));
     };
@@ -218,7 +240,7 @@ pub(crate) fn conv2d_winograd(
         v_chan: tiles.next_multiple_of(4) as u32,
         v_tile: 1,
         v_point: u32_of(OP, "transformed input", c_in * tiles.next_multiple_of(4))?,
-        _pad: 0,
+        tile_m: tile.m() as u32,
     };
     let (bias, has_bias) = bias_binding(gpu, OP, bias, c_out)?;
     params.has_bias = has_bias;
@@ -247,9 +269,9 @@ pub(crate) fn conv2d_winograd(
     Ok(y)
 }
 
-/// Gradient of a 3x3 stride-1 conv2d with respect to its weight by Winograd
-/// F(m x m, 3x3) (the weight-gradient section of `wgsl/conv2d_winograd.wgsl`):
-/// dW [C_out, C_in, 3, 3] from the input x [N, C_in, H, W] and dy, the
+/// Gradient of an r x r stride-1 conv2d with respect to its weight by Winograd
+/// F(m x m, r x r) (the weight-gradient section of `wgsl/conv2d_winograd.wgsl`):
+/// dW [C_out, C_in, r, r] from the input x [N, C_in, H, W] and dy, the
 /// gradient of the output before its activation. The caller has checked the
 /// shapes (`conv2d_backward_weight`).
 pub(crate) fn conv2d_winograd_backward_weight(
@@ -293,6 +315,7 @@ pub(crate) fn conv2d_winograd_backward_weight(
         v_chan: 1,
         v_tile: c_in4 as u32,
         v_point: u32_of(OP, "transformed input", tiles * c_in4)?,
+        tile_m: tile.m() as u32,
         ..bytemuck::Zeroable::zeroed()
     };
     // V [P][T][C_in4] and E [P][T][u_cols]: the GEMM's operands with the

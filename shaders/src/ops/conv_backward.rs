@@ -5,9 +5,10 @@
 //! `dy` is the gradient of the convolution's output before its activation:
 //! the `activation` field of the parameters is ignored here.
 //!
-//! For 3x3 stride-1 convolutions the input gradient is itself a 3x3 conv2d
-//! of dy with the filter rotated by 180 degrees and its channels swapped
-//! (zero padding 2 - p; of the padded input, 2, for reflect padding), so it
+//! For k x k stride-1 convolutions (k = 3 or 4) the input gradient is itself
+//! a k x k conv2d of dy with the filter rotated by 180 degrees and its
+//! channels swapped (zero padding k - 1 - p; of the padded input, k - 1, for
+//! reflect padding), so it
 //! takes the form [`conv2d_form`] chooses for that convolution: Winograd
 //! where the forward pass would use it, which reads the adjoint-packed weight
 //! with its taps reversed. Its weight gradient takes the forward pass's
@@ -165,7 +166,7 @@ pub fn conv2d_backward_input_packed(
     };
     // The rotated-filter convolution's Winograd form, where it is chosen.
     let rotated = match rotated_winograd(gpu, input_shape, ws, p) {
-        Some((q, tile)) => Some(conv2d_winograd(gpu, dy, packed, [c_in, c_out, 3, 3], None, &q, tile, true)?),
+        Some((q, tile)) => Some(conv2d_winograd(gpu, dy, packed, [c_in, c_out, kh, kw], None, &q, tile, true)?),
         None => None,
     };
     // As a transposed convolution of dy (stride s, padding p) the output size
@@ -200,10 +201,10 @@ pub fn conv2d_backward_input_packed(
     }
 }
 
-/// For a 3x3 stride-1 conv2d whose rotated-filter convolution (see the
-/// module docs) [`conv2d_form`] runs in a Winograd form: that convolution's
-/// parameters (zero padding 2 - p, or 2 for the padded input of reflect
-/// padding) and its tile. `None` where the transposed kernel serves.
+/// For a 3x3 or 4x4 stride-1 conv2d whose rotated-filter convolution (see
+/// the module docs) [`conv2d_form`] runs in a Winograd form: that
+/// convolution's parameters (zero padding k - 1 - p, or k - 1 for the padded
+/// input of reflect padding) and its tile. `None` where the transposed kernel serves.
 fn rotated_winograd(
     gpu: &Gpu,
     input_shape: [usize; 4],
@@ -211,18 +212,24 @@ fn rotated_winograd(
     p: &Conv2dParams,
 ) -> Option<(Conv2dParams, Tile)> {
     let [c_out, c_in, kh, kw] = weight_shape;
-    if p.stride != 1 || (kh, kw) != (3, 3) {
+    if p.stride != 1 || kh != kw || !(3..=4).contains(&kh) {
         return None;
     }
     let pad = match p.padding_mode {
-        Padding::Zero => 2usize.checked_sub(p.padding)?,
-        Padding::Reflect => 2,
+        Padding::Zero => (kh - 1).checked_sub(p.padding)?,
+        Padding::Reflect => kh - 1,
     };
     let ys = conv2d_out_shape("conv2d_backward_input", input_shape, weight_shape, p).ok()?;
     let q = Conv2dParams { stride: 1, padding: pad, padding_mode: Padding::Zero, activation: Activation::None };
-    match conv2d_form(gpu, ys, [c_in, c_out, 3, 3], &q) {
-        ConvForm::Winograd2 => Some((q, Tile::Two)),
-        ConvForm::Winograd4 => Some((q, Tile::Four)),
+    winograd_tile(conv2d_form(gpu, ys, [c_in, c_out, kh, kw], &q)).map(|tile| (q, tile))
+}
+
+/// The tile of a Winograd form; `None` for the direct forms.
+fn winograd_tile(form: ConvForm) -> Option<Tile> {
+    match form {
+        ConvForm::Winograd2 => Some(Tile::Two),
+        ConvForm::Winograd4 => Some(Tile::Four),
+        ConvForm::WinogradK4 => Some(Tile::K4),
         ConvForm::Direct | ConvForm::Narrow => None,
     }
 }
@@ -241,6 +248,7 @@ pub fn conv2d_backward_input_form(
     match rotated_winograd(gpu, input_shape, weight_shape, p) {
         Some((_, Tile::Two)) => ConvForm::Winograd2,
         Some((_, Tile::Four)) => ConvForm::Winograd4,
+        Some((_, Tile::K4)) => ConvForm::WinogradK4,
         None => ConvForm::Direct,
     }
 }
@@ -258,10 +266,8 @@ pub fn conv2d_backward_weight(
     let xs = x.nchw(OP, "input")?;
     let ys = conv2d_out_shape(OP, xs, weight_shape, p)?;
     expect_shape(OP, "dy", dy, ys)?;
-    match conv2d_backward_weight_form(gpu, xs, weight_shape, p) {
-        ConvForm::Winograd2 => return conv2d_winograd_backward_weight(gpu, x, dy, weight_shape, p, Tile::Two),
-        ConvForm::Winograd4 => return conv2d_winograd_backward_weight(gpu, x, dy, weight_shape, p, Tile::Four),
-        ConvForm::Direct | ConvForm::Narrow => {}
+    if let Some(tile) = winograd_tile(conv2d_backward_weight_form(gpu, xs, weight_shape, p)) {
+        return conv2d_winograd_backward_weight(gpu, x, dy, weight_shape, p, tile);
     }
     let geometry = WeightGrad {
         op: OP,
@@ -287,9 +293,11 @@ pub fn conv2d_backward_weight_form(
     weight_shape: [usize; 4],
     p: &Conv2dParams,
 ) -> ConvForm {
-    match conv2d_form(gpu, input_shape, weight_shape, p) {
-        form @ (ConvForm::Winograd2 | ConvForm::Winograd4) => form,
-        ConvForm::Direct | ConvForm::Narrow => ConvForm::Direct,
+    let form = conv2d_form(gpu, input_shape, weight_shape, p);
+    if winograd_tile(form).is_some() {
+        form
+    } else {
+        ConvForm::Direct
     }
 }
 

@@ -25,11 +25,16 @@ pub enum ConvForm {
     /// kernels; 36 instead of 144 multiplies per 4x4 output tile, with larger
     /// transform coefficients (up to 8), so a larger rounding error.
     Winograd4,
+    /// Winograd F(3x3, 4x4) (`wgsl/conv2d_winograd.wgsl`): 4x4 stride-1
+    /// kernels (PatchGAN's stride-1 layer); 36 instead of 144 multiplies per
+    /// 3x3 output tile, with F(4x4, 3x3)'s input transform.
+    WinogradK4,
 }
 
 impl ConvForm {
     /// Every form.
-    pub const ALL: [ConvForm; 4] = [ConvForm::Direct, ConvForm::Narrow, ConvForm::Winograd2, ConvForm::Winograd4];
+    pub const ALL: [ConvForm; 5] =
+        [ConvForm::Direct, ConvForm::Narrow, ConvForm::Winograd2, ConvForm::Winograd4, ConvForm::WinogradK4];
 
     /// The form's name, as the `GAN_KERNELS` environment variable takes it.
     pub fn name(self) -> &'static str {
@@ -38,6 +43,7 @@ impl ConvForm {
             ConvForm::Narrow => "narrow",
             ConvForm::Winograd2 => "winograd",
             ConvForm::Winograd4 => "winograd4",
+            ConvForm::WinogradK4 => "winograd-k4",
         }
     }
 
@@ -54,6 +60,7 @@ impl ConvForm {
             ConvForm::Narrow => ws[0] <= 8,
             ConvForm::Winograd2 => winograd_applies(gpu, xs, ws, p, Tile::Two),
             ConvForm::Winograd4 => winograd_applies(gpu, xs, ws, p, Tile::Four),
+            ConvForm::WinogradK4 => winograd_applies(gpu, xs, ws, p, Tile::K4),
         }
     }
 }
@@ -70,7 +77,8 @@ const WINOGRAD_MIN_CHANNELS: usize = 32;
 /// [`Gpu::set_conv_autotune`] on, the fastest applicable form measured on this
 /// device for this shape; else the default rule: Winograd F(4x4, 3x3) for
 /// 3x3 stride-1 convolutions with at least 32 input and output channels (the
-/// ResNet generator's residual blocks), the narrow direct kernel for at most 4
+/// ResNet generator's residual blocks), F(3x3, 4x4) for such 4x4 stride-1
+/// convolutions (PatchGAN's stride-1 layer), the narrow direct kernel for at most 4
 /// output channels, the direct kernel for everything else.
 pub fn conv2d_form(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> ConvForm {
     if let Some(form) = gpu.conv_form() {
@@ -89,6 +97,8 @@ fn rule(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> ConvForm
     let wide = ws[0] >= WINOGRAD_MIN_CHANNELS && ws[1] >= WINOGRAD_MIN_CHANNELS;
     if wide && ConvForm::Winograd4.applies(gpu, xs, ws, p) {
         ConvForm::Winograd4
+    } else if wide && ConvForm::WinogradK4.applies(gpu, xs, ws, p) {
+        ConvForm::WinogradK4
     } else if ws[0] <= 4 {
         ConvForm::Narrow
     } else {
