@@ -252,33 +252,44 @@ fn winograd_with_gpu_tuning() {
     check(&g, &Case { x: [1, 40, 10, 7], c_out: 36, pad: 1, reflect: false, bias: true }, 960);
 }
 
-/// conv2d's input gradient by each Winograd form (the rotated-filter
-/// convolution of dy) against the f64 reference, zero padding 0-2 and
-/// reflect padding 1, with the forms' slack on the direct tolerance of a
-/// C_out * 9-term sum (twice per axis where reflect folds a row).
+/// 3x3 stride-1 cases of the gradient tests: zero padding 0-2 and reflect
+/// padding 1, batches of 1 to 3, channels around a block's edges.
+const GRAD_CASES: [Case; 8] = [
+    Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: false, bias: false },
+    Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: true, bias: false },
+    Case { x: [1, 5, 9, 12], c_out: 9, pad: 0, reflect: false, bias: false },
+    Case { x: [1, 4, 6, 7], c_out: 6, pad: 2, reflect: false, bias: false },
+    Case { x: [2, 11, 19, 17], c_out: 17, pad: 1, reflect: true, bias: false },
+    Case { x: [1, 32, 11, 9], c_out: 32, pad: 1, reflect: true, bias: false },
+    Case { x: [1, 40, 10, 7], c_out: 36, pad: 1, reflect: false, bias: false },
+    Case { x: [3, 9, 21, 23], c_out: 13, pad: 1, reflect: true, bias: false },
+];
+
+/// conv2d's input and weight gradients by each Winograd form against the
+/// f64 reference, over [`GRAD_CASES`]. The input gradient is the
+/// rotated-filter convolution of dy: C_out * 9 terms (4 times as many
+/// through reflect padding's fold). The weight gradient sums N * H_out *
+/// W_out products of a transformed input and a transformed dy: the forward
+/// pass's transform coefficients, so each form's slack on the direct
+/// tolerance of its sum's length.
 #[test]
-fn winograd_input_gradients() {
-    use shaders::ops::conv2d_backward_input;
+fn winograd_gradients() {
+    use shaders::ops::{
+        conv2d_backward_input, conv2d_backward_input_form, conv2d_backward_weight, conv2d_backward_weight_form,
+    };
     use tests::ref_conv_backward;
     let mut g = gpu();
-    let cases = [
-        Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: false, bias: false },
-        Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: true, bias: false },
-        Case { x: [1, 5, 9, 12], c_out: 9, pad: 0, reflect: false, bias: false },
-        Case { x: [1, 4, 6, 7], c_out: 6, pad: 2, reflect: false, bias: false },
-        Case { x: [2, 11, 19, 17], c_out: 17, pad: 1, reflect: true, bias: false },
-        Case { x: [1, 32, 11, 9], c_out: 32, pad: 1, reflect: true, bias: false },
-        Case { x: [1, 40, 10, 7], c_out: 36, pad: 1, reflect: false, bias: false },
-    ];
-    let mut worst = [0.0f64; 2];
-    for (i, c) in cases.iter().enumerate() {
+    // Worst |error| / tolerance of dx and dw, per form.
+    let mut worst = [[0.0f64; 2]; 2];
+    for (i, c) in GRAD_CASES.iter().enumerate() {
         let seed = 900 + 10 * i as u64;
         let ws = [c.c_out, c.x[1], 3, 3];
         let x = random(c.x.iter().product(), seed);
         let w = random(ws.iter().product(), seed + 1);
         let (_, ys) = reference::conv2d(&x, c.x, &w, ws, None, 1, c.pad, c.reflect);
         let r = random(ys.iter().product(), seed + 2);
-        let (want, _, _) = ref_conv_backward::conv2d_backward(&x, c.x, &w, ws, &r, 1, c.pad, c.reflect);
+        let (want_dx, want_dw, _) = ref_conv_backward::conv2d_backward(&x, c.x, &w, ws, &r, 1, c.pad, c.reflect);
+        let xt = Tensor::from_slice(&g, &c.x, &x).unwrap();
         let wt = Tensor::from_slice(&g, &ws, &w).unwrap();
         let dyt = Tensor::from_slice(&g, &ys, &r).unwrap();
         let p = Conv2dParams {
@@ -287,69 +298,21 @@ fn winograd_input_gradients() {
             padding_mode: if c.reflect { Padding::Reflect } else { Padding::Zero },
             ..Default::default()
         };
-        let k = c.c_out * 9 * if c.reflect { 4 } else { 1 };
+        let k_dx = c.c_out * 9 * if c.reflect { 4 } else { 1 };
+        let k_dw = ys[0] * ys[2] * ys[3];
         for (j, form, slack) in [(0, ConvForm::Winograd2, WINOGRAD_SLACK), (1, ConvForm::Winograd4, WINOGRAD4_SLACK)] {
             g.set_conv_form(Some(form));
-            let tol = slack * dot_tolerance(k);
-            let got = conv2d_backward_input(&g, &dyt, &wt, c.x, &p).unwrap().read_blocking(&g).unwrap();
-            let what = format!("{} dx x{:?} w{ws:?} p{} reflect={}", form.name(), c.x, c.pad, c.reflect);
-            assert_close(&what, &got, &want, &c.x, tol, 1e-5);
-            for (&gv, &wv) in got.iter().zip(&want) {
-                worst[j] = worst[j].max((gv as f64 - wv).abs() / (tol + 1e-5 * wv.abs()));
-            }
-        }
-    }
-    g.set_conv_form(None);
-    println!("input gradients, worst |error| / tolerance: F(2x2) {:.3}, F(4x4) {:.3}", worst[0], worst[1]);
-}
-
-/// conv2d's weight gradient by both Winograd forms against the f64
-/// reference. The gradient sums N * H_out * W_out products per weight, each
-/// the product of a transformed input and a transformed dy: the same
-/// transform coefficients as the forward pass, so its slacks on the direct
-/// tolerance of that sum's length.
-#[test]
-fn winograd_weight_gradients() {
-    use shaders::ops::{conv2d_backward_weight, conv2d_backward_weight_form};
-    use tests::ref_conv_backward;
-    let mut g = gpu();
-    let cases = [
-        Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: false, bias: false },
-        Case { x: [2, 3, 7, 5], c_out: 5, pad: 1, reflect: true, bias: false },
-        Case { x: [1, 5, 9, 12], c_out: 9, pad: 0, reflect: false, bias: false },
-        Case { x: [1, 4, 6, 7], c_out: 6, pad: 2, reflect: false, bias: false },
-        Case { x: [2, 11, 19, 17], c_out: 17, pad: 1, reflect: true, bias: false },
-        Case { x: [1, 32, 11, 9], c_out: 32, pad: 1, reflect: true, bias: false },
-        Case { x: [1, 40, 10, 7], c_out: 36, pad: 1, reflect: false, bias: false },
-        Case { x: [3, 9, 21, 23], c_out: 13, pad: 1, reflect: true, bias: false },
-    ];
-    let mut worst = [0.0f64; 2];
-    for (i, c) in cases.iter().enumerate() {
-        let seed = 1300 + 10 * i as u64;
-        let ws = [c.c_out, c.x[1], 3, 3];
-        let x = random(c.x.iter().product(), seed);
-        let w = random(ws.iter().product(), seed + 1);
-        let (_, ys) = reference::conv2d(&x, c.x, &w, ws, None, 1, c.pad, c.reflect);
-        let r = random(ys.iter().product(), seed + 2);
-        let (_, want, _) = ref_conv_backward::conv2d_backward(&x, c.x, &w, ws, &r, 1, c.pad, c.reflect);
-        let xt = Tensor::from_slice(&g, &c.x, &x).unwrap();
-        let dyt = Tensor::from_slice(&g, &ys, &r).unwrap();
-        let p = Conv2dParams {
-            stride: 1,
-            padding: c.pad,
-            padding_mode: if c.reflect { Padding::Reflect } else { Padding::Zero },
-            ..Default::default()
-        };
-        let k = ys[0] * ys[2] * ys[3];
-        for (j, form, slack) in [(0, ConvForm::Winograd2, WINOGRAD_SLACK), (1, ConvForm::Winograd4, WINOGRAD4_SLACK)] {
-            g.set_conv_form(Some(form));
+            assert_eq!(conv2d_backward_input_form(&g, c.x, ws, &p), form);
             assert_eq!(conv2d_backward_weight_form(&g, c.x, ws, &p), form);
-            let tol = slack * dot_tolerance(k);
-            let got = conv2d_backward_weight(&g, &xt, &dyt, ws, &p).unwrap().read_blocking(&g).unwrap();
-            let what = format!("{} dw x{:?} w{ws:?} p{} reflect={}", form.name(), c.x, c.pad, c.reflect);
-            assert_close(&what, &got, &want, &ws, tol, 1e-5);
-            for (&gv, &wv) in got.iter().zip(&want) {
-                worst[j] = worst[j].max((gv as f64 - wv).abs() / (tol + 1e-5 * wv.abs()));
+            let dx = conv2d_backward_input(&g, &dyt, &wt, c.x, &p).unwrap().read_blocking(&g).unwrap();
+            let dw = conv2d_backward_weight(&g, &xt, &dyt, ws, &p).unwrap().read_blocking(&g).unwrap();
+            let what = format!("{} x{:?} w{ws:?} p{} reflect={}", form.name(), c.x, c.pad, c.reflect);
+            for (k, got, want, shape, len) in [(0, &dx, &want_dx, &c.x[..], k_dx), (1, &dw, &want_dw, &ws[..], k_dw)] {
+                let tol = slack * dot_tolerance(len);
+                assert_close(&format!("{what} {}", ["dx", "dw"][k]), got, want, shape, tol, 1e-5);
+                for (&gv, &wv) in got.iter().zip(want) {
+                    worst[j][k] = worst[j][k].max((gv as f64 - wv).abs() / (tol + 1e-5 * wv.abs()));
+                }
             }
         }
     }
@@ -357,7 +320,10 @@ fn winograd_weight_gradients() {
     let p = Conv2dParams { stride: 1, padding: 1, ..Default::default() };
     assert_eq!(conv2d_backward_weight_form(&g, [1, 32, 8, 8], [32, 32, 3, 3], &p), ConvForm::Direct);
     g.set_conv_form(None);
-    println!("weight gradients, worst |error| / tolerance: F(2x2) {:.3}, F(4x4) {:.3}", worst[0], worst[1]);
+    println!(
+        "gradients, worst |error| / tolerance: F(2x2) dx {:.3} dw {:.3}, F(4x4) dx {:.3} dw {:.3}",
+        worst[0][0], worst[0][1], worst[1][0], worst[1][1]
+    );
 }
 
 /// F(3x3, 4x4) for 4x4 stride-1 kernels: the forward pass with every

@@ -139,6 +139,25 @@ fn plan(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams, tile: Tile)
     Some((h_out, w_out, tiles))
 }
 
+/// M [points][c_out][tiles_pad] = U^T V per transform point
+/// (`conv2d_winograd_gemm`), reducing over `params.c_in` rows of U
+/// [points][c_in][u_cols] and V [points][c_in][tiles_pad].
+fn gemm(gpu: &Gpu, op: &'static str, params: &Params, u: &Tensor, v: &Tensor, points: usize) -> Result<Tensor> {
+    let (c_out, cols) = (params.c_out as usize, params.tiles_pad as usize);
+    let m = Tensor::empty(gpu, &[points, c_out, cols])?;
+    // Each invocation takes two groups of 4 columns WG_PIX groups apart: for
+    // few columns a narrower workgroup keeps the second group a real one.
+    let wg = (gpu.tuning().conv_wg_pixels as usize).min(div_ceil(cols / 4, 2));
+    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, "conv2d_winograd_gemm", &[("WG_PIX", wg as f64)])?;
+    let groups = [
+        div_ceil(c_out, GEMM_CHANNELS) as u32,
+        u32_of(op, "workgroups", div_ceil(cols, GEMM_TILES * wg))?,
+        points as u32,
+    ];
+    gpu.dispatch(op, pipeline, params, &[(3, u), (4, v), (8, &m)], groups)?;
+    Ok(m)
+}
+
 /// Whether a Winograd form can run this convolution on this device.
 pub(crate) fn winograd_applies(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams, tile: Tile) -> bool {
     plan(gpu, xs, ws, p, tile).is_some()
@@ -251,17 +270,7 @@ pub(crate) fn conv2d_winograd(
     let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("input"), &[])?;
     gpu.dispatch(OP, pipeline, &params, &[(1, x), (7, &v)], [div_ceil(tiles4, 64) as u32, c_in as u32, 1])?;
 
-    let m = Tensor::empty(gpu, &[points, c_out, tiles4])?;
-    // Each invocation takes two groups of 4 tiles WG_PIX groups apart: for few
-    // tiles a narrower workgroup keeps the second group a real one.
-    let wg = (gpu.tuning().conv_wg_pixels as usize).min(div_ceil(tiles4 / 4, 2));
-    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, "conv2d_winograd_gemm", &[("WG_PIX", wg as f64)])?;
-    let groups = [
-        div_ceil(c_out, GEMM_CHANNELS) as u32,
-        u32_of(OP, "workgroups", div_ceil(tiles4, GEMM_TILES * wg))?,
-        points as u32,
-    ];
-    gpu.dispatch(OP, pipeline, &params, &[(3, &u), (4, &v), (8, &m)], groups)?;
+    let m = gemm(gpu, OP, &params, &u, &v, points)?;
 
     let y = Tensor::empty(gpu, &[n, c_out, h_out, w_out])?;
     let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("output"), &[])?;
@@ -331,15 +340,7 @@ pub(crate) fn conv2d_winograd_backward_weight(
     // with K = T and the input channels in place of the tiles.
     params.c_in = u32_of(OP, "tiles", tiles)?;
     params.tiles_pad = c_in4 as u32;
-    let du = Tensor::empty(gpu, &[points, c_out, c_in4])?;
-    let wg = (gpu.tuning().conv_wg_pixels as usize).min(div_ceil(c_in4 / 4, 2));
-    let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, "conv2d_winograd_gemm", &[("WG_PIX", wg as f64)])?;
-    let groups = [
-        div_ceil(c_out, GEMM_CHANNELS) as u32,
-        u32_of(OP, "workgroups", div_ceil(c_in4, GEMM_TILES * wg))?,
-        points as u32,
-    ];
-    gpu.dispatch(OP, pipeline, &params, &[(3, &e), (4, &v), (8, &du)], groups)?;
+    let du = gemm(gpu, OP, &params, &e, &v, points)?;
 
     params.c_in = c_in as u32;
     let dw = Tensor::empty(gpu, &weight_shape)?;
