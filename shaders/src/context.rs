@@ -198,6 +198,9 @@ pub struct Gpu {
     conv_form: Option<ConvForm>,
     conv_autotune: bool,
     tuned: Mutex<HashMap<ConvKey, TunedConv>>,
+    /// Natively, the file autotuned forms persist in (`None`: not kept).
+    #[cfg(not(target_arch = "wasm32"))]
+    tune_cache: Option<std::path::PathBuf>,
     pipelines: PipelineCache,
     pending: Mutex<Pending>,
     dispatches: AtomicU64,
@@ -250,6 +253,8 @@ impl Gpu {
             conv_form,
             conv_autotune,
             tuned: Mutex::default(),
+            #[cfg(not(target_arch = "wasm32"))]
+            tune_cache: crate::ops::tune_cache_default_path(),
             pipelines: PipelineCache::default(),
             pending: Mutex::default(),
             dispatches: AtomicU64::new(0),
@@ -313,6 +318,20 @@ impl Gpu {
     /// applicable form and the fastest runs from then on.
     pub fn set_conv_autotune(&mut self, on: bool) {
         self.conv_autotune = on;
+    }
+
+    /// Natively, the file autotuned forms are kept in across runs, per
+    /// adapter and driver (`GAN_TUNE_CACHE`, else the user's cache folder;
+    /// see `ops/tune_cache.rs`); `None` keeps them for this process only.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn set_tune_cache(&mut self, path: Option<std::path::PathBuf>) {
+        self.tune_cache = path;
+    }
+
+    /// Natively, the file autotuned forms are kept in, if any.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn tune_cache(&self) -> Option<&std::path::Path> {
+        self.tune_cache.as_deref()
     }
 
     /// The convolution shapes autotuned so far, with their timings and winners.

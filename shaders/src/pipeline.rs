@@ -18,6 +18,8 @@ pub(crate) struct PipelineCache {
 #[derive(Clone)]
 pub(crate) struct Kernel {
     pub(crate) pipeline: Arc<wgpu::ComputePipeline>,
+    /// Read by the native profiler only.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) entry: &'static str,
 }
 

@@ -217,6 +217,7 @@ fn autotune_measures_each_shape_once() {
     let mut g = gpu();
     g.set_conv_form(None);
     g.set_conv_autotune(true);
+    g.set_tune_cache(None);
     let reflect = Conv2dParams { stride: 1, padding: 1, padding_mode: Padding::Reflect, activation: Activation::None };
     let (xs, ws) = ([1, 8, 10, 9], [8, 8, 3, 3]);
     let first = conv2d_form(&g, xs, ws, &reflect);
@@ -393,4 +394,51 @@ fn winograd_k4_forms() {
         }
     }
     println!("F(3x3, 4x4), worst |error| / tolerance: forward {:.3}, dx {:.3}, dw {:.3}", worst[0], worst[1], worst[2]);
+}
+
+/// Autotuned forms persist in the cache file per adapter: a second device
+/// reads the form instead of measuring; another adapter's entries and an
+/// unreadable file are not used, and the file is rewritten whole.
+#[test]
+fn autotune_cache_on_disk() {
+    let dir = std::env::temp_dir().join(format!("gan-tune-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("sub").join("conv-forms.json");
+    let reflect = Conv2dParams { stride: 1, padding: 1, padding_mode: Padding::Reflect, activation: Activation::None };
+    let (xs, ws) = ([1, 8, 10, 9], [8, 8, 3, 3]);
+    let tuned_gpu = || {
+        let mut g = gpu();
+        g.set_conv_form(None);
+        g.set_conv_autotune(true);
+        g.set_tune_cache(Some(path.clone()));
+        g
+    };
+    // First run: measured, then written (folders created).
+    let g = tuned_gpu();
+    let first = conv2d_form(&g, xs, ws, &reflect);
+    assert!(!g.tuned_convs()[0].ms.is_empty(), "the first run measures");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let entry = &v["adapters"][g.describe()]["x1,8,10,9 w8,8,3,3 s1 p1 reflect"];
+    assert_eq!(entry.as_str(), Some(first.name()), "{text}");
+    // Second run: read, not measured. Pin a form the rule would not pick so
+    // the read is visible: edit the file to another applicable form.
+    let other = if first == ConvForm::Winograd2 { ConvForm::Direct } else { ConvForm::Winograd2 };
+    std::fs::write(&path, text.replace(&format!("\"{}\"", first.name()), &format!("\"{}\"", other.name()))).unwrap();
+    let g2 = tuned_gpu();
+    assert_eq!(conv2d_form(&g2, xs, ws, &reflect), other);
+    assert!(g2.tuned_convs()[0].ms.is_empty(), "a cached form is not measured again");
+    // A second shape adds its entry and keeps the first.
+    let g3 = tuned_gpu();
+    conv2d_form(&g3, [1, 16, 6, 6], [16, 16, 3, 3], &reflect);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(v["adapters"][g.describe()].as_object().unwrap().len(), 2);
+    // A damaged file is ignored (measured again) and replaced.
+    std::fs::write(&path, "{ not json").unwrap();
+    let g4 = tuned_gpu();
+    conv2d_form(&g4, xs, ws, &reflect);
+    assert!(!g4.tuned_convs()[0].ms.is_empty());
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(v["version"], 1);
+    let _ = std::fs::remove_dir_all(&dir);
 }

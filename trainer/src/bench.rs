@@ -570,10 +570,14 @@ fn print_tuned(gpu: &Gpu) {
     }
     tuned.sort_by_key(|t| (t.input, t.weight));
     println!();
-    println!("autotuned convolution forms (ms per run of each candidate; * ran):");
+    let cache = gpu.tune_cache().map_or("not kept".to_string(), |p| p.display().to_string());
+    println!("autotuned convolution forms (ms per run of each candidate; * ran; cache: {cache}):");
     for t in tuned {
-        let times: Vec<String> =
+        let mut times: Vec<String> =
             t.ms.iter().map(|&(f, ms)| format!("{}{} {ms:.2}", f.name(), if f == t.form { "*" } else { "" })).collect();
+        if times.is_empty() {
+            times.push(format!("{}* (from the cache)", t.form.name()));
+        }
         println!(
             "  input {:?} weight {:?} stride {} pad {}: {}",
             t.input,

@@ -117,7 +117,8 @@ pub struct TunedConv {
     pub stride: usize,
     /// Padding on every side.
     pub padding: usize,
-    /// Milliseconds per run of each applicable form (best of the timed runs).
+    /// Milliseconds per run of each applicable form (best of the timed
+    /// runs); empty where the form came from the on-disk cache.
     pub ms: Vec<(ConvForm, f64)>,
     /// The fastest form, which every later convolution of this shape runs.
     pub form: ConvForm,
@@ -128,8 +129,10 @@ pub struct TunedConv {
 const TUNE_RUNS: usize = 2;
 
 /// The fastest applicable form for this shape, measured once per [`Gpu`] on
-/// scratch tensors (each run submitted and waited for); `None` where only one
-/// form applies. Pending work is submitted first, so it is not timed.
+/// scratch tensors (each run submitted and waited for), or read from the
+/// on-disk cache ([`Gpu::set_tune_cache`]) where an earlier run on this
+/// adapter and driver measured it; `None` where only one form applies.
+/// Pending work is submitted first, so it is not timed.
 #[cfg(not(target_arch = "wasm32"))]
 fn autotune(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Option<ConvForm> {
     use crate::ops::{conv2d_pack_weight, conv2d_packed_form};
@@ -141,6 +144,13 @@ fn autotune(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Opti
     let key = (xs, ws, p.stride, p.padding, p.padding_mode);
     if let Some(t) = gpu.tuned_conv(&key) {
         return Some(t.form);
+    }
+    let adapter = gpu.describe();
+    let cached = gpu.tune_cache().and_then(|path| super::tune_cache::lookup(path, &adapter, &key));
+    if let Some(form) = cached.filter(|f| candidates.contains(f)) {
+        let tuned = TunedConv { input: xs, weight: ws, stride: p.stride, padding: p.padding, ms: Vec::new(), form };
+        gpu.record_tuned_conv(key, tuned);
+        return Some(form);
     }
     let measure = || -> crate::error::Result<Vec<(ConvForm, f64)>> {
         gpu.sync()?;
@@ -168,5 +178,11 @@ fn autotune(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Opti
     let form = ms.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|&(f, _)| f)?;
     let tuned = TunedConv { input: xs, weight: ws, stride: p.stride, padding: p.padding, ms, form };
     gpu.record_tuned_conv(key, tuned);
+    // A cache that cannot be written costs a measurement next time, nothing more.
+    if let Some(path) = gpu.tune_cache() {
+        if let Err(e) = super::tune_cache::store(path, &adapter, &key, form) {
+            eprintln!("warning: cannot keep the autotuned convolution forms in {}: {e}", path.display());
+        }
+    }
     Some(form)
 }
