@@ -349,6 +349,27 @@ impl Gpu {
         self.tuned.lock().unwrap().insert(key, tuned);
     }
 
+    /// Makes autotuning choose `form` for convolutions of this shape without
+    /// measuring (e.g. the forms a checkpoint recorded, so a resumed run
+    /// computes as the interrupted one did). A form that does not apply to
+    /// the shape is ignored.
+    pub fn pin_tuned_conv(&self, input: [usize; 4], weight: [usize; 4], p: &crate::ops::Conv2dParams, form: ConvForm) {
+        if !form.applies(self, input, weight, p) {
+            return;
+        }
+        let key = (input, weight, p.stride, p.padding, p.padding_mode);
+        let tuned = TunedConv {
+            input,
+            weight,
+            stride: p.stride,
+            padding: p.padding,
+            padding_mode: p.padding_mode,
+            ms: Vec::new(),
+            form,
+        };
+        self.tuned.lock().unwrap().insert(key, tuned);
+    }
+
     pub(crate) fn pool(&self) -> &Arc<BufferPool> {
         &self.pool
     }

@@ -45,6 +45,49 @@ fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// With autotuning on, latest/ records the forms it chose and the adapter;
+/// a resumed run on that adapter takes them instead of measuring again (the
+/// test rewrites every recorded form to `direct` and finds that in the next
+/// checkpoint), so it computes as the interrupted run did.
+#[test]
+fn autotuned_forms_travel_with_the_checkpoint() {
+    let dir = scratch("resume-forms");
+    let (a, b) = data(&dir);
+    let autotuned = |extra: &[&str]| {
+        let out = trainer()
+            .args(args(&dir, "tuned", &a, &b, &with(extra)))
+            .env("GAN_KERNELS", "autotune")
+            .env("GAN_TUNE_CACHE", "off")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "trainer failed:\n{stderr}\n{stdout}");
+        stderr
+    };
+    autotuned(&["--max-iters", "2"]);
+    let latest = dir.join("checkpoints/tuned/latest");
+    let m = manifest(&latest);
+    let forms = m["conv_forms"]["forms"].as_array().unwrap();
+    assert!(!forms.is_empty(), "{m}");
+    assert!(!m["conv_forms"]["adapter"].as_str().unwrap().is_empty(), "{m}");
+    let mut edited = m.clone();
+    for f in edited["conv_forms"]["forms"].as_array_mut().unwrap() {
+        f["form"] = "direct".into();
+    }
+    std::fs::write(latest.join("manifest.json"), serde_json::to_vec_pretty(&edited).unwrap()).unwrap();
+    let stderr = autotuned(&["--max-iters", "3", "--continue-train"]);
+    assert!(stderr.contains(&format!("autotuning: {} convolution forms from the checkpoint", forms.len())), "{stderr}");
+    let after = manifest(&latest);
+    let names: Vec<&str> =
+        after["conv_forms"]["forms"].as_array().unwrap().iter().map(|f| f["form"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), forms.len());
+    assert!(names.iter().all(|&n| n == "direct"), "{names:?}");
+    // Without autotuning nothing is recorded.
+    run_ok(args(&dir, "plain", &a, &b, &with(&["--max-iters", "1"])));
+    assert!(manifest(&dir.join("checkpoints/plain/latest")).get("conv_forms").is_none());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_kill_during_a_checkpoint_write_leaves_the_previous_one() {
     let dir = scratch("kill");

@@ -753,6 +753,7 @@ impl Training {
             images: [self.images[0].len(), self.images[1].len()],
             options: self.settings.clone(),
             files: Default::default(),
+            conv_forms: None,
         };
         checkpoint::to_zip(&files, &mut manifest).map_err(js)
     }

@@ -117,6 +117,8 @@ pub struct TunedConv {
     pub stride: usize,
     /// Padding on every side.
     pub padding: usize,
+    /// Zero or reflect padding.
+    pub padding_mode: crate::ops::Padding,
     /// Milliseconds per run of each applicable form (best of the timed
     /// runs); empty where the form came from the on-disk cache.
     pub ms: Vec<(ConvForm, f64)>,
@@ -148,7 +150,15 @@ fn autotune(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Opti
     let adapter = gpu.describe();
     let cached = gpu.tune_cache().and_then(|path| super::tune_cache::lookup(path, &adapter, &key));
     if let Some(form) = cached.filter(|f| candidates.contains(f)) {
-        let tuned = TunedConv { input: xs, weight: ws, stride: p.stride, padding: p.padding, ms: Vec::new(), form };
+        let tuned = TunedConv {
+            input: xs,
+            weight: ws,
+            stride: p.stride,
+            padding: p.padding,
+            padding_mode: p.padding_mode,
+            ms: Vec::new(),
+            form,
+        };
         gpu.record_tuned_conv(key, tuned);
         return Some(form);
     }
@@ -176,7 +186,15 @@ fn autotune(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Opti
     // surfaces from the convolution that follows.
     let ms = measure().ok()?;
     let form = ms.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|&(f, _)| f)?;
-    let tuned = TunedConv { input: xs, weight: ws, stride: p.stride, padding: p.padding, ms, form };
+    let tuned = TunedConv {
+        input: xs,
+        weight: ws,
+        stride: p.stride,
+        padding: p.padding,
+        padding_mode: p.padding_mode,
+        ms,
+        form,
+    };
     gpu.record_tuned_conv(key, tuned);
     // A cache that cannot be written costs a measurement next time, nothing more.
     if let Some(path) = gpu.tune_cache() {

@@ -51,6 +51,85 @@ pub struct Manifest<O> {
     pub options: O,
     /// Every other file of the folder and its size in bytes.
     pub files: BTreeMap<String, u64>,
+    /// The convolution forms autotuning chose (absent when it was off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv_forms: Option<ConvForms>,
+}
+
+/// The autotuned convolution forms of a run and the adapter they were
+/// measured on: a resumed run on the same adapter takes them as they are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConvForms {
+    /// [`Gpu::describe`](crate::Gpu::describe) of the adapter.
+    pub adapter: String,
+    /// One entry per convolution shape.
+    pub forms: Vec<ConvFormEntry>,
+}
+
+/// One autotuned convolution shape and its form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConvFormEntry {
+    /// Input shape [N, C_in, H, W].
+    pub input: [usize; 4],
+    /// Weight shape [C_out, C_in, KH, KW].
+    pub weight: [usize; 4],
+    /// Stride.
+    pub stride: usize,
+    /// Padding on every side.
+    pub padding: usize,
+    /// Reflect (else zero) padding.
+    pub reflect: bool,
+    /// The form's name ([`ConvForm::name`](crate::ops::ConvForm::name)).
+    pub form: String,
+}
+
+impl ConvForms {
+    /// The forms autotuning chose on `gpu`, or `None` where it is off.
+    pub fn of(gpu: &crate::Gpu) -> Option<ConvForms> {
+        if !gpu.conv_autotune() {
+            return None;
+        }
+        let mut forms: Vec<ConvFormEntry> = gpu
+            .tuned_convs()
+            .into_iter()
+            .map(|t| ConvFormEntry {
+                input: t.input,
+                weight: t.weight,
+                stride: t.stride,
+                padding: t.padding,
+                reflect: t.padding_mode == crate::ops::Padding::Reflect,
+                form: t.form.name().to_string(),
+            })
+            .collect();
+        forms.sort_by(|a, b| {
+            (a.input, a.weight, a.stride, a.padding, a.reflect)
+                .cmp(&(b.input, b.weight, b.stride, b.padding, b.reflect))
+        });
+        Some(ConvForms { adapter: gpu.describe(), forms })
+    }
+
+    /// Pins the recorded forms on `gpu` when it autotunes and is the adapter
+    /// they were measured on; returns how many were pinned.
+    pub fn apply(&self, gpu: &crate::Gpu) -> usize {
+        if !gpu.conv_autotune() || self.adapter != gpu.describe() {
+            return 0;
+        }
+        let mut pinned = 0;
+        for e in &self.forms {
+            let Some(form) = crate::ops::ConvForm::parse(&e.form) else { continue };
+            let p = crate::ops::Conv2dParams {
+                stride: e.stride,
+                padding: e.padding,
+                padding_mode: if e.reflect { crate::ops::Padding::Reflect } else { crate::ops::Padding::Zero },
+                ..Default::default()
+            };
+            if form.applies(gpu, e.input, e.weight, &p) {
+                gpu.pin_tuned_conv(e.input, e.weight, &p, form);
+                pinned += 1;
+            }
+        }
+        pinned
+    }
 }
 
 /// A checkpoint's files: (name, bytes) pairs.
@@ -189,6 +268,7 @@ mod tests {
             images: [3, 4],
             options: serde_json::json!({ "ngf": 4 }),
             files: BTreeMap::new(),
+            conv_forms: None,
         }
     }
 

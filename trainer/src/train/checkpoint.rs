@@ -217,6 +217,7 @@ mod tests {
             images: [1, 1],
             options: TrainArgs::defaults(),
             files: BTreeMap::new(),
+            conv_forms: None,
         }
     }
 

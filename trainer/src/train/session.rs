@@ -221,6 +221,7 @@ impl<'a> Session<'a> {
             images: self.images,
             options: self.args.clone(),
             files: Default::default(),
+            conv_forms: shaders::train::checkpoint::ConvForms::of(self.gpu),
         };
         let networks = self.run.model.network_names().len();
         let full = checkpoint::state_files(&snapshot.state, networks, true);

@@ -448,6 +448,14 @@ pub fn model(args: &TrainArgs, start: Start) -> Result<(Gpu, Box<dyn Model>, Spl
                 manifest.position.epoch,
                 manifest.position.epoch_iter
             );
+            if let Some(forms) = &manifest.conv_forms {
+                let pinned = forms.apply(&gpu);
+                if pinned > 0 {
+                    eprintln!(
+                        "autotuning: {pinned} convolution forms from the checkpoint, as the interrupted run chose"
+                    );
+                }
+            }
             let context = format!("--continue-train from {}", dir.display());
             (Init::Resume(state), SplitMix64(manifest.rng), manifest.position, context)
         }
