@@ -244,3 +244,102 @@ fn conv2d_pack_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
     }
     y[i] = v;
 }
+
+// conv2d_tiled: the same convolution as an implicit GEMM tiled in workgroup
+// memory, the shape GPUs want: Y[co, pix] = sum over k of W[k, co] * X[k, pix]
+// with k = tap * C_in + ci running over the packed weight's rows, X[k, pix]
+// the input pixel tap `tap` of output pixel `pix` reads, in channel ci.
+//
+// A workgroup of TILE x TILE invocations owns 4*CQ*TILE output channels x
+// 4*TILE pixels of one image. Per step of TILE rows of k, every invocation
+// loads one vec4 of X (4 pixels of one row) and CQ vec4s of W (4*CQ channels
+// of one row) into workgroup memory; after a barrier each invocation
+// accumulates its 4*CQ channels x 4 pixels from TILE rows: per row one vec4
+// of X and CQ of W feed 16*CQ FMAs. Invocation (tx, ty) owns the pixels tx,
+// tx + TILE, tx + 2 TILE, tx + 3 TILE of the tile, so the loads of X and the
+// stores of y run over consecutive pixels across a warp, and the channel
+// quads ty + i*TILE. Workgroup memory: 16*TILE*TILE*(1 + CQ) bytes, 12 KiB at
+// most (TILE <= 16, CQ <= 2), within WebGPU's default 16 KiB.
+//
+// Dispatch: (ceil(H_out*W_out / (4*TILE)), ceil(C_out / (4*CQ*TILE)), N).
+// Bindings as conv2d.
+override TILE: u32 = 16u;
+override CQ: u32 = 1u;
+var<workgroup> x_tile: array<vec4<f32>, 256>;
+var<workgroup> w_tile: array<vec4<f32>, 512>;
+
+@compute @workgroup_size(TILE, TILE, 1)
+fn conv2d_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let hw_out = p.h_out * p.w_out;
+    let hw_in = p.h_in * p.w_in;
+    let tx = lid.x;
+    let ty = lid.y;
+    let n = wid.z;
+    let pix0 = wid.x * 4u * TILE + tx;
+    let q0 = wid.y * CQ * TILE;
+    let taps = p.k_h * p.k_w;
+    let k_len = taps * p.c_in;
+    let x_img = n * p.c_in * hw_in;
+    let w_stride = p.c_out8 / 4u;
+    // The 4 pixels this invocation loads and computes (the tail repeats the
+    // last pixel; it is loaded, never stored).
+    var oy: vec4<u32>;
+    var ox: vec4<u32>;
+    for (var j = 0u; j < 4u; j++) {
+        let pj = min(pix0 + j * TILE, hw_out - 1u);
+        oy[j] = pj / p.w_out;
+        ox[j] = pj % p.w_out;
+    }
+    var acc: array<array<vec4<f32>, 4>, 2>;
+    for (var k0 = 0u; k0 < k_len; k0 += TILE) {
+        // Row k0 + ty of X: tap and input channel of that row.
+        let k = k0 + ty;
+        var xv = vec4<f32>(0.0);
+        if k < k_len {
+            let tap = k / p.c_in;
+            let ci = k - tap * p.c_in;
+            let ky = tap / p.k_w;
+            let kx = tap - ky * p.k_w;
+            let plane = x_img + ci * hw_in;
+            for (var j = 0u; j < 4u; j++) {
+                let r = src_coord(oy[j], ky, p.h_in);
+                let c = src_coord(ox[j], kx, p.w_in);
+                xv[j] = x[plane + u32(r.x) * p.w_in + u32(c.x)] * f32(r.y * c.y);
+            }
+        }
+        x_tile[ty * TILE + tx] = xv;
+        // Row k0 + ty of W: channel quads tx and tx + TILE of the tile.
+        for (var i = 0u; i < CQ; i++) {
+            let q = q0 + tx + i * TILE;
+            var wv = vec4<f32>(0.0);
+            if k < k_len && q < w_stride {
+                wv = w[k * w_stride + q];
+            }
+            w_tile[(ty * CQ + i) * TILE + tx] = wv;
+        }
+        workgroupBarrier();
+        for (var kk = 0u; kk < TILE; kk++) {
+            let xk = x_tile[kk * TILE + tx];
+            for (var i = 0u; i < CQ; i++) {
+                let wk = w_tile[(kk * CQ + i) * TILE + ty];
+                acc[i][0] = fma(vec4<f32>(xk.x), wk, acc[i][0]);
+                acc[i][1] = fma(vec4<f32>(xk.y), wk, acc[i][1]);
+                acc[i][2] = fma(vec4<f32>(xk.z), wk, acc[i][2]);
+                acc[i][3] = fma(vec4<f32>(xk.w), wk, acc[i][3]);
+            }
+        }
+        workgroupBarrier();
+    }
+    for (var i = 0u; i < CQ; i++) {
+        let co = (q0 + ty + i * TILE) * 4u;
+        if co >= p.c_out {
+            continue;
+        }
+        for (var j = 0u; j < 4u; j++) {
+            let pj = pix0 + j * TILE;
+            if pj < hw_out {
+                store4(n, co, pj, acc[i][j]);
+            }
+        }
+    }
+}

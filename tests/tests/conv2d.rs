@@ -52,7 +52,7 @@ fn check_form(g: &shaders::Gpu, c: &Case, seed: u64, form: Option<ConvForm>) {
     let slack = match form.unwrap_or_else(|| conv2d_form(g, c.x, c.w, &params)) {
         ConvForm::Winograd2 => 2.0,
         ConvForm::Winograd4 | ConvForm::WinogradK4 => 8.0,
-        ConvForm::Direct | ConvForm::Narrow => 1.0,
+        ConvForm::Direct | ConvForm::Narrow | ConvForm::Tiled32 | ConvForm::Tiled64 | ConvForm::Tiled128 => 1.0,
     };
     assert_close(&what, &got, &want, &shape, slack * dot_tolerance(k), 1e-5);
 }
@@ -106,6 +106,10 @@ fn conv2d_every_form() {
         Case { x: [1, 64, 8, 8], w: [1, 64, 4, 4], stride: 1, pad: 1, reflect: false, bias: true },
         Case { x: [2, 32, 11, 9], w: [32, 32, 3, 3], stride: 1, pad: 1, reflect: true, bias: false },
         Case { x: [1, 1, 1, 1], w: [1, 1, 1, 1], stride: 1, pad: 0, reflect: false, bias: true },
+        // More output channels than one tile of every tiled form, with a tail
+        // that is not a multiple of 4 or 8; a strided one with a pixel tail.
+        Case { x: [2, 6, 10, 9], w: [131, 6, 3, 3], stride: 1, pad: 1, reflect: true, bias: true },
+        Case { x: [1, 5, 19, 23], w: [40, 5, 4, 4], stride: 2, pad: 1, reflect: false, bias: false },
     ];
     let mut ran = std::collections::HashSet::new();
     for (i, c) in cases.iter().enumerate() {

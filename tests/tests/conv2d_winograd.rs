@@ -192,6 +192,16 @@ fn conv_form_choice() {
     let patch_down = Conv2dParams { stride: 2, padding: 1, ..Default::default() };
     assert_eq!(conv2d_form(&g, [1, 64, 128, 128], [128, 64, 4, 4], &patch_down), ConvForm::Direct);
     assert!(!ConvForm::WinogradK4.applies(&g, [1, 64, 64, 64], [64, 64, 3, 3], &reflect));
+    // The tiled forms apply where the layer fills one tile: 64 channels fill
+    // the 64x64 tile, not the 128x64 one; 7x7 = 49 pixels, the 32x32 one only.
+    assert!(ConvForm::Tiled64.applies(&g, [1, 64, 64, 64], [64, 64, 3, 3], &reflect));
+    assert!(!ConvForm::Tiled128.applies(&g, [1, 64, 64, 64], [64, 64, 3, 3], &reflect));
+    assert!(ConvForm::Tiled32.applies(&g, [1, 64, 14, 14], [64, 64, 3, 3], &down));
+    assert!(!ConvForm::Tiled64.applies(&g, [1, 64, 14, 14], [64, 64, 3, 3], &down));
+    assert!(!ConvForm::Tiled32.applies(&g, [1, 64, 64, 64], [3, 64, 7, 7], &reflect));
+    // The default rule does not pick them: on lavapipe, the one adapter
+    // measured, the direct kernel beats them (see `trainer bench kernels --autotune`).
+    assert_eq!(conv2d_form(&g, [1, 256, 64, 64], [512, 256, 3, 3], &down), ConvForm::Direct);
     g.set_conv_form(Some(ConvForm::Direct));
     assert_eq!(conv2d_form(&g, block.0, block.1, &reflect), ConvForm::Direct);
     g.set_conv_form(Some(ConvForm::Winograd2));

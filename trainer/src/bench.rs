@@ -179,7 +179,21 @@ fn layers(size: usize, ngf: usize) -> Vec<Layer> {
             count: 1,
         },
     ];
-    // unet_256 (ngf 64): k4 s2 p1 down-convs and transposed convs, by input size.
+    // unet_256 (ngf 64): k4 s2 p1 down-convs and transposed convs, by input
+    // size. Its eight halvings need 256 pixels or more (its innermost layer
+    // sees 2x2 at 256).
+    if size >= UNET_MIN_SIZE {
+        unet_layers(&mut l, size);
+    }
+    patchgan_layers(&mut l, size);
+    l
+}
+
+/// Smallest `--size` at which `kernels` measures unet_256's layers.
+const UNET_MIN_SIZE: usize = 256;
+
+fn unet_layers(l: &mut Vec<Layer>, size: usize) {
+    let conv = |k, stride, pad, reflect| Kind::Conv { k, stride, pad, reflect };
     let down = |i: usize, ci: usize, co: usize, count: usize| Layer {
         net: "unet_256",
         name: format!("down{i} C{co}"),
@@ -203,6 +217,10 @@ fn layers(size: usize, ngf: usize) -> Vec<Layer> {
     l.push(up(7, 512, 512));
     l.extend((4..7).map(|i| up(i, 1024, 512)));
     l.extend([up(3, 1024, 256), up(2, 512, 128), up(1, 256, 64), up(0, 128, 3)]);
+}
+
+fn patchgan_layers(l: &mut Vec<Layer>, size: usize) {
+    let conv = |k, stride, pad, reflect| Kind::Conv { k, stride, pad, reflect };
     let mut s = size;
     for (i, (ci, co, stride)) in
         [(3, 64, 2), (64, 128, 2), (128, 256, 2), (256, 512, 1), (512, 1, 1)].into_iter().enumerate()
@@ -218,7 +236,6 @@ fn layers(size: usize, ngf: usize) -> Vec<Layer> {
         });
         s = (s + 2 - 4) / stride + 1;
     }
-    l
 }
 
 fn time_ms(gpu: &Gpu, iters: usize, mut f: impl FnMut() -> shaders::Result<Tensor>) -> Result<f64> {
@@ -556,7 +573,7 @@ fn forms_line(gpu: &Gpu) -> String {
         Some(f) => format!("{} wherever it applies (pinned by GAN_KERNELS)", f.name()),
         None if gpu.conv_autotune() => "autotuned: the fastest measured per shape".into(),
         None => {
-            "the default rule (GAN_KERNELS=direct|narrow|winograd|winograd4|winograd-k4 pins one, GAN_KERNELS=autotune measures)"
+            "the default rule (GAN_KERNELS=direct|narrow|winograd|winograd4|winograd-k4|tiled-64x64|... pins one, GAN_KERNELS=autotune measures)"
                 .into()
         }
     }
@@ -596,6 +613,9 @@ fn kernels(args: BenchArgs) -> Result<()> {
     println!("config:  {config}");
     println!("forms:   {}", forms_line(&gpu));
     println!("timing:  wall clock of submit + wait, mean of {} runs after one warm-up", args.iters);
+    if args.size < UNET_MIN_SIZE {
+        println!("unet_256: not measured at --size {} (its eight halvings need {UNET_MIN_SIZE})", args.size);
+    }
     let info = gpu.adapter_info();
     let peak = crate::peak::fp32_peak(&info.name, info.device_type);
     match &peak {

@@ -167,6 +167,9 @@ pub fn conv2d_packed_form(
         ConvForm::Winograd2 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Two, false),
         ConvForm::Winograd4 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Four, false),
         ConvForm::WinogradK4 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::K4, false),
+        ConvForm::Tiled32 => conv2d_tiled(gpu, x, packed, weight_shape, bias, p, 8, 1),
+        ConvForm::Tiled64 => conv2d_tiled(gpu, x, packed, weight_shape, bias, p, 16, 1),
+        ConvForm::Tiled128 => conv2d_tiled(gpu, x, packed, weight_shape, bias, p, 16, 2),
     }
 }
 
@@ -175,6 +178,49 @@ fn check_packed(packed: &Tensor, ws: [usize; 4]) -> Result<()> {
         return Err(Error::shape(OP, format!("packed weight {:?} does not match weight shape {ws:?}", packed.shape())));
     }
     Ok(())
+}
+
+/// The output tensor and the parameters of the direct and tiled kernels,
+/// with the bias binding (a dummy where there is none).
+fn direct_setup(
+    gpu: &Gpu,
+    x: &Tensor,
+    weight_shape: [usize; 4],
+    bias: Option<&Tensor>,
+    p: &Conv2dParams,
+) -> Result<(Params, Tensor, Tensor)> {
+    let xs = x.nchw(OP, "input")?;
+    let mut params = params_for(xs, weight_shape, p)?;
+    let c_out = weight_shape[0];
+    let (bias, has_bias) = bias_binding(gpu, OP, bias, c_out)?;
+    params.has_bias = has_bias;
+    let y = Tensor::empty(gpu, &[xs[0], c_out, params.h_out as usize, params.w_out as usize])?;
+    Ok((params, y, bias))
+}
+
+/// The workgroup-memory tiled kernel (`conv2d_tiled`): workgroups of
+/// `tile` x `tile` invocations, each owning 4 * `cq` channels x 4 pixels.
+#[allow(clippy::too_many_arguments)]
+fn conv2d_tiled(
+    gpu: &Gpu,
+    x: &Tensor,
+    packed: &Tensor,
+    weight_shape: [usize; 4],
+    bias: Option<&Tensor>,
+    p: &Conv2dParams,
+    tile: usize,
+    cq: usize,
+) -> Result<Tensor> {
+    let (params, y, bias) = direct_setup(gpu, x, weight_shape, bias, p)?;
+    let pipeline = gpu.pipeline(&wgsl::CONV2D, "conv2d_tiled", &[("TILE", tile as f64), ("CQ", cq as f64)])?;
+    let pixels = params.h_out as usize * params.w_out as usize;
+    let groups = [
+        u32_of(OP, "workgroups", div_ceil(pixels, 4 * tile))?,
+        u32_of(OP, "workgroups", div_ceil(weight_shape[0], 4 * cq * tile))?,
+        params.n,
+    ];
+    gpu.dispatch(OP, pipeline, &params, &[(1, x), (2, packed), (3, &bias), (4, &y)], groups)?;
+    Ok(y)
 }
 
 /// The register-blocked kernel: 8 channels x 4 pixels per invocation, or with
@@ -188,14 +234,10 @@ fn conv2d_direct(
     p: &Conv2dParams,
     narrow: bool,
 ) -> Result<Tensor> {
-    let xs = x.nchw(OP, "input")?;
-    let mut params = params_for(xs, weight_shape, p)?;
-    let c_out = weight_shape[0];
-    let (bias, has_bias) = bias_binding(gpu, OP, bias, c_out)?;
-    params.has_bias = has_bias;
+    let (params, y, bias) = direct_setup(gpu, x, weight_shape, bias, p)?;
     let bias = &bias;
+    let c_out = weight_shape[0];
     let (h_out, w_out) = (params.h_out as usize, params.w_out as usize);
-    let y = Tensor::empty(gpu, &[xs[0], c_out, h_out, w_out])?;
     let t = gpu.tuning();
     let (pipeline, groups) = if narrow {
         let pipeline = gpu.pipeline(&wgsl::CONV2D, "conv2d_narrow", &[("WG_PIX", t.conv_wg_pixels as f64)])?;

@@ -230,7 +230,7 @@ fn winograd_tile(form: ConvForm) -> Option<Tile> {
         ConvForm::Winograd2 => Some(Tile::Two),
         ConvForm::Winograd4 => Some(Tile::Four),
         ConvForm::WinogradK4 => Some(Tile::K4),
-        ConvForm::Direct | ConvForm::Narrow => None,
+        ConvForm::Direct | ConvForm::Narrow | ConvForm::Tiled32 | ConvForm::Tiled64 | ConvForm::Tiled128 => None,
     }
 }
 

@@ -29,12 +29,29 @@ pub enum ConvForm {
     /// kernels (PatchGAN's stride-1 layer); 36 instead of 144 multiplies per
     /// 3x3 output tile, with F(4x4, 3x3)'s input transform.
     WinogradK4,
+    /// Implicit GEMM tiled in workgroup memory (`conv2d_tiled`), 32 output
+    /// channels x 32 pixels per workgroup of 64 invocations: any geometry
+    /// with at least one whole tile ([`ConvForm::tile`]).
+    Tiled32,
+    /// [`ConvForm::Tiled32`] with 64 x 64 tiles and 256 invocations.
+    Tiled64,
+    /// [`ConvForm::Tiled32`] with 128 channels x 64 pixels per workgroup of
+    /// 256 invocations (8 channels x 4 pixels each).
+    Tiled128,
 }
 
 impl ConvForm {
     /// Every form.
-    pub const ALL: [ConvForm; 5] =
-        [ConvForm::Direct, ConvForm::Narrow, ConvForm::Winograd2, ConvForm::Winograd4, ConvForm::WinogradK4];
+    pub const ALL: [ConvForm; 8] = [
+        ConvForm::Direct,
+        ConvForm::Narrow,
+        ConvForm::Winograd2,
+        ConvForm::Winograd4,
+        ConvForm::WinogradK4,
+        ConvForm::Tiled32,
+        ConvForm::Tiled64,
+        ConvForm::Tiled128,
+    ];
 
     /// The form's name, as the `GAN_KERNELS` environment variable takes it.
     pub fn name(self) -> &'static str {
@@ -44,6 +61,9 @@ impl ConvForm {
             ConvForm::Winograd2 => "winograd",
             ConvForm::Winograd4 => "winograd4",
             ConvForm::WinogradK4 => "winograd-k4",
+            ConvForm::Tiled32 => "tiled-32x32",
+            ConvForm::Tiled64 => "tiled-64x64",
+            ConvForm::Tiled128 => "tiled-128x64",
         }
     }
 
@@ -57,10 +77,29 @@ impl ConvForm {
     pub fn applies(self, gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> bool {
         match self {
             ConvForm::Direct => true,
+            ConvForm::Tiled32 | ConvForm::Tiled64 | ConvForm::Tiled128 => {
+                let (channels, pixels) = self.tile().expect("a tiled form has a tile");
+                let out = |i: usize| crate::ops::conv2d::conv_out(xs[i], ws[i], p.stride, p.padding).unwrap_or(0);
+                ws[0] >= channels && out(2) * out(3) >= pixels
+            }
             ConvForm::Narrow => ws[0] <= 8,
             ConvForm::Winograd2 => winograd_applies(gpu, xs, ws, p, Tile::Two),
             ConvForm::Winograd4 => winograd_applies(gpu, xs, ws, p, Tile::Four),
             ConvForm::WinogradK4 => winograd_applies(gpu, xs, ws, p, Tile::K4),
+        }
+    }
+}
+
+impl ConvForm {
+    /// A tiled form's workgroup tile: (output channels, output pixels).
+    /// The form applies where the convolution fills at least one tile along
+    /// both: in a narrower layer most of each workgroup's work is padding.
+    pub fn tile(self) -> Option<(usize, usize)> {
+        match self {
+            ConvForm::Tiled32 => Some((32, 32)),
+            ConvForm::Tiled64 => Some((64, 64)),
+            ConvForm::Tiled128 => Some((128, 64)),
+            _ => None,
         }
     }
 }
