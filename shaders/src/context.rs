@@ -206,6 +206,9 @@ pub struct Gpu {
     dispatches: AtomicU64,
     /// Dispatches and seconds per (op, entry point) while profiling.
     profile: Mutex<Option<KernelTimes>>,
+    /// Whether `profile` is on, read by every dispatch without locking.
+    #[cfg(not(target_arch = "wasm32"))]
+    profiling: std::sync::atomic::AtomicBool,
     errors: Arc<Mutex<Vec<String>>>,
     pool: Arc<BufferPool>,
 }
@@ -259,6 +262,8 @@ impl Gpu {
             pending: Mutex::default(),
             dispatches: AtomicU64::new(0),
             profile: Mutex::default(),
+            #[cfg(not(target_arch = "wasm32"))]
+            profiling: Default::default(),
             errors,
             pool: Arc::default(),
         })
@@ -352,22 +357,20 @@ impl Gpu {
     /// Makes autotuning choose `form` for convolutions of this shape without
     /// measuring (e.g. the forms a checkpoint recorded, so a resumed run
     /// computes as the interrupted one did). A form that does not apply to
-    /// the shape is ignored.
-    pub fn pin_tuned_conv(&self, input: [usize; 4], weight: [usize; 4], p: &crate::ops::Conv2dParams, form: ConvForm) {
+    /// the shape is ignored; returns whether `form` was pinned.
+    pub fn pin_tuned_conv(
+        &self,
+        input: [usize; 4],
+        weight: [usize; 4],
+        p: &crate::ops::Conv2dParams,
+        form: ConvForm,
+    ) -> bool {
         if !form.applies(self, input, weight, p) {
-            return;
+            return false;
         }
         let key = (input, weight, p.stride, p.padding, p.padding_mode);
-        let tuned = TunedConv {
-            input,
-            weight,
-            stride: p.stride,
-            padding: p.padding,
-            padding_mode: p.padding_mode,
-            ms: Vec::new(),
-            form,
-        };
-        self.tuned.lock().unwrap().insert(key, tuned);
+        self.tuned.lock().unwrap().insert(key, TunedConv::new(input, weight, p, Vec::new(), form));
+        true
     }
 
     pub(crate) fn pool(&self) -> &Arc<BufferPool> {
@@ -451,7 +454,7 @@ impl Gpu {
         drop(pending);
         self.dispatches.fetch_add(1, Ordering::Relaxed);
         #[cfg(not(target_arch = "wasm32"))]
-        if self.profile.lock().unwrap().is_some() {
+        if self.profiling.load(Ordering::Relaxed) {
             let start = std::time::Instant::now();
             self.sync()?;
             let seconds = start.elapsed().as_secs_f64();
@@ -472,6 +475,7 @@ impl Gpu {
     pub fn set_profiling(&self, on: bool) -> Result<()> {
         self.sync()?;
         *self.profile.lock().unwrap() = on.then(HashMap::new);
+        self.profiling.store(on, Ordering::Relaxed);
         Ok(())
     }
 

@@ -232,34 +232,18 @@ pub(crate) fn conv2d_winograd(
             ),
         ));
     };
-    let [n, c_in, h, w] = xs;
+    let [n, c_in, ..] = xs;
     let c_out = weight_shape[0];
     let u = winograd_weight(gpu, packed, weight_shape, tile, flip)?;
     let (act, slope) = p.activation.code();
     let mut params = Params {
-        n: u32_of(OP, "N", n)?,
-        c_in: c_in as u32,
-        h_in: u32_of(OP, "H", h)?,
-        w_in: u32_of(OP, "W", w)?,
-        c_out: c_out as u32,
-        h_out: h_out as u32,
-        w_out: w_out as u32,
-        c_out8: (div_ceil(c_out, 8) * 8) as u32,
-        tiles_h: div_ceil(h_out, tile.m()) as u32,
-        tiles_w: div_ceil(w_out, tile.m()) as u32,
-        tiles: tiles as u32,
-        pad: u32_of(OP, "padding", p.padding)?,
-        reflect: (p.padding_mode == Padding::Reflect) as u32,
-        has_bias: 0,
         act,
         slope,
-        u_cols: u_cols(c_out) as u32,
         tiles_pad: tiles.next_multiple_of(4) as u32,
-        flip: 0,
         v_chan: tiles.next_multiple_of(4) as u32,
         v_tile: 1,
         v_point: u32_of(OP, "transformed input", c_in * tiles.next_multiple_of(4))?,
-        tile_m: tile.m() as u32,
+        ..geometry(OP, xs, c_out, (h_out, w_out, tiles), p, tile)?
     };
     let (bias, has_bias) = bias_binding(gpu, OP, bias, c_out)?;
     params.has_bias = has_bias;
@@ -276,6 +260,38 @@ pub(crate) fn conv2d_winograd(
     let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, tile.entry("output"), &[])?;
     gpu.dispatch(OP, pipeline, &params, &[(5, &m), (6, bias), (7, &y)], [div_ceil(tiles, 64) as u32, c_out as u32, 1])?;
     Ok(y)
+}
+
+/// The parameters the forward pass and the weight gradient share: the
+/// shapes, the tile grid ([`plan`]'s output size and tile count), the
+/// padding and the tile size. The rest (V's layout, the epilogue) is zero.
+fn geometry(
+    op: &'static str,
+    xs: [usize; 4],
+    c_out: usize,
+    (h_out, w_out, tiles): (usize, usize, usize),
+    p: &Conv2dParams,
+    tile: Tile,
+) -> Result<Params> {
+    let [n, c_in, h, w] = xs;
+    Ok(Params {
+        n: u32_of(op, "N", n)?,
+        c_in: u32_of(op, "C_in", c_in)?,
+        h_in: u32_of(op, "H", h)?,
+        w_in: u32_of(op, "W", w)?,
+        c_out: u32_of(op, "C_out", c_out)?,
+        h_out: h_out as u32,
+        w_out: w_out as u32,
+        c_out8: u_cols(c_out) as u32,
+        tiles_h: div_ceil(h_out, tile.m()) as u32,
+        tiles_w: div_ceil(w_out, tile.m()) as u32,
+        tiles: tiles as u32,
+        pad: u32_of(op, "padding", p.padding)?,
+        reflect: (p.padding_mode == Padding::Reflect) as u32,
+        u_cols: u_cols(c_out) as u32,
+        tile_m: tile.m() as u32,
+        ..bytemuck::Zeroable::zeroed()
+    })
 }
 
 /// Gradient of an r x r stride-1 conv2d with respect to its weight by Winograd
@@ -299,33 +315,18 @@ pub(crate) fn conv2d_winograd_backward_weight(
             format!("the Winograd form does not apply to input {xs:?}, weight {weight_shape:?}, stride {}", p.stride),
         ));
     };
-    let [n, c_in, h, w] = xs;
+    let c_in = xs[1];
     let c_out = weight_shape[0];
     let c_in4 = c_in.next_multiple_of(4);
     let cols = u_cols(c_out);
     let points = tile.points();
     let mut params = Params {
-        n: u32_of(OP, "N", n)?,
-        c_in: c_in as u32,
-        h_in: u32_of(OP, "H", h)?,
-        w_in: u32_of(OP, "W", w)?,
-        c_out: c_out as u32,
-        h_out: h_out as u32,
-        w_out: w_out as u32,
-        c_out8: cols as u32,
-        tiles_h: div_ceil(h_out, tile.m()) as u32,
-        tiles_w: div_ceil(w_out, tile.m()) as u32,
-        tiles: tiles as u32,
-        pad: u32_of(OP, "padding", p.padding)?,
-        reflect: (p.padding_mode == Padding::Reflect) as u32,
-        u_cols: cols as u32,
         // V's tiles are exactly the reduction's T: no padding tiles.
         tiles_pad: tiles as u32,
         v_chan: 1,
         v_tile: c_in4 as u32,
         v_point: u32_of(OP, "transformed input", tiles * c_in4)?,
-        tile_m: tile.m() as u32,
-        ..bytemuck::Zeroable::zeroed()
+        ..geometry(OP, xs, c_out, (h_out, w_out, tiles), p, tile)?
     };
     // V [P][T][C_in4] and E [P][T][u_cols]: the GEMM's operands with the
     // tiles as the reduction.

@@ -165,6 +165,18 @@ pub struct TunedConv {
     pub form: ConvForm,
 }
 
+impl TunedConv {
+    pub(crate) fn new(
+        input: [usize; 4],
+        weight: [usize; 4],
+        p: &Conv2dParams,
+        ms: Vec<(ConvForm, f64)>,
+        form: ConvForm,
+    ) -> TunedConv {
+        TunedConv { input, weight, stride: p.stride, padding: p.padding, padding_mode: p.padding_mode, ms, form }
+    }
+}
+
 /// Timed runs per form after one warm-up run.
 #[cfg(not(target_arch = "wasm32"))]
 const TUNE_RUNS: usize = 2;
@@ -189,16 +201,7 @@ fn autotune(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Opti
     let adapter = gpu.describe();
     let cached = gpu.tune_cache().and_then(|path| super::tune_cache::lookup(path, &adapter, &key));
     if let Some(form) = cached.filter(|f| candidates.contains(f)) {
-        let tuned = TunedConv {
-            input: xs,
-            weight: ws,
-            stride: p.stride,
-            padding: p.padding,
-            padding_mode: p.padding_mode,
-            ms: Vec::new(),
-            form,
-        };
-        gpu.record_tuned_conv(key, tuned);
+        gpu.pin_tuned_conv(xs, ws, p, form);
         return Some(form);
     }
     let measure = || -> crate::error::Result<Vec<(ConvForm, f64)>> {
@@ -225,16 +228,7 @@ fn autotune(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Opti
     // surfaces from the convolution that follows.
     let ms = measure().ok()?;
     let form = ms.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|&(f, _)| f)?;
-    let tuned = TunedConv {
-        input: xs,
-        weight: ws,
-        stride: p.stride,
-        padding: p.padding,
-        padding_mode: p.padding_mode,
-        ms,
-        form,
-    };
-    gpu.record_tuned_conv(key, tuned);
+    gpu.record_tuned_conv(key, TunedConv::new(xs, ws, p, ms, form));
     // A cache that cannot be written costs a measurement next time, nothing more.
     if let Some(path) = gpu.tune_cache() {
         if let Err(e) = super::tune_cache::store(path, &adapter, &key, form) {

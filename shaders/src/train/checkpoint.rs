@@ -123,10 +123,7 @@ impl ConvForms {
                 padding_mode: if e.reflect { crate::ops::Padding::Reflect } else { crate::ops::Padding::Zero },
                 ..Default::default()
             };
-            if form.applies(gpu, e.input, e.weight, &p) {
-                gpu.pin_tuned_conv(e.input, e.weight, &p, form);
-                pinned += 1;
-            }
+            pinned += gpu.pin_tuned_conv(e.input, e.weight, &p, form) as usize;
         }
         pinned
     }
