@@ -286,6 +286,16 @@ export class Translation {
      */
     readonly pixels: Uint8Array;
     /**
+     * Milliseconds that measurement took (after `ms`, not part of it).
+     */
+    readonly tune_ms: number;
+    /**
+     * With `kernels` `autotune`: how many convolution shapes this
+     * translation met for the first time and whose forms were then
+     * measured (later translations run the fastest); 0 otherwise.
+     */
+    readonly tuned: number;
+    /**
      * Width in pixels (the input's).
      */
     readonly width: number;
@@ -307,8 +317,15 @@ export class Translator {
      * Opens a WebGPU device with the WebGPU default limits. `on_lost(message)`
      * is called if the device is later lost (driver reset, GPU memory
      * pressure, tab in the background too long).
+     *
+     * `kernels` chooses the convolutions' forms as the native
+     * `GAN_KERNELS` does: `auto` (the default rule; also when absent),
+     * `autotune` (each shape's forms are timed after the first translation
+     * that meets it, and the fastest runs from then on, for this page
+     * load), or a form's name to pin it (`direct`, `winograd4`,
+     * `tiled-64x64`, ...).
      */
-    static create(on_lost?: Function | null): Promise<Translator>;
+    static create(on_lost?: Function | null, kernels?: string | null): Promise<Translator>;
     /**
      * The description of the generator in `slot` ([`GeneratorInfo::description`]).
      */
@@ -348,6 +365,11 @@ export class Translator {
      * batch statistics the steps share theirs.
      */
     interpolate(slot: string, seed_a: number, seed_b: number, steps: number, eval_mode?: boolean | null): Promise<Samples>;
+    /**
+     * How the convolutions' forms are chosen: the default rule, the pinned
+     * form, or autotuning with the forms measured so far.
+     */
+    kernels(): string;
     /**
      * Parses a generator weight file (safetensors, or a PyTorch `.pth` zip or
      * legacy checkpoint; nothing in it is executed), detects its
@@ -473,15 +495,18 @@ export interface InitOutput {
     readonly translation_mode: (a: number) => [number, number];
     readonly translation_ms: (a: number) => number;
     readonly translation_pixels: (a: number) => [number, number];
+    readonly translation_tune_ms: (a: number) => number;
+    readonly translation_tuned: (a: number) => number;
     readonly translation_width: (a: number) => number;
     readonly translator_adapter: (a: number) => [number, number];
-    readonly translator_create: (a: number) => any;
+    readonly translator_create: (a: number, b: number, c: number) => any;
     readonly translator_describe_generator: (a: number, b: number, c: number) => [number, number];
     readonly translator_generate: (a: number, b: number, c: number, d: number, e: number, f: number) => any;
     readonly translator_generate_from_latents: (a: number, b: number, c: number, d: number, e: number, f: number) => any;
     readonly translator_generator_info: (a: number, b: number, c: number) => number;
     readonly translator_has_generator: (a: number, b: number, c: number) => number;
     readonly translator_interpolate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => any;
+    readonly translator_kernels: (a: number) => [number, number];
     readonly translator_load_generator: (a: number, b: number, c: number, d: number, e: number) => any;
     readonly translator_max_binding_bytes: (a: number) => number;
     readonly translator_max_pixels: (a: number, b: number, c: number) => [number, number, number];
@@ -490,11 +515,11 @@ export interface InitOutput {
     readonly translator_translate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => any;
     readonly wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_73: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_74: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_76: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_77: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h8c223939539c9d7c: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_72: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_75: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

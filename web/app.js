@@ -202,14 +202,16 @@ async function startEngine() {
     console.warn(`Running on the page: ${message(e)}`);
     engine = await pageEngine(onEngineEvent);
   }
-  let info = await engine.request({ op: 'init' });
+  const kernels = new URLSearchParams(location.search).get('kernels') ?? undefined;
+  let info = await engine.request({ op: 'init', kernels });
   if (!info.webgpu) {
     // This browser exposes WebGPU on the page but not in workers.
     engine.terminate();
     engine = await pageEngine(onEngineEvent);
-    info = await engine.request({ op: 'init' });
+    info = await engine.request({ op: 'init', kernels });
   }
-  els.adapter.textContent = `GPU: ${info.adapter}. Running in ${engine.where}.`;
+  const forms = kernels === undefined ? '' : ` Convolutions: ${info.kernels}.`;
+  els.adapter.textContent = `GPU: ${info.adapter}. Running in ${engine.where}.${forms}`;
   return engine;
 }
 
@@ -489,7 +491,10 @@ async function translate() {
           ? ` Scaled from ${w0}×${h0} to ${fixed}×${fixed}, the only size this generator takes.`
           : ` Scaled down from ${w0}×${h0} to fit this GPU's buffer limit.`;
     const mode = r.mode ? ` (${r.mode})` : '';
-    els.timing.textContent = `${DIRECTIONS[dir]} with ${models[dir].label}${mode}; GPU work (upload, network, readback) ${Math.round(r.ms)} ms.${scaled}`;
+    const tuned = r.tuned
+      ? ` Then measured the convolution forms of ${r.tuned} new shapes in ${Math.round(r.tuneMs)} ms; later translations run the fastest (${r.kernels}).`
+      : '';
+    els.timing.textContent = `${DIRECTIONS[dir]} with ${models[dir].label}${mode}; GPU work (upload, network, readback) ${Math.round(r.ms)} ms.${scaled}${tuned}`;
     showStatus(`Done in ${ms} ms`);
   } catch (err) {
     if (current()) {

@@ -14,6 +14,7 @@ export function createEngine(emit) {
   let dead = null; // why the module cannot run any more (a panic)
   const weights = new Map(); // slot -> {bytes, name}: reloaded after a device loss
   let training = null; // the Training run (its own device), once started
+  let kernels; // ?kernels= (the convolution forms), given by init
   let queue = Promise.resolve();
 
   function module() {
@@ -35,7 +36,7 @@ export function createEngine(emit) {
         // reloads the generators from the bytes kept here.
         translator = null;
         emit({ event: 'lost', message });
-      });
+      }, kernels);
       translator = t;
       t.catch(() => {
         if (translator === t) translator = null;
@@ -49,7 +50,10 @@ export function createEngine(emit) {
   }
 
   const ops = {
-    async init() {
+    // kernels: how convolutions choose their form (`auto`, `autotune` or
+    // a form's name), as the native GAN_KERNELS.
+    async init({ kernels: choice } = {}) {
+      kernels = choice ?? undefined;
       await module();
       if (!has_webgpu()) return { webgpu: false };
       const t = await device();
@@ -61,7 +65,7 @@ export function createEngine(emit) {
         vendor = [info?.vendor, info?.architecture, info?.device].filter(Boolean).join(' ');
       } catch {}
       const adapter = vendor ? `${vendor} · ${t.adapter()}` : t.adapter();
-      return { webgpu: true, adapter, maxBindingBytes: t.max_binding_bytes() };
+      return { webgpu: true, adapter, kernels: t.kernels(), maxBindingBytes: t.max_binding_bytes() };
     },
     // -> {description, info}: info as infoObject describes it.
     async load({ slot, bytes, name }) {
@@ -93,6 +97,9 @@ export function createEngine(emit) {
           ms: result.ms,
           eval: result.eval,
           mode: result.mode,
+          tuned: result.tuned,
+          tuneMs: result.tune_ms,
+          kernels: t.kernels(),
           transfer: [pixels.buffer, attention.buffer],
         };
       } finally {

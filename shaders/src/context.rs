@@ -198,6 +198,10 @@ pub struct Gpu {
     conv_form: Option<ConvForm>,
     conv_autotune: bool,
     tuned: Mutex<HashMap<ConvKey, TunedConv>>,
+    /// Whether autotuning defers its measurements to [`autotune_pending`](crate::ops::autotune_pending).
+    autotune_deferred: bool,
+    /// The shapes waiting for that measurement, in first-use order.
+    deferred: Mutex<Vec<ConvKey>>,
     /// Natively, the file autotuned forms persist in (`None`: not kept).
     #[cfg(not(target_arch = "wasm32"))]
     tune_cache: Option<std::path::PathBuf>,
@@ -256,6 +260,8 @@ impl Gpu {
             conv_form,
             conv_autotune,
             tuned: Mutex::default(),
+            autotune_deferred: cfg!(target_arch = "wasm32"),
+            deferred: Mutex::default(),
             #[cfg(not(target_arch = "wasm32"))]
             tune_cache: crate::ops::tune_cache_default_path(),
             pipelines: PipelineCache::default(),
@@ -312,6 +318,17 @@ impl Gpu {
         self.conv_form = form;
     }
 
+    /// Sets the kernel choice by name, as `GAN_KERNELS` takes it: `auto`
+    /// (the default rule), `autotune`, or a form's name to pin.
+    pub fn set_kernels(&mut self, value: &str) -> Result<()> {
+        let (form, autotune) = parse_kernels(value).map_err(|names| {
+            Error::Setting(format!("kernels {value:?} names no convolution form; use one of {names}, autotune or auto"))
+        })?;
+        self.conv_form = form;
+        self.conv_autotune = autotune;
+        Ok(())
+    }
+
     /// Whether convolution forms are chosen by measurement (natively; off by
     /// default, so results do not depend on timing).
     pub fn conv_autotune(&self) -> bool {
@@ -344,12 +361,41 @@ impl Gpu {
         self.tuned.lock().unwrap().values().cloned().collect()
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn tuned_conv(&self, key: &ConvKey) -> Option<TunedConv> {
         self.tuned.lock().unwrap().get(key).cloned()
     }
 
+    /// Whether autotuning measures a shape at its first use (natively, the
+    /// default) or notes it for [`autotune_pending`](crate::ops::autotune_pending)
+    /// and lets the default rule serve until then (in a browser, where
+    /// waiting for the GPU cannot block, always).
+    pub fn autotune_deferred(&self) -> bool {
+        self.autotune_deferred
+    }
+
+    /// Natively, chooses between measuring at first use and deferring (see
+    /// [`Gpu::autotune_deferred`]); a browser always defers.
     #[cfg(not(target_arch = "wasm32"))]
+    pub fn set_autotune_deferred(&mut self, deferred: bool) {
+        self.autotune_deferred = deferred;
+    }
+
+    /// How many shapes wait for [`autotune_pending`](crate::ops::autotune_pending).
+    pub fn deferred_tunes(&self) -> usize {
+        self.deferred.lock().unwrap().len()
+    }
+
+    pub(crate) fn defer_tune(&self, key: ConvKey) {
+        let mut deferred = self.deferred.lock().unwrap();
+        if !deferred.contains(&key) {
+            deferred.push(key);
+        }
+    }
+
+    pub(crate) fn take_deferred_tunes(&self) -> Vec<ConvKey> {
+        std::mem::take(&mut *self.deferred.lock().unwrap())
+    }
+
     pub(crate) fn record_tuned_conv(&self, key: ConvKey, tuned: TunedConv) {
         self.tuned.lock().unwrap().insert(key, tuned);
     }
@@ -575,6 +621,23 @@ impl Gpu {
         self.check_errors()
     }
 
+    /// Submits pending work and waits until the GPU has finished it: natively
+    /// by blocking ([`Gpu::sync`]), in a browser by awaiting the queue.
+    pub async fn finish(&self) -> Result<()> {
+        #[cfg(not(target_arch = "wasm32"))]
+        return self.sync();
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.flush()?;
+            let (tx, rx) = futures_channel::oneshot::channel();
+            self.queue.on_submitted_work_done(move || {
+                let _ = tx.send(());
+            });
+            rx.await.map_err(|_| Error::Gpu("the device dropped the queue's completion callback".into()))?;
+            self.check_errors()
+        }
+    }
+
     /// Returns the first error wgpu reported since the last check, if any.
     pub fn check_errors(&self) -> Result<()> {
         let mut errors = self.errors.lock().unwrap();
@@ -617,21 +680,26 @@ impl Gpu {
 fn conv_form_from_env() -> Result<(Option<ConvForm>, bool)> {
     #[cfg(not(target_arch = "wasm32"))]
     if let Ok(v) = std::env::var("GAN_KERNELS") {
-        let v = v.trim().to_lowercase();
-        if v.is_empty() || v == "auto" {
-            return Ok((None, false));
-        }
-        if v == "autotune" {
-            return Ok((None, true));
-        }
-        return ConvForm::parse(&v).map(|f| (Some(f), false)).ok_or_else(|| {
-            let names: Vec<&str> = ConvForm::ALL.iter().map(|f| f.name()).collect();
-            Error::Setting(format!(
-                "GAN_KERNELS={v:?} names no convolution form; use one of {names:?}, autotune or auto"
-            ))
+        return parse_kernels(&v).map_err(|names| {
+            Error::Setting(format!("GAN_KERNELS={v:?} names no convolution form; use one of {names}, autotune or auto"))
         });
     }
     Ok((None, false))
+}
+
+/// A kernel choice (`GAN_KERNELS`'s values): `auto` or empty for the
+/// default rule, `autotune`, or a form's name (case and surrounding blanks
+/// ignored) as (pinned form, autotune). The error lists the forms' names.
+fn parse_kernels(v: &str) -> std::result::Result<(Option<ConvForm>, bool), String> {
+    let v = v.trim().to_lowercase();
+    match v.as_str() {
+        "" | "auto" => Ok((None, false)),
+        "autotune" => Ok((None, true)),
+        _ => ConvForm::parse(&v).map(|f| (Some(f), false)).ok_or_else(|| {
+            let names: Vec<&str> = ConvForm::ALL.iter().map(|f| f.name()).collect();
+            names.join(", ")
+        }),
+    }
 }
 
 async fn pick_adapter(instance: &wgpu::Instance, options: &GpuOptions) -> Result<wgpu::Adapter> {

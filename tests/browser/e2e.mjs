@@ -284,6 +284,41 @@ try {
   });
   await page.close();
 
+  const tuned = await h.newPage(browser);
+  await step('?kernels=autotune: the first translation measures its shapes\' forms, the second runs the winners; both match trainer translate', tuned, async () => {
+    await h.openApp(tuned, app('?weights=/__e2e/G_A.safetensors&kernels=autotune'));
+    assert.ok(await tuned.isHidden('#error'), `unexpected error: ${await tuned.textContent('#error')}`);
+    assert.match(await tuned.textContent('#adapter'), /Convolutions: autotuned \(nothing measured yet\)\.$/);
+    await h.resetStatus(tuned);
+    await tuned.setInputFiles('#image-input', file('input.png'));
+    await h.waitDone(tuned);
+    const first = await tuned.textContent('#timing');
+    const m = /measured the convolution forms of (\d+) new shapes in \d+ ms; later translations run the fastest \(autotuned, (\d+) shapes: ([^)]*)\)/.exec(first);
+    assert.ok(m && Number(m[1]) > 0 && m[1] === m[2], `timing line: ${first}`);
+    compare(await h.outputPixels(tuned), want.G_A(), 'A -> B, first (rule) run');
+    await h.resetStatus(tuned);
+    await tuned.click('#translate');
+    await h.waitDone(tuned);
+    const second = await tuned.textContent('#timing');
+    assert.doesNotMatch(second, /measured/, 'the second translation measures nothing');
+    const note = compare(await h.outputPixels(tuned), want.G_A(), 'A -> B, autotuned forms');
+    return `${m[1]} shapes: ${m[3]}; ${note}`;
+  });
+
+  await step('?kernels=tiled-32x32 pins the tiled form and matches; ?kernels=fastest: #error names the value and the forms', tuned, async () => {
+    await h.openApp(tuned, app('?weights=/__e2e/G_A.safetensors&kernels=tiled-32x32'));
+    assert.match(await tuned.textContent('#adapter'), /Convolutions: tiled-32x32 wherever it applies \(pinned\)\.$/);
+    await h.resetStatus(tuned);
+    await tuned.setInputFiles('#image-input', file('input.png'));
+    await h.waitDone(tuned);
+    const note = compare(await h.outputPixels(tuned), want.G_A(), 'A -> B, tiled-32x32');
+    await h.openApp(tuned, app('?weights=/__e2e/G_A.safetensors&kernels=fastest'));
+    const text = await errorText(tuned);
+    assert.match(text, /\?kernels: .*"fastest" names no convolution form; use one of direct, .*tiled-128x64, autotune or auto/);
+    return note;
+  });
+  await tuned.close();
+
   const pair = await h.newPage(browser);
   await step('?weights_a= & ?weights_b=: B -> A uses G_B', pair, async () => {
     await h.openApp(pair, app('?weights_a=/__e2e/G_A.safetensors&weights_b=/__e2e/G_B.safetensors'));

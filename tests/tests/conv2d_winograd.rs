@@ -17,8 +17,8 @@
 //! misplaced tap errs by the size of the output and fails at once.
 
 use shaders::ops::{
-    conv2d_form, conv2d_pack_weight, conv2d_packed_form, conv2d_winograd4_weight, conv2d_winograd_weight, Activation,
-    Conv2dParams, ConvForm, Padding,
+    autotune_pending, conv2d_form, conv2d_pack_weight, conv2d_packed_form, conv2d_winograd4_weight,
+    conv2d_winograd_weight, Activation, Conv2dParams, ConvForm, Padding,
 };
 use shaders::Tensor;
 use tests::ref_norm::activate;
@@ -251,6 +251,47 @@ fn autotune_measures_each_shape_once() {
     assert_eq!(g.tuned_convs().len(), 1);
     g.set_conv_form(None);
     check(&g, &Case { x: [1, 8, 10, 9], c_out: 8, pad: 1, reflect: true, bias: true }, 900);
+}
+
+/// Deferred autotuning (a browser's, where waiting for the GPU cannot
+/// block): the rule serves a new shape until `autotune_pending` measures it,
+/// after which its fastest form runs; parameters are read back from the key.
+#[test]
+fn autotune_deferred_measures_when_asked() {
+    let mut g = gpu();
+    g.set_conv_form(None);
+    g.set_kernels("autotune").unwrap();
+    g.set_tune_cache(None);
+    g.set_autotune_deferred(true);
+    let reflect = Conv2dParams { stride: 1, padding: 1, padding_mode: Padding::Reflect, activation: Activation::None };
+    let (xs, ws) = ([1, 8, 10, 9], [8, 8, 3, 3]);
+    assert_eq!(conv2d_form(&g, xs, ws, &reflect), ConvForm::Direct, "the rule's choice until measured");
+    assert_eq!(conv2d_form(&g, xs, ws, &reflect), ConvForm::Direct);
+    assert_eq!(g.deferred_tunes(), 1, "a shape waits once");
+    // A shape with one form never waits.
+    let down = Conv2dParams { stride: 2, padding: 1, ..Default::default() };
+    assert_eq!(conv2d_form(&g, xs, [16, 8, 3, 3], &down), ConvForm::Direct);
+    assert_eq!(g.deferred_tunes(), 1);
+    assert!(g.tuned_convs().is_empty());
+    let start = std::time::Instant::now();
+    let clock = || start.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(pollster::block_on(autotune_pending(&g, &clock)).unwrap(), 1);
+    assert_eq!(g.deferred_tunes(), 0);
+    let tuned = g.tuned_convs();
+    let t = &tuned[0];
+    assert_eq!((t.input, t.weight, t.stride, t.padding, t.padding_mode), (xs, ws, 1, 1, Padding::Reflect));
+    let forms: Vec<ConvForm> = t.ms.iter().map(|&(f, _)| f).collect();
+    assert_eq!(forms, [ConvForm::Direct, ConvForm::Narrow, ConvForm::Winograd2, ConvForm::Winograd4]);
+    assert_eq!(conv2d_form(&g, xs, ws, &reflect), t.form);
+    assert_eq!(pollster::block_on(autotune_pending(&g, &clock)).unwrap(), 0, "nothing left to measure");
+    check(&g, &Case { x: xs, c_out: 8, pad: 1, reflect: true, bias: true }, 920);
+    // Kernel choices by name, as GAN_KERNELS and the page's ?kernels= take them.
+    g.set_kernels(" Tiled-64x64 ").unwrap();
+    assert_eq!(g.conv_form(), Some(ConvForm::Tiled64));
+    g.set_kernels("auto").unwrap();
+    assert_eq!((g.conv_form(), g.conv_autotune()), (None, false));
+    let err = g.set_kernels("fastest").unwrap_err().to_string();
+    assert!(err.contains("\"fastest\"") && err.contains("tiled-128x64"), "{err}");
 }
 
 /// The launch configuration chosen for hardware GPUs (64-wide workgroups),

@@ -174,6 +174,8 @@ pub struct Translation {
     ms: f64,
     eval: bool,
     mode: String,
+    tuned: u32,
+    tune_ms: f64,
 }
 
 #[wasm_bindgen]
@@ -223,6 +225,20 @@ impl Translation {
     #[wasm_bindgen(getter)]
     pub fn mode(&self) -> String {
         self.mode.clone()
+    }
+
+    /// With `kernels` `autotune`: how many convolution shapes this
+    /// translation met for the first time and whose forms were then
+    /// measured (later translations run the fastest); 0 otherwise.
+    #[wasm_bindgen(getter)]
+    pub fn tuned(&self) -> u32 {
+        self.tuned
+    }
+
+    /// Milliseconds that measurement took (after `ms`, not part of it).
+    #[wasm_bindgen(getter)]
+    pub fn tune_ms(&self) -> f64 {
+        self.tune_ms
     }
 }
 
@@ -324,9 +340,63 @@ impl Translator {
     /// Opens a WebGPU device with the WebGPU default limits. `on_lost(message)`
     /// is called if the device is later lost (driver reset, GPU memory
     /// pressure, tab in the background too long).
-    pub async fn create(on_lost: Option<js_sys::Function>) -> Result<Translator, JsError> {
-        let (gpu, lost) = open_device(on_lost).await?;
+    ///
+    /// `kernels` chooses the convolutions' forms as the native
+    /// `GAN_KERNELS` does: `auto` (the default rule; also when absent),
+    /// `autotune` (each shape's forms are timed after the first translation
+    /// that meets it, and the fastest runs from then on, for this page
+    /// load), or a form's name to pin it (`direct`, `winograd4`,
+    /// `tiled-64x64`, ...).
+    pub async fn create(on_lost: Option<js_sys::Function>, kernels: Option<String>) -> Result<Translator, JsError> {
+        let (mut gpu, lost) = open_device(on_lost).await?;
+        if let Some(k) = kernels {
+            gpu.set_kernels(&k).map_err(|e| JsError::new(&format!("?kernels: {e}")))?;
+        }
         Ok(Translator { gpu: Rc::new(gpu), nets: RefCell::default(), lost })
+    }
+
+    /// How the convolutions' forms are chosen: the default rule, the pinned
+    /// form, or autotuning with the forms measured so far.
+    pub fn kernels(&self) -> String {
+        if let Some(f) = self.gpu.conv_form() {
+            return format!("{} wherever it applies (pinned)", f.name());
+        }
+        if !self.gpu.conv_autotune() {
+            return "the default rule".into();
+        }
+        let tuned = self.gpu.tuned_convs();
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for t in &tuned {
+            match counts.iter_mut().find(|(n, _)| *n == t.form.name()) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((t.form.name(), 1)),
+            }
+        }
+        counts.sort();
+        let forms: Vec<String> = counts.iter().map(|(n, c)| format!("{n} x{c}")).collect();
+        match forms.is_empty() {
+            true => "autotuned (nothing measured yet)".into(),
+            false => format!("autotuned, {} shapes: {}", tuned.len(), forms.join(", ")),
+        }
+    }
+
+    /// With autotuning on, measures the forms of the convolution shapes met
+    /// since the last measurement: (shapes measured, milliseconds).
+    async fn tune_deferred(&self) -> Result<(u32, f64), JsError> {
+        if self.gpu.deferred_tunes() == 0 {
+            return Ok((0, 0.0));
+        }
+        let start = now_ms();
+        let scopes = Scopes::push(&self.gpu.device);
+        let result = shaders::ops::autotune_pending(&self.gpu, &now_ms).await;
+        let gpu_error = scopes.pop().await;
+        self.check_lost()?;
+        if let Some(e) = gpu_error {
+            return Err(JsError::new(&messages::gpu_failure("measuring the convolution forms", &e.to_string())));
+        }
+        let n = result
+            .map_err(|e| JsError::new(&messages::gpu_failure("measuring the convolution forms", &e.to_string())))?;
+        Ok((n as u32, now_ms() - start))
     }
 
     /// One line naming the adapter and the kernel configuration chosen for it.
@@ -472,7 +542,8 @@ impl Translator {
         }
         let pixels = result.map_err(|e| JsError::new(&messages::gpu_failure("translating", &e.to_string())))?;
         let mode = info::mode_description(&config, eval, seed);
-        Ok(Translation { pixels, attention: Vec::new(), width, height, ms, eval, mode })
+        let (tuned, tune_ms) = self.tune_deferred().await?;
+        Ok(Translation { pixels, attention: Vec::new(), width, height, ms, eval, mode, tuned, tune_ms })
     }
 
     /// `count` (1 to 256) images from the DCGAN generator in `slot`, of the
@@ -602,6 +673,7 @@ impl Translator {
         let (pixels, width, height) =
             result.map_err(|e| JsError::new(&messages::gpu_failure("generating", &e.to_string())))?;
         let mode = info::sample_mode(eval, count);
+        self.tune_deferred().await?;
         Ok(Samples { pixels, count: count as u32, width: width as u32, height: height as u32, ms, eval, mode })
     }
 
@@ -697,7 +769,8 @@ impl Translator {
             shaders::Error::Shape { msg, .. } => JsError::new(&messages::ugatit_size(&msg)),
             e => JsError::new(&messages::gpu_failure("translating", &e.to_string())),
         })?;
-        Ok(Translation { pixels, attention, width, height, ms, eval: false, mode: String::new() })
+        let (tuned, tune_ms) = self.tune_deferred().await?;
+        Ok(Translation { pixels, attention, width, height, ms, eval: false, mode: String::new(), tuned, tune_ms })
     }
 }
 

@@ -1,7 +1,8 @@
 //! The forms of the forward convolution and the choice between them: a
 //! pinned form, a measured one (autotuning), or the default rule.
 
-use crate::context::Gpu;
+use crate::context::{ConvKey, Gpu};
+use crate::error::Result;
 use crate::ops::conv2d::Conv2dParams;
 use crate::ops::conv2d_winograd::{winograd_applies, Tile};
 
@@ -123,7 +124,6 @@ pub fn conv2d_form(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) 
     if let Some(form) = gpu.conv_form() {
         return if form.applies(gpu, xs, ws, p) { form } else { ConvForm::Direct };
     }
-    #[cfg(not(target_arch = "wasm32"))]
     if gpu.conv_autotune() {
         if let Some(form) = autotune(gpu, xs, ws, p) {
             return form;
@@ -178,19 +178,21 @@ impl TunedConv {
 }
 
 /// Timed runs per form after one warm-up run.
-#[cfg(not(target_arch = "wasm32"))]
 const TUNE_RUNS: usize = 2;
 
-/// The fastest applicable form for this shape, measured once per [`Gpu`] on
-/// scratch tensors (each run submitted and waited for), or read from the
-/// on-disk cache ([`Gpu::set_tune_cache`]) where an earlier run on this
-/// adapter and driver measured it; `None` where only one form applies.
-/// Pending work is submitted first, so it is not timed.
-#[cfg(not(target_arch = "wasm32"))]
+/// The forms that can run this shape, in [`ConvForm::ALL`] order.
+fn candidates(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Vec<ConvForm> {
+    ConvForm::ALL.into_iter().filter(|f| f.applies(gpu, xs, ws, p)).collect()
+}
+
+/// The form autotuning chose for this shape: measured earlier on this
+/// [`Gpu`], or natively read from the on-disk cache ([`Gpu::set_tune_cache`])
+/// where an earlier run on this adapter and driver measured it, or measured
+/// now. `None` where only one form applies, and where the measurement is
+/// deferred ([`Gpu::autotune_deferred`]; the shape waits for
+/// [`autotune_pending`] and the rule serves until then).
 fn autotune(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Option<ConvForm> {
-    use crate::ops::{conv2d_pack_weight, conv2d_packed_form};
-    use crate::tensor::Tensor;
-    let candidates: Vec<ConvForm> = ConvForm::ALL.into_iter().filter(|f| f.applies(gpu, xs, ws, p)).collect();
+    let candidates = candidates(gpu, xs, ws, p);
     if candidates.len() < 2 {
         return None;
     }
@@ -198,42 +200,84 @@ fn autotune(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Opti
     if let Some(t) = gpu.tuned_conv(&key) {
         return Some(t.form);
     }
-    let adapter = gpu.describe();
-    let cached = gpu.tune_cache().and_then(|path| super::tune_cache::lookup(path, &adapter, &key));
-    if let Some(form) = cached.filter(|f| candidates.contains(f)) {
-        gpu.pin_tuned_conv(xs, ws, p, form);
-        return Some(form);
-    }
-    let measure = || -> crate::error::Result<Vec<(ConvForm, f64)>> {
-        gpu.sync()?;
-        let x = Tensor::zeros(gpu, &xs)?;
-        let w = Tensor::zeros(gpu, &ws)?;
-        let packed = conv2d_pack_weight(gpu, &w)?;
-        let mut ms = Vec::new();
-        for &form in &candidates {
-            drop(conv2d_packed_form(gpu, form, &x, &packed, ws, None, p)?);
-            gpu.sync()?;
-            let mut best = f64::INFINITY;
-            for _ in 0..TUNE_RUNS {
-                let start = std::time::Instant::now();
-                drop(conv2d_packed_form(gpu, form, &x, &packed, ws, None, p)?);
-                gpu.sync()?;
-                best = best.min(start.elapsed().as_secs_f64() * 1e3);
-            }
-            ms.push((form, best));
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let cached = gpu.tune_cache().and_then(|path| super::tune_cache::lookup(path, &gpu.describe(), &key));
+        if let Some(form) = cached.filter(|f| candidates.contains(f)) {
+            gpu.pin_tuned_conv(xs, ws, p, form);
+            return Some(form);
         }
-        Ok(ms)
-    };
-    // A failed measurement leaves the choice to the rule; the error itself
-    // surfaces from the convolution that follows.
-    let ms = measure().ok()?;
-    let form = ms.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|&(f, _)| f)?;
-    gpu.record_tuned_conv(key, TunedConv::new(xs, ws, p, ms, form));
+    }
+    if gpu.autotune_deferred() {
+        gpu.defer_tune(key);
+        return None;
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let start = std::time::Instant::now();
+        let now_ms = || start.elapsed().as_secs_f64() * 1e3;
+        // A failed measurement leaves the choice to the rule; the error
+        // itself surfaces from the convolution that follows.
+        pollster::block_on(tune(gpu, key, candidates, &now_ms)).ok()
+    }
+    #[cfg(target_arch = "wasm32")]
+    None
+}
+
+/// Times every candidate form of `key` on scratch tensors (one warm-up run,
+/// then the best of [`TUNE_RUNS`], each submitted and awaited alone; pending
+/// work is submitted first, so it is not timed), records the fastest on
+/// `gpu` and natively in the on-disk cache, and returns it. `now_ms` is the
+/// clock: milliseconds from any fixed origin.
+async fn tune(gpu: &Gpu, key: ConvKey, candidates: Vec<ConvForm>, now_ms: &dyn Fn() -> f64) -> Result<ConvForm> {
+    use crate::ops::{conv2d_pack_weight, conv2d_packed_form};
+    use crate::tensor::Tensor;
+    let (xs, ws, stride, padding, padding_mode) = key;
+    let p = Conv2dParams { stride, padding, padding_mode, ..Default::default() };
+    gpu.finish().await?;
+    let x = Tensor::zeros(gpu, &xs)?;
+    let w = Tensor::zeros(gpu, &ws)?;
+    let packed = conv2d_pack_weight(gpu, &w)?;
+    let mut ms = Vec::new();
+    for &form in &candidates {
+        drop(conv2d_packed_form(gpu, form, &x, &packed, ws, None, &p)?);
+        gpu.finish().await?;
+        let mut best = f64::INFINITY;
+        for _ in 0..TUNE_RUNS {
+            let start = now_ms();
+            drop(conv2d_packed_form(gpu, form, &x, &packed, ws, None, &p)?);
+            gpu.finish().await?;
+            best = best.min(now_ms() - start);
+        }
+        ms.push((form, best));
+    }
+    let form = ms.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|&(f, _)| f).unwrap_or(ConvForm::Direct);
+    gpu.record_tuned_conv(key, TunedConv::new(xs, ws, &p, ms, form));
     // A cache that cannot be written costs a measurement next time, nothing more.
+    #[cfg(not(target_arch = "wasm32"))]
     if let Some(path) = gpu.tune_cache() {
-        if let Err(e) = super::tune_cache::store(path, &adapter, &key, form) {
+        if let Err(e) = super::tune_cache::store(path, &gpu.describe(), &key, form) {
             eprintln!("warning: cannot keep the autotuned convolution forms in {}: {e}", path.display());
         }
     }
-    Some(form)
+    Ok(form)
+}
+
+/// Measures the shapes whose autotuning was deferred ([`Gpu::autotune_deferred`],
+/// as in a browser, where waiting for the GPU is asynchronous): every
+/// convolution of those shapes runs the fastest form from then on. `now_ms`
+/// is the clock (milliseconds from any fixed origin; `performance.now()` in a
+/// browser). Returns how many shapes were measured.
+pub async fn autotune_pending(gpu: &Gpu, now_ms: &dyn Fn() -> f64) -> Result<usize> {
+    let mut measured = 0;
+    for (xs, ws, stride, padding, padding_mode) in gpu.take_deferred_tunes() {
+        let p = Conv2dParams { stride, padding, padding_mode, ..Default::default() };
+        let key = (xs, ws, stride, padding, padding_mode);
+        if gpu.tuned_conv(&key).is_some() {
+            continue;
+        }
+        tune(gpu, key, candidates(gpu, xs, ws, &p), now_ms).await?;
+        measured += 1;
+    }
+    Ok(measured)
 }

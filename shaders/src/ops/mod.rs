@@ -45,7 +45,7 @@ pub use conv_backward::{
     conv2d_backward_weight, conv2d_backward_weight_form, conv_transpose2d_backward_bias,
     conv_transpose2d_backward_input, conv_transpose2d_backward_input_packed, conv_transpose2d_backward_weight,
 };
-pub use conv_form::{conv2d_form, ConvForm, TunedConv};
+pub use conv_form::{autotune_pending, conv2d_form, ConvForm, TunedConv};
 pub use conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_pack_weight, conv_transpose2d_packed, ConvTranspose2dParams,
 };
