@@ -39,6 +39,11 @@ struct Params {
     act: u32,
     slope: f32,
     c_out8: u32,
+    // conv2d_tiled only: 1 reads the packed weight's taps in reverse order
+    // (tap KH*KW - 1 - t), the filter rotated by 180 degrees. With a
+    // conv_transpose2d-packed weight [KH*KW][C_out'][C_in'8] that makes this
+    // convolution the input gradient of a stride-1 conv2d.
+    flip: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -308,12 +313,18 @@ fn conv2d_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
             }
         }
         x_tile[ty * TILE + tx] = xv;
-        // Row k0 + ty of W: channel quads tx and tx + TILE of the tile.
+        // Row k0 + ty of W (of the rotated filter with flip): channel quads
+        // tx and tx + TILE of the tile.
+        var wk = k;
+        if p.flip != 0u && k < k_len {
+            let tap = k / p.c_in;
+            wk = (taps - 1u - tap) * p.c_in + (k - tap * p.c_in);
+        }
         for (var i = 0u; i < CQ; i++) {
             let q = q0 + tx + i * TILE;
             var wv = vec4<f32>(0.0);
             if k < k_len && q < w_stride {
-                wv = w[k * w_stride + q];
+                wv = w[wk * w_stride + q];
             }
             w_tile[(ty * CQ + i) * TILE + tx] = wv;
         }

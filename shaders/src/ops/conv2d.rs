@@ -56,6 +56,9 @@ struct Params {
     act: u32,
     slope: f32,
     c_out8: u32,
+    flip: u32,
+    // The WGSL struct's size rounds up to 16 bytes.
+    _pad: [u32; 3],
 }
 
 const OP: &str = "conv2d";
@@ -103,6 +106,8 @@ fn params_for(x: [usize; 4], w: [usize; 4], p: &Conv2dParams) -> Result<Params> 
         act,
         slope,
         c_out8: div_ceil(c_out, 8) as u32 * 8,
+        flip: 0,
+        _pad: [0; 3],
     })
 }
 
@@ -167,9 +172,9 @@ pub fn conv2d_packed_form(
         ConvForm::Winograd2 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Two, false),
         ConvForm::Winograd4 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::Four, false),
         ConvForm::WinogradK4 => conv2d_winograd(gpu, x, packed, weight_shape, bias, p, Tile::K4, false),
-        ConvForm::Tiled32 => conv2d_tiled(gpu, x, packed, weight_shape, bias, p, 8, 1),
-        ConvForm::Tiled64 => conv2d_tiled(gpu, x, packed, weight_shape, bias, p, 16, 1),
-        ConvForm::Tiled128 => conv2d_tiled(gpu, x, packed, weight_shape, bias, p, 16, 2),
+        ConvForm::Tiled32 | ConvForm::Tiled64 | ConvForm::Tiled128 => {
+            conv2d_tiled(gpu, form, x, packed, weight_shape, bias, p, false)
+        }
     }
 }
 
@@ -198,20 +203,33 @@ fn direct_setup(
     Ok((params, y, bias))
 }
 
-/// The workgroup-memory tiled kernel (`conv2d_tiled`): workgroups of
-/// `tile` x `tile` invocations, each owning 4 * `cq` channels x 4 pixels.
+/// The workgroup-memory tiled kernel (`conv2d_tiled`) of a tiled `form`.
+/// With `flip`, `packed` is instead a filter to rotate by 180 degrees: a
+/// conv2d weight [C_in', C_out', KH, KW] packed by
+/// [`conv_transpose2d_pack_weight`](crate::ops::conv_transpose2d_pack_weight),
+/// which makes this conv2d's input gradient for stride 1 (`weight_shape`
+/// is then [C_out', C_in', KH, KW], the rotated filter's).
 #[allow(clippy::too_many_arguments)]
-fn conv2d_tiled(
+pub(crate) fn conv2d_tiled(
     gpu: &Gpu,
+    form: ConvForm,
     x: &Tensor,
     packed: &Tensor,
     weight_shape: [usize; 4],
     bias: Option<&Tensor>,
     p: &Conv2dParams,
-    tile: usize,
-    cq: usize,
+    flip: bool,
 ) -> Result<Tensor> {
-    let (params, y, bias) = direct_setup(gpu, x, weight_shape, bias, p)?;
+    // (invocations per side, channel quads per invocation) of each tile.
+    let (tile, cq) = match form {
+        ConvForm::Tiled32 => (8, 1),
+        ConvForm::Tiled64 => (16, 1),
+        ConvForm::Tiled128 => (16, 2),
+        _ => return Err(Error::shape(OP, format!("{} is not a tiled form", form.name()))),
+    };
+    check_packed(packed, weight_shape)?;
+    let (mut params, y, bias) = direct_setup(gpu, x, weight_shape, bias, p)?;
+    params.flip = flip as u32;
     let pipeline = gpu.pipeline(&wgsl::CONV2D, "conv2d_tiled", &[("TILE", tile as f64), ("CQ", cq as f64)])?;
     let pixels = params.h_out as usize * params.w_out as usize;
     let groups = [

@@ -5,18 +5,18 @@
 //! `dy` is the gradient of the convolution's output before its activation:
 //! the `activation` field of the parameters is ignored here.
 //!
-//! For k x k stride-1 convolutions (k = 3 or 4) the input gradient is itself
-//! a k x k conv2d of dy with the filter rotated by 180 degrees and its
-//! channels swapped (zero padding k - 1 - p; of the padded input, k - 1, for
-//! reflect padding), so it
-//! takes the form [`conv2d_form`] chooses for that convolution: Winograd
-//! where the forward pass would use it, which reads the adjoint-packed weight
-//! with its taps reversed. Its weight gradient takes the forward pass's
+//! For k x k stride-1 convolutions the input gradient is itself a k x k
+//! conv2d of dy with the filter rotated by 180 degrees and its channels
+//! swapped (zero padding k - 1 - p; of the padded input, k - 1, for reflect
+//! padding), so it takes the form [`conv2d_form`] chooses for that
+//! convolution where that is a Winograd form (k = 3 or 4) or a tiled one,
+//! which read the adjoint-packed weight with its taps reversed; otherwise
+//! the transposed kernel. Its weight gradient takes the forward pass's
 //! Winograd form where that runs ([`conv2d_backward_weight_form`]).
 
 use crate::context::{AdapterClass, Gpu};
 use crate::error::{Error, Result};
-use crate::ops::conv2d::conv_out;
+use crate::ops::conv2d::{conv2d_tiled, conv_out};
 use crate::ops::conv2d_winograd::{conv2d_winograd, conv2d_winograd_backward_weight, Tile};
 use crate::ops::conv_form::{conv2d_form, ConvForm};
 use crate::ops::conv_transpose2d::{self, conv_transpose_out};
@@ -164,9 +164,12 @@ pub fn conv2d_backward_input_packed(
         };
         conv_transpose2d::launch(gpu, OP, dy, packed, &crate::ops::dummy(gpu)?, &params)
     };
-    // The rotated-filter convolution's Winograd form, where it is chosen.
-    let rotated = match rotated_winograd(gpu, input_shape, ws, p) {
-        Some((q, tile)) => Some(conv2d_winograd(gpu, dy, packed, [c_in, c_out, kh, kw], None, &q, tile, true)?),
+    // The rotated-filter convolution's Winograd or tiled form, where it is chosen.
+    let rotated = match rotated(gpu, input_shape, ws, p) {
+        Some((q, form)) => Some(match winograd_tile(form) {
+            Some(tile) => conv2d_winograd(gpu, dy, packed, [c_in, c_out, kh, kw], None, &q, tile, true)?,
+            None => conv2d_tiled(gpu, form, dy, packed, [c_in, c_out, kh, kw], None, &q, true)?,
+        }),
         None => None,
     };
     // As a transposed convolution of dy (stride s, padding p) the output size
@@ -201,18 +204,19 @@ pub fn conv2d_backward_input_packed(
     }
 }
 
-/// For a 3x3 or 4x4 stride-1 conv2d whose rotated-filter convolution (see
-/// the module docs) [`conv2d_form`] runs in a Winograd form: that
-/// convolution's parameters (zero padding k - 1 - p, or k - 1 for the padded
-/// input of reflect padding) and its tile. `None` where the transposed kernel serves.
-fn rotated_winograd(
+/// For a stride-1 conv2d with a square kernel whose rotated-filter
+/// convolution (see the module docs) [`conv2d_form`] runs in a Winograd or a
+/// tiled form: that convolution's parameters (zero padding k - 1 - p, or
+/// k - 1 for the padded input of reflect padding) and its form. `None` where
+/// the transposed kernel serves.
+fn rotated(
     gpu: &Gpu,
     input_shape: [usize; 4],
     weight_shape: [usize; 4],
     p: &Conv2dParams,
-) -> Option<(Conv2dParams, Tile)> {
+) -> Option<(Conv2dParams, ConvForm)> {
     let [c_out, c_in, kh, kw] = weight_shape;
-    if p.stride != 1 || kh != kw || !(3..=4).contains(&kh) {
+    if p.stride != 1 || kh != kw {
         return None;
     }
     let pad = match p.padding_mode {
@@ -221,7 +225,8 @@ fn rotated_winograd(
     };
     let ys = conv2d_out_shape("conv2d_backward_input", input_shape, weight_shape, p).ok()?;
     let q = Conv2dParams { stride: 1, padding: pad, padding_mode: Padding::Zero, activation: Activation::None };
-    winograd_tile(conv2d_form(gpu, ys, [c_in, c_out, kh, kw], &q)).map(|tile| (q, tile))
+    let form = conv2d_form(gpu, ys, [c_in, c_out, kh, kw], &q);
+    (winograd_tile(form).is_some() || form.tile().is_some()).then_some((q, form))
 }
 
 /// The tile of a Winograd form; `None` for the direct forms.
@@ -235,22 +240,17 @@ fn winograd_tile(form: ConvForm) -> Option<Tile> {
 }
 
 /// The form [`conv2d_backward_input`] runs for input `input_shape` and
-/// weight `weight_shape`: for a 3x3 stride-1 convolution, the form
-/// [`conv2d_form`] picks for the rotated-filter convolution of dy where that
-/// is a Winograd form; otherwise [`ConvForm::Direct`], the transposed
-/// convolution kernel.
+/// weight `weight_shape`: for a stride-1 convolution with a square kernel,
+/// the form [`conv2d_form`] picks for the rotated-filter convolution of dy
+/// where that is a Winograd or a tiled form; otherwise [`ConvForm::Direct`],
+/// the transposed convolution kernel.
 pub fn conv2d_backward_input_form(
     gpu: &Gpu,
     input_shape: [usize; 4],
     weight_shape: [usize; 4],
     p: &Conv2dParams,
 ) -> ConvForm {
-    match rotated_winograd(gpu, input_shape, weight_shape, p) {
-        Some((_, Tile::Two)) => ConvForm::Winograd2,
-        Some((_, Tile::Four)) => ConvForm::Winograd4,
-        Some((_, Tile::K4)) => ConvForm::WinogradK4,
-        None => ConvForm::Direct,
-    }
+    rotated(gpu, input_shape, weight_shape, p).map_or(ConvForm::Direct, |(_, form)| form)
 }
 
 /// Gradient of conv2d with respect to its weight: dW [C_out, C_in, KH, KW]
