@@ -324,3 +324,102 @@ fn conv2d_backward_input_fold(@builtin(global_invocation_id) gid: vec3<u32>, @bu
     }
     out[i] = sum;
 }
+
+// conv2d_backward_weight_tiled: conv2d's weight gradient as a GEMM tiled in
+// workgroup memory, for the tiled forms: per tap,
+//   dW[cg, ca, tap] = sum over pixels r = (n, oy, ox) of G[r, cg] * A[r, ca]
+// with G = dy and A = x read through the tap (the im2col of x, never
+// stored). A workgroup of TILE x TILE invocations owns 4*CQ*TILE g channels
+// x 4*TILE a channels at one tap and one split of the pixels (split_len
+// pixels, not rows, here). Per step of TILE pixels every invocation loads one
+// pixel (consecutive across a warp) of 4*CQ g channels and 4 a channels into
+// workgroup memory as [pixel][channel], rows padded by one vec4 so the
+// transposing writes spread over banks; after a barrier invocation (tx, ty)
+// accumulates a channels 4tx..4tx+3 x g channels of quads ty + i*TILE from
+// TILE pixels: per pixel one vec4 of A and CQ of G feed 16*CQ FMAs. Partials
+// as weight_partial's. Workgroup memory: 16 (TILE + 1) TILE (CQ + 1) bytes,
+// 12.8 KiB at most (TILE <= 16, CQ <= 2).
+// Dispatch: (ceil(C_g / (4*CQ*TILE)) * ceil(C_a / (4*TILE)), KH*KW, splits).
+override TILE: u32 = 16u;
+override CQ: u32 = 1u;
+var<workgroup> g_tile: array<vec4<f32>, 528>;
+var<workgroup> a_tile: array<vec4<f32>, 272>;
+
+@compute @workgroup_size(TILE, TILE, 1)
+fn conv2d_backward_weight_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let tx = lid.x;
+    let ty = lid.y;
+    let blocks_a = (p.c_a + 4u * TILE - 1u) / (4u * TILE);
+    let cg_base = (wid.x / blocks_a) * 4u * CQ * TILE;
+    let ca_base = (wid.x % blocks_a) * 4u * TILE;
+    let tap = wid.y;
+    let split = wid.z;
+    let ky = tap / p.k_w;
+    let kx = tap - ky * p.k_w;
+    let hw_g = p.h_g * p.w_g;
+    let hw_a = p.h_a * p.w_a;
+    let r0 = split * p.split_len;
+    let r_end = min(r0 + p.split_len, p.n * hw_g);
+    let g_row = CQ * TILE + 1u;
+    let a_row = TILE + 1u;
+    var acc: array<array<vec4<f32>, 4>, 2>;
+    for (var rb = r0; rb < r_end; rb += TILE) {
+        // This invocation's pixel of the step and where it reads a.
+        let r = rb + tx;
+        let ok = r < r_end;
+        let n = r / hw_g;
+        let rem = r - n * hw_g;
+        let oy = rem / p.w_g;
+        let ox = rem - oy * p.w_g;
+        var iy = i32(oy * p.stride + ky) - i32(p.pad);
+        var ix = i32(ox * p.stride + kx) - i32(p.pad);
+        if p.reflect != 0u {
+            iy = i32(mirror(iy, p.h_a));
+            ix = i32(mirror(ix, p.w_a));
+        }
+        let a_ok = ok && iy >= 0 && iy < i32(p.h_a) && ix >= 0 && ix < i32(p.w_a);
+        let g_at = n * p.c_g * hw_g + rem;
+        let a_at = n * p.c_a * hw_a + u32(max(iy, 0)) * p.w_a + u32(max(ix, 0));
+        for (var j = 0u; j < 4u * CQ; j++) {
+            let c = ty + j * TILE;
+            var v = 0.0;
+            if ok && cg_base + c < p.c_g {
+                v = g[g_at + (cg_base + c) * hw_g];
+            }
+            g_tile[tx * g_row + c / 4u][c % 4u] = v;
+        }
+        for (var j = 0u; j < 4u; j++) {
+            let c = ty + j * TILE;
+            var v = 0.0;
+            if a_ok && ca_base + c < p.c_a {
+                v = a[a_at + (ca_base + c) * hw_a];
+            }
+            a_tile[tx * a_row + c / 4u][c % 4u] = v;
+        }
+        workgroupBarrier();
+        for (var kk = 0u; kk < TILE; kk++) {
+            let av = a_tile[kk * a_row + tx];
+            for (var i = 0u; i < CQ; i++) {
+                let gv = g_tile[kk * g_row + ty + i * TILE];
+                acc[i][0] = fma(vec4<f32>(gv.x), av, acc[i][0]);
+                acc[i][1] = fma(vec4<f32>(gv.y), av, acc[i][1]);
+                acc[i][2] = fma(vec4<f32>(gv.z), av, acc[i][2]);
+                acc[i][3] = fma(vec4<f32>(gv.w), av, acc[i][3]);
+            }
+        }
+        workgroupBarrier();
+    }
+    let taps = p.k_h * p.k_w;
+    let base = split * p.len;
+    for (var i = 0u; i < CQ; i++) {
+        for (var m = 0u; m < 4u; m++) {
+            let cg = cg_base + 4u * (ty + i * TILE) + m;
+            for (var k = 0u; k < 4u; k++) {
+                let ca = ca_base + 4u * tx + k;
+                if cg < p.c_g && ca < p.c_a {
+                    out[base + (cg * p.c_a + ca) * taps + tap] = acc[i][m][k];
+                }
+            }
+        }
+    }
+}

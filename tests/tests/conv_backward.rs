@@ -9,8 +9,8 @@
 use rand::{Rng, SeedableRng};
 use shaders::ops::{
     conv2d_backward_bias, conv2d_backward_input, conv2d_backward_input_form, conv2d_backward_weight,
-    conv_transpose2d_backward_bias, conv_transpose2d_backward_input, conv_transpose2d_backward_weight, Conv2dParams,
-    ConvForm, ConvTranspose2dParams, Padding,
+    conv2d_backward_weight_form, conv_transpose2d_backward_bias, conv_transpose2d_backward_input,
+    conv_transpose2d_backward_weight, Conv2dParams, ConvForm, ConvTranspose2dParams, Padding,
 };
 use shaders::{AdapterClass, Gpu, Tensor, Tuning};
 use tests::{assert_close, dot_tolerance, gpu, random, ref_conv_backward, reference, unravel};
@@ -191,20 +191,57 @@ fn conv2d_backward_odd_shapes() {
     }
 }
 
-/// The input gradient of stride-1 layers by each tiled form (pinned), as the
-/// rotated-filter convolution reading the adjoint-packed weight with its taps
-/// reversed: zero and reflect padding, kernels 3, 4 and 5, each layer wide
-/// enough (its input channels are the rotated convolution's outputs) to fill
-/// the form's tile.
+/// The gradients by each tiled form (pinned): the input gradient of stride-1
+/// layers as the rotated-filter convolution reading the adjoint-packed weight
+/// with its taps reversed (zero and reflect padding, kernels 3, 4 and 5),
+/// where the layer's input channels (that convolution's outputs) fill the
+/// form's tile; the weight gradient by the tiled GEMM where the forward pass
+/// runs the form: channel tails, strides, zero and reflect padding, and a
+/// reduction long enough to be split. Each case says which of the two runs
+/// tiled (the other runs the direct kernels).
 #[test]
-fn conv2d_backward_input_tiled() {
+fn conv2d_backward_tiled() {
     let mut g = gpu();
     let cases = [
-        (ConvForm::Tiled32, Conv { x: [2, 40, 9, 8], w: [36, 40, 3, 3], stride: 1, pad: 1, reflect: true }),
-        (ConvForm::Tiled64, Conv { x: [1, 68, 10, 9], w: [20, 68, 4, 4], stride: 1, pad: 1, reflect: false }),
-        (ConvForm::Tiled128, Conv { x: [1, 130, 9, 8], w: [12, 130, 5, 5], stride: 1, pad: 2, reflect: true }),
+        (ConvForm::Tiled32, true, true, Conv { x: [2, 40, 9, 8], w: [36, 40, 3, 3], stride: 1, pad: 1, reflect: true }),
+        (
+            ConvForm::Tiled64,
+            true,
+            false,
+            Conv { x: [1, 68, 10, 9], w: [20, 68, 4, 4], stride: 1, pad: 1, reflect: false },
+        ),
+        (
+            ConvForm::Tiled128,
+            true,
+            false,
+            Conv { x: [1, 130, 9, 8], w: [12, 130, 5, 5], stride: 1, pad: 2, reflect: true },
+        ),
+        (
+            ConvForm::Tiled64,
+            false,
+            true,
+            Conv { x: [1, 20, 10, 9], w: [68, 20, 3, 3], stride: 1, pad: 1, reflect: false },
+        ),
+        (
+            ConvForm::Tiled128,
+            false,
+            true,
+            Conv { x: [2, 9, 9, 8], w: [130, 9, 3, 3], stride: 1, pad: 1, reflect: true },
+        ),
+        (
+            ConvForm::Tiled32,
+            false,
+            true,
+            Conv { x: [1, 6, 19, 23], w: [40, 6, 4, 4], stride: 2, pad: 1, reflect: false },
+        ),
+        (
+            ConvForm::Tiled32,
+            false,
+            true,
+            Conv { x: [1, 4, 64, 70], w: [33, 4, 3, 3], stride: 1, pad: 1, reflect: false },
+        ),
     ];
-    for (i, (form, c)) in cases.iter().enumerate() {
+    for (i, (form, dx_tiled, dw_tiled, c)) in cases.iter().enumerate() {
         g.set_conv_form(Some(*form));
         let p = Conv2dParams {
             stride: c.stride,
@@ -212,12 +249,11 @@ fn conv2d_backward_input_tiled() {
             padding_mode: if c.reflect { Padding::Reflect } else { Padding::Zero },
             ..Default::default()
         };
-        assert_eq!(conv2d_backward_input_form(&g, c.x, c.w, &p), *form, "{:?}", c.x);
+        let want = |tiled: bool| if tiled { *form } else { ConvForm::Direct };
+        assert_eq!(conv2d_backward_input_form(&g, c.x, c.w, &p), want(*dx_tiled), "dx of {:?}", c.x);
+        assert_eq!(conv2d_backward_weight_form(&g, c.x, c.w, &p), want(*dw_tiled), "dw of {:?}", c.x);
         check_conv2d(&g, c, 2500 + 10 * i as u64);
     }
-    // Strided layers keep the transposed kernel.
-    let down = Conv2dParams { stride: 2, padding: 1, ..Default::default() };
-    assert_eq!(conv2d_backward_input_form(&g, [1, 64, 32, 32], [64, 64, 3, 3], &down), ConvForm::Direct);
 }
 
 #[test]

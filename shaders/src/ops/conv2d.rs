@@ -220,12 +220,8 @@ pub(crate) fn conv2d_tiled(
     p: &Conv2dParams,
     flip: bool,
 ) -> Result<Tensor> {
-    // (invocations per side, channel quads per invocation) of each tile.
-    let (tile, cq) = match form {
-        ConvForm::Tiled32 => (8, 1),
-        ConvForm::Tiled64 => (16, 1),
-        ConvForm::Tiled128 => (16, 2),
-        _ => return Err(Error::shape(OP, format!("{} is not a tiled form", form.name()))),
+    let Some((tile, cq)) = form.tiled_launch() else {
+        return Err(Error::shape(OP, format!("{} is not a tiled form", form.name())));
     };
     check_packed(packed, weight_shape)?;
     let (mut params, y, bias) = direct_setup(gpu, x, weight_shape, bias, p)?;

@@ -266,7 +266,8 @@ pub fn conv2d_backward_weight(
     let xs = x.nchw(OP, "input")?;
     let ys = conv2d_out_shape(OP, xs, weight_shape, p)?;
     expect_shape(OP, "dy", dy, ys)?;
-    if let Some(tile) = winograd_tile(conv2d_backward_weight_form(gpu, xs, weight_shape, p)) {
+    let form = conv2d_backward_weight_form(gpu, xs, weight_shape, p);
+    if let Some(tile) = winograd_tile(form) {
         return conv2d_winograd_backward_weight(gpu, x, dy, weight_shape, p, tile);
     }
     let geometry = WeightGrad {
@@ -280,13 +281,18 @@ pub fn conv2d_backward_weight(
         pad: p.padding,
         reflect: p.padding_mode == Padding::Reflect,
     };
-    weight_grad(gpu, &geometry)
+    match form.tile() {
+        Some(_) => weight_grad_tiled(gpu, &geometry, form),
+        None => weight_grad(gpu, &geometry),
+    }
 }
 
 /// The form [`conv2d_backward_weight`] runs for input `input_shape` and
 /// weight `weight_shape`: the forward pass's where that is a Winograd form
-/// (the same transforms, the GEMM reducing over tiles instead of channels);
-/// otherwise [`ConvForm::Direct`], the split-K weight-gradient kernel.
+/// (the same transforms, the GEMM reducing over tiles instead of channels)
+/// or a tiled one (`conv2d_backward_weight_tiled`, its tile over output x
+/// input channels); otherwise [`ConvForm::Direct`], the split-K
+/// weight-gradient kernel.
 pub fn conv2d_backward_weight_form(
     gpu: &Gpu,
     input_shape: [usize; 4],
@@ -294,7 +300,7 @@ pub fn conv2d_backward_weight_form(
     p: &Conv2dParams,
 ) -> ConvForm {
     let form = conv2d_form(gpu, input_shape, weight_shape, p);
-    if winograd_tile(form).is_some() {
+    if winograd_tile(form).is_some() || form.tile().is_some() {
         form
     } else {
         ConvForm::Direct
@@ -410,6 +416,57 @@ fn weight_grad(gpu: &Gpu, d: &WeightGrad) -> Result<Tensor> {
         &wgsl::CONV_BACKWARD,
         op,
         &[("WG", wg as f64), ("WIDE_A", wide_a as u8 as f64), ("SQUARE", square as u8 as f64)],
+    )?;
+    let groups = [u32_of(op, "workgroups", groups_x)?, u32_of(op, "workgroups", taps)?, splits as u32];
+    gpu.dispatch(op, pipeline, &params, &[(1, d.g), (2, d.a), (3, &partial)], groups)?;
+    if splits > 1 {
+        sum_splits(gpu, op, &partial, &dw, splits, len)?;
+    }
+    Ok(dw)
+}
+
+/// conv2d's weight gradient by the GEMM tiled in workgroup memory
+/// (`conv2d_backward_weight_tiled`) with the tiles of the tiled `form`:
+/// the same split-K reduction as [`weight_grad`], split by pixels.
+fn weight_grad_tiled(gpu: &Gpu, d: &WeightGrad, form: ConvForm) -> Result<Tensor> {
+    let op = d.op;
+    let Some((tile, cq)) = form.tiled_launch() else {
+        return Err(Error::shape(op, format!("{} is not a tiled form", form.name())));
+    };
+    let [n, c_g, h_g, w_g] = d.g_shape;
+    let [_, c_a, h_a, w_a] = d.a_shape;
+    let [kh, kw] = d.kernel;
+    let taps = kh * kw;
+    let len = c_g * c_a * taps;
+    let groups_x = div_ceil(c_g, 4 * cq * tile) * div_ceil(c_a, 4 * tile);
+    let rows = n * h_g;
+    let splits = choose_splits(gpu, rows, w_g, groups_x * taps, len);
+    let split_rows = div_ceil(rows, splits);
+    let splits = div_ceil(rows, split_rows);
+    let dw = Tensor::empty(gpu, &[c_g, c_a, kh, kw])?;
+    let partial = if splits > 1 { Tensor::empty(gpu, &[splits, len])? } else { dw.clone() };
+    let params = Params {
+        n: u32_of(op, "N", n)?,
+        c_g: u32_of(op, "channels", c_g)?,
+        h_g: u32_of(op, "height", h_g)?,
+        w_g: u32_of(op, "width", w_g)?,
+        c_a: u32_of(op, "channels", c_a)?,
+        h_a: u32_of(op, "height", h_a)?,
+        w_a: u32_of(op, "width", w_a)?,
+        k_h: u32_of(op, "KH", kh)?,
+        k_w: u32_of(op, "KW", kw)?,
+        stride: u32_of(op, "stride", d.stride)?,
+        pad: u32_of(op, "padding", d.pad)?,
+        reflect: d.reflect as u32,
+        split_len: u32_of(op, "pixels", split_rows * w_g)?,
+        splits: splits as u32,
+        len: u32_of(op, "weight size", len)?,
+        _pad0: 0,
+    };
+    let pipeline = gpu.pipeline(
+        &wgsl::CONV_BACKWARD,
+        "conv2d_backward_weight_tiled",
+        &[("TILE", tile as f64), ("CQ", cq as f64)],
     )?;
     let groups = [u32_of(op, "workgroups", groups_x)?, u32_of(op, "workgroups", taps)?, splits as u32];
     gpu.dispatch(op, pipeline, &params, &[(1, d.g), (2, d.a), (3, &partial)], groups)?;

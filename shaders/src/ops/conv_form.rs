@@ -103,6 +103,17 @@ impl ConvForm {
             _ => None,
         }
     }
+
+    /// A tiled form's launch: (invocations per side of its square
+    /// workgroup, vec4s of output channels per invocation).
+    pub(crate) fn tiled_launch(self) -> Option<(usize, usize)> {
+        match self {
+            ConvForm::Tiled32 => Some((8, 1)),
+            ConvForm::Tiled64 => Some((16, 1)),
+            ConvForm::Tiled128 => Some((16, 2)),
+            _ => None,
+        }
+    }
 }
 
 /// Fewest input and output channels for which the default rule picks a
