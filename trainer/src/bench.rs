@@ -624,7 +624,7 @@ fn kernels(args: BenchArgs) -> Result<()> {
     }
     println!();
     println!(
-        "{:<15} {:<22} {:<8} {:<12} {:>18} {:>18} {:>4} {:>10} {:>9} {:>7}",
+        "{:<15} {:<22} {:<8} {:<13} {:>18} {:>18} {:>4} {:>10} {:>9} {:>7}",
         "net", "layer", "pass", "form", "input", "output", "x", "ms", "GFLOP/s", "% peak"
     );
     let mut rows = Vec::new();
@@ -637,7 +637,7 @@ fn kernels(args: BenchArgs) -> Result<()> {
         for mut r in measure(&gpu, &layer, args.iters).with_context(|| format!("{} {}", layer.net, layer.name))? {
             r.peak_fraction = peak.as_ref().map(|p| r.gflops / p.gflops);
             println!(
-                "{:<15} {:<22} {:<8} {:<12} {:>18} {:>18} {:>4} {:>10.2} {:>9.2} {:>7}",
+                "{:<15} {:<22} {:<8} {:<13} {:>18} {:>18} {:>4} {:>10.2} {:>9.2} {:>7}",
                 r.net,
                 r.layer,
                 r.pass,
