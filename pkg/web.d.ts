@@ -166,9 +166,13 @@ export class Training {
     /**
      * Opens a device and checks `settings` (JSON, `trainer`'s option names
      * in snake_case; see [`Settings`]). `on_lost(message)` is called if the
-     * device is lost later.
+     * device is lost later. `kernels` chooses the convolutions' forms as
+     * [`Translator::create`](crate::Translator::create)'s does; with
+     * `autotune` the shapes met by an iteration are measured after it (the
+     * first iteration runs the default rule's forms), the checkpoint records
+     * the forms chosen, and a run resumed on the same adapter takes them.
      */
-    static create(settings: string, on_lost?: Function | null): Promise<Training>;
+    static create(settings: string, on_lost?: Function | null, kernels?: string | null): Promise<Training>;
     /**
      * GPU memory the run's tensors hold now, in bytes.
      */
@@ -472,7 +476,7 @@ export interface InitOutput {
     readonly stepreport_ms: (a: number) => number;
     readonly training_add_image: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
     readonly training_checkpoint: (a: number) => any;
-    readonly training_create: (a: number, b: number, c: number) => any;
+    readonly training_create: (a: number, b: number, c: number, d: number, e: number) => any;
     readonly training_gpu_bytes: (a: number) => number;
     readonly training_image_counts: (a: number) => [number, number];
     readonly training_iteration: (a: number) => number;

@@ -139,7 +139,7 @@ export function createEngine(emit) {
       const t = await Training.create(JSON.stringify(settings), (message) => {
         if (training === t) training = null;
         emit({ event: 'lost', message, training: true });
-      });
+      }, kernels);
       try {
         if (demo) t.use_demo();
         for (const f of files) {

@@ -209,6 +209,31 @@ try {
     return `iteration ${ITERS + 3} in the tab after trainer's ${ITERS + 2}: worst relative difference ${worst.toExponential(2)}`;
   });
 
+  const tuned = await h.newPage(browser);
+  await step('?kernels=autotune: the forms are measured after iteration 1, the checkpoint records them, the run follows trainer', tuned, async () => {
+    assert.ok(want, 'needs the first step');
+    await openTrain(tuned, '&kernels=autotune');
+    assert.match(await tuned.textContent('#adapter'), /Convolutions: autotuned \(nothing measured yet\)\.$/);
+    await fill(tuned, 2);
+    await tuned.click('#train-demo');
+    await tuned.click('#train-start');
+    const s = await waitPaused(tuned, 2);
+    // Iteration 1 runs the default rule's forms, as trainer does; iteration 2
+    // the measured ones, within the tolerance every form keeps.
+    const worst = compareLosses(s.history, want.slice(0, 2));
+    const [download] = await Promise.all([tuned.waitForEvent('download'), tuned.click('#train-download-checkpoint')]);
+    await download.saveAs(file('tuned.zip'));
+    execFileSync(trainer, ['import', file('tuned.zip'), '--name', 'tuned', '--checkpoints-dir', dir], { stdio: 'pipe' });
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'tuned', 'latest', 'manifest.json'), 'utf8'));
+    const forms = manifest.conv_forms;
+    assert.ok(forms && forms.adapter && forms.forms.length > 0, `conv_forms: ${JSON.stringify(forms)}`);
+    assert.ok(forms.forms.every((f) => /^(direct|narrow|winograd|winograd4|winograd-k4|tiled-32x32|tiled-64x64|tiled-128x64)$/.test(f.form)));
+    const counts = {};
+    for (const f of forms.forms) counts[f.form] = (counts[f.form] ?? 0) + 1;
+    return `${forms.forms.length} shapes measured (${JSON.stringify(counts)}); worst relative difference ${worst.toExponential(2)}`;
+  });
+  await tuned.close();
+
   await step('bad input: no images, an unreadable image, too large a size, not a checkpoint: #error', page, async () => {
     await openTrain(page);
     await fill(page, 1);

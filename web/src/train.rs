@@ -451,10 +451,21 @@ fn js(e: impl std::fmt::Display) -> JsError {
 impl Training {
     /// Opens a device and checks `settings` (JSON, `trainer`'s option names
     /// in snake_case; see [`Settings`]). `on_lost(message)` is called if the
-    /// device is lost later.
-    pub async fn create(settings: String, on_lost: Option<js_sys::Function>) -> Result<Training, JsError> {
+    /// device is lost later. `kernels` chooses the convolutions' forms as
+    /// [`Translator::create`](crate::Translator::create)'s does; with
+    /// `autotune` the shapes met by an iteration are measured after it (the
+    /// first iteration runs the default rule's forms), the checkpoint records
+    /// the forms chosen, and a run resumed on the same adapter takes them.
+    pub async fn create(
+        settings: String,
+        on_lost: Option<js_sys::Function>,
+        kernels: Option<String>,
+    ) -> Result<Training, JsError> {
         let settings = Settings::parse(&settings).map_err(|e| JsError::new(&e))?;
-        let (gpu, lost) = open_device(on_lost).await?;
+        let (mut gpu, lost) = open_device(on_lost).await?;
+        if let Some(k) = kernels {
+            gpu.set_kernels(&k).map_err(|e| JsError::new(&format!("?kernels: {e}")))?;
+        }
         Ok(Training { gpu: Rc::new(gpu), lost, settings, images: [Vec::new(), Vec::new()], run: None, last: None })
     }
 
@@ -537,6 +548,16 @@ impl Training {
                          differs from the interrupted run's.",
                         manifest.images
                     );
+                }
+                if let Some(forms) = &manifest.conv_forms {
+                    let pinned = forms.apply(&self.gpu);
+                    if pinned > 0 {
+                        note = format!(
+                            "{note}{}{pinned} autotuned convolution forms taken from the checkpoint, as the \
+                             interrupted run chose.",
+                            if note.is_empty() { "" } else { " " }
+                        );
+                    }
                 }
                 (Init::Resume(state), SplitMix64(manifest.rng), manifest.position)
             }
@@ -677,6 +698,18 @@ impl Training {
                  with a lower learning rate."
             )));
         }
+        // Autotuning: the shapes this iteration met for the first time.
+        if self.gpu.deferred_tunes() > 0 {
+            let scopes = Scopes::push(&self.gpu.device);
+            let tuned = shaders::ops::autotune_pending(&self.gpu, &now_ms).await;
+            let gpu_error = scopes.pop().await;
+            self.check_lost()?;
+            if let Some(e) = gpu_error {
+                return Err(JsError::new(&messages::gpu_failure("measuring the convolution forms", &e.to_string())));
+            }
+            tuned
+                .map_err(|e| JsError::new(&messages::gpu_failure("measuring the convolution forms", &e.to_string())))?;
+        }
         let report = StepReport {
             iteration: iteration as f64,
             epoch: stepped.epoch as f64,
@@ -753,7 +786,7 @@ impl Training {
             images: [self.images[0].len(), self.images[1].len()],
             options: self.settings.clone(),
             files: Default::default(),
-            conv_forms: None,
+            conv_forms: shaders::train::checkpoint::ConvForms::of(&self.gpu),
         };
         checkpoint::to_zip(&files, &mut manifest).map_err(js)
     }
