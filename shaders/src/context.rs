@@ -220,11 +220,12 @@ pub struct Gpu {
 impl Gpu {
     /// Finds an adapter (honouring `WGPU_BACKEND` and `WGPU_ADAPTER_NAME`)
     /// and opens a device with the WebGPU default limits unless `options`
-    /// asks for others. Natively, `GAN_KERNELS=direct|narrow|winograd|winograd4|winograd-k4` pins the
-    /// convolution form ([`Gpu::set_conv_form`]) and `GAN_KERNELS=autotune`
-    /// measures it per shape ([`Gpu::set_conv_autotune`]).
+    /// asks for others. The convolution forms are autotuned on GPUs and
+    /// follow the default rule on CPU adapters; natively `GAN_KERNELS`
+    /// chooses otherwise ([`Gpu::set_kernels`]'s values: a form's name pins
+    /// it, `autotune` measures per shape, `rule` takes the rule).
     pub async fn new(options: GpuOptions) -> Result<Gpu> {
-        let (conv_form, conv_autotune) = conv_form_from_env()?;
+        let kernels = conv_form_from_env()?;
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = pick_adapter(&instance, &options).await?;
         let info = adapter.get_info();
@@ -251,6 +252,7 @@ impl Gpu {
             wgpu::DeviceType::Cpu => AdapterClass::Cpu,
             _ => AdapterClass::Gpu,
         };
+        let (conv_form, conv_autotune) = kernels.unwrap_or_else(|| kernels_default(class));
         Ok(Gpu {
             device,
             queue,
@@ -319,18 +321,23 @@ impl Gpu {
     }
 
     /// Sets the kernel choice by name, as `GAN_KERNELS` takes it: `auto`
-    /// (the default rule), `autotune`, or a form's name to pin.
+    /// (the adapter's default: autotuning on GPUs, the rule on CPU
+    /// adapters), `rule` (the default rule), `autotune`, or a form's name to pin.
     pub fn set_kernels(&mut self, value: &str) -> Result<()> {
-        let (form, autotune) = parse_kernels(value).map_err(|names| {
-            Error::Setting(format!("kernels {value:?} names no convolution form; use one of {names}, autotune or auto"))
-        })?;
+        let (form, autotune) = parse_kernels(value)
+            .map_err(|names| {
+                Error::Setting(format!(
+                    "kernels {value:?} names no convolution form; use one of {names}, autotune, rule or auto"
+                ))
+            })?
+            .unwrap_or_else(|| kernels_default(self.tuning.class));
         self.conv_form = form;
         self.conv_autotune = autotune;
         Ok(())
     }
 
-    /// Whether convolution forms are chosen by measurement (natively; off by
-    /// default, so results do not depend on timing).
+    /// Whether convolution forms are chosen by measurement (by default on
+    /// GPUs, not on CPU adapters; see [`Gpu::set_kernels`]).
     pub fn conv_autotune(&self) -> bool {
         self.conv_autotune
     }
@@ -675,31 +682,43 @@ impl Gpu {
     }
 }
 
-/// What `GAN_KERNELS` asks for, natively: a pinned form, `autotune`, or
-/// (unset, empty or `auto`) the default rule.
-fn conv_form_from_env() -> Result<(Option<ConvForm>, bool)> {
+/// What `GAN_KERNELS` asks for, natively: a pinned form, `autotune`, `rule`,
+/// or (`None`: unset, empty or `auto`) the adapter's default.
+fn conv_form_from_env() -> Result<Option<(Option<ConvForm>, bool)>> {
     #[cfg(not(target_arch = "wasm32"))]
     if let Ok(v) = std::env::var("GAN_KERNELS") {
         return parse_kernels(&v).map_err(|names| {
-            Error::Setting(format!("GAN_KERNELS={v:?} names no convolution form; use one of {names}, autotune or auto"))
+            Error::Setting(format!(
+                "GAN_KERNELS={v:?} names no convolution form; use one of {names}, autotune, rule or auto"
+            ))
         });
     }
-    Ok((None, false))
+    Ok(None)
 }
 
-/// A kernel choice (`GAN_KERNELS`'s values): `auto` or empty for the
-/// default rule, `autotune`, or a form's name (case and surrounding blanks
-/// ignored) as (pinned form, autotune). The error lists the forms' names.
-fn parse_kernels(v: &str) -> std::result::Result<(Option<ConvForm>, bool), String> {
+/// A kernel choice (`GAN_KERNELS`'s values), case and surrounding blanks
+/// ignored: `rule` for the default rule, `autotune`, or a form's name, as
+/// (pinned form, autotune); `auto` or empty as `None`, the adapter's default
+/// ([`kernels_default`]). The error lists the forms' names.
+fn parse_kernels(v: &str) -> std::result::Result<Option<(Option<ConvForm>, bool)>, String> {
     let v = v.trim().to_lowercase();
     match v.as_str() {
-        "" | "auto" => Ok((None, false)),
-        "autotune" => Ok((None, true)),
-        _ => ConvForm::parse(&v).map(|f| (Some(f), false)).ok_or_else(|| {
+        "" | "auto" => Ok(None),
+        "rule" => Ok(Some((None, false))),
+        "autotune" => Ok(Some((None, true))),
+        _ => ConvForm::parse(&v).map(|f| Some((Some(f), false))).ok_or_else(|| {
             let names: Vec<&str> = ConvForm::ALL.iter().map(|f| f.name()).collect();
             names.join(", ")
         }),
     }
+}
+
+/// The kernel choice where none is given: autotuning on GPUs, whose fastest
+/// forms (the tiled ones among them) only measurement can tell; the default
+/// rule, measured once on such adapters and written down, on CPU adapters
+/// (lavapipe, SwiftShader), so results there never depend on timing.
+fn kernels_default(class: AdapterClass) -> (Option<ConvForm>, bool) {
+    (None, class == AdapterClass::Gpu)
 }
 
 async fn pick_adapter(instance: &wgpu::Instance, options: &GpuOptions) -> Result<wgpu::Adapter> {

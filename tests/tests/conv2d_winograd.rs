@@ -288,8 +288,14 @@ fn autotune_deferred_measures_when_asked() {
     // Kernel choices by name, as GAN_KERNELS and the page's ?kernels= take them.
     g.set_kernels(" Tiled-64x64 ").unwrap();
     assert_eq!(g.conv_form(), Some(ConvForm::Tiled64));
-    g.set_kernels("auto").unwrap();
+    g.set_kernels("rule").unwrap();
     assert_eq!((g.conv_form(), g.conv_autotune()), (None, false));
+    // `auto`: the adapter's default, the rule on a CPU adapter (the tests'),
+    // autotuning on GPUs.
+    g.set_kernels("autotune").unwrap();
+    g.set_kernels("auto").unwrap();
+    let gpu_class = g.adapter_info().device_type != shaders::wgpu::DeviceType::Cpu;
+    assert_eq!((g.conv_form(), g.conv_autotune()), (None, gpu_class));
     let err = g.set_kernels("fastest").unwrap_err().to_string();
     assert!(err.contains("\"fastest\"") && err.contains("tiled-128x64"), "{err}");
 }
