@@ -281,10 +281,7 @@ pub fn conv2d_backward_weight(
         pad: p.padding,
         reflect: p.padding_mode == Padding::Reflect,
     };
-    match form.tile() {
-        Some(_) => weight_grad_tiled(gpu, &geometry, form),
-        None => weight_grad(gpu, &geometry),
-    }
+    weight_grad(gpu, &geometry, form)
 }
 
 /// The form [`conv2d_backward_weight`] runs for input `input_shape` and
@@ -333,7 +330,7 @@ pub fn conv_transpose2d_backward_weight(
         pad: p.padding,
         reflect: false,
     };
-    weight_grad(gpu, &geometry)
+    weight_grad(gpu, &geometry, ConvForm::Direct)
 }
 
 /// Operands of the weight-gradient kernel (see `wgsl/conv_backward.wgsl`).
@@ -367,82 +364,54 @@ fn choose_splits(gpu: &Gpu, rows: usize, row_len: usize, groups: usize, len: usi
     by_occupancy.min(by_length).min(by_memory).min(max_groups).min(rows).max(1)
 }
 
-fn weight_grad(gpu: &Gpu, d: &WeightGrad) -> Result<Tensor> {
+/// The weight gradient `d` describes by a split-K reduction: the
+/// register-blocked kernel, or for a tiled `form` the GEMM tiled in
+/// workgroup memory (`conv2d_backward_weight_tiled`, split by pixels); the
+/// splits' partials summed in fixed order.
+fn weight_grad(gpu: &Gpu, d: &WeightGrad, form: ConvForm) -> Result<Tensor> {
     let op = d.op;
     let [n, c_g, h_g, w_g] = d.g_shape;
     let [_, c_a, h_a, w_a] = d.a_shape;
     let [kh, kw] = d.kernel;
     let taps = kh * kw;
     let len = c_g * c_a * taps;
-    let wg = gpu.tuning().conv_wg_pixels as usize;
-    // 8 x 8 (g x a channel) blocks where both sides have 8 channels or
-    // more; else 8 x 4, or 4 x 8 where that computes fewer padding channels
-    // (C_g small: 3 at the generator's tail, 1 at PatchGAN's).
-    let padded = |bg: usize, ba: usize| div_ceil(c_g, bg) * bg * div_ceil(c_a, ba) * ba;
-    let square = c_g >= 8 && c_a >= 8;
-    let wide_a = !square && padded(4, 8) < padded(8, 4);
-    let (bg, ba) = match (square, wide_a) {
-        (true, _) => (8, 8),
-        (false, true) => (4, 8),
-        (false, false) => (8, 4),
+    // The kernel, its workgroups per tap and whether it splits by rows of g
+    // (the direct kernel) or by pixels (the tiled one).
+    let (pipeline, groups_x, by_rows) = match form.tiled_launch() {
+        Some((tile, cq)) => {
+            let pipeline = gpu.pipeline(
+                &wgsl::CONV_BACKWARD,
+                "conv2d_backward_weight_tiled",
+                &[("TILE", tile as f64), ("CQ", cq as f64)],
+            )?;
+            (pipeline, div_ceil(c_g, 4 * cq * tile) * div_ceil(c_a, 4 * tile), false)
+        }
+        None => {
+            let wg = gpu.tuning().conv_wg_pixels as usize;
+            // 8 x 8 (g x a channel) blocks where both sides have 8 channels or
+            // more; else 8 x 4, or 4 x 8 where that computes fewer padding channels
+            // (C_g small: 3 at the generator's tail, 1 at PatchGAN's).
+            let padded = |bg: usize, ba: usize| div_ceil(c_g, bg) * bg * div_ceil(c_a, ba) * ba;
+            let square = c_g >= 8 && c_a >= 8;
+            let wide_a = !square && padded(4, 8) < padded(8, 4);
+            let (bg, ba) = match (square, wide_a) {
+                (true, _) => (8, 8),
+                (false, true) => (4, 8),
+                (false, false) => (8, 4),
+            };
+            let pipeline = gpu.pipeline(
+                &wgsl::CONV_BACKWARD,
+                op,
+                &[("WG", wg as f64), ("WIDE_A", wide_a as u8 as f64), ("SQUARE", square as u8 as f64)],
+            )?;
+            (pipeline, div_ceil(div_ceil(c_g, bg) * div_ceil(c_a, ba), wg), true)
+        }
     };
-    let blocks = div_ceil(c_g, bg) * div_ceil(c_a, ba);
-    let groups_x = div_ceil(blocks, wg);
-    let rows = n * h_g;
-    let splits = choose_splits(gpu, rows, w_g, groups_x * taps, len);
-    let split_len = div_ceil(rows, splits);
-    let splits = div_ceil(rows, split_len);
-    let dw = Tensor::empty(gpu, &[c_g, c_a, kh, kw])?;
-    let partial = if splits > 1 { Tensor::empty(gpu, &[splits, len])? } else { dw.clone() };
-    let params = Params {
-        n: u32_of(op, "N", n)?,
-        c_g: u32_of(op, "channels", c_g)?,
-        h_g: u32_of(op, "height", h_g)?,
-        w_g: u32_of(op, "width", w_g)?,
-        c_a: u32_of(op, "channels", c_a)?,
-        h_a: u32_of(op, "height", h_a)?,
-        w_a: u32_of(op, "width", w_a)?,
-        k_h: u32_of(op, "KH", kh)?,
-        k_w: u32_of(op, "KW", kw)?,
-        stride: u32_of(op, "stride", d.stride)?,
-        pad: u32_of(op, "padding", d.pad)?,
-        reflect: d.reflect as u32,
-        split_len: u32_of(op, "rows", split_len)?,
-        splits: splits as u32,
-        len: u32_of(op, "weight size", len)?,
-        _pad0: 0,
-    };
-    let pipeline = gpu.pipeline(
-        &wgsl::CONV_BACKWARD,
-        op,
-        &[("WG", wg as f64), ("WIDE_A", wide_a as u8 as f64), ("SQUARE", square as u8 as f64)],
-    )?;
-    let groups = [u32_of(op, "workgroups", groups_x)?, u32_of(op, "workgroups", taps)?, splits as u32];
-    gpu.dispatch(op, pipeline, &params, &[(1, d.g), (2, d.a), (3, &partial)], groups)?;
-    if splits > 1 {
-        sum_splits(gpu, op, &partial, &dw, splits, len)?;
-    }
-    Ok(dw)
-}
-
-/// conv2d's weight gradient by the GEMM tiled in workgroup memory
-/// (`conv2d_backward_weight_tiled`) with the tiles of the tiled `form`:
-/// the same split-K reduction as [`weight_grad`], split by pixels.
-fn weight_grad_tiled(gpu: &Gpu, d: &WeightGrad, form: ConvForm) -> Result<Tensor> {
-    let op = d.op;
-    let Some((tile, cq)) = form.tiled_launch() else {
-        return Err(Error::shape(op, format!("{} is not a tiled form", form.name())));
-    };
-    let [n, c_g, h_g, w_g] = d.g_shape;
-    let [_, c_a, h_a, w_a] = d.a_shape;
-    let [kh, kw] = d.kernel;
-    let taps = kh * kw;
-    let len = c_g * c_a * taps;
-    let groups_x = div_ceil(c_g, 4 * cq * tile) * div_ceil(c_a, 4 * tile);
     let rows = n * h_g;
     let splits = choose_splits(gpu, rows, w_g, groups_x * taps, len);
     let split_rows = div_ceil(rows, splits);
     let splits = div_ceil(rows, split_rows);
+    let split_len = if by_rows { split_rows } else { split_rows * w_g };
     let dw = Tensor::empty(gpu, &[c_g, c_a, kh, kw])?;
     let partial = if splits > 1 { Tensor::empty(gpu, &[splits, len])? } else { dw.clone() };
     let params = Params {
@@ -458,16 +427,11 @@ fn weight_grad_tiled(gpu: &Gpu, d: &WeightGrad, form: ConvForm) -> Result<Tensor
         stride: u32_of(op, "stride", d.stride)?,
         pad: u32_of(op, "padding", d.pad)?,
         reflect: d.reflect as u32,
-        split_len: u32_of(op, "pixels", split_rows * w_g)?,
+        split_len: u32_of(op, "split length", split_len)?,
         splits: splits as u32,
         len: u32_of(op, "weight size", len)?,
         _pad0: 0,
     };
-    let pipeline = gpu.pipeline(
-        &wgsl::CONV_BACKWARD,
-        "conv2d_backward_weight_tiled",
-        &[("TILE", tile as f64), ("CQ", cq as f64)],
-    )?;
     let groups = [u32_of(op, "workgroups", groups_x)?, u32_of(op, "workgroups", taps)?, splits as u32];
     gpu.dispatch(op, pipeline, &params, &[(1, d.g), (2, d.a), (3, &partial)], groups)?;
     if splits > 1 {
