@@ -314,7 +314,7 @@ try {
     const note = compare(await h.outputPixels(tuned), want.G_A(), 'A -> B, tiled-32x32');
     await h.openApp(tuned, app('?weights=/__e2e/G_A.safetensors&kernels=fastest'));
     const text = await errorText(tuned);
-    assert.match(text, /\?kernels: .*"fastest" names no convolution form; use one of direct, .*tiled-128x64, autotune or auto/);
+    assert.match(text, /\?kernels: .*"fastest" names no convolution form; use one of direct, .*tiled-128x64, autotune, rule or auto/);
     return note;
   });
   await tuned.close();
