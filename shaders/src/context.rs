@@ -31,6 +31,10 @@ pub struct Tuning {
     pub conv_wg_pixels: u32,
     /// Invocations per workgroup along the channel axis of convolutions.
     pub conv_wg_channels: u32,
+    /// Whether the Winograd forms' GEMM stages its operands in workgroup
+    /// memory (`conv2d_winograd_gemm_tiled`) instead of register-blocking
+    /// them alone; both give the same bits.
+    pub winograd_gemm_tiled: bool,
 }
 
 impl Tuning {
@@ -39,18 +43,25 @@ impl Tuning {
         match class {
             // One SIMD lane per invocation: a narrow workgroup, many of them, so
             // both CPU threads stay busy; each lane does an 8x4 register block.
-            AdapterClass::Cpu => Tuning { class, conv_wg_pixels: 16, conv_wg_channels: 1 },
+            // Workgroup barriers cost a context switch per invocation there,
+            // so the Winograd GEMM keeps to registers.
+            AdapterClass::Cpu => Tuning { class, conv_wg_pixels: 16, conv_wg_channels: 1, winograd_gemm_tiled: false },
             // Warps of 32 or waves of 64 share one 8-channel weight block, so
-            // weight loads broadcast and input loads coalesce.
-            AdapterClass::Gpu => Tuning { class, conv_wg_pixels: 64, conv_wg_channels: 1 },
+            // weight loads broadcast and input loads coalesce; the Winograd
+            // GEMM reuses each staged load across a 64 x 64 tile.
+            AdapterClass::Gpu => Tuning { class, conv_wg_pixels: 64, conv_wg_channels: 1, winograd_gemm_tiled: true },
         }
     }
 
     /// A short text for benchmark tables.
     pub fn describe(&self) -> String {
         format!(
-            "{:?}: register-blocked implicit GEMM, 8 channels x 4 pixels per invocation, workgroup {}x{}",
-            self.class, self.conv_wg_pixels, self.conv_wg_channels
+            "{:?}: register-blocked implicit GEMM, 8 channels x 4 pixels per invocation, workgroup {}x{}; Winograd \
+             GEMM {}",
+            self.class,
+            self.conv_wg_pixels,
+            self.conv_wg_channels,
+            if self.winograd_gemm_tiled { "tiled in workgroup memory" } else { "register-blocked" }
         )
     }
 }

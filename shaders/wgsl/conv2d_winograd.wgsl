@@ -247,6 +247,62 @@ fn conv2d_winograd_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_in
     }
 }
 
+// conv2d_winograd_gemm_tiled: the same product tiled in workgroup memory,
+// the shape GPUs want. A workgroup of 16 x 16 invocations owns 64 output
+// channels x 64 tiles of one transform point; per step of 16 input channels
+// each invocation stages one vec4 of V (4 tiles) and one of U (4 channels);
+// after a barrier invocation (tx, ty) accumulates channels 4 ty .. 4 ty + 3
+// x tiles 4 tx .. 4 tx + 3 of the tile, one vec4 of each feeding 16 FMAs.
+// Every output sums its products in input-channel order with the same FMAs
+// as conv2d_winograd_gemm, so both give the same bits. 8 KiB of workgroup
+// memory. Dispatch: (ceil(T4 / 64), ceil(C_out / 64), P).
+var<workgroup> v_tile: array<vec4<f32>, 256>;
+var<workgroup> u_tile: array<vec4<f32>, 256>;
+
+@compute @workgroup_size(16, 16, 1)
+fn conv2d_winograd_gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let tx = lid.x;
+    let ty = lid.y;
+    let groups = p.tiles_pad / 4u;
+    let u_stride = p.u_cols / 4u;
+    let xi = wid.z;
+    let g = wid.x * 16u + tx;
+    let q0 = wid.y * 16u;
+    // acc[m]: the 4 tiles of group g for channel 4 (q0 + ty) + m.
+    var acc: array<vec4<f32>, 4>;
+    for (var k0 = 0u; k0 < p.c_in; k0 += 16u) {
+        let k = k0 + ty;
+        var vv = vec4<f32>(0.0);
+        if k < p.c_in && g < groups {
+            vv = v[(xi * p.c_in + k) * groups + g];
+        }
+        v_tile[ty * 16u + tx] = vv;
+        var uu = vec4<f32>(0.0);
+        if k < p.c_in && q0 + tx < u_stride {
+            uu = u[(xi * p.c_in + k) * u_stride + q0 + tx];
+        }
+        u_tile[ty * 16u + tx] = uu;
+        workgroupBarrier();
+        for (var kk = 0u; kk < 16u; kk++) {
+            let vk = v_tile[kk * 16u + tx];
+            let uk = u_tile[kk * 16u + ty];
+            acc[0] = fma(vk, vec4<f32>(uk.x), acc[0]);
+            acc[1] = fma(vk, vec4<f32>(uk.y), acc[1]);
+            acc[2] = fma(vk, vec4<f32>(uk.z), acc[2]);
+            acc[3] = fma(vk, vec4<f32>(uk.w), acc[3]);
+        }
+        workgroupBarrier();
+    }
+    let co = 4u * (q0 + ty);
+    if g < groups {
+        for (var m = 0u; m < 4u; m++) {
+            if co + m < p.c_out {
+                m_out[(xi * p.c_out + co + m) * groups + g] = acc[m];
+            }
+        }
+    }
+}
+
 // Writes channels co0..co0+7 (those below c_out) of tile group g of M, whose
 // channel co0 starts at vec4 index `row`.
 fn store_m(

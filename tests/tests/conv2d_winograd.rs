@@ -310,6 +310,58 @@ fn winograd_with_gpu_tuning() {
     check(&g, &Case { x: [1, 40, 10, 7], c_out: 36, pad: 1, reflect: false, bias: true }, 960);
 }
 
+/// The Winograd GEMM tiled in workgroup memory (the GPU tuning's) gives the
+/// register-blocked GEMM's bits: forward passes by F(2x2), F(4x4) and
+/// F(3x3, 4x4), input gradients and weight gradients (whose GEMM reduces over
+/// tiles), with channel and tile counts around the 64 x 64 tile's edges.
+#[test]
+fn winograd_tiled_gemm_gives_the_same_bits() {
+    let mut g = gpu();
+    let cases: [([usize; 4], [usize; 4], usize, bool); 5] = [
+        ([2, 11, 19, 17], [17, 11, 3, 3], 1, true),
+        ([1, 70, 9, 13], [66, 70, 3, 3], 1, false),
+        ([1, 40, 30, 29], [36, 40, 3, 3], 0, true),
+        ([1, 33, 12, 11], [65, 33, 4, 4], 1, false),
+        ([2, 5, 8, 6], [3, 5, 4, 4], 2, false),
+    ];
+    for (i, &(xs, ws, pad, reflect)) in cases.iter().enumerate() {
+        let x = Tensor::from_slice(&g, &xs, &random(xs.iter().product(), 970 + i as u64)).unwrap();
+        let w = Tensor::from_slice(&g, &ws, &random(ws.iter().product(), 980 + i as u64)).unwrap();
+        let p = Conv2dParams {
+            stride: 1,
+            padding: pad,
+            padding_mode: if reflect { Padding::Reflect } else { Padding::Zero },
+            activation: Activation::None,
+        };
+        let forms: &[ConvForm] =
+            if ws[2] == 3 { &[ConvForm::Winograd2, ConvForm::Winograd4] } else { &[ConvForm::WinogradK4] };
+        for &form in forms {
+            let mut runs = Vec::new();
+            for tiled in [false, true] {
+                g.set_tuning(shaders::Tuning {
+                    winograd_gemm_tiled: tiled,
+                    ..shaders::Tuning::for_class(shaders::AdapterClass::Cpu)
+                });
+                g.set_conv_form(Some(form));
+                let packed = conv2d_pack_weight(&g, &w).unwrap();
+                let y = conv2d_packed_form(&g, form, &x, &packed, ws, None, &p).unwrap();
+                let dy = Tensor::from_slice(&g, y.shape(), &random(y.len(), 990 + i as u64)).unwrap();
+                let dx = shaders::ops::conv2d_backward_input(&g, &dy, &w, xs, &p).unwrap();
+                let dw = shaders::ops::conv2d_backward_weight(&g, &x, &dy, ws, &p).unwrap();
+                let read = |t: &Tensor| t.read_blocking(&g).unwrap().iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+                runs.push([read(&y), read(&dx), read(&dw)]);
+            }
+            for (k, what) in ["forward", "dx", "dw"].iter().enumerate() {
+                assert!(
+                    runs[0][k] == runs[1][k],
+                    "{} {what} of x{xs:?} w{ws:?}: the tiled GEMM's bits differ",
+                    form.name()
+                );
+            }
+        }
+    }
+}
+
 /// 3x3 stride-1 cases of the gradient tests: zero padding 0-2 and reflect
 /// padding 1, batches of 1 to 3, channels around a block's edges.
 const GRAD_CASES: [Case; 8] = [

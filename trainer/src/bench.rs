@@ -50,6 +50,11 @@ pub struct BenchArgs {
     /// Override the convolution workgroup width (invocations along pixels).
     #[arg(long)]
     conv_wg_pixels: Option<u32>,
+    /// Override whether the Winograd forms' GEMM is tiled in workgroup memory
+    /// (the GPU default) or register-blocked (the CPU adapters' default); both
+    /// give the same bits.
+    #[arg(long, value_name = "BOOL")]
+    winograd_gemm_tiled: Option<bool>,
     /// For `train`: after each row's timed iterations, run one more with every
     /// dispatch submitted and waited for alone, and print the time per kernel
     /// (slower in total, but it shows where an iteration's time goes).
@@ -559,11 +564,14 @@ fn open_gpu(args: &BenchArgs) -> Result<Gpu> {
     if args.autotune {
         gpu.set_conv_autotune(true);
     }
+    let mut t = gpu.tuning();
     if let Some(wg) = args.conv_wg_pixels {
-        let mut t = gpu.tuning();
         t.conv_wg_pixels = wg;
-        gpu.set_tuning(t);
     }
+    if let Some(tiled) = args.winograd_gemm_tiled {
+        t.winograd_gemm_tiled = tiled;
+    }
+    gpu.set_tuning(t);
     Ok(gpu)
 }
 

@@ -145,6 +145,16 @@ fn plan(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams, tile: Tile)
 fn gemm(gpu: &Gpu, op: &'static str, params: &Params, u: &Tensor, v: &Tensor, points: usize) -> Result<Tensor> {
     let (c_out, cols) = (params.c_out as usize, params.tiles_pad as usize);
     let m = Tensor::empty(gpu, &[points, c_out, cols])?;
+    if gpu.tuning().winograd_gemm_tiled {
+        let pipeline = gpu.pipeline(&wgsl::CONV2D_WINOGRAD, "conv2d_winograd_gemm_tiled", &[])?;
+        let groups = [
+            u32_of(op, "workgroups", div_ceil(cols, 64))?,
+            u32_of(op, "workgroups", div_ceil(c_out, 64))?,
+            points as u32,
+        ];
+        gpu.dispatch(op, pipeline, params, &[(3, u), (4, v), (8, &m)], groups)?;
+        return Ok(m);
+    }
     // Each invocation takes two groups of 4 columns WG_PIX groups apart: for
     // few columns a narrower workgroup keeps the second group a real one.
     let wg = (gpu.tuning().conv_wg_pixels as usize).min(div_ceil(cols / 4, 2));
