@@ -406,7 +406,7 @@ export class Training {
      * in snake_case; see [`Settings`]). `on_lost(message)` is called if the
      * device is lost later. `kernels` chooses the convolutions' forms as
      * [`Translator::create`](crate::Translator::create)'s does; with
-     * `autotune` the shapes met by an iteration are measured after it (the
+     * autotuning the shapes met by an iteration are measured after it (the
      * first iteration runs the default rule's forms), the checkpoint records
      * the forms chosen, and a run resumed on the same adapter takes them.
      * @param {string} settings
@@ -686,9 +686,9 @@ export class Translation {
         return ret;
     }
     /**
-     * With `kernels` `autotune`: how many convolution shapes this
-     * translation met for the first time and whose forms were then
-     * measured (later translations run the fastest); 0 otherwise.
+     * With autotuning: how many convolution shapes this translation met
+     * for the first time and whose forms were then measured (later
+     * translations run the fastest); 0 otherwise.
      * @returns {number}
      */
     get tuned() {
@@ -749,11 +749,11 @@ export class Translator {
      * pressure, tab in the background too long).
      *
      * `kernels` chooses the convolutions' forms as the native
-     * `GAN_KERNELS` does: `auto` (the default rule; also when absent),
-     * `autotune` (each shape's forms are timed after the first translation
-     * that meets it, and the fastest runs from then on, for this page
-     * load), or a form's name to pin it (`direct`, `winograd4`,
-     * `tiled-64x64`, ...).
+     * `GAN_KERNELS` does: `auto` (also when absent: autotuning on GPUs, the
+     * default rule on software adapters), `rule`, `autotune` (each shape's
+     * forms are timed after the first translation that meets it, and the
+     * fastest runs from then on, for this page load), or a form's name to
+     * pin it (`direct`, `winograd4`, `tiled-64x64`, ...).
      * @param {Function | null} [on_lost]
      * @param {string | null} [kernels]
      * @returns {Promise<Translator>}

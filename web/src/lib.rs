@@ -98,16 +98,23 @@ pub(crate) struct LostState {
 
 /// Opens a WebGPU device with the WebGPU default limits; `on_lost(message)`
 /// is called if it is later lost (driver reset, GPU memory pressure, tab in
-/// the background too long).
-pub(crate) async fn open_device(on_lost: Option<js_sys::Function>) -> Result<(Gpu, Arc<Mutex<LostState>>), JsError> {
+/// the background too long). `kernels` (the page's `?kernels=`) chooses the
+/// convolutions' forms as the native `GAN_KERNELS` does ([`Gpu::set_kernels`]).
+pub(crate) async fn open_device(
+    on_lost: Option<js_sys::Function>,
+    kernels: Option<String>,
+) -> Result<(Gpu, Arc<Mutex<LostState>>), JsError> {
     if !has_webgpu() {
         return Err(JsError::new(NO_WEBGPU));
     }
-    let gpu = Gpu::new(GpuOptions::default()).await.map_err(|e| match e {
+    let mut gpu = Gpu::new(GpuOptions::default()).await.map_err(|e| match e {
         shaders::Error::NoAdapter(_) => JsError::new(NO_ADAPTER),
         shaders::Error::RequestDevice(d) => JsError::new(&messages::request_device(&d)),
         e => JsError::new(&format!("Could not open WebGPU: {e}. Reload the page to try again.")),
     })?;
+    if let Some(k) = kernels {
+        gpu.set_kernels(&k).map_err(|e| JsError::new(&format!("?kernels: {e}")))?;
+    }
     static DEVICES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let id = DEVICES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if let Some(f) = on_lost {
@@ -129,6 +136,30 @@ pub(crate) async fn open_device(on_lost: Option<js_sys::Function>) -> Result<(Gp
         }
     });
     Ok((gpu, lost))
+}
+
+/// With autotuning on, measures the forms of the convolution shapes met
+/// since the last measurement (a translation's, a sample grid's or a
+/// training iteration's): (shapes measured, milliseconds).
+pub(crate) async fn tune_deferred(gpu: &Gpu, lost: &Mutex<LostState>) -> Result<(u32, f64), JsError> {
+    if gpu.deferred_tunes() == 0 {
+        return Ok((0, 0.0));
+    }
+    let start = now_ms();
+    let scopes = Scopes::push(&gpu.device);
+    let result = shaders::ops::autotune_pending(gpu, &now_ms).await;
+    let gpu_error = scopes.pop().await;
+    if let Some(reason) = &lost.lock().unwrap().reason {
+        return Err(JsError::new(reason));
+    }
+    let failure = |e: &dyn std::fmt::Display| {
+        JsError::new(&messages::gpu_failure("measuring the convolution forms", &e.to_string()))
+    };
+    if let Some(e) = gpu_error {
+        return Err(failure(&e));
+    }
+    let n = result.map_err(|e| failure(&e))?;
+    Ok((n as u32, now_ms() - start))
 }
 
 /// A generator on the device.
@@ -227,9 +258,9 @@ impl Translation {
         self.mode.clone()
     }
 
-    /// With `kernels` `autotune`: how many convolution shapes this
-    /// translation met for the first time and whose forms were then
-    /// measured (later translations run the fastest); 0 otherwise.
+    /// With autotuning: how many convolution shapes this translation met
+    /// for the first time and whose forms were then measured (later
+    /// translations run the fastest); 0 otherwise.
     #[wasm_bindgen(getter)]
     pub fn tuned(&self) -> u32 {
         self.tuned
@@ -342,16 +373,13 @@ impl Translator {
     /// pressure, tab in the background too long).
     ///
     /// `kernels` chooses the convolutions' forms as the native
-    /// `GAN_KERNELS` does: `auto` (the default rule; also when absent),
-    /// `autotune` (each shape's forms are timed after the first translation
-    /// that meets it, and the fastest runs from then on, for this page
-    /// load), or a form's name to pin it (`direct`, `winograd4`,
-    /// `tiled-64x64`, ...).
+    /// `GAN_KERNELS` does: `auto` (also when absent: autotuning on GPUs, the
+    /// default rule on software adapters), `rule`, `autotune` (each shape's
+    /// forms are timed after the first translation that meets it, and the
+    /// fastest runs from then on, for this page load), or a form's name to
+    /// pin it (`direct`, `winograd4`, `tiled-64x64`, ...).
     pub async fn create(on_lost: Option<js_sys::Function>, kernels: Option<String>) -> Result<Translator, JsError> {
-        let (mut gpu, lost) = open_device(on_lost).await?;
-        if let Some(k) = kernels {
-            gpu.set_kernels(&k).map_err(|e| JsError::new(&format!("?kernels: {e}")))?;
-        }
+        let (gpu, lost) = open_device(on_lost, kernels).await?;
         Ok(Translator { gpu: Rc::new(gpu), nets: RefCell::default(), lost })
     }
 
@@ -378,25 +406,6 @@ impl Translator {
             true => "autotuned (nothing measured yet)".into(),
             false => format!("autotuned, {} shapes: {}", tuned.len(), forms.join(", ")),
         }
-    }
-
-    /// With autotuning on, measures the forms of the convolution shapes met
-    /// since the last measurement: (shapes measured, milliseconds).
-    async fn tune_deferred(&self) -> Result<(u32, f64), JsError> {
-        if self.gpu.deferred_tunes() == 0 {
-            return Ok((0, 0.0));
-        }
-        let start = now_ms();
-        let scopes = Scopes::push(&self.gpu.device);
-        let result = shaders::ops::autotune_pending(&self.gpu, &now_ms).await;
-        let gpu_error = scopes.pop().await;
-        self.check_lost()?;
-        if let Some(e) = gpu_error {
-            return Err(JsError::new(&messages::gpu_failure("measuring the convolution forms", &e.to_string())));
-        }
-        let n = result
-            .map_err(|e| JsError::new(&messages::gpu_failure("measuring the convolution forms", &e.to_string())))?;
-        Ok((n as u32, now_ms() - start))
     }
 
     /// One line naming the adapter and the kernel configuration chosen for it.
@@ -542,7 +551,7 @@ impl Translator {
         }
         let pixels = result.map_err(|e| JsError::new(&messages::gpu_failure("translating", &e.to_string())))?;
         let mode = info::mode_description(&config, eval, seed);
-        let (tuned, tune_ms) = self.tune_deferred().await?;
+        let (tuned, tune_ms) = tune_deferred(&self.gpu, &self.lost).await?;
         Ok(Translation { pixels, attention: Vec::new(), width, height, ms, eval, mode, tuned, tune_ms })
     }
 
@@ -673,7 +682,7 @@ impl Translator {
         let (pixels, width, height) =
             result.map_err(|e| JsError::new(&messages::gpu_failure("generating", &e.to_string())))?;
         let mode = info::sample_mode(eval, count);
-        self.tune_deferred().await?;
+        tune_deferred(&self.gpu, &self.lost).await?;
         Ok(Samples { pixels, count: count as u32, width: width as u32, height: height as u32, ms, eval, mode })
     }
 
@@ -769,7 +778,7 @@ impl Translator {
             shaders::Error::Shape { msg, .. } => JsError::new(&messages::ugatit_size(&msg)),
             e => JsError::new(&messages::gpu_failure("translating", &e.to_string())),
         })?;
-        let (tuned, tune_ms) = self.tune_deferred().await?;
+        let (tuned, tune_ms) = tune_deferred(&self.gpu, &self.lost).await?;
         Ok(Translation { pixels, attention, width, height, ms, eval: false, mode: String::new(), tuned, tune_ms })
     }
 }

@@ -453,7 +453,7 @@ impl Training {
     /// in snake_case; see [`Settings`]). `on_lost(message)` is called if the
     /// device is lost later. `kernels` chooses the convolutions' forms as
     /// [`Translator::create`](crate::Translator::create)'s does; with
-    /// `autotune` the shapes met by an iteration are measured after it (the
+    /// autotuning the shapes met by an iteration are measured after it (the
     /// first iteration runs the default rule's forms), the checkpoint records
     /// the forms chosen, and a run resumed on the same adapter takes them.
     pub async fn create(
@@ -462,10 +462,7 @@ impl Training {
         kernels: Option<String>,
     ) -> Result<Training, JsError> {
         let settings = Settings::parse(&settings).map_err(|e| JsError::new(&e))?;
-        let (mut gpu, lost) = open_device(on_lost).await?;
-        if let Some(k) = kernels {
-            gpu.set_kernels(&k).map_err(|e| JsError::new(&format!("?kernels: {e}")))?;
-        }
+        let (gpu, lost) = open_device(on_lost, kernels).await?;
         Ok(Training { gpu: Rc::new(gpu), lost, settings, images: [Vec::new(), Vec::new()], run: None, last: None })
     }
 
@@ -699,17 +696,7 @@ impl Training {
             )));
         }
         // Autotuning: the shapes this iteration met for the first time.
-        if self.gpu.deferred_tunes() > 0 {
-            let scopes = Scopes::push(&self.gpu.device);
-            let tuned = shaders::ops::autotune_pending(&self.gpu, &now_ms).await;
-            let gpu_error = scopes.pop().await;
-            self.check_lost()?;
-            if let Some(e) = gpu_error {
-                return Err(JsError::new(&messages::gpu_failure("measuring the convolution forms", &e.to_string())));
-            }
-            tuned
-                .map_err(|e| JsError::new(&messages::gpu_failure("measuring the convolution forms", &e.to_string())))?;
-        }
+        crate::tune_deferred(&self.gpu, &self.lost).await?;
         let report = StepReport {
             iteration: iteration as f64,
             epoch: stepped.epoch as f64,

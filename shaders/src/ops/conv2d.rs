@@ -208,7 +208,8 @@ fn direct_setup(
 /// conv2d weight [C_in', C_out', KH, KW] packed by
 /// [`conv_transpose2d_pack_weight`](crate::ops::conv_transpose2d_pack_weight),
 /// which makes this conv2d's input gradient for stride 1 (`weight_shape`
-/// is then [C_out', C_in', KH, KW], the rotated filter's).
+/// is then [C_out', C_in', KH, KW], the rotated filter's). The callers have
+/// checked the packed weight's size.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn conv2d_tiled(
     gpu: &Gpu,
@@ -223,7 +224,6 @@ pub(crate) fn conv2d_tiled(
     let Some((tile, cq)) = form.tiled_launch() else {
         return Err(Error::shape(OP, format!("{} is not a tiled form", form.name())));
     };
-    check_packed(packed, weight_shape)?;
     let (mut params, y, bias) = direct_setup(gpu, x, weight_shape, bias, p)?;
     params.flip = flip as u32;
     let pipeline = gpu.pipeline(&wgsl::CONV2D, "conv2d_tiled", &[("TILE", tile as f64), ("CQ", cq as f64)])?;

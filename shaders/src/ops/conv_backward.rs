@@ -12,7 +12,7 @@
 //! convolution where that is a Winograd form (k = 3 or 4) or a tiled one,
 //! which read the adjoint-packed weight with its taps reversed; otherwise
 //! the transposed kernel. Its weight gradient takes the forward pass's
-//! Winograd form where that runs ([`conv2d_backward_weight_form`]).
+//! Winograd or tiled form where that runs ([`conv2d_backward_weight_form`]).
 
 use crate::context::{AdapterClass, Gpu};
 use crate::error::{Error, Result};

@@ -96,12 +96,8 @@ impl ConvForm {
     /// The form applies where the convolution fills at least one tile along
     /// both: in a narrower layer most of each workgroup's work is padding.
     pub fn tile(self) -> Option<(usize, usize)> {
-        match self {
-            ConvForm::Tiled32 => Some((32, 32)),
-            ConvForm::Tiled64 => Some((64, 64)),
-            ConvForm::Tiled128 => Some((128, 64)),
-            _ => None,
-        }
+        // Each of the T x T invocations owns 4 * CQ channels x 4 pixels.
+        self.tiled_launch().map(|(t, cq)| (4 * cq * t, 4 * t))
     }
 
     /// A tiled form's launch: (invocations per side of its square
@@ -191,6 +187,12 @@ impl TunedConv {
 /// Timed runs per form after one warm-up run.
 const TUNE_RUNS: usize = 2;
 
+/// The convolution parameters a [`ConvKey`] stands for (no activation: the
+/// measurement runs none).
+fn key_params(&(_, _, stride, padding, padding_mode): &ConvKey) -> Conv2dParams {
+    Conv2dParams { stride, padding, padding_mode, ..Default::default() }
+}
+
 /// The forms that can run this shape, in [`ConvForm::ALL`] order.
 fn candidates(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Vec<ConvForm> {
     ConvForm::ALL.into_iter().filter(|f| f.applies(gpu, xs, ws, p)).collect()
@@ -243,8 +245,8 @@ fn autotune(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Opti
 async fn tune(gpu: &Gpu, key: ConvKey, candidates: Vec<ConvForm>, now_ms: &dyn Fn() -> f64) -> Result<ConvForm> {
     use crate::ops::{conv2d_pack_weight, conv2d_packed_form};
     use crate::tensor::Tensor;
-    let (xs, ws, stride, padding, padding_mode) = key;
-    let p = Conv2dParams { stride, padding, padding_mode, ..Default::default() };
+    let (xs, ws, ..) = key;
+    let p = key_params(&key);
     gpu.finish().await?;
     let x = Tensor::zeros(gpu, &xs)?;
     let w = Tensor::zeros(gpu, &ws)?;
@@ -281,13 +283,12 @@ async fn tune(gpu: &Gpu, key: ConvKey, candidates: Vec<ConvForm>, now_ms: &dyn F
 /// browser). Returns how many shapes were measured.
 pub async fn autotune_pending(gpu: &Gpu, now_ms: &dyn Fn() -> f64) -> Result<usize> {
     let mut measured = 0;
-    for (xs, ws, stride, padding, padding_mode) in gpu.take_deferred_tunes() {
-        let p = Conv2dParams { stride, padding, padding_mode, ..Default::default() };
-        let key = (xs, ws, stride, padding, padding_mode);
+    for key in gpu.take_deferred_tunes() {
         if gpu.tuned_conv(&key).is_some() {
             continue;
         }
-        tune(gpu, key, candidates(gpu, xs, ws, &p), now_ms).await?;
+        let (xs, ws, ..) = key;
+        tune(gpu, key, candidates(gpu, xs, ws, &key_params(&key)), now_ms).await?;
         measured += 1;
     }
     Ok(measured)
