@@ -12,6 +12,7 @@ mod error;
 mod pipeline;
 mod tensor;
 
+pub mod models;
 pub mod nn;
 pub mod ops;
 pub mod train;

@@ -17,8 +17,8 @@
 //! sign: those may be off by 2 lr per step, at most 1 in 200 per tensor;
 //! running statistics 1e-5 + 1e-4 |x|; images 2e-5 absolute.
 
+use shaders::models::dcgan::{Dcgan, DcganConfig, LOSS_NAMES};
 use shaders::nn::arch::{DiscriminatorConfig, GeneratorConfig};
-use shaders::nn::dcgan::{Dcgan, DcganConfig, LOSS_NAMES};
 use shaders::nn::layers::Mode;
 use shaders::nn::model::{Init, Model};
 use shaders::nn::network::{detect, Architecture, Network};

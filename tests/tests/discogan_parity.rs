@@ -11,7 +11,7 @@
 //! to 2 iterations). Tolerances: losses relative 5e-5; weights and running
 //! statistics as `tests::parity::compare_net` with the [`W_ATOL`] below.
 
-use shaders::nn::discogan::{DiscoGan, DiscoGanConfig, LOSS_NAMES, NETWORKS};
+use shaders::models::discogan::{DiscoGan, DiscoGanConfig, LOSS_NAMES, NETWORKS};
 use shaders::nn::layers::Mode;
 use shaders::nn::model::{Init, Model};
 use shaders::nn::network::{detect, Architecture};

@@ -1,8 +1,8 @@
 //! Network backward passes against finite differences of the CPU reference
 //! forward, and the CycleGAN training step's determinism and resumability.
 
+use shaders::models::cyclegan::{CycleGan, CycleGanConfig, LOSS_NAMES, NETWORKS};
 use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorConfig};
-use shaders::nn::cyclegan::{CycleGan, CycleGanConfig, LOSS_NAMES, NETWORKS};
 use shaders::nn::layers::Mode;
 use shaders::nn::model::{Init, Model, TrainState};
 use shaders::nn::network::Architecture;

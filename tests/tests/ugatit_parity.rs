@@ -18,8 +18,8 @@
 //! relative 5e-5 (the CAM terms, weighted 1000, dominate G_A and G_B);
 //! weights as `tests::parity::compare_net` with [`W_ATOL`] and [`W_ATOL_FULL`].
 
+use shaders::models::ugatit::{detect_generator, split_checkpoint, Ugatit, UgatitConfig, LOSS_NAMES, NETWORKS};
 use shaders::nn::model::{Init, Model};
-use shaders::nn::ugatit::{detect_generator, split_checkpoint, Ugatit, UgatitConfig, LOSS_NAMES, NETWORKS};
 use shaders::nn::ugatit_nets::{Generator, GeneratorShape};
 use shaders::nn::weights::{HostTensor, StateDict};
 use shaders::{Gpu, GpuOptions, Tensor};

@@ -64,8 +64,8 @@ pub struct BenchArgs {
     #[arg(long)]
     json: Option<String>,
     /// The model whose training iterations `train` measures (cycle_gan, pix2pix, dcgan, discogan or ugatit).
-    #[arg(long, value_enum, default_value = "cycle_gan")]
-    model: crate::train::ModelKind,
+    #[arg(long, default_value = "cycle_gan", value_parser = shaders::models::cli::model_parser())]
+    model: String,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -811,16 +811,9 @@ fn print_profile(times: &[shaders::KernelTime]) {
 }
 
 fn train(args: BenchArgs) -> Result<()> {
-    use crate::train::ModelKind;
-    use shaders::nn::arch::{DiscriminatorConfig, GanMode, GeneratorConfig, Norm};
-    use shaders::nn::cyclegan::{CycleGan, CycleGanConfig};
-    use shaders::nn::dcgan::{Dcgan, DcganConfig};
-    use shaders::nn::discogan::{DiscoGan, DiscoGanConfig};
-    use shaders::nn::model::{Init, Model};
+    use shaders::nn::model::Init;
     use shaders::nn::params::SplitMix64;
-    use shaders::nn::pix2pix::{Pix2Pix, Pix2PixConfig};
-    use shaders::nn::ugatit::{Ugatit, UgatitConfig};
-    use shaders::nn::ugatit_nets::GeneratorShape;
+    let spec = shaders::models::spec(&args.model).map_err(anyhow::Error::msg)?;
     let gpu = open_gpu(&args)?;
     println!("adapter: {}", gpu.describe());
     println!("config:  {}", gpu.tuning().describe());
@@ -832,25 +825,9 @@ fn train(args: BenchArgs) -> Result<()> {
         "generator", "ngf", "ndf", "size", "s/iter", "peak MiB", "disp/iter", "host us/disp"
     );
     let mut rows = Vec::new();
-    // U-GAT-IT's generators are not a GeneratorConfig: its rows carry None
-    // and whether they are the light model.
-    let configs: Vec<(Option<GeneratorConfig>, usize, bool)> = match args.model {
-        ModelKind::CycleGan => {
-            vec![(Some(GeneratorConfig::resnet(6, 32)), 128, false), (Some(GeneratorConfig::resnet(9, 64)), 256, false)]
-        }
-        ModelKind::Pix2Pix => {
-            vec![(Some(GeneratorConfig::unet(7, 32)), 128, false), (Some(GeneratorConfig::unet(8, 64)), 256, false)]
-        }
-        ModelKind::Dcgan => vec![(Some(GeneratorConfig::dcgan(100, 64)), 64, false)],
-        ModelKind::DiscoGan => vec![(Some(GeneratorConfig::discogan(64)), 64, false)],
-        ModelKind::Ugatit => vec![(None, 256, true), (None, 256, false)],
-    };
-    for (generator, size, light) in configs {
-        let (net, ngf) = match &generator {
-            Some(g) => (g.net_name(), g.ngf),
-            None if light => ("ugatit_light".to_string(), 64),
-            None => ("ugatit_full".to_string(), 64),
-        };
+    // Each model's rows at the reference's batch (64 for DCGAN and DiscoGAN, 1 for the translators).
+    for case in spec.bench_cases() {
+        let (net, ngf, size, batch) = (case.label, case.ngf, case.size, case.batch);
         if let Some(f) = &args.filter {
             if !format!("{net} {size}").contains(f.as_str()) {
                 continue;
@@ -858,58 +835,7 @@ fn train(args: BenchArgs) -> Result<()> {
         }
         gpu.release_pooled();
         let base = gpu.tensor_bytes_allocated();
-        let mut model: Box<dyn Model> = match (args.model, generator) {
-            (ModelKind::Ugatit, _) | (_, None) => {
-                let shape = GeneratorShape { ch: 64, n_res: 4, light, img_size: size };
-                Box::new(Ugatit::new(&gpu, UgatitConfig::reference(shape), Init::Fresh(1))?)
-            }
-            (ModelKind::CycleGan, Some(generator)) => {
-                let config = CycleGanConfig {
-                    generator,
-                    discriminator: DiscriminatorConfig::basic(64),
-                    lambda_a: 10.0,
-                    lambda_b: 10.0,
-                    lambda_identity: 0.5,
-                    beta1: 0.5,
-                    beta2: 0.999,
-                    pool_size: 50,
-                    gan_mode: GanMode::Lsgan,
-                };
-                Box::new(CycleGan::new(&gpu, config, Init::Fresh(1))?)
-            }
-            (ModelKind::Pix2Pix, Some(generator)) => {
-                let config = Pix2PixConfig {
-                    generator,
-                    discriminator: DiscriminatorConfig {
-                        input_nc: 6,
-                        norm: Norm::Batch,
-                        ..DiscriminatorConfig::basic(64)
-                    },
-                    lambda_l1: 100.0,
-                    beta1: 0.5,
-                    beta2: 0.999,
-                    pool_size: 0,
-                    gan_mode: GanMode::Vanilla,
-                };
-                Box::new(Pix2Pix::new(&gpu, config, Init::Fresh(1))?)
-            }
-            (ModelKind::Dcgan, Some(generator)) => {
-                let config = DcganConfig {
-                    generator,
-                    discriminator: DiscriminatorConfig::dcgan(64),
-                    beta1: 0.5,
-                    beta2: 0.999,
-                    fixed_seed: 1,
-                    fixed_count: 64,
-                };
-                Box::new(Dcgan::new(&gpu, config, Init::Fresh(1))?)
-            }
-            (ModelKind::DiscoGan, Some(_)) => {
-                Box::new(DiscoGan::new(&gpu, DiscoGanConfig::reference(64, 64), Init::Fresh(1))?)
-            }
-        };
-        // DCGAN and DiscoGAN train at their references' batch 64; the translators at batch 1.
-        let batch = if matches!(args.model, ModelKind::Dcgan | ModelKind::DiscoGan) { 64 } else { 1 };
+        let mut model = spec.build(&gpu, &case.options, Init::Fresh(1))?;
         let shape = [batch, 3, size, size];
         let a = Tensor::from_slice(&gpu, &shape, &random(batch * 3 * size * size, 5))?;
         let b = Tensor::from_slice(&gpu, &shape, &random(batch * 3 * size * size, 6))?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use image::DynamicImage;
-use shaders::nn::dcgan::latents;
+use shaders::models::dcgan::latents;
 use shaders::nn::layers::Mode;
 use shaders::nn::network::{Architecture, Network};
 use shaders::{Gpu, GpuOptions, Tensor};

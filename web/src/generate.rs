@@ -3,8 +3,8 @@
 //! between two seeds (on the GPU), and running the generator over them in
 //! batches. Independent of wasm-bindgen, so that it is tested natively.
 
+use shaders::models::dcgan::latents;
 use shaders::nn::arch::GeneratorConfig;
-use shaders::nn::dcgan::latents;
 use shaders::nn::layers::Mode;
 use shaders::nn::network::Network;
 use shaders::ops::{accumulate, tensor_to_image};

@@ -15,13 +15,13 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+use shaders::models::ugatit::{self, WeightFile};
 use shaders::nn::arch::GeneratorConfig;
 use shaders::nn::layers::Mode;
 use shaders::nn::network::{Architecture, Network};
 use shaders::nn::params::SplitMix64;
 use shaders::nn::remap::map_state_dict;
 use shaders::nn::translate::{max_pixels, translate_rgba, translate_ugatit_rgba, ugatit_fit_pixels};
-use shaders::nn::ugatit::{self, WeightFile};
 use shaders::nn::ugatit_nets::{Generator as UgatitGenerator, GeneratorShape};
 use shaders::nn::weights::StateDict;
 use shaders::{wgpu, Gpu, GpuOptions};
@@ -573,7 +573,7 @@ impl Translator {
     ) -> Result<Samples, JsError> {
         let count = generate::check_count("count", count as usize, 1).map_err(|e| JsError::new(&e))?;
         self.sample(&slot, eval_mode.unwrap_or(false), count, |gpu, nz| {
-            shaders::nn::dcgan::latents(gpu, count, nz, seed.into())
+            shaders::models::dcgan::latents(gpu, count, nz, seed.into())
         })
         .await
     }

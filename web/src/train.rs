@@ -11,379 +11,37 @@
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm};
-use shaders::nn::cyclegan::{self, CycleGan, CycleGanConfig};
-use shaders::nn::dcgan::{self, Dcgan, DcganConfig};
-use shaders::nn::discogan::{self, DiscoGan, DiscoGanConfig};
-use shaders::nn::model::{Init, Model, ModelInfo, TrainState};
+use serde_json::{Map, Value};
+use shaders::models::{Data, ModelSpec, TrainOptions};
+use shaders::nn::model::{Init, TrainState};
 use shaders::nn::params::SplitMix64;
-use shaders::nn::pix2pix::{self, Pix2Pix, Pix2PixConfig};
-use shaders::nn::translate::max_pixels;
 use shaders::nn::weights::StateDict;
 use shaders::ops::{image_to_tensor, tensor_to_image};
 use shaders::train::checkpoint::{self, Manifest, FORMAT, LATEST};
 use shaders::train::order::{derive_seed, rng, stream, Order, Position};
 use shaders::train::transform::RgbImage;
-use shaders::train::transform::{is_pair, split_pair, Preprocess, Transform};
-use shaders::train::{demo, Run, Schedule, Snapshot, Stepped};
+use shaders::train::transform::{is_pair, split_pair, Direction, Preprocess};
+use shaders::train::{demo, Run, Snapshot, Stepped};
 use shaders::Gpu;
 use wasm_bindgen::prelude::*;
 
 use crate::{messages, now_ms, open_device, LostState, Scopes};
 
-/// Settings of a run, named and spelt as `trainer`'s options (they are the
-/// `options` of the checkpoint's manifest). Absent fields take the
-/// defaults below: small enough for a laptop GPU.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Settings {
-    /// `--model`: `cycle_gan`, `pix2pix`, `dcgan` or `discogan`.
-    pub model: String,
-    /// `--nz` (DCGAN's latent size).
-    pub nz: usize,
-    /// `--image-size` (DCGAN: 64; DiscoGAN: a multiple of 16): the load and crop size of those models.
-    pub image_size: u32,
-    /// `--gan-curriculum` (DiscoGAN).
-    pub gan_curriculum: u64,
-    /// `--starting-rate` (DiscoGAN).
-    pub starting_rate: f32,
-    /// `--default-rate` (DiscoGAN).
-    pub default_rate: f32,
-    /// `--update-interval` (DiscoGAN).
-    pub update_interval: u64,
-    /// `--name`: the checkpoint's run name.
-    pub name: String,
-    /// `--net-g`: `resnet_<n>blocks` or `unet_<2^k>` (the model's default when absent).
-    pub net_g: Option<String>,
-    /// `--norm`: `instance`, `batch` or `none` (instance for CycleGAN, batch for pix2pix when absent).
-    pub norm: Option<String>,
-    /// `--gan-mode`: `lsgan` or `vanilla` (lsgan for CycleGAN, vanilla for pix2pix when absent).
-    pub gan_mode: Option<String>,
-    /// `--no-dropout` (pix2pix's generator has dropout otherwise).
-    pub no_dropout: bool,
-    /// `--direction` of pix2pix's pairs: `AtoB` (A on the left) or `BtoA`.
-    pub direction: String,
-    /// `--lambda-l1` (pix2pix).
-    pub lambda_l1: f32,
-    /// `--ngf`.
-    pub ngf: usize,
-    /// `--ndf`.
-    pub ndf: usize,
-    /// `--n-layers-d` of the basic PatchGAN.
-    pub n_layers_d: usize,
-    /// `--load-size`.
-    pub load_size: u32,
-    /// `--crop-size`.
-    pub crop_size: u32,
-    /// `--preprocess`.
-    pub preprocess: Preprocess,
-    /// `--no-flip`.
-    pub no_flip: bool,
-    /// `--serial-batches`.
-    pub serial_batches: bool,
-    /// `--batch-size`.
-    pub batch_size: usize,
-    /// `--lr`.
-    pub lr: f64,
-    /// `--beta1`.
-    pub beta1: f32,
-    /// `--n-epochs`.
-    pub n_epochs: u64,
-    /// `--n-epochs-decay`.
-    pub n_epochs_decay: u64,
-    /// `--lambda-a`.
-    pub lambda_a: f32,
-    /// `--lambda-b`.
-    pub lambda_b: f32,
-    /// `--lambda-identity`.
-    pub lambda_identity: f32,
-    /// `--pool-size`.
-    pub pool_size: Option<usize>,
-    /// `--seed`: weight init, data order, augmentation and image pools.
-    pub seed: u64,
+/// Parses the page's settings: JSON with `trainer`'s option names in
+/// snake_case (as a checkpoint's manifest records them). Absent options take
+/// `trainer`'s defaults, the model's own where it has them; then they are
+/// checked as `trainer` checks them. The error names the value and the reason.
+fn parse_settings(json: &str) -> Result<TrainOptions, String> {
+    let bad = |e: String| format!("The training settings do not parse: {e}.");
+    let map: Map<String, Value> = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
+    let mut o = TrainOptions::from_map(&map).map_err(bad)?;
+    o.resolve(&|k| !map.contains_key(k), false).map_err(|e| format!("The training settings are not valid: {e}."))?;
+    Ok(o)
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            model: "cycle_gan".into(),
-            nz: 100,
-            image_size: 64,
-            gan_curriculum: 10_000,
-            starting_rate: 0.01,
-            default_rate: 0.5,
-            update_interval: 3,
-            name: "browser".into(),
-            net_g: Some("resnet_6blocks".into()),
-            norm: None,
-            gan_mode: None,
-            no_dropout: false,
-            direction: "AtoB".into(),
-            lambda_l1: 100.0,
-            ngf: 32,
-            ndf: 32,
-            n_layers_d: 3,
-            load_size: 143,
-            crop_size: 128,
-            preprocess: Preprocess::ResizeAndCrop,
-            no_flip: false,
-            serial_batches: false,
-            batch_size: 1,
-            lr: 2e-4,
-            beta1: 0.5,
-            n_epochs: 100,
-            n_epochs_decay: 100,
-            lambda_a: 10.0,
-            lambda_b: 10.0,
-            lambda_identity: 0.5,
-            pool_size: None,
-            seed: 0,
-        }
-    }
-}
-
-impl Settings {
-    /// Parses and checks settings; the error names the value and the reason.
-    pub fn parse(json: &str) -> Result<Settings, String> {
-        let mut s: Settings =
-            serde_json::from_str(json).map_err(|e| format!("The training settings do not parse: {e}."))?;
-        s.resolve();
-        s.check()?;
-        Ok(s)
-    }
-
-    fn pix2pix(&self) -> bool {
-        self.model == "pix2pix"
-    }
-
-    /// DCGAN and DiscoGAN take whole images of `image_size`, unflipped, as
-    /// `trainer` resolves their options (torchvision's Resize + CenterCrop;
-    /// cv2.resize).
-    fn resolve(&mut self) {
-        let preprocess = match self.model.as_str() {
-            "dcgan" => Preprocess::CenterCrop,
-            "discogan" => Preprocess::ResizeAndCrop,
-            _ => return,
-        };
-        self.preprocess = preprocess;
-        self.load_size = self.image_size;
-        self.crop_size = self.image_size;
-        self.no_flip = true;
-    }
-
-    /// The model's description: names of its networks, losses and images.
-    pub fn info(&self) -> &'static ModelInfo {
-        match self.model.as_str() {
-            "pix2pix" => &pix2pix::INFO,
-            "dcgan" => &dcgan::INFO,
-            "discogan" => &discogan::INFO,
-            _ => &cyclegan::INFO,
-        }
-    }
-
-    fn norm(&self) -> Result<Norm, String> {
-        match self.norm.as_deref() {
-            None => Ok(if self.pix2pix() { Norm::Batch } else { Norm::Instance }),
-            Some("instance") => Ok(Norm::Instance),
-            Some("batch") => Ok(Norm::Batch),
-            Some("none") => Ok(Norm::None),
-            Some(other) => Err(format!("The norm `{other}` is not one of instance, batch or none.")),
-        }
-    }
-
-    fn gan_mode(&self) -> Result<GanMode, String> {
-        match self.gan_mode.as_deref() {
-            None => Ok(if self.pix2pix() { GanMode::Vanilla } else { GanMode::Lsgan }),
-            Some("lsgan") => Ok(GanMode::Lsgan),
-            Some("vanilla") => Ok(GanMode::Vanilla),
-            Some(other) => Err(format!("The GAN mode `{other}` is not lsgan or vanilla.")),
-        }
-    }
-
-    fn check(&self) -> Result<(), String> {
-        if !["cycle_gan", "pix2pix", "dcgan", "discogan"].contains(&self.model.as_str()) {
-            return Err(format!("The tab trains cycle_gan, pix2pix, dcgan and discogan models, not `{}`.", self.model));
-        }
-        if self.model == "dcgan" && self.image_size != 64 {
-            return Err(format!("DCGAN's networks are built for 64x64 images, not {}.", self.image_size));
-        }
-        if self.model == "dcgan" && !(1..=1024).contains(&self.nz) {
-            return Err(format!("nz is {}; choose a value from 1 to 1024.", self.nz));
-        }
-        if self.direction != "AtoB" && self.direction != "BtoA" {
-            return Err(format!("The direction `{}` is not AtoB or BtoA.", self.direction));
-        }
-        self.norm()?;
-        self.gan_mode()?;
-        if !(self.lambda_l1.is_finite() && self.lambda_l1 >= 0.0) {
-            return Err(format!("lambda_L1 is {}; it must be a finite value >= 0.", self.lambda_l1));
-        }
-        let within = |what: &str, v: usize, lo: usize, hi: usize| {
-            if (lo..=hi).contains(&v) {
-                Ok(())
-            } else {
-                Err(format!("{what} is {v}; choose a value from {lo} to {hi}."))
-            }
-        };
-        within("ngf", self.ngf, 1, 256)?;
-        within("ndf", self.ndf, 1, 256)?;
-        within("n_layers_d", self.n_layers_d, 1, 6)?;
-        within("The batch size", self.batch_size, 1, 64)?;
-        within("The crop size", self.crop_size as usize, 16, 1024)?;
-        within("The load size", self.load_size as usize, 16, 2048)?;
-        if self.preprocess.crops() && self.preprocess != Preprocess::Crop && self.crop_size > self.load_size {
-            return Err(format!(
-                "The crop size {} is larger than the load size {}: images are scaled to the load size first; choose a \
-                 crop no larger.",
-                self.crop_size, self.load_size
-            ));
-        }
-        let g = self.generator()?;
-        let m = g.size_multiple() as u32;
-        if self.crop_size % m != 0 {
-            return Err(format!(
-                "The crop size {} is not a multiple of {m}, as the generator needs; try {}.",
-                self.crop_size,
-                self.crop_size / m * m
-            ));
-        }
-        // The PatchGAN halves the crop n_layers_d times, then two 4x4 convolutions need 3 pixels.
-        let patch_gan = self.model == "cycle_gan" || self.pix2pix();
-        if patch_gan && (self.crop_size >> self.n_layers_d) < 3 {
-            return Err(format!(
-                "The crop size {} is too small for the discriminator with n_layers_d {}: it needs at least {}.",
-                self.crop_size,
-                self.n_layers_d,
-                3 << self.n_layers_d
-            ));
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr < 1.0) {
-            return Err(format!("The learning rate {} is not in (0, 1).", self.lr));
-        }
-        for (what, v) in [
-            ("lambda_A", self.lambda_a),
-            ("lambda_B", self.lambda_b),
-            ("lambda_identity", self.lambda_identity),
-            ("beta1", self.beta1),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(format!("{what} is {v}; it must be a finite value >= 0."));
-            }
-        }
-        if self.n_epochs + self.n_epochs_decay == 0 {
-            return Err("The run has no epochs: set n_epochs or n_epochs_decay to at least 1.".into());
-        }
-        Ok(())
-    }
-
-    fn generator(&self) -> Result<GeneratorConfig, String> {
-        match self.model.as_str() {
-            "dcgan" => return Ok(GeneratorConfig::dcgan(self.nz, self.ngf)),
-            "discogan" => return Ok(GeneratorConfig::discogan(self.ngf)),
-            _ => {}
-        }
-        let default = if self.pix2pix() { "unet_256" } else { "resnet_9blocks" };
-        let arch = GeneratorArch::from_name(self.net_g.as_deref().unwrap_or(default)).map_err(|e| format!("{e}."))?;
-        Ok(GeneratorConfig {
-            input_nc: 3,
-            output_nc: 3,
-            ngf: self.ngf,
-            arch,
-            norm: self.norm()?,
-            dropout: self.pix2pix() && !self.no_dropout,
-        })
-    }
-
-    fn discriminator(&self) -> Result<DiscriminatorConfig, String> {
-        match self.model.as_str() {
-            "dcgan" => return Ok(DiscriminatorConfig::dcgan(self.ndf)),
-            "discogan" => return Ok(DiscriminatorConfig::discogan(self.ndf)),
-            _ => {}
-        }
-        Ok(DiscriminatorConfig {
-            input_nc: if self.pix2pix() { 6 } else { 3 },
-            ndf: self.ndf,
-            arch: DiscriminatorArch::NLayer { n_layers: self.n_layers_d },
-            norm: self.norm()?,
-        })
-    }
-
-    /// Builds the model on `gpu`.
-    fn model(&self, gpu: &Gpu, init: Init) -> shaders::Result<Box<dyn Model>> {
-        let (generator, discriminator) = (
-            self.generator().map_err(shaders::Error::Network)?,
-            self.discriminator().map_err(shaders::Error::Network)?,
-        );
-        let gan_mode = self.gan_mode().map_err(shaders::Error::Network)?;
-        if self.model == "dcgan" {
-            let config = DcganConfig {
-                generator,
-                discriminator,
-                beta1: self.beta1,
-                beta2: 0.999,
-                fixed_seed: derive_seed(self.seed, stream::FIXED_LATENTS, 0),
-                fixed_count: 64,
-            };
-            return Ok(Box::new(Dcgan::new(gpu, config, init)?));
-        }
-        if self.model == "discogan" {
-            let config = DiscoGanConfig {
-                beta1: self.beta1,
-                gan_curriculum: self.gan_curriculum,
-                starting_rate: self.starting_rate,
-                default_rate: self.default_rate,
-                update_interval: self.update_interval,
-                ..DiscoGanConfig::reference(self.ngf, self.ndf)
-            };
-            return Ok(Box::new(DiscoGan::new(gpu, config, init)?));
-        }
-        Ok(if self.pix2pix() {
-            Box::new(Pix2Pix::new(
-                gpu,
-                Pix2PixConfig {
-                    generator,
-                    discriminator,
-                    lambda_l1: self.lambda_l1,
-                    beta1: self.beta1,
-                    beta2: 0.999,
-                    pool_size: self.pool_size.unwrap_or(0),
-                    gan_mode,
-                },
-                init,
-            )?)
-        } else {
-            Box::new(CycleGan::new(
-                gpu,
-                CycleGanConfig {
-                    generator,
-                    discriminator,
-                    lambda_a: self.lambda_a,
-                    lambda_b: self.lambda_b,
-                    lambda_identity: self.lambda_identity,
-                    beta1: self.beta1,
-                    beta2: 0.999,
-                    pool_size: self.pool_size.unwrap_or(50),
-                    gan_mode,
-                },
-                init,
-            )?)
-        })
-    }
-
-    fn architecture(&self) -> Result<String, String> {
-        Ok(shaders::train::architecture(&self.model, &self.generator()?, &self.discriminator()?))
-    }
-
-    fn transform(&self) -> Transform {
-        Transform {
-            preprocess: self.preprocess,
-            load_size: self.load_size,
-            crop_size: self.crop_size,
-            flip: !self.no_flip,
-            bilinear: false,
-        }
-    }
+/// The model of checked settings.
+fn spec(o: &TrainOptions) -> &'static dyn ModelSpec {
+    o.spec().unwrap_or(shaders::models::MODELS[0])
 }
 
 /// One finished iteration as the page shows it.
@@ -437,7 +95,7 @@ impl StepReport {
 pub struct Training {
     gpu: Rc<Gpu>,
     lost: Arc<Mutex<LostState>>,
-    settings: Settings,
+    settings: TrainOptions,
     images: [Vec<RgbImage>; 2],
     run: Option<Run>,
     last: Option<Stepped>,
@@ -450,7 +108,7 @@ fn js(e: impl std::fmt::Display) -> JsError {
 #[wasm_bindgen]
 impl Training {
     /// Opens a device and checks `settings` (JSON, `trainer`'s option names
-    /// in snake_case; see [`Settings`]). `on_lost(message)` is called if the
+    /// in snake_case, as a checkpoint manifest records them). `on_lost(message)` is called if the
     /// device is lost later. `kernels` chooses the convolutions' forms as
     /// [`Translator::create`](crate::Translator::create)'s does; with
     /// autotuning the shapes met by an iteration are measured after it (the
@@ -461,7 +119,7 @@ impl Training {
         on_lost: Option<js_sys::Function>,
         kernels: Option<String>,
     ) -> Result<Training, JsError> {
-        let settings = Settings::parse(&settings).map_err(|e| JsError::new(&e))?;
+        let settings = parse_settings(&settings).map_err(|e| JsError::new(&e))?;
         let (gpu, lost) = open_device(on_lost, kernels).await?;
         Ok(Training { gpu: Rc::new(gpu), lost, settings, images: [Vec::new(), Vec::new()], run: None, last: None })
     }
@@ -561,8 +219,8 @@ impl Training {
         };
         self.check_data()?;
         let s = &self.settings;
-        let generator = s.generator().map_err(|e| JsError::new(&e))?;
-        let limit = max_pixels(&self.gpu, &generator);
+        let spec = spec(s);
+        let limit = spec.max_pixels(&self.gpu, s);
         let pixels = s.batch_size * (s.crop_size as usize).pow(2);
         if pixels > limit {
             return Err(JsError::new(&format!(
@@ -573,14 +231,14 @@ impl Training {
                 c = s.crop_size
             )));
         }
-        let order = if s.pix2pix() || s.model == "dcgan" {
-            Order::aligned(self.images[0].len(), s.batch_size, s.serial_batches, s.seed)
-        } else {
+        let order = if spec.data().takes_domains() {
             Order::unaligned(self.images[0].len(), self.images[1].len(), s.batch_size, s.serial_batches, s.seed)
+        } else {
+            Order::aligned(self.images[0].len(), s.batch_size, s.serial_batches, s.seed)
         };
-        let schedule = Schedule { lr: s.lr, n_epochs: s.n_epochs, n_epochs_decay: s.n_epochs_decay, iterations: None };
+        let schedule = s.schedule();
         let scopes = Scopes::push(&self.gpu.device);
-        let model = s.model(&self.gpu, init);
+        let model = spec.build(&self.gpu, s, init);
         let gpu_error = scopes.pop().await;
         self.check_lost()?;
         if let Some(e) = gpu_error {
@@ -613,12 +271,12 @@ impl Training {
 
     /// The loss names, in [`StepReport::losses`] order.
     pub fn loss_names(&self) -> Vec<String> {
-        self.settings.info().losses.iter().map(|s| s.to_string()).collect()
+        spec(&self.settings).info().losses.iter().map(|s| s.to_string()).collect()
     }
 
     /// The names of the sample images, in [`Training::samples`] order.
     pub fn visual_names(&self) -> Vec<String> {
-        self.settings.info().visuals.iter().map(|s| s.to_string()).collect()
+        spec(&self.settings).info().visuals.iter().map(|s| s.to_string()).collect()
     }
 
     /// GPU memory the run's tensors hold now, in bytes.
@@ -639,14 +297,15 @@ impl Training {
         let picks = run.picks();
         let mut batch = [Vec::new(), Vec::new()];
         let mut size = (0, 0);
-        let b_to_a = self.settings.direction == "BtoA";
+        let b_to_a = self.settings.direction == Direction::BtoA;
+        let data = spec(&self.settings).data();
         for p in &picks {
             // Unaligned: image p.a of A and p.b of B; aligned: the halves of pair p.a, one crop and flip;
             // one set of images (DCGAN): image p.a.
-            let sources = if self.settings.pix2pix() {
+            let sources = if data == Data::Aligned {
                 let (a, b) = split_pair(&self.images[0][p.a], b_to_a);
                 vec![(a, p.a, p.augment_a), (b, p.a, p.augment_a)]
-            } else if self.settings.model == "dcgan" {
+            } else if data == Data::Single {
                 vec![(self.images[0][p.a].clone(), p.a, p.augment_a)]
             } else {
                 vec![(self.images[0][p.a].clone(), p.a, p.augment_a), (self.images[1][p.b].clone(), p.b, p.augment_b)]
@@ -688,7 +347,7 @@ impl Training {
             .expect("read after a step")
             .map_err(|e| JsError::new(&messages::gpu_failure("training", &e.to_string())))?;
         let iteration = run.pos.total_iters;
-        let names = self.settings.info().losses;
+        let names = spec(&self.settings).info().losses;
         if let Some((name, v)) = names.iter().zip(&losses).find(|(_, v)| !v.is_finite()) {
             return Err(JsError::new(&format!(
                 "Training diverged at iteration {iteration}: loss {name} is {v}. Resume from the last saved checkpoint \
@@ -762,14 +421,14 @@ impl Training {
         if let Some(bad) = checkpoint::first_non_finite(&snapshot.state) {
             return Err(JsError::new(&format!("The model holds a non-finite value ({bad}); it is not saved.")));
         }
-        let files = checkpoint::state_files(&snapshot.state, self.settings.info().networks.len(), true);
+        let files = checkpoint::state_files(&snapshot.state, spec(&self.settings).info().networks.len(), true);
         let mut manifest = Manifest {
             format: FORMAT,
             kind: LATEST.into(),
             position: snapshot.position,
             rng: snapshot.rng,
             lr: snapshot.lr,
-            architecture: self.settings.architecture().map_err(|e| JsError::new(&e))?,
+            architecture: spec(&self.settings).architecture(&self.settings),
             images: [self.images[0].len(), self.images[1].len()],
             options: self.settings.clone(),
             files: Default::default(),
@@ -817,38 +476,45 @@ impl Training {
         }
     }
 
-    /// The images the model needs: two domains (CycleGAN) or A|B pairs (pix2pix).
+    /// The images the model needs: two domains, one set of images, or A|B pairs.
     fn check_data(&self) -> Result<(), JsError> {
         let [a, b] = &self.images;
-        if self.settings.model == "dcgan" {
-            if a.is_empty() || !b.is_empty() {
-                return Err(JsError::new(
-                    "DCGAN trains on one set of images: add them as domain A and leave domain B empty.",
-                ));
-            }
-            return Ok(());
-        }
-        if !self.settings.pix2pix() {
-            for (d, imgs) in [("A", a), ("B", b)] {
-                if imgs.is_empty() {
-                    return Err(JsError::new(&format!("Domain {d} has no images: add some, or use the demo domains.")));
+        let spec = spec(&self.settings);
+        match spec.data() {
+            Data::Unaligned | Data::UnalignedOrHalves => {
+                for (d, imgs) in [("A", a), ("B", b)] {
+                    if imgs.is_empty() {
+                        return Err(JsError::new(&format!(
+                            "Domain {d} has no images: add some, or use the demo domains."
+                        )));
+                    }
                 }
             }
-            return Ok(());
-        }
-        if a.is_empty() || !b.is_empty() {
-            return Err(JsError::new(
-                "pix2pix trains on one set of A|B pairs (each image the input and its target side by side): add them \
-                 as domain A and leave domain B empty.",
-            ));
-        }
-        if let Some((i, img)) = a.iter().enumerate().find(|(_, img)| !is_pair(img.dimensions())) {
-            let (w, h) = img.dimensions();
-            return Err(JsError::new(&format!(
-                "Image {} is {w}x{h}: an A|B pair is two squares side by side, so its width must be even and twice \
-                 its height.",
-                i + 1
-            )));
+            Data::Single => {
+                if a.is_empty() || !b.is_empty() {
+                    return Err(JsError::new(&format!(
+                        "{} trains on one set of images: add them as domain A and leave domain B empty.",
+                        spec.title()
+                    )));
+                }
+            }
+            Data::Aligned => {
+                if a.is_empty() || !b.is_empty() {
+                    return Err(JsError::new(&format!(
+                        "{} trains on one set of A|B pairs (each image the input and its target side by side): add \
+                         them as domain A and leave domain B empty.",
+                        spec.title()
+                    )));
+                }
+                if let Some((i, img)) = a.iter().enumerate().find(|(_, img)| !is_pair(img.dimensions())) {
+                    let (w, h) = img.dimensions();
+                    return Err(JsError::new(&format!(
+                        "Image {} is {w}x{h}: an A|B pair is two squares side by side, so its width must be even and \
+                         twice its height.",
+                        i + 1
+                    )));
+                }
+            }
         }
         Ok(())
     }
@@ -862,10 +528,10 @@ impl Training {
 
     /// The manifest and state of a checkpoint zip, checked against the
     /// images; its settings replace the run's.
-    fn read_checkpoint(&mut self, zip: &[u8]) -> Result<(Manifest<Settings>, TrainState, [usize; 2]), JsError> {
+    fn read_checkpoint(&mut self, zip: &[u8]) -> Result<(Manifest<TrainOptions>, TrainState, [usize; 2]), JsError> {
         let bad = |e: String| JsError::new(&format!("This checkpoint cannot be resumed: {e}."));
         let (json, files) = checkpoint::from_zip(zip).map_err(|e| bad(e.to_string()))?;
-        let manifest: Manifest<Settings> =
+        let manifest: Manifest<TrainOptions> =
             serde_json::from_slice(&json).map_err(|e| bad(format!("manifest.json: {e}")))?;
         if manifest.format != FORMAT {
             return Err(bad(format!("format {} is not the supported {FORMAT}", manifest.format)));
@@ -874,14 +540,14 @@ impl Training {
             return Err(bad("it is an epoch checkpoint, which holds the networks only; choose a latest/ zip".into()));
         }
         let mut manifest = manifest;
-        manifest.options.resolve();
-        manifest.options.check().map_err(bad)?;
-        let arch = manifest.options.architecture().map_err(bad)?;
+        // Options the page left out of older manifests take the model's defaults.
+        manifest.options.resolve(&|_| false, false).map_err(bad)?;
+        let arch = spec(&manifest.options).architecture(&manifest.options);
         if arch != manifest.architecture {
             return Err(bad(format!("its manifest says {} but its settings build {arch}", manifest.architecture)));
         }
         self.settings = manifest.options.clone();
-        let info = self.settings.info();
+        let info = spec(&self.settings).info();
         let names = info.networks.iter().chain(info.state);
         let mut state = TrainState::default();
         for name in names {
@@ -899,38 +565,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn settings_default_check_and_name_what_is_wrong() {
-        let s = Settings::parse("{}").unwrap();
-        assert_eq!(s.architecture().unwrap(), "resnet_6blocks ngf 32, n_layers_d 3 ndf 32");
-        assert_eq!((s.crop_size, s.load_size, s.batch_size), (128, 143, 1));
-        let err = |json: &str| Settings::parse(json).unwrap_err();
-        assert!(err(r#"{"model": "unit"}"#).contains("The tab trains cycle_gan, pix2pix, dcgan and discogan models"));
+    fn settings_are_trainers_options_and_name_what_is_wrong() {
+        let s = parse_settings(r#"{"net_g": "resnet_6blocks", "ngf": 32, "ndf": 32}"#).unwrap();
+        assert_eq!(spec(&s).architecture(&s), "resnet_6blocks ngf 32, n_layers_d 3 ndf 32");
+        assert_eq!((s.crop_size, s.load_size, s.batch_size), (256, 286, 1));
+        let err = |json: &str| parse_settings(json).unwrap_err();
+        assert!(err(r#"{"model": "unit"}"#).contains("there is no model `unit`"));
         assert!(err(r#"{"net_g": "vgg"}"#).contains("`vgg` is not a generator"));
-        assert!(err(r#"{"crop_size": 130, "load_size": 143}"#)
-            .contains("not a multiple of 4, as the generator needs; try 128"));
-        assert!(err(r#"{"crop_size": 20, "n_layers_d": 3}"#).contains("too small for the discriminator"));
-        Settings::parse(r#"{"crop_size": 24, "n_layers_d": 3}"#).unwrap();
-        assert!(err(r#"{"crop_size": 256}"#).contains("larger than the load size 143"));
-        assert!(err(r#"{"ngf": 0}"#).contains("ngf is 0"));
-        assert!(err(r#"{"lr": 2}"#).contains("learning rate 2"));
-        assert!(err(r#"{"n_epochs": 0, "n_epochs_decay": 0}"#).contains("no epochs"));
+        assert!(err(r#"{"crop_size": 130, "load_size": 143}"#).contains("must be a multiple of 4"));
+        assert!(err(r#"{"crop_size": 20, "load_size": 24, "n_layers_d": 3}"#).contains("too small for a discriminator"));
+        parse_settings(r#"{"crop_size": 24, "load_size": 24, "n_layers_d": 3}"#).unwrap();
+        assert!(err(r#"{"crop_size": 512}"#).contains("larger than --load-size 286"));
+        assert!(err(r#"{"ngf": 0}"#).contains("--ngf must be at least 1"));
+        assert!(err(r#"{"n_epochs": 0, "n_epochs_decay": 0}"#).contains("at least 1"));
         assert!(err(r#"{"ngf": "x"}"#).contains("do not parse"));
     }
 
     #[test]
-    fn pix2pix_takes_its_defaults() {
-        let s = Settings::parse(
-            r#"{"model": "pix2pix", "net_g": null, "ngf": 64, "ndf": 64, "crop_size": 256, "load_size": 286}"#,
-        )
-        .unwrap();
-        assert_eq!(s.architecture().unwrap(), "pix2pix unet_256 ngf 64, n_layers_d 3 ndf 64, norm batch");
-        assert_eq!((s.gan_mode().unwrap(), s.generator().unwrap().dropout), (GanMode::Vanilla, true));
-        assert_eq!(s.discriminator().unwrap().input_nc, 6);
-        let d = Settings::parse(r#"{"model": "dcgan", "nz": 8, "ngf": 4, "ndf": 4}"#).unwrap();
-        assert_eq!(d.architecture().unwrap(), "dcgan nz 8 ngf 4 ndf 4");
+    fn each_model_takes_its_defaults() {
+        let s = parse_settings(r#"{"model": "pix2pix", "ngf": 64, "ndf": 64, "crop_size": 256, "load_size": 286}"#)
+            .unwrap();
+        assert_eq!(spec(&s).architecture(&s), "pix2pix unet_256 ngf 64, n_layers_d 3 ndf 64, norm batch");
+        let d = parse_settings(r#"{"model": "dcgan", "nz": 8, "ngf": 4, "ndf": 4, "batch_size": 2}"#).unwrap();
+        assert_eq!(spec(&d).architecture(&d), "dcgan nz 8 ngf 4 ndf 4");
         assert_eq!((d.preprocess, d.load_size, d.crop_size, d.no_flip), (Preprocess::CenterCrop, 64, 64, true));
-        assert!(Settings::parse(r#"{"model": "dcgan", "image_size": 128}"#).unwrap_err().contains("64x64"));
-        assert!(Settings::parse(r#"{"direction": "up"}"#).unwrap_err().contains("not AtoB or BtoA"));
+        // DCGAN's reference defaults where the page gives none: 25 epochs at a constant rate.
+        assert_eq!((d.batch_size, d.n_epochs, d.n_epochs_decay), (2, 25, 0));
+        assert!(parse_settings(r#"{"model": "dcgan", "image_size": 128}"#).unwrap_err().contains("64x64"));
+        assert!(parse_settings(r#"{"direction": "up"}"#).unwrap_err().contains("do not parse"));
+        let u = parse_settings(r#"{"model": "ugatit", "light": true, "ch": 4, "crop_size": 96}"#).unwrap();
+        assert_eq!(spec(&u).architecture(&u), "ugatit light ch 4 n_res 4");
+        assert!(u.transform().bilinear);
     }
 
     #[test]
@@ -941,8 +606,8 @@ mod tests {
             "serial_batches": false, "batch_size": 1, "lr": 0.0002, "beta1": 0.5, "n_epochs": 100,
             "n_epochs_decay": 100, "lambda_a": 10.0, "lambda_b": 10.0, "lambda_identity": 0.5, "pool_size": null,
             "seed": 0, "norm": "instance", "gan_mode": "lsgan", "display_freq": 400, "domain_a": "/data/A"}"#;
-        let s = Settings::parse(json).unwrap();
-        assert_eq!(s.architecture().unwrap(), "resnet_9blocks ngf 8, n_layers_d 3 ndf 16");
-        assert_eq!(s.pool_size.unwrap_or(50), 50);
+        let s = parse_settings(json).unwrap();
+        assert_eq!(spec(&s).architecture(&s), "resnet_9blocks ngf 8, n_layers_d 3 ndf 16");
+        assert_eq!(s.get::<shaders::models::image_to_image::NetOptions>().pool_size, Some(50));
     }
 }

@@ -2,20 +2,15 @@
 
 pub mod arch;
 pub mod arena;
-pub mod cyclegan;
-pub mod dcgan;
-pub mod discogan;
 pub mod gan_loss;
 pub mod layers;
 pub mod model;
 pub mod network;
 pub mod optim;
 pub mod params;
-pub mod pix2pix;
 pub mod pool;
 pub mod pth;
 pub mod remap;
 pub mod translate;
-pub mod ugatit;
 pub mod ugatit_nets;
 pub mod weights;

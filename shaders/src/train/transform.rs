@@ -80,6 +80,21 @@ impl std::fmt::Display for Preprocess {
     }
 }
 
+/// Which half of an aligned image is the input: the reference's `--direction`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Direction {
+    /// The left half is A (the input), the right half B (the target).
+    #[default]
+    #[cfg_attr(feature = "cli", value(name = "AtoB"))]
+    #[serde(rename = "AtoB")]
+    AtoB,
+    /// The right half is A, the left half B (facades: labels on the right).
+    #[cfg_attr(feature = "cli", value(name = "BtoA"))]
+    #[serde(rename = "BtoA")]
+    BtoA,
+}
+
 fn data_error(msg: String) -> Error {
     Error::Data(msg)
 }

@@ -6,9 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::ValueEnum;
 use image::RgbImage;
-use serde::{Deserialize, Serialize};
 use shaders::train::order::Order;
 
 use crate::imageio;
@@ -88,19 +86,7 @@ impl Domain {
     }
 }
 
-/// Which half of an aligned image is the input: the reference's `--direction`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-pub enum Direction {
-    /// The left half is A (the input), the right half B (the target).
-    #[default]
-    #[value(name = "AtoB")]
-    #[serde(rename = "AtoB")]
-    AtoB,
-    /// The right half is A, the left half B (facades: labels on the right).
-    #[value(name = "BtoA")]
-    #[serde(rename = "BtoA")]
-    BtoA,
-}
+pub use shaders::train::transform::Direction;
 
 /// The training data of a run.
 pub enum Source {
@@ -290,6 +276,7 @@ mod tests {
 
     #[test]
     fn direction_is_spelt_as_the_reference() {
+        use clap::ValueEnum;
         assert_eq!(serde_json::to_string(&Direction::BtoA).unwrap(), "\"BtoA\"");
         assert_eq!(serde_json::from_str::<Direction>("\"AtoB\"").unwrap(), Direction::AtoB);
         assert_eq!(Direction::from_str("BtoA", false).unwrap(), Direction::BtoA);

@@ -9,6 +9,7 @@ use clap::Args;
 use shaders::train::checkpoint::from_zip;
 
 use super::checkpoint::{self, parse_manifest, LATEST, MANIFEST};
+use super::options::{TrainArgs, RUN_CONTROL};
 use super::setup::model_files;
 
 /// Options of `trainer import`.
@@ -34,13 +35,13 @@ pub fn import(args: ImportArgs) -> Result<()> {
     if manifest.kind != LATEST {
         bail!("{}: an epoch checkpoint holds only the networks; import a latest/ zip", zip.display());
     }
-    let (networks, state) = model_files(manifest.options.model);
+    let (networks, state) = model_files(&manifest.options);
     for name in networks.iter().chain(state) {
         if !files.iter().any(|(n, _)| *n == format!("{name}.safetensors")) {
             bail!(
                 "{}: {name}.safetensors is missing: not a complete {} checkpoint",
                 zip.display(),
-                manifest.options.model.name()
+                manifest.options.model
             );
         }
     }
@@ -56,33 +57,37 @@ pub fn import(args: ImportArgs) -> Result<()> {
     let m = &manifest;
     eprintln!(
         "imported {} at iteration {} (epoch {}): {}",
-        m.options.model.name(),
-        m.position.total_iters,
-        m.position.epoch,
-        m.architecture
+        m.options.model, m.position.total_iters, m.position.epoch, m.architecture
     );
     println!("{}", run_dir.join(LATEST).display());
     eprintln!("resume with: trainer --continue-train --name {} {}", args.name, resume_flags(m));
     Ok(())
 }
 
-/// The options a resume must repeat (the networks and the data size), from the manifest.
+/// The options a resume must repeat (those the manifest records away from
+/// their command-line defaults, and the data), from the manifest.
 fn resume_flags(m: &checkpoint::Manifest) -> String {
     let o = &m.options;
-    let net_g = o.net_g.map(|n| format!(" --net-g {n}")).unwrap_or_default();
-    format!(
-        "--checkpoints-dir {}{net_g} --ngf {} --ndf {} --n-layers-d {} --load-size {} --crop-size {} --batch-size {} \
-         --n-epochs {} --n-epochs-decay {} --lr {} --seed {} --domain-a DIR --domain-b DIR",
-        o.checkpoints_dir.display(),
-        o.ngf,
-        o.ndf,
-        o.n_layers_d,
-        o.load_size,
-        o.crop_size,
-        o.batch_size,
-        o.n_epochs,
-        o.n_epochs_decay,
-        o.lr,
-        o.seed
-    )
+    let defaults = TrainArgs::defaults();
+    let (Ok(serde_json::Value::Object(now)), Ok(serde_json::Value::Object(default))) =
+        (serde_json::to_value(o), serde_json::to_value(&defaults))
+    else {
+        return String::new();
+    };
+    let mut flags = format!("--checkpoints-dir {}", o.checkpoints_dir.display());
+    for (key, value) in &now {
+        let skip = RUN_CONTROL.contains(&key.as_str()) || ["name", "checkpoints_dir"].contains(&key.as_str());
+        if skip || value.is_null() || default.get(key) == Some(value) {
+            continue;
+        }
+        let flag = key.replace('_', "-");
+        match value {
+            serde_json::Value::Bool(true) => flags += &format!(" --{flag}"),
+            serde_json::Value::Bool(false) => {}
+            serde_json::Value::String(s) => flags += &format!(" --{flag} {s}"),
+            v => flags += &format!(" --{flag} {v}"),
+        }
+    }
+    let data = if o.spec().data().takes_domains() { "--domain-a DIR --domain-b DIR" } else { "--dataroot DIR" };
+    format!("{flags} {data}")
 }

@@ -110,7 +110,7 @@ impl Loader {
             return Ok(());
         }
         for side in [w, h] {
-            self.sizes.check(side, "a side of").with_context(|| {
+            self.sizes.check(side, "a side of").map_err(anyhow::Error::msg).with_context(|| {
                 format!("{}: {w}x{h} after --preprocess {:?}", path.display(), self.transform.preprocess)
             })?;
         }

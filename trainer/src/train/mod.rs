@@ -29,7 +29,7 @@ use shaders::train::{order, transform, Run};
 
 pub use data::Direction;
 pub use import::{import, ImportArgs};
-pub use options::{ModelKind, NormArg, TrainArgs};
+pub use options::{NormArg, TrainArgs};
 
 use loader::Loader;
 use losslog::LossLog;
@@ -122,14 +122,7 @@ pub fn run(args: TrainArgs, matches: &ArgMatches) -> Result<()> {
         Stop::Interrupted => eprintln!("interrupted at iteration {at}; resume with --continue-train"),
     }
     let r = run_dir.display();
-    if args.model == ModelKind::Dcgan {
-        eprintln!("generate with: trainer generate --weights {r}/latest/{translator}.safetensors --output DIR");
-    } else {
-        eprintln!(
-            "translate with: trainer translate --weights {r}/latest/{translator}.safetensors --input IMAGE --output \
-             OUT.png"
-        );
-    }
+    eprintln!("{}", args.spec().next_step(&format!("{r}/latest/{translator}.safetensors")));
     println!(
         "results in {r}: latest/ ({kind}: {networks} .safetensors and the resume state), loss_log.jsonl, \
          loss_curve.png, web/index.html"

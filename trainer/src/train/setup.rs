@@ -4,24 +4,17 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::ArgMatches;
-use shaders::nn::arch::{GeneratorArch, Upsampling};
-use shaders::nn::cyclegan::{self, CycleGan};
-use shaders::nn::dcgan::{self, Dcgan};
-use shaders::nn::discogan::{self, DiscoGan};
+use shaders::models::{Data, Demo};
 use shaders::nn::model::{Init, Model};
-use shaders::nn::network::Architecture;
 use shaders::nn::params::SplitMix64;
-use shaders::nn::pix2pix::{self, Pix2Pix};
-use shaders::nn::remap::map_state_dict;
-use shaders::nn::ugatit::{self, detect_generator, split_checkpoint, Ugatit};
 use shaders::nn::weights::StateDict;
 use shaders::{Gpu, GpuOptions};
 
 use super::checkpoint::{self, Loaded, LATEST, MANIFEST};
 use super::data::{Domain, Source};
-use super::options::{ModelKind, Preprocess, TrainArgs, RUN_CONTROL};
+use super::options::{Preprocess, TrainArgs, RUN_CONTROL};
 use super::order::{self, stream, Order, Position};
 use super::{demo, demo_aligned, demo_shapes};
 
@@ -45,51 +38,25 @@ impl Start {
     }
 }
 
-/// Resolves the options: the demo's defaults where it runs, then the checks.
+/// Resolves the options: the model's and the demo's defaults where they
+/// apply, then the checks.
 pub fn options(mut args: TrainArgs, matches: &ArgMatches) -> Result<TrainArgs> {
-    args.apply_model_defaults(matches);
-    if args.is_demo() {
-        args.apply_demo_defaults(matches);
-    }
-    args.resolve();
-    args.validate()?;
-    if args.model == ModelKind::Pix2Pix && (args.domain_a.is_some() || args.domain_b.is_some()) {
+    args.resolve(matches)?;
+    let spec = args.spec();
+    if !spec.data().takes_domains() && (args.domain_a.is_some() || args.domain_b.is_some()) {
         bail!(
-            "--model pix2pix trains on one folder of A|B side-by-side images: give it with --dataroot, not \
-             --domain-a/--domain-b"
+            "--model {} trains on {}: give it with --dataroot, not --domain-a/--domain-b",
+            args.model,
+            spec.data().describe()
         );
-    }
-    if args.model == ModelKind::Dcgan && (args.domain_a.is_some() || args.domain_b.is_some()) {
-        bail!("--model dcgan trains on one folder of images: give it with --dataroot, not --domain-a/--domain-b");
     }
     Ok(args)
 }
 
 /// The names of the networks and of the other state files of a model.
-pub fn model_files(kind: ModelKind) -> (&'static [&'static str], &'static [&'static str]) {
-    let info = match kind {
-        ModelKind::CycleGan => &cyclegan::INFO,
-        ModelKind::Pix2Pix => &pix2pix::INFO,
-        ModelKind::Dcgan => &dcgan::INFO,
-        ModelKind::DiscoGan => &discogan::INFO,
-        ModelKind::Ugatit => &ugatit::INFO,
-    };
+pub fn model_files(args: &TrainArgs) -> (&'static [&'static str], &'static [&'static str]) {
+    let info = args.spec().info();
     (info.networks, info.state)
-}
-
-/// The architectures of the model's networks, in [`model_files`] order.
-fn architectures(args: &TrainArgs) -> Vec<Architecture> {
-    match args.model {
-        ModelKind::CycleGan => args.cycle_gan_config().architectures().to_vec(),
-        ModelKind::Pix2Pix | ModelKind::Dcgan => {
-            vec![Architecture::Generator(args.generator()), Architecture::Discriminator(args.discriminator())]
-        }
-        ModelKind::DiscoGan => {
-            let (g, d) = (Architecture::Generator(args.generator()), Architecture::Discriminator(args.discriminator()));
-            vec![g, g, d, d]
-        }
-        ModelKind::Ugatit => Vec::new(),
-    }
 }
 
 /// Finds what the run starts from, refusing (before writing anything) a
@@ -113,9 +80,9 @@ pub fn start(args: &TrainArgs, run_dir: &Path) -> Result<Start> {
                 "--continue-train: {} is a {} run, but the options ask for --model {}; pass --model {} or another \
                  --name for a new run (nothing was changed)",
                 latest.display(),
-                manifest.options.model.name(),
-                args.model.name(),
-                manifest.options.model.name()
+                manifest.options.model,
+                args.model,
+                manifest.options.model
             );
         }
         if manifest.architecture != args.architecture() {
@@ -128,7 +95,7 @@ pub fn start(args: &TrainArgs, run_dir: &Path) -> Result<Start> {
                 args.architecture()
             );
         }
-        let (networks, state) = model_files(args.model);
+        let (networks, state) = model_files(args);
         let loaded = checkpoint::load(&latest, networks, state).context("--continue-train")?;
         note_changed_options(args, &loaded.manifest.options);
         return Ok(Start::Resume(Box::new(loaded)));
@@ -142,91 +109,34 @@ pub fn start(args: &TrainArgs, run_dir: &Path) -> Result<Start> {
         );
     }
     match &args.init_weights {
-        Some(path) if args.model == ModelKind::Ugatit => Ok(Start::Weights(ugatit_weights(args, path)?)),
-        Some(dir) => {
-            let nets = checkpoint::load_nets(dir, model_files(args.model).0).context("--init-weights")?;
-            let nets = check_nets(nets, args, dir)?;
-            Ok(Start::Weights(nets))
-        }
+        Some(path) => Ok(Start::Weights(init_weights(args, path)?)),
         None => Ok(Start::Fresh),
     }
 }
 
-/// The architectures the state_dicts hold must be those the options ask
-/// for. The state_dicts are mapped onto the reference's layout (weights of
-/// other code bases, [`map_state_dict`]) and returned in it.
-fn check_nets(nets: Vec<StateDict>, args: &TrainArgs, dir: &Path) -> Result<Vec<StateDict>> {
-    let names = model_files(args.model).0;
-    let mut out = Vec::with_capacity(nets.len());
-    for ((name, sd), want) in names.iter().zip(nets).zip(architectures(args)) {
-        let ctx = || format!("--init-weights {}: {name}", dir.display());
-        let mapped = map_state_dict(&sd, None).with_context(ctx)?;
-        for note in &mapped.report.notes {
-            eprintln!("--init-weights {}: {name}: {note}", dir.display());
-        }
-        let mut found = mapped.arch;
-        // Dropout has no weights: take the options' word for it.
-        if let (Architecture::Generator(f), Architecture::Generator(w)) = (&mut found, &want) {
-            f.dropout = w.dropout;
-        }
-        if found != want {
-            let hint = match found {
-                Architecture::Generator(g) => {
-                    let up = match g.arch {
-                        GeneratorArch::Resnet { upsampling: Upsampling::Transposed4, .. } => {
-                            " --upsampling transposed4"
-                        }
-                        _ => "",
-                    };
-                    format!("--net-g {} --ngf {} --norm {}{up}", g.net_name(), g.ngf, g.norm.name())
-                }
-                Architecture::Discriminator(d) => format!("--ndf {} --norm {}", d.ndf, d.norm.name()),
-            };
-            bail!(
-                "--init-weights {}: {name} is a {} network, but the options ask for {}; pass matching options \
-                 ({hint} for this one; --net-d and --n-layers-d for the discriminators)",
-                dir.display(),
-                found.describe(),
-                want.describe()
-            );
-        }
-        out.push(mapped.state_dict);
-    }
-    Ok(out)
-}
-
-/// U-GAT-IT's `--init-weights`: the reference's checkpoint file
-/// (`<dataset>_params_NNNNNNN.pt`, all six networks in one dict) or a folder
-/// of the six `.safetensors` (another run's `latest/`). The generators must
-/// be of the shape the options ask for.
-fn ugatit_weights(args: &TrainArgs, path: &Path) -> Result<Vec<StateDict>> {
-    let ctx = || format!("--init-weights {}", path.display());
+/// `--init-weights`: a folder of the networks' `.safetensors` (another run's
+/// `latest/`, or a reference run's `.pth` files), or for a model that takes
+/// one (U-GAT-IT) the reference's checkpoint file holding them all. They
+/// must be the architectures the options ask for.
+fn init_weights(args: &TrainArgs, path: &Path) -> Result<Vec<StateDict>> {
+    let spec = args.spec();
+    let what = format!("--init-weights {}", path.display());
     let nets = if path.is_file() {
-        let sd = crate::translate::load_state_dict(path).with_context(ctx)?;
-        split_checkpoint(&sd).with_context(ctx)?
-    } else {
-        checkpoint::load_nets(path, model_files(ModelKind::Ugatit).0).with_context(ctx)?
-    };
-    let want = args.ugatit_generator();
-    for (name, sd) in ["genA2B", "genB2A"].iter().zip(&nets) {
-        let found = detect_generator(sd).with_context(|| format!("--init-weights {}: {name}", path.display()))?;
-        let same = found.ch == want.ch
-            && found.n_res == want.n_res
-            && found.light == want.light
-            && (found.light || found.img_size == want.img_size);
-        if !same {
-            let light = if found.light { " --light" } else { "" };
-            let size = if found.light { String::new() } else { format!(" --crop-size {}", found.img_size) };
-            bail!(
-                "--init-weights {}: {name} is a {}, but the options ask for a {}; pass --ch {} --n-res {}{light}{size} \
-                 (nothing was changed)",
-                path.display(),
-                found.describe(),
-                want.describe(),
-                found.ch,
-                found.n_res
-            );
+        let sd = crate::translate::load_state_dict(path).with_context(|| what.clone())?;
+        match spec.split_weights(&sd) {
+            Some(nets) => nets.with_context(|| what.clone())?,
+            None => bail!(
+                "{what}: --model {} starts from a folder holding {}, not from one file",
+                args.model,
+                spec.info().networks.join(" ")
+            ),
         }
+    } else {
+        checkpoint::load_nets(path, model_files(args).0).with_context(|| what.clone())?
+    };
+    let (nets, notes) = spec.check_init(args, nets, &what).map_err(|e| anyhow!(e))?;
+    for note in notes {
+        eprintln!("{note}");
     }
     Ok(nets)
 }
@@ -247,126 +157,25 @@ fn note_changed_options(args: &TrainArgs, saved: &TrainArgs) {
 
 /// The training data: the options' folders, or the model's demo (written on first use).
 pub fn source(args: &TrainArgs, run_dir: &Path) -> Result<Source> {
-    let source = match args.model {
-        ModelKind::Dcgan => {
-            let dir = match &args.dataroot {
-                Some(d) => d.clone(),
-                None => {
-                    let dir = run_dir.join("demo_data");
-                    eprintln!(
-                        "no --dataroot given: training the built-in DCGAN demo, {} procedural {s}x{s} images of \
-                         coloured shapes in {}",
-                        demo_shapes::COUNT,
-                        dir.display(),
-                        s = demo_shapes::SIZE
-                    );
-                    eprintln!(
-                        "demo settings: {}, batch {}, {} epochs (any option overrides them; `trainer --help` lists \
-                         them)",
-                        args.architecture(),
-                        args.batch_size,
-                        args.n_epochs
-                    );
-                    demo_shapes::ensure(&dir)?
-                }
-            };
-            Source::Single { images: Domain::scan("images", "--dataroot", &dir)? }
+    let spec = args.spec();
+    let source = match (spec.data(), &args.domain_a, &args.domain_b, &args.dataroot) {
+        (_, None, None, None) => demo_source(args, run_dir)?,
+        (Data::Single, _, _, Some(dir)) => Source::Single { images: Domain::scan("images", "--dataroot", dir)? },
+        (Data::Aligned, _, _, Some(dir)) => Source::aligned(Domain::scan("AB", "--dataroot", dir)?, args.direction)?,
+        (Data::UnalignedOrHalves, _, _, Some(root)) if !root.join("trainA").is_dir() => {
+            let pairs = Domain::scan("AB", "--dataroot", root)?;
+            pairs.check_aligned()?;
+            eprintln!("{}: A|B pairs, taken apart: A and B from independently drawn pairs", root.display());
+            Source::Halves { pairs, direction: args.direction }
         }
-        ModelKind::Pix2Pix => {
-            let dir = match &args.dataroot {
-                Some(d) => d.clone(),
-                None => {
-                    let dir = run_dir.join("demo_data");
-                    eprintln!(
-                        "no --dataroot given: training the built-in pix2pix demo, facade label maps (A) -> rendered \
-                         facades (B), {} procedural {s}x{s} pairs in {}",
-                        demo_aligned::COUNT,
-                        dir.display(),
-                        s = demo_aligned::SIZE
-                    );
-                    demo_note(args);
-                    demo_aligned::ensure(&dir)?
-                }
-            };
-            let pairs = Domain::scan("AB", "--dataroot", &dir)?;
-            Source::aligned(pairs, args.direction)?
+        (_, Some(a), Some(b), _) => {
+            Source::Unaligned { a: Domain::scan("A", "--domain-a", a)?, b: Domain::scan("B", "--domain-b", b)? }
         }
-        ModelKind::DiscoGan => match (&args.domain_a, &args.domain_b, &args.dataroot) {
-            (Some(a), Some(b), _) => {
-                Source::Unaligned { a: Domain::scan("A", "--domain-a", a)?, b: Domain::scan("B", "--domain-b", b)? }
-            }
-            (_, _, Some(root)) if root.join("trainA").is_dir() => Source::Unaligned {
-                a: Domain::scan("A", "--dataroot", &root.join("trainA"))?,
-                b: Domain::scan("B", "--dataroot", &root.join("trainB"))?,
-            },
-            (_, _, Some(root)) => {
-                let pairs = Domain::scan("AB", "--dataroot", root)?;
-                pairs.check_aligned()?;
-                eprintln!("{}: A|B pairs, taken apart: A and B from independently drawn pairs", root.display());
-                Source::Halves { pairs, direction: args.direction }
-            }
-            _ => {
-                let dir = run_dir.join("demo_data");
-                eprintln!(
-                    "no --domain-a/--domain-b given: training the built-in DiscoGAN demo, daytime landscapes (A) <-> \
-                     night landscapes (B), {} procedural images per domain in {}",
-                    demo::COUNT,
-                    dir.display()
-                );
-                eprintln!(
-                    "demo settings: {}, {}x{}, batch {}, {} epochs (any option overrides them; `trainer --help` lists \
-                     them)",
-                    args.architecture(),
-                    args.image_size,
-                    args.image_size,
-                    args.batch_size,
-                    args.n_epochs
-                );
-                let (a, b) = demo::ensure(&dir)?;
-                Source::Unaligned { a: Domain::scan("A", "--domain-a", &a)?, b: Domain::scan("B", "--domain-b", &b)? }
-            }
+        (_, _, _, Some(root)) => Source::Unaligned {
+            a: Domain::scan("A", "--domain-a", &root.join("trainA"))?,
+            b: Domain::scan("B", "--domain-b", &root.join("trainB"))?,
         },
-        ModelKind::Ugatit if args.is_demo() => {
-            let dir = run_dir.join("demo_data");
-            eprintln!(
-                "no --domain-a/--domain-b given: training the built-in U-GAT-IT demo, round blobs (A) <-> square \
-                 blocks (B) of the same colours, {} procedural {s}x{s} images per domain in {}",
-                shaders::train::demo_blobs::COUNT,
-                dir.display(),
-                s = shaders::train::demo_blobs::SIZE
-            );
-            eprintln!(
-                "demo settings: {}, load {} crop {}, {} iterations (any option overrides them; `trainer --help` \
-                 lists them)",
-                args.architecture(),
-                args.load_size,
-                args.crop_size,
-                args.iteration
-            );
-            let (a, b) = demo::ensure_blobs(&dir)?;
-            Source::Unaligned { a: Domain::scan("A", "--domain-a", &a)?, b: Domain::scan("B", "--domain-b", &b)? }
-        }
-        ModelKind::CycleGan | ModelKind::Ugatit => {
-            let (a, b) = match (&args.domain_a, &args.domain_b, &args.dataroot) {
-                (Some(a), Some(b), _) => (a.clone(), b.clone()),
-                (_, _, Some(root)) => (root.join("trainA"), root.join("trainB")),
-                _ => {
-                    let dir = run_dir.join("demo_data");
-                    eprintln!(
-                        "no --domain-a/--domain-b given: training the built-in demo, daytime landscapes (A) <-> \
-                         night landscapes (B), {} procedural {s}x{s} images per domain in {}",
-                        demo::COUNT,
-                        dir.display(),
-                        s = demo::SIZE
-                    );
-                    demo_note(args);
-                    demo::ensure(&dir)?
-                }
-            };
-            let a = Domain::scan("A", "--domain-a", &a)?;
-            let b = Domain::scan("B", "--domain-b", &b)?;
-            Source::Unaligned { a, b }
-        }
+        _ => bail!("give both --domain-a and --domain-b, or --dataroot"),
     };
     let domains: Vec<&Domain> = match &source {
         Source::Unaligned { a, b } => vec![a, b],
@@ -411,15 +220,58 @@ pub fn source(args: &TrainArgs, run_dir: &Path) -> Result<Source> {
     Ok(source)
 }
 
-fn demo_note(args: &TrainArgs) {
+/// The model's built-in demo data, written under `run_dir` on first use.
+fn demo_source(args: &TrainArgs, run_dir: &Path) -> Result<Source> {
+    let spec = args.spec();
+    let dir = run_dir.join("demo_data");
+    let what = match spec.demo() {
+        Demo::Landscapes => format!(
+            "daytime landscapes (A) <-> night landscapes (B), {} procedural {s}x{s} images per domain",
+            demo::COUNT,
+            s = demo::SIZE
+        ),
+        Demo::Facades => format!(
+            "facade label maps (A) -> rendered facades (B), {} procedural {s}x{s} pairs",
+            demo_aligned::COUNT,
+            s = demo_aligned::SIZE
+        ),
+        Demo::Shapes => {
+            format!("{} procedural {s}x{s} images of coloured shapes", demo_shapes::COUNT, s = demo_shapes::SIZE)
+        }
+        Demo::Blobs => format!(
+            "round blobs (A) <-> square blocks (B) of the same colours, {} procedural {s}x{s} images per domain",
+            shaders::train::demo_blobs::COUNT,
+            s = shaders::train::demo_blobs::SIZE
+        ),
+    };
+    let given = if spec.data().takes_domains() { "--domain-a/--domain-b" } else { "--dataroot" };
+    eprintln!("no {given} given: training the built-in {} demo, {what} in {}", spec.title(), dir.display());
+    let length = match spec.iterations(args) {
+        Some(n) => format!("{n} iterations"),
+        None => format!("{} + {} epochs", args.n_epochs, args.n_epochs_decay),
+    };
     eprintln!(
-        "demo settings: {}, load {} crop {}, {} + {} epochs (any option overrides them; `trainer --help` lists them)",
+        "demo settings: {}, load {} crop {}, batch {}, {length} (any option overrides them; `trainer --help` lists \
+         them)",
         args.architecture(),
         args.load_size,
         args.crop_size,
-        args.n_epochs,
-        args.n_epochs_decay
+        args.batch_size
     );
+    let unaligned = |(a, b): (std::path::PathBuf, std::path::PathBuf)| -> Result<Source> {
+        Ok(Source::Unaligned { a: Domain::scan("A", "--domain-a", &a)?, b: Domain::scan("B", "--domain-b", &b)? })
+    };
+    match spec.demo() {
+        Demo::Landscapes => unaligned(demo::ensure(&dir)?),
+        Demo::Blobs => unaligned(demo::ensure_blobs(&dir)?),
+        Demo::Facades => {
+            let pairs = Domain::scan("AB", "--dataroot", &demo_aligned::ensure(&dir)?)?;
+            Source::aligned(pairs, args.direction)
+        }
+        Demo::Shapes => {
+            Ok(Source::Single { images: Domain::scan("images", "--dataroot", &demo_shapes::ensure(&dir)?)? })
+        }
+    }
 }
 
 /// The data order of the run.
@@ -460,12 +312,6 @@ pub fn model(args: &TrainArgs, start: Start) -> Result<(Gpu, Box<dyn Model>, Spl
             (Init::Resume(state), SplitMix64(manifest.rng), manifest.position, context)
         }
     };
-    let model: Box<dyn Model> = match args.model {
-        ModelKind::CycleGan => Box::new(CycleGan::new(&gpu, args.cycle_gan_config(), init).context(context)?),
-        ModelKind::Pix2Pix => Box::new(Pix2Pix::new(&gpu, args.pix2pix_config(), init).context(context)?),
-        ModelKind::Dcgan => Box::new(Dcgan::new(&gpu, args.dcgan_config(), init).context(context)?),
-        ModelKind::DiscoGan => Box::new(DiscoGan::new(&gpu, args.discogan_config(), init).context(context)?),
-        ModelKind::Ugatit => Box::new(Ugatit::new(&gpu, args.ugatit_config(), init).context(context)?),
-    };
+    let model = args.spec().build(&gpu, args, init).context(context)?;
     Ok((gpu, model, rng, pos))
 }

@@ -20,15 +20,20 @@
 //! the generators' of the discriminator step are never used (the reference
 //! zeroes them before its next step), so they are not computed.
 
-use super::model::{BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
-use super::optim::AdamGroup;
-use super::params::SplitMix64;
-use super::ugatit_nets::{Discriminator, DiscriminatorShape, Generator, GeneratorShape};
-use super::weights::StateDict;
+use super::cyclegan::non_negative;
+use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
+use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::model::{BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
+use crate::nn::optim::AdamGroup;
+use crate::nn::params::SplitMix64;
+use crate::nn::translate::ugatit_fit_pixels;
+use crate::nn::ugatit_nets::{Discriminator, DiscriminatorShape, Generator, GeneratorShape};
+use crate::nn::weights::StateDict;
 use crate::ops::{accumulate, add_assign, const_loss, l1_loss, AdamConfig, ConstLoss};
 use crate::tensor::Tensor;
+use crate::train::transform::Preprocess;
 
 /// The networks, by the reference's names (the keys of its checkpoint dict).
 pub const NETWORKS: [&str; 6] = ["genA2B", "genB2A", "disGA", "disGB", "disLA", "disLB"];
@@ -453,4 +458,248 @@ pub fn detect_generator(sd: &StateDict) -> Result<GeneratorShape> {
         (false, 4 * side)
     };
     Ok(GeneratorShape { ch, n_res, light, img_size })
+}
+
+/// U-GAT-IT's own options (`main.py`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+#[serde(default)]
+pub struct UgatitOptions {
+    /// ugatit: the light model (the γ/β MLP on globally pooled features) instead of the full one, whose
+    /// first MLP layer takes the whole flattened bottleneck (268 M weights at 256x256).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub light: bool,
+    /// ugatit: the run's length in iterations; the learning rate decays linearly over its second half
+    /// (--max-iters stops a run earlier) [demo: 1000].
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1_000_000))]
+    pub iteration: u64,
+    /// ugatit: channels of the networks' first layer (the reference's --ch) [demo: 8].
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 64))]
+    pub ch: usize,
+    /// ugatit: residual blocks of the generators' encoder and adaILN blocks of their decoder.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 4))]
+    pub n_res: usize,
+    /// ugatit: weight of the adversarial losses.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1.0))]
+    pub adv_weight: f32,
+    /// ugatit: weight of the cycle L1 losses.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 10.0))]
+    pub cycle_weight: f32,
+    /// ugatit: weight of the identity L1 losses.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 10.0))]
+    pub identity_weight: f32,
+    /// ugatit: weight of the generators' CAM losses.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1000.0))]
+    pub cam_weight: f32,
+    /// ugatit: Adam's weight decay, added to the gradient as the reference's torch.optim.Adam does.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1e-4))]
+    pub weight_decay: f32,
+}
+
+impl Default for UgatitOptions {
+    fn default() -> Self {
+        UgatitOptions {
+            light: false,
+            iteration: 1_000_000,
+            ch: 64,
+            n_res: 4,
+            adv_weight: 1.0,
+            cycle_weight: 10.0,
+            identity_weight: 10.0,
+            cam_weight: 1000.0,
+            weight_decay: 1e-4,
+        }
+    }
+}
+
+impl Group for UgatitOptions {
+    const HEADING: &'static str = "U-GAT-IT";
+}
+
+/// U-GAT-IT in the registry.
+pub struct UgatitSpec;
+
+impl UgatitSpec {
+    /// The generators' shape: the crop size is the full model's image size.
+    pub fn generator(o: &TrainOptions) -> GeneratorShape {
+        let u = o.get::<UgatitOptions>();
+        GeneratorShape { ch: u.ch, n_res: u.n_res, light: u.light, img_size: o.crop_size as usize }
+    }
+
+    /// The model's configuration from the options.
+    pub fn config(o: &TrainOptions) -> UgatitConfig {
+        let u = o.get::<UgatitOptions>();
+        UgatitConfig {
+            weight_decay: u.weight_decay,
+            adv_weight: u.adv_weight,
+            cycle_weight: u.cycle_weight,
+            identity_weight: u.identity_weight,
+            cam_weight: u.cam_weight,
+            ..UgatitConfig::reference(Self::generator(o))
+        }
+    }
+}
+
+impl ModelSpec for UgatitSpec {
+    fn info(&self) -> &'static ModelInfo {
+        &INFO
+    }
+
+    fn title(&self) -> &'static str {
+        "U-GAT-IT"
+    }
+
+    fn about(&self) -> &'static str {
+        "U-GAT-IT: unpaired translation with attention (CAM) and adaptive layer-instance normalization"
+    }
+
+    fn groups(&self) -> &'static [OptionGroup] {
+        const GROUPS: &[OptionGroup] = &[OptionGroup::of::<UgatitOptions>()];
+        GROUPS
+    }
+
+    fn data(&self) -> Data {
+        Data::Unaligned
+    }
+
+    fn demo(&self) -> Demo {
+        Demo::Blobs
+    }
+
+    /// UGATIT.py: lr 1e-4, Resize to img_size + 30, samples every 1000
+    /// iterations (its print_freq).
+    fn model_defaults(&self, o: &mut TrainOptions, unset: &dyn Fn(&str) -> bool) {
+        let load = o.crop_size + 30;
+        default_unset!(o, unset, lr = 1e-4, load_size = load, display_freq = 1000);
+    }
+
+    /// Small networks on 96x96 crops (the global discriminator's smallest
+    /// input). The reference's networks with these settings in PyTorch: at
+    /// lr 2e-4 the discs are still round blurs after 400 iterations; at
+    /// 5e-4, with the decay over the second half of 1000, the discs turn
+    /// visibly square from about 750.
+    fn demo_defaults(&self, o: &mut TrainOptions, unset: &dyn Fn(&str) -> bool) {
+        default_unset!(
+            o,
+            unset,
+            name = "demo_ugatit".into(),
+            lr = 5e-4,
+            crop_size = 96,
+            load_size = 104,
+            display_freq = 25,
+            print_freq = 5,
+            save_latest_freq = 100
+        );
+        o.update::<UgatitOptions>(|u| {
+            if unset("light") {
+                u.light = true;
+            }
+            if unset("ch") {
+                u.ch = 8;
+            }
+            if unset("n_res") {
+                u.n_res = 2;
+            }
+            if unset("iteration") {
+                u.iteration = 1000;
+            }
+        });
+    }
+
+    /// UGATIT.py: RandomHorizontalFlip, Resize((img_size + 30) square), RandomCrop(img_size).
+    fn resolve(&self, o: &mut TrainOptions) {
+        if o.preprocess != Preprocess::Crop {
+            o.preprocess = Preprocess::ResizeAndCrop;
+        }
+    }
+
+    fn validate(&self, o: &TrainOptions) -> std::result::Result<(), String> {
+        let u = o.get::<UgatitOptions>();
+        if u.ch == 0 {
+            return Err("--ch must be at least 1".into());
+        }
+        if u.iteration < 2 {
+            return Err("--iteration must be at least 2 (the learning rate decays over its second half)".into());
+        }
+        non_negative(&[
+            ("--adv-weight", u.adv_weight),
+            ("--cycle-weight", u.cycle_weight),
+            ("--identity-weight", u.identity_weight),
+            ("--cam-weight", u.cam_weight),
+            ("--weight-decay", u.weight_decay),
+        ])
+    }
+
+    fn size_check(&self, o: &TrainOptions) -> SizeCheck {
+        let min = Self::config(o).min_size() as u32;
+        SizeCheck { multiple: 4, min, min_by: "U-GAT-IT's global discriminator", d_layers: None }
+    }
+
+    fn architecture(&self, o: &TrainOptions) -> String {
+        let g = Self::generator(o);
+        let full = if g.light { String::new() } else { format!(", full at {}x{}", g.img_size, g.img_size) };
+        format!("ugatit{} ch {} n_res {}{full}", if g.light { " light" } else { "" }, g.ch, g.n_res)
+    }
+
+    fn iterations(&self, o: &TrainOptions) -> Option<u64> {
+        Some(o.get::<UgatitOptions>().iteration)
+    }
+
+    fn bilinear(&self) -> bool {
+        true
+    }
+
+    fn split_weights(&self, sd: &StateDict) -> Option<Result<Vec<StateDict>>> {
+        Some(split_checkpoint(sd))
+    }
+
+    /// The generators must be of the shape the options ask for.
+    fn check_init(
+        &self,
+        o: &TrainOptions,
+        nets: Vec<StateDict>,
+        what: &str,
+    ) -> std::result::Result<(Vec<StateDict>, Vec<String>), String> {
+        let want = Self::generator(o);
+        for (name, sd) in ["genA2B", "genB2A"].iter().zip(&nets) {
+            let found = detect_generator(sd).map_err(|e| format!("{what}: {name}: {e}"))?;
+            let same = found.ch == want.ch
+                && found.n_res == want.n_res
+                && found.light == want.light
+                && (found.light || found.img_size == want.img_size);
+            if !same {
+                let light = if found.light { " --light" } else { "" };
+                let size = if found.light { String::new() } else { format!(" --crop-size {}", found.img_size) };
+                return Err(format!(
+                    "{what}: {name} is a {}, but the options ask for a {}; pass --ch {} --n-res {}{light}{size} \
+                     (nothing was changed)",
+                    found.describe(),
+                    want.describe(),
+                    found.ch,
+                    found.n_res
+                ));
+            }
+        }
+        Ok((nets, Vec::new()))
+    }
+
+    fn build(&self, gpu: &Gpu, o: &TrainOptions, init: Init) -> Result<Box<dyn Model>> {
+        Ok(Box::new(Ugatit::new(gpu, Self::config(o), init)?))
+    }
+
+    fn max_pixels(&self, gpu: &Gpu, o: &TrainOptions) -> usize {
+        ugatit_fit_pixels(gpu, &Self::generator(o))
+    }
+
+    fn bench_cases(&self) -> Vec<BenchCase> {
+        [(true, "ugatit_light"), (false, "ugatit_full")]
+            .into_iter()
+            .map(|(light, label)| {
+                let mut o = TrainOptions::of(INFO.kind);
+                o.update::<UgatitOptions>(|u| u.light = light);
+                self.resolve(&mut o);
+                BenchCase { label: label.into(), ngf: 64, size: 256, batch: 1, options: o }
+            })
+            .collect()
+    }
 }

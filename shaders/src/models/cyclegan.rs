@@ -2,16 +2,21 @@
 //! judges domain B, D_B judges domain A; GAN losses, cycle and identity L1,
 //! image pools, one Adam for both generators and one for both discriminators.
 
-use super::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
-use super::gan_loss::gan_loss;
-use super::layers::Mode;
-use super::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
-use super::network::{Architecture, Network};
-use super::optim::AdamGroup;
-use super::params::SplitMix64;
-use super::pool::ImagePool;
+use super::image_to_image::{self, NetG, NetOptions};
+use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
+use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
+use crate::nn::arch::{GeneratorArch, Upsampling};
+use crate::nn::gan_loss::gan_loss;
+use crate::nn::layers::Mode;
+use crate::nn::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
+use crate::nn::network::{Architecture, Network};
+use crate::nn::optim::AdamGroup;
+use crate::nn::params::SplitMix64;
+use crate::nn::pool::ImagePool;
+use crate::nn::translate::max_pixels;
 use crate::ops::{add, l1_loss, AdamConfig};
 use crate::tensor::Tensor;
 
@@ -230,4 +235,143 @@ impl Model for CycleGan {
             Ok(TrainState { files })
         })
     }
+}
+
+/// CycleGAN's own options (`cycle_gan_model.py`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+#[serde(default)]
+pub struct CycleGanOptions {
+    /// Weight of the cycle loss A -> B -> A.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 10.0))]
+    pub lambda_a: f32,
+    /// Weight of the cycle loss B -> A -> B.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 10.0))]
+    pub lambda_b: f32,
+    /// Weight of the identity loss, relative to the cycle weight of the target domain (0 disables it).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.5))]
+    pub lambda_identity: f32,
+}
+
+impl Default for CycleGanOptions {
+    fn default() -> Self {
+        CycleGanOptions { lambda_a: 10.0, lambda_b: 10.0, lambda_identity: 0.5 }
+    }
+}
+
+impl Group for CycleGanOptions {
+    const HEADING: &'static str = "CycleGAN";
+}
+
+/// CycleGAN in the registry.
+pub struct CycleGanSpec;
+
+impl CycleGanSpec {
+    /// The model's configuration from the options.
+    pub fn config(o: &TrainOptions) -> CycleGanConfig {
+        let (n, c) = (o.get::<NetOptions>(), o.get::<CycleGanOptions>());
+        CycleGanConfig {
+            generator: n.generator(o.ngf, false),
+            discriminator: n.discriminator(3, o.ndf),
+            lambda_a: c.lambda_a,
+            lambda_b: c.lambda_b,
+            lambda_identity: c.lambda_identity,
+            beta1: o.beta1,
+            beta2: 0.999,
+            pool_size: n.pool_size.unwrap_or(50),
+            gan_mode: n.gan_mode(),
+        }
+    }
+}
+
+impl ModelSpec for CycleGanSpec {
+    fn info(&self) -> &'static ModelInfo {
+        &INFO
+    }
+
+    fn title(&self) -> &'static str {
+        "CycleGAN"
+    }
+
+    fn about(&self) -> &'static str {
+        "CycleGAN: unpaired translation between two folders of images"
+    }
+
+    fn groups(&self) -> &'static [OptionGroup] {
+        const GROUPS: &[OptionGroup] = &[OptionGroup::of::<NetOptions>(), OptionGroup::of::<CycleGanOptions>()];
+        GROUPS
+    }
+
+    fn data(&self) -> Data {
+        Data::Unaligned
+    }
+
+    fn demo(&self) -> Demo {
+        Demo::Landscapes
+    }
+
+    fn demo_defaults(&self, o: &mut TrainOptions, unset: &dyn Fn(&str) -> bool) {
+        let resnet6 = NetG(GeneratorArch::Resnet { n_blocks: 6, upsampling: Upsampling::Transposed3 });
+        default_unset!(o, unset, name = "demo".into(), n_epochs = 4, n_epochs_decay = 4, display_freq = 40);
+        image_to_image::demo_defaults(o, unset, resnet6);
+    }
+
+    fn resolve(&self, o: &mut TrainOptions) {
+        o.update::<NetOptions>(|n| n.resolve(false));
+    }
+
+    fn validate(&self, o: &TrainOptions) -> std::result::Result<(), String> {
+        o.get::<NetOptions>().validate()?;
+        let c = o.get::<CycleGanOptions>();
+        non_negative(&[
+            ("--lambda-a", c.lambda_a),
+            ("--lambda-b", c.lambda_b),
+            ("--lambda-identity", c.lambda_identity),
+        ])
+    }
+
+    fn size_check(&self, o: &TrainOptions) -> SizeCheck {
+        o.get::<NetOptions>().size_check(o.ngf)
+    }
+
+    fn architecture(&self, o: &TrainOptions) -> String {
+        let c = Self::config(o);
+        image_to_image::architecture(INFO.kind, &c.generator, &c.discriminator)
+    }
+
+    fn architectures(&self, o: &TrainOptions) -> Vec<Architecture> {
+        Self::config(o).architectures().to_vec()
+    }
+
+    fn build(&self, gpu: &Gpu, o: &TrainOptions, init: Init) -> Result<Box<dyn Model>> {
+        Ok(Box::new(CycleGan::new(gpu, Self::config(o), init)?))
+    }
+
+    fn max_pixels(&self, gpu: &Gpu, o: &TrainOptions) -> usize {
+        max_pixels(gpu, &Self::config(o).generator)
+    }
+
+    fn bench_cases(&self) -> Vec<BenchCase> {
+        [(6, 32, 128), (9, 64, 256)]
+            .into_iter()
+            .map(|(n_blocks, ngf, size)| {
+                let net_g = NetG(GeneratorArch::Resnet { n_blocks, upsampling: Upsampling::Transposed3 });
+                let mut o = TrainOptions::of(INFO.kind);
+                o.ngf = ngf;
+                o.update::<NetOptions>(|n| n.net_g = Some(net_g));
+                self.resolve(&mut o);
+                BenchCase { label: net_g.to_string(), ngf, size, batch: 1, options: o }
+            })
+            .collect()
+    }
+}
+
+/// Checks that each weight is a finite number >= 0; the message names the flag.
+pub(crate) fn non_negative(weights: &[(&str, f32)]) -> std::result::Result<(), String> {
+    for (flag, v) in weights {
+        if !(v.is_finite() && *v >= 0.0) {
+            return Err(format!("{flag} must be a number >= 0, not {v}"));
+        }
+    }
+    Ok(())
 }

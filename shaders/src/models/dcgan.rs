@@ -7,16 +7,22 @@
 //! BatchNorm normalizes with the batch's statistics, and the reference's
 //! three D passes each update D's running statistics.
 
-use super::arch::{DiscriminatorConfig, GeneratorConfig};
-use super::layers::Mode;
-use super::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
-use super::network::{Architecture, Network};
-use super::optim::AdamGroup;
-use super::params::SplitMix64;
+use super::image_to_image::{NetOptions, NormArg};
+use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
+use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::arch::{DiscriminatorConfig, GeneratorConfig};
+use crate::nn::layers::Mode;
+use crate::nn::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
+use crate::nn::network::{Architecture, Network};
+use crate::nn::optim::AdamGroup;
+use crate::nn::params::SplitMix64;
+use crate::nn::translate::max_pixels;
 use crate::ops::{add, bce_loss_const, mean, randn, AdamConfig};
 use crate::tensor::Tensor;
+use crate::train::order::{derive_seed, stream};
+use crate::train::transform::Preprocess;
 
 /// Loss names in the order of [`StepOutput::losses`], as the reference prints
 /// them: Loss_D = errD_real + errD_fake, Loss_G, D(x) = mean D(real), D(G(z))
@@ -65,7 +71,7 @@ impl Dcgan {
     /// Builds the model from fresh weights, networks, or a saved state.
     pub fn new(gpu: &Gpu, config: DcganConfig, init: Init) -> Result<Dcgan> {
         let (g, d) = (config.generator, config.discriminator);
-        if g.translates() || d.arch != super::arch::DiscriminatorArch::Dcgan {
+        if g.translates() || d.arch != crate::nn::arch::DiscriminatorArch::Dcgan {
             return Err(Error::Network(format!(
                 "DCGAN needs its own generator and discriminator, not {} and {}",
                 g.describe(),
@@ -196,5 +202,160 @@ impl Model for Dcgan {
             ];
             Ok(TrainState { files })
         })
+    }
+}
+
+/// DCGAN's own options (`dcgan/main.py`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+#[serde(default)]
+pub struct DcganOptions {
+    /// dcgan: length of the latent vectors z.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 100))]
+    pub nz: usize,
+}
+
+impl Default for DcganOptions {
+    fn default() -> Self {
+        DcganOptions { nz: 100 }
+    }
+}
+
+impl Group for DcganOptions {
+    const HEADING: &'static str = "DCGAN";
+}
+
+/// DCGAN in the registry.
+pub struct DcganSpec;
+
+impl DcganSpec {
+    /// The model's configuration from the options.
+    pub fn config(o: &TrainOptions) -> DcganConfig {
+        DcganConfig {
+            generator: GeneratorConfig::dcgan(o.get::<DcganOptions>().nz, o.ngf),
+            discriminator: DiscriminatorConfig::dcgan(o.ndf),
+            beta1: o.beta1,
+            beta2: 0.999,
+            fixed_seed: derive_seed(o.seed, stream::FIXED_LATENTS, 0),
+            fixed_count: 64,
+        }
+    }
+}
+
+impl ModelSpec for DcganSpec {
+    fn info(&self) -> &'static ModelInfo {
+        &INFO
+    }
+
+    fn title(&self) -> &'static str {
+        "DCGAN"
+    }
+
+    fn about(&self) -> &'static str {
+        "DCGAN: 64x64 images from random latents, trained on one folder of images"
+    }
+
+    fn groups(&self) -> &'static [OptionGroup] {
+        const GROUPS: &[OptionGroup] = &[OptionGroup::of::<DcganOptions>()];
+        GROUPS
+    }
+
+    fn data(&self) -> Data {
+        Data::Single
+    }
+
+    fn demo(&self) -> Demo {
+        Demo::Shapes
+    }
+
+    /// main.py: batch 64, 25 epochs at a constant rate, samples every 100 iterations.
+    fn model_defaults(&self, o: &mut TrainOptions, unset: &dyn Fn(&str) -> bool) {
+        default_unset!(o, unset, batch_size = 64, n_epochs = 25, n_epochs_decay = 0, display_freq = 100);
+    }
+
+    /// At the reference's lr 2e-4 a net this small only starts to draw after
+    /// some thousand iterations; at 1e-3 the shapes appear within 150-300
+    /// (the same in PyTorch).
+    fn demo_defaults(&self, o: &mut TrainOptions, unset: &dyn Fn(&str) -> bool) {
+        default_unset!(
+            o,
+            unset,
+            name = "demo_dcgan".into(),
+            ngf = 16,
+            ndf = 8,
+            lr = 1e-3,
+            batch_size = 16,
+            n_epochs = 10,
+            display_freq = 24,
+            print_freq = 6,
+            save_epoch_freq = 4,
+            save_latest_freq = 96
+        );
+        o.update::<DcganOptions>(|d| {
+            if unset("nz") {
+                d.nz = 32;
+            }
+        });
+    }
+
+    /// main.py: Resize(imageSize) + CenterCrop(imageSize), no flips; batch norm.
+    fn resolve(&self, o: &mut TrainOptions) {
+        o.preprocess = Preprocess::CenterCrop;
+        o.load_size = o.image_size;
+        o.crop_size = o.image_size;
+        o.no_flip = true;
+        o.update::<NetOptions>(|n| n.norm = Some(NormArg::Batch));
+    }
+
+    fn validate(&self, o: &TrainOptions) -> std::result::Result<(), String> {
+        if o.get::<DcganOptions>().nz == 0 {
+            return Err("--nz must be at least 1".into());
+        }
+        if o.image_size != 64 {
+            return Err(format!(
+                "--image-size {}: DCGAN's networks are built for 64x64 images (four stride-2 layers from 4x4), as \
+                 in the reference",
+                o.image_size
+            ));
+        }
+        Ok(())
+    }
+
+    fn size_check(&self, o: &TrainOptions) -> SizeCheck {
+        let g = Self::config(o).generator;
+        SizeCheck {
+            multiple: g.size_multiple() as u32,
+            min: g.min_size() as u32,
+            min_by: "the generator",
+            d_layers: None,
+        }
+    }
+
+    fn architecture(&self, o: &TrainOptions) -> String {
+        let c = Self::config(o);
+        format!("dcgan nz {} ngf {} ndf {}", c.generator.input_nc, c.generator.ngf, c.discriminator.ndf)
+    }
+
+    fn architectures(&self, o: &TrainOptions) -> Vec<Architecture> {
+        let c = Self::config(o);
+        vec![Architecture::Generator(c.generator), Architecture::Discriminator(c.discriminator)]
+    }
+
+    fn build(&self, gpu: &Gpu, o: &TrainOptions, init: Init) -> Result<Box<dyn Model>> {
+        Ok(Box::new(Dcgan::new(gpu, Self::config(o), init)?))
+    }
+
+    fn max_pixels(&self, gpu: &Gpu, o: &TrainOptions) -> usize {
+        max_pixels(gpu, &Self::config(o).generator)
+    }
+
+    fn bench_cases(&self) -> Vec<BenchCase> {
+        let mut o = TrainOptions::of(INFO.kind);
+        self.resolve(&mut o);
+        vec![BenchCase { label: "dcgan".into(), ngf: 64, size: 64, batch: 64, options: o }]
+    }
+
+    fn next_step(&self, weights: &str) -> String {
+        format!("generate with: trainer generate --weights {weights} --output DIR")
     }
 }

@@ -4,16 +4,22 @@
 //! (separate batch statistics), then G on GAN(D(A, G(A)), real) +
 //! lambda_L1 |G(A) - B| through the just-updated D.
 
-use super::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
-use super::gan_loss::{gan_loss, gan_loss_scaled};
-use super::layers::Mode;
-use super::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
-use super::network::{Architecture, Network};
-use super::optim::AdamGroup;
-use super::params::SplitMix64;
-use super::pool::ImagePool;
+use super::cyclegan::non_negative;
+use super::image_to_image::{self, NetG, NetOptions};
+use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
+use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::arch::GeneratorArch;
+use crate::nn::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
+use crate::nn::gan_loss::{gan_loss, gan_loss_scaled};
+use crate::nn::layers::Mode;
+use crate::nn::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
+use crate::nn::network::{Architecture, Network};
+use crate::nn::optim::AdamGroup;
+use crate::nn::params::SplitMix64;
+use crate::nn::pool::ImagePool;
+use crate::nn::translate::max_pixels;
 use crate::ops::{concat_channels, concat_channels_backward_input, l1_loss, AdamConfig};
 use crate::tensor::Tensor;
 
@@ -175,5 +181,121 @@ impl Model for Pix2Pix {
             ];
             Ok(TrainState { files })
         })
+    }
+}
+
+/// pix2pix's own options (`pix2pix_model.py`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+#[serde(default)]
+pub struct Pix2PixOptions {
+    /// pix2pix: weight of the L1 loss between G(A) and B.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 100.0))]
+    pub lambda_l1: f32,
+}
+
+impl Default for Pix2PixOptions {
+    fn default() -> Self {
+        Pix2PixOptions { lambda_l1: 100.0 }
+    }
+}
+
+impl Group for Pix2PixOptions {
+    const HEADING: &'static str = "pix2pix";
+}
+
+/// pix2pix in the registry.
+pub struct Pix2PixSpec;
+
+impl Pix2PixSpec {
+    /// The model's configuration from the options.
+    pub fn config(o: &TrainOptions) -> Pix2PixConfig {
+        let n = o.get::<NetOptions>();
+        Pix2PixConfig {
+            generator: n.generator(o.ngf, true),
+            discriminator: n.discriminator(6, o.ndf),
+            lambda_l1: o.get::<Pix2PixOptions>().lambda_l1,
+            beta1: o.beta1,
+            beta2: 0.999,
+            pool_size: n.pool_size.unwrap_or(0),
+            gan_mode: n.gan_mode(),
+        }
+    }
+}
+
+impl ModelSpec for Pix2PixSpec {
+    fn info(&self) -> &'static ModelInfo {
+        &INFO
+    }
+
+    fn title(&self) -> &'static str {
+        "pix2pix"
+    }
+
+    fn about(&self) -> &'static str {
+        "pix2pix: paired translation from one folder of A|B side-by-side images"
+    }
+
+    fn groups(&self) -> &'static [OptionGroup] {
+        const GROUPS: &[OptionGroup] = &[OptionGroup::of::<NetOptions>(), OptionGroup::of::<Pix2PixOptions>()];
+        GROUPS
+    }
+
+    fn data(&self) -> Data {
+        Data::Aligned
+    }
+
+    fn demo(&self) -> Demo {
+        Demo::Facades
+    }
+
+    fn demo_defaults(&self, o: &mut TrainOptions, unset: &dyn Fn(&str) -> bool) {
+        default_unset!(o, unset, name = "demo_pix2pix".into(), n_epochs = 5, n_epochs_decay = 5, display_freq = 48);
+        image_to_image::demo_defaults(o, unset, NetG(GeneratorArch::Unet { num_downs: 6 }));
+    }
+
+    fn resolve(&self, o: &mut TrainOptions) {
+        o.update::<NetOptions>(|n| n.resolve(true));
+    }
+
+    fn validate(&self, o: &TrainOptions) -> std::result::Result<(), String> {
+        o.get::<NetOptions>().validate()?;
+        non_negative(&[("--lambda-l1", o.get::<Pix2PixOptions>().lambda_l1)])
+    }
+
+    fn size_check(&self, o: &TrainOptions) -> SizeCheck {
+        o.get::<NetOptions>().size_check(o.ngf)
+    }
+
+    fn architecture(&self, o: &TrainOptions) -> String {
+        let c = Self::config(o);
+        image_to_image::architecture(INFO.kind, &c.generator, &c.discriminator)
+    }
+
+    fn architectures(&self, o: &TrainOptions) -> Vec<Architecture> {
+        let c = Self::config(o);
+        vec![Architecture::Generator(c.generator), Architecture::Discriminator(c.discriminator)]
+    }
+
+    fn build(&self, gpu: &Gpu, o: &TrainOptions, init: Init) -> Result<Box<dyn Model>> {
+        Ok(Box::new(Pix2Pix::new(gpu, Self::config(o), init)?))
+    }
+
+    fn max_pixels(&self, gpu: &Gpu, o: &TrainOptions) -> usize {
+        max_pixels(gpu, &Self::config(o).generator)
+    }
+
+    fn bench_cases(&self) -> Vec<BenchCase> {
+        [(7, 32, 128), (8, 64, 256)]
+            .into_iter()
+            .map(|(num_downs, ngf, size)| {
+                let net_g = NetG(GeneratorArch::Unet { num_downs });
+                let mut o = TrainOptions::of(INFO.kind);
+                o.ngf = ngf;
+                o.update::<NetOptions>(|n| n.net_g = Some(net_g));
+                self.resolve(&mut o);
+                BenchCase { label: net_g.to_string(), ngf, size, batch: 1, options: o }
+            })
+            .collect()
     }
 }

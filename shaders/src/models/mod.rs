@@ -1,0 +1,280 @@
+//! The training models, one file each: its networks' step ([`Model`]), its
+//! options with the reference's defaults, its demo defaults, checks, data
+//! and schedule, and how it is built ([`ModelSpec`]). [`MODELS`] lists
+//! them; `trainer` and the page know a model only through it.
+//!
+//! This level sits above `train` (data order, preprocessing, schedule),
+//! whose types a model's options name; `nn` below knows no model.
+
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod cyclegan;
+pub mod dcgan;
+pub mod discogan;
+pub mod image_to_image;
+pub mod options;
+pub mod pix2pix;
+pub mod ugatit;
+
+use crate::context::Gpu;
+use crate::error::Result;
+use crate::nn::model::{Init, Model, ModelInfo};
+use crate::nn::network::Architecture;
+use crate::nn::remap::map_state_dict;
+use crate::nn::weights::StateDict;
+pub use options::{OptionGroup, SizeCheck, TrainOptions};
+
+/// Every model, in the order `--model`'s help lists them. A new model adds
+/// its line here.
+pub static MODELS: &[&dyn ModelSpec] =
+    &[&cyclegan::CycleGanSpec, &pix2pix::Pix2PixSpec, &dcgan::DcganSpec, &discogan::DiscoGanSpec, &ugatit::UgatitSpec];
+
+/// The model called `name` (the reference's `--model` spelling).
+pub fn spec(name: &str) -> std::result::Result<&'static dyn ModelSpec, String> {
+    MODELS.iter().copied().find(|m| m.info().kind == name).ok_or_else(|| {
+        let names: Vec<&str> = MODELS.iter().map(|m| m.info().kind).collect();
+        format!("there is no model `{name}`; the models are {}", names.join(", "))
+    })
+}
+
+/// Every model's option groups, each once, in [`MODELS`] order.
+pub fn option_groups() -> Vec<OptionGroup> {
+    let mut groups: Vec<OptionGroup> = Vec::new();
+    for g in MODELS.iter().flat_map(|m| m.groups()) {
+        if !groups.iter().any(|have| have.heading == g.heading) {
+            groups.push(*g);
+        }
+    }
+    groups
+}
+
+/// What a model trains on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Data {
+    /// Two folders of images with no correspondence (`--domain-a`/`--domain-b`,
+    /// or `--dataroot` holding trainA/ and trainB/).
+    Unaligned,
+    /// As [`Data::Unaligned`], or one `--dataroot` folder of A|B pairs taken
+    /// apart (A and B from independently drawn pairs).
+    UnalignedOrHalves,
+    /// One `--dataroot` folder of A|B side-by-side pairs.
+    Aligned,
+    /// One `--dataroot` folder of images.
+    Single,
+}
+
+impl Data {
+    /// Whether the model takes `--domain-a`/`--domain-b`.
+    pub fn takes_domains(self) -> bool {
+        matches!(self, Data::Unaligned | Data::UnalignedOrHalves)
+    }
+
+    /// What the one `--dataroot` folder holds, for models that take no domains.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Data::Aligned => "one folder of A|B side-by-side images",
+            Data::Single => "one folder of images",
+            _ => "two folders of images",
+        }
+    }
+}
+
+/// The built-in demo data a model trains on when given none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Demo {
+    /// Daytime landscapes (A) and night landscapes (B).
+    Landscapes,
+    /// Facade label maps beside the rendered buildings (A|B pairs).
+    Facades,
+    /// Coloured discs, squares and triangles (one set).
+    Shapes,
+    /// Round blobs (A) and square blocks (B) of the same colours.
+    Blobs,
+}
+
+/// One row of `trainer bench train`: a model's options at a benchmark size.
+pub struct BenchCase {
+    /// The row's name, e.g. `resnet_9blocks`.
+    pub label: String,
+    /// Filters of the first generator layer, for the table.
+    pub ngf: usize,
+    /// Image side.
+    pub size: usize,
+    /// Images per iteration.
+    pub batch: usize,
+    /// The model's options.
+    pub options: TrainOptions,
+}
+
+/// A training model as the front ends see it: its names, options and
+/// construction. Each model file implements it once.
+pub trait ModelSpec: Sync {
+    /// Its names ([`ModelInfo`]); `info().kind` is the `--model` value.
+    fn info(&self) -> &'static ModelInfo;
+
+    /// Its name for people, e.g. `CycleGAN`.
+    fn title(&self) -> &'static str;
+
+    /// One line on what it does, for `--model`'s help.
+    fn about(&self) -> &'static str;
+
+    /// Its option groups (shared groups may appear in several models).
+    fn groups(&self) -> &'static [OptionGroup];
+
+    /// What it trains on.
+    fn data(&self) -> Data;
+
+    /// Its built-in demo data.
+    fn demo(&self) -> Demo;
+
+    /// Replaces the defaults the user did not set (`unset(option)`) by the
+    /// model's where they differ from the reference's `train.py`.
+    fn model_defaults(&self, o: &mut TrainOptions, unset: &dyn Fn(&str) -> bool) {
+        let _ = (o, unset);
+    }
+
+    /// Replaces the defaults the user did not set by the demo's small ones.
+    fn demo_defaults(&self, o: &mut TrainOptions, unset: &dyn Fn(&str) -> bool);
+
+    /// Fills the options the model fixes or whose default depends on it.
+    fn resolve(&self, o: &mut TrainOptions) {
+        let _ = o;
+    }
+
+    /// Checks its own options; the message names the flag.
+    fn validate(&self, o: &TrainOptions) -> std::result::Result<(), String> {
+        let _ = o;
+        Ok(())
+    }
+
+    /// The image sides its networks take.
+    fn size_check(&self, o: &TrainOptions) -> SizeCheck;
+
+    /// One line naming its networks, as checkpoints record it: a resume must build the same.
+    fn architecture(&self, o: &TrainOptions) -> String;
+
+    /// The run's length in iterations where the schedule counts iterations, not epochs.
+    fn iterations(&self, o: &TrainOptions) -> Option<u64> {
+        let _ = o;
+        None
+    }
+
+    /// Whether images are resized with PIL's BILINEAR rather than BICUBIC.
+    fn bilinear(&self) -> bool {
+        false
+    }
+
+    /// The architectures of its networks in [`ModelInfo::networks`] order,
+    /// where each is one of [`Architecture`] (checked by `--init-weights`).
+    fn architectures(&self, o: &TrainOptions) -> Vec<Architecture> {
+        let _ = o;
+        Vec::new()
+    }
+
+    /// The networks from one weight file holding them all (U-GAT-IT's
+    /// reference checkpoint), if the model takes such a file.
+    fn split_weights(&self, sd: &StateDict) -> Option<Result<Vec<StateDict>>> {
+        let _ = sd;
+        None
+    }
+
+    /// Checks `--init-weights` networks against the options and returns them
+    /// in the reference's layout; `what` names their source in messages.
+    fn check_init(
+        &self,
+        o: &TrainOptions,
+        nets: Vec<StateDict>,
+        what: &str,
+    ) -> std::result::Result<(Vec<StateDict>, Vec<String>), String> {
+        check_architectures(self.info().networks, &self.architectures(o), nets, what)
+    }
+
+    /// Builds the model on `gpu`.
+    fn build(&self, gpu: &Gpu, o: &TrainOptions, init: Init) -> Result<Box<dyn Model>>;
+
+    /// The widest batch of crops (pixels per batch) its generator fits in one binding.
+    fn max_pixels(&self, gpu: &Gpu, o: &TrainOptions) -> usize;
+
+    /// The rows `trainer bench train` measures.
+    fn bench_cases(&self) -> Vec<BenchCase>;
+
+    /// What the user should run after training, e.g. `trainer translate --weights ...`.
+    fn next_step(&self, weights: &str) -> String {
+        format!("translate with: trainer translate --weights {weights} --input IMAGE --output OUT.png")
+    }
+}
+
+/// The usual `--init-weights` check: each network, mapped onto the
+/// reference's layout, must be the architecture the options ask for.
+/// Returns the mapped networks and the notes of the mapping.
+pub fn check_architectures(
+    names: &[&str],
+    archs: &[Architecture],
+    nets: Vec<StateDict>,
+    what: &str,
+) -> std::result::Result<(Vec<StateDict>, Vec<String>), String> {
+    use crate::nn::arch::{GeneratorArch, Upsampling};
+    let mut out = Vec::with_capacity(nets.len());
+    let mut notes = Vec::new();
+    for ((name, sd), want) in names.iter().zip(nets).zip(archs) {
+        let mapped = map_state_dict(&sd, None).map_err(|e| format!("{what}: {name}: {e}"))?;
+        notes.extend(mapped.report.notes.iter().map(|n| format!("{what}: {name}: {n}")));
+        let mut found = mapped.arch;
+        // Dropout has no weights: take the options' word for it.
+        if let (Architecture::Generator(f), Architecture::Generator(w)) = (&mut found, want) {
+            f.dropout = w.dropout;
+        }
+        if found != *want {
+            let hint = match found {
+                Architecture::Generator(g) => {
+                    let up = match g.arch {
+                        GeneratorArch::Resnet { upsampling: Upsampling::Transposed4, .. } => {
+                            " --upsampling transposed4"
+                        }
+                        _ => "",
+                    };
+                    format!("--net-g {} --ngf {} --norm {}{up}", g.net_name(), g.ngf, g.norm.name())
+                }
+                Architecture::Discriminator(d) => format!("--ndf {} --norm {}", d.ndf, d.norm.name()),
+            };
+            return Err(format!(
+                "{what}: {name} is a {} network, but the options ask for {}; pass matching options ({hint} for this \
+                 one; --net-d and --n-layers-d for the discriminators)",
+                found.describe(),
+                want.describe()
+            ));
+        }
+        out.push(mapped.state_dict);
+    }
+    Ok((out, notes))
+}
+
+/// Sets `$o.$field` to `$value` where the user did not set it.
+macro_rules! default_unset {
+    ($o:expr, $unset:expr, $($field:ident = $value:expr),* $(,)?) => {
+        $(if $unset(stringify!($field)) {
+            $o.$field = $value;
+        })*
+    };
+}
+pub(crate) use default_unset;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_model_is_found_by_its_name_and_groups_are_distinct() {
+        for m in MODELS {
+            assert_eq!(spec(m.info().kind).unwrap().info().kind, m.info().kind);
+        }
+        assert!(spec("unit").err().unwrap().contains("cycle_gan, pix2pix"));
+        let groups = option_groups();
+        let mut keys = std::collections::BTreeSet::new();
+        for g in &groups {
+            for k in (g.defaults)().keys() {
+                assert!(keys.insert(k.clone()), "option {k} is in two groups");
+            }
+        }
+    }
+}
