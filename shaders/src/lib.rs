@@ -11,6 +11,7 @@ mod context;
 mod error;
 mod pipeline;
 mod tensor;
+mod tune;
 
 pub mod nn;
 pub mod ops;
