@@ -81,11 +81,14 @@ impl<K: AutotuneKey, C: Candidate> LocalTuner<K, C> {
     }
 
     /// Keeps the measured times of `key`'s candidates and returns the
-    /// fastest (the first of equals), now its winner; `None` where nothing
-    /// was measured.
-    pub fn record(&self, key: K, ms: Vec<(C, f64)>) -> Option<C> {
+    /// fastest (the first of equals), now its winner, which `cache` keeps
+    /// too; `None` where nothing was measured.
+    pub fn record(&self, key: K, ms: Vec<(C, f64)>, cache: Option<&dyn TuneCache<K, C>>) -> Option<C> {
         let winner = ms.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|&(c, _)| c)?;
-        self.tuned.lock().unwrap().insert(key, Tuned { ms, winner });
+        self.tuned.lock().unwrap().insert(key.clone(), Tuned { ms, winner });
+        if let Some(cache) = cache {
+            cache.store(&key, winner);
+        }
         Some(winner)
     }
 
@@ -227,6 +230,7 @@ impl Tuners {
     }
 
     /// Chooses between measuring at first use and deferring.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn set_defers(&mut self, defer: bool) {
         self.defer = defer;
     }
@@ -239,6 +243,9 @@ impl Tuners {
 
 impl Debug for Tuners {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tuners").field("tuners", &self.tuners.lock().unwrap().len()).field("defer", &self.defer).finish()
+        f.debug_struct("Tuners")
+            .field("tuners", &self.tuners.lock().unwrap().len())
+            .field("defer", &self.defer)
+            .finish()
     }
 }

@@ -212,7 +212,7 @@ struct ConvTuner {
     tuner: LocalTuner<ConvKey, ConvForm>,
     /// Natively, the file autotuned forms persist in (`None`: not kept).
     #[cfg(not(target_arch = "wasm32"))]
-    cache: Mutex<Option<std::path::PathBuf>>,
+    cache_path: Mutex<Option<std::path::PathBuf>>,
 }
 
 impl Tuner for ConvTuner {
@@ -240,7 +240,7 @@ impl ConvTuner {
             setting_error: Mutex::new(setting_error),
             tuner: LocalTuner::default(),
             #[cfg(not(target_arch = "wasm32"))]
-            cache: Mutex::new(super::tune_cache::default_path()),
+            cache_path: Mutex::new(super::tune_cache::default_path()),
         }
     }
 
@@ -253,25 +253,38 @@ impl ConvTuner {
     fn autotune(&self, gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Option<ConvForm> {
         let candidates = candidates(gpu, xs, ws, p);
         let key = (xs, ws, p.stride, p.padding, p.padding_mode);
-        #[cfg(not(target_arch = "wasm32"))]
-        let file = FormCache { gpu, path: &self.cache };
-        #[cfg(not(target_arch = "wasm32"))]
-        let cache: Option<&dyn TuneCache<ConvKey, ConvForm>> = Some(&file);
-        #[cfg(target_arch = "wasm32")]
-        let cache = None;
+        let cache = self.cache(gpu);
         // A failed measurement leaves the choice to the rule; the error
         // itself surfaces from the convolution that follows.
-        self.tuner.choose(&key, &candidates, cache, gpu.autotune_deferred(), async |now_ms| {
-            self.tune(gpu, key, &candidates, now_ms).await
+        self.tuner.choose(&key, &candidates, cache.as_deref(), gpu.autotune_deferred(), async |now_ms| {
+            self.tune(gpu, key, &candidates, cache.as_deref(), now_ms).await
         })
     }
 
+    /// The on-disk cache hook: natively the file ([`Gpu::set_tune_cache`]),
+    /// in a browser none (forms are measured once per page load).
+    fn cache<'a>(&'a self, gpu: &'a Gpu) -> Option<Box<dyn TuneCache<ConvKey, ConvForm> + 'a>> {
+        #[cfg(not(target_arch = "wasm32"))]
+        return Some(Box::new(FormCache { gpu, path: &self.cache_path }));
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = gpu;
+            None
+        }
+    }
+
     /// Times every candidate form of `key` on scratch tensors (pending work
-    /// is submitted first, so it is not timed; see
-    /// [`time_candidates`]), records the fastest and natively keeps it in
-    /// the on-disk cache, and returns it. `now_ms` is the clock:
-    /// milliseconds from any fixed origin.
-    async fn tune(&self, gpu: &Gpu, key: ConvKey, candidates: &[ConvForm], now_ms: &dyn Fn() -> f64) -> Result<ConvForm> {
+    /// is submitted first, so it is not timed; see [`time_candidates`]),
+    /// records the fastest and keeps it in `cache`, and returns it. `now_ms`
+    /// is the clock: milliseconds from any fixed origin.
+    async fn tune(
+        &self,
+        gpu: &Gpu,
+        key: ConvKey,
+        candidates: &[ConvForm],
+        cache: Option<&dyn TuneCache<ConvKey, ConvForm>>,
+        now_ms: &dyn Fn() -> f64,
+    ) -> Result<ConvForm> {
         use crate::ops::{conv2d_pack_weight, conv2d_packed_form};
         use crate::tensor::Tensor;
         let (xs, ws, ..) = key;
@@ -282,10 +295,7 @@ impl ConvTuner {
         let packed = conv2d_pack_weight(gpu, &w)?;
         let run = |form| conv2d_packed_form(gpu, form, &x, &packed, ws, None, &p).map(drop);
         let ms = time_candidates(candidates, run, async || gpu.finish().await, now_ms).await?;
-        let form = self.tuner.record(key, ms).unwrap_or(ConvForm::Direct);
-        #[cfg(not(target_arch = "wasm32"))]
-        FormCache { gpu, path: &self.cache }.store(&key, form);
-        Ok(form)
+        Ok(self.tuner.record(key, ms, cache).unwrap_or(ConvForm::Direct))
     }
 }
 
@@ -330,12 +340,13 @@ fn candidates(gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> Ve
 /// browser). Returns how many shapes were measured.
 pub async fn autotune_pending(gpu: &Gpu, now_ms: &dyn Fn() -> f64) -> Result<usize> {
     let tuner = conv_tuner(gpu);
+    let cache = tuner.cache(gpu);
     tuner
         .tuner
         .tune_deferred(async |key: ConvKey| {
             let (xs, ws, ..) = key;
             let candidates = candidates(gpu, xs, ws, &key_params(&key));
-            tuner.tune(gpu, key, &candidates, now_ms).await.map(drop)
+            tuner.tune(gpu, key, &candidates, cache.as_deref(), now_ms).await.map(drop)
         })
         .await
 }
@@ -389,13 +400,13 @@ impl Gpu {
     /// see `ops/tune_cache.rs`); `None` keeps them for this process only.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn set_tune_cache(&mut self, path: Option<std::path::PathBuf>) {
-        *conv_tuner(self).cache.lock().unwrap() = path;
+        *conv_tuner(self).cache_path.lock().unwrap() = path;
     }
 
     /// Natively, the file autotuned forms are kept in, if any.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn tune_cache(&self) -> Option<std::path::PathBuf> {
-        conv_tuner(self).cache.lock().unwrap().clone()
+        conv_tuner(self).cache_path.lock().unwrap().clone()
     }
 
     /// The convolution shapes autotuned so far, with their timings and winners.
