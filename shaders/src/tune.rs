@@ -240,12 +240,3 @@ impl Tuners {
         self.tuners.lock().unwrap().values().map(|t| t.deferred()).sum()
     }
 }
-
-impl Debug for Tuners {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tuners")
-            .field("tuners", &self.tuners.lock().unwrap().len())
-            .field("defer", &self.defer)
-            .finish()
-    }
-}
