@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::ops::{ConvForm, Padding, TunedConv};
 use crate::pipeline::{Kernel, PipelineCache};
 use crate::tensor::Tensor;
+use crate::tune::Tuners;
 use crate::wgsl::Shader;
 
 /// What kind of adapter the kernels run on; it picks the tile configuration.
@@ -19,6 +19,16 @@ pub enum AdapterClass {
     Cpu,
     /// A hardware GPU (discrete, integrated or virtual) or the browser's WebGPU.
     Gpu,
+}
+
+impl AdapterClass {
+    /// The class of an adapter: software rasterizers report a CPU device type.
+    pub fn of(info: &wgpu::AdapterInfo) -> Self {
+        match info.device_type {
+            wgpu::DeviceType::Cpu => AdapterClass::Cpu,
+            _ => AdapterClass::Gpu,
+        }
+    }
 }
 
 /// Per-adapter launch configuration, given to the kernels as `override`
@@ -192,10 +202,6 @@ pub struct KernelTime {
 /// Dispatches and seconds per (op, entry point).
 type KernelTimes = HashMap<(&'static str, &'static str), (u64, f64)>;
 
-/// What an autotuned convolution form is cached by: input and weight shapes,
-/// stride, padding and its mode.
-pub(crate) type ConvKey = ([usize; 4], [usize; 4], usize, usize, Padding);
-
 /// A device, its queue, the pipeline cache and the commands recorded since the
 /// last submission.
 pub struct Gpu {
@@ -206,16 +212,9 @@ pub struct Gpu {
     info: wgpu::AdapterInfo,
     limits: wgpu::Limits,
     tuning: Tuning,
-    conv_form: Option<ConvForm>,
-    conv_autotune: bool,
-    tuned: Mutex<HashMap<ConvKey, TunedConv>>,
-    /// Whether autotuning defers its measurements to [`autotune_pending`](crate::ops::autotune_pending).
-    autotune_deferred: bool,
-    /// The shapes waiting for that measurement, in first-use order.
-    deferred: Mutex<Vec<ConvKey>>,
-    /// Natively, the file autotuned forms persist in (`None`: not kept).
-    #[cfg(not(target_arch = "wasm32"))]
-    tune_cache: Option<std::path::PathBuf>,
+    /// The autotuners of the ops that choose between kernels, one per op,
+    /// with the settings each op keeps beside its own.
+    tuners: Tuners,
     pipelines: PipelineCache,
     pending: Mutex<Pending>,
     dispatches: AtomicU64,
@@ -231,12 +230,10 @@ pub struct Gpu {
 impl Gpu {
     /// Finds an adapter (honouring `WGPU_BACKEND` and `WGPU_ADAPTER_NAME`)
     /// and opens a device with the WebGPU default limits unless `options`
-    /// asks for others. The convolution forms are autotuned on GPUs and
-    /// follow the default rule on CPU adapters; natively `GAN_KERNELS`
-    /// chooses otherwise ([`Gpu::set_kernels`]'s values: a form's name pins
-    /// it, `autotune` measures per shape, `rule` takes the rule).
+    /// asks for others. An op that chooses between kernels keeps its choice
+    /// and its autotuner in the device's tuners, made at the op's first use
+    /// (that is when it reads its settings from the environment).
     pub async fn new(options: GpuOptions) -> Result<Gpu> {
-        let kernels = conv_form_from_env()?;
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = pick_adapter(&instance, &options).await?;
         let info = adapter.get_info();
@@ -259,24 +256,14 @@ impl Gpu {
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
             sink.lock().unwrap().push(e.to_string());
         }));
-        let class = match info.device_type {
-            wgpu::DeviceType::Cpu => AdapterClass::Cpu,
-            _ => AdapterClass::Gpu,
-        };
-        let (conv_form, conv_autotune) = kernels.unwrap_or_else(|| kernels_default(class));
+        let class = AdapterClass::of(&info);
         Ok(Gpu {
             device,
             queue,
             info,
             limits,
             tuning: Tuning::for_class(class),
-            conv_form,
-            conv_autotune,
-            tuned: Mutex::default(),
-            autotune_deferred: cfg!(target_arch = "wasm32"),
-            deferred: Mutex::default(),
-            #[cfg(not(target_arch = "wasm32"))]
-            tune_cache: crate::ops::tune_cache_default_path(),
+            tuners: Tuners::new(cfg!(target_arch = "wasm32")),
             pipelines: PipelineCache::default(),
             pending: Mutex::default(),
             dispatches: AtomicU64::new(0),
@@ -320,121 +307,29 @@ impl Gpu {
         self.tuning = tuning;
     }
 
-    /// The convolution form pinned for every layer it applies to, if any
-    /// ([`crate::ops::conv2d_form`]).
-    pub fn conv_form(&self) -> Option<ConvForm> {
-        self.conv_form
-    }
-
-    /// Pins a convolution form (`None`: the default rule picks per layer).
-    pub fn set_conv_form(&mut self, form: Option<ConvForm>) {
-        self.conv_form = form;
-    }
-
-    /// Sets the kernel choice by name, as `GAN_KERNELS` takes it: `auto`
-    /// (the adapter's default: autotuning on GPUs, the rule on CPU
-    /// adapters), `rule` (the default rule), `autotune`, or a form's name to pin.
-    pub fn set_kernels(&mut self, value: &str) -> Result<()> {
-        let (form, autotune) = parse_kernels(value)
-            .map_err(|names| {
-                Error::Setting(format!(
-                    "kernels {value:?} names no convolution form; use one of {names}, autotune, rule or auto"
-                ))
-            })?
-            .unwrap_or_else(|| kernels_default(self.tuning.class));
-        self.conv_form = form;
-        self.conv_autotune = autotune;
-        Ok(())
-    }
-
-    /// Whether convolution forms are chosen by measurement (by default on
-    /// GPUs, not on CPU adapters; see [`Gpu::set_kernels`]).
-    pub fn conv_autotune(&self) -> bool {
-        self.conv_autotune
-    }
-
-    /// Turns autotuning of convolution forms on or off: with it on (and no
-    /// form pinned), the first convolution of each shape times every
-    /// applicable form and the fastest runs from then on.
-    pub fn set_conv_autotune(&mut self, on: bool) {
-        self.conv_autotune = on;
-    }
-
-    /// Natively, the file autotuned forms are kept in across runs, per
-    /// adapter and driver (`GAN_TUNE_CACHE`, else the user's cache folder;
-    /// see `ops/tune_cache.rs`); `None` keeps them for this process only.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn set_tune_cache(&mut self, path: Option<std::path::PathBuf>) {
-        self.tune_cache = path;
-    }
-
-    /// Natively, the file autotuned forms are kept in, if any.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn tune_cache(&self) -> Option<&std::path::Path> {
-        self.tune_cache.as_deref()
-    }
-
-    /// The convolution shapes autotuned so far, with their timings and winners.
-    pub fn tuned_convs(&self) -> Vec<TunedConv> {
-        self.tuned.lock().unwrap().values().cloned().collect()
-    }
-
-    pub(crate) fn tuned_conv(&self, key: &ConvKey) -> Option<TunedConv> {
-        self.tuned.lock().unwrap().get(key).cloned()
+    /// The autotuners of the ops that choose between kernels.
+    pub(crate) fn tuners(&self) -> &Tuners {
+        &self.tuners
     }
 
     /// Whether autotuning measures a shape at its first use (natively, the
-    /// default) or notes it for [`autotune_pending`](crate::ops::autotune_pending)
-    /// and lets the default rule serve until then (in a browser, where
-    /// waiting for the GPU cannot block, always).
+    /// default) or notes it for a later measurement that the op's caller
+    /// asks for and lets the op's default choice serve until then (in a
+    /// browser, where waiting for the GPU cannot block, always).
     pub fn autotune_deferred(&self) -> bool {
-        self.autotune_deferred
+        self.tuners.defers()
     }
 
     /// Natively, chooses between measuring at first use and deferring (see
     /// [`Gpu::autotune_deferred`]); a browser always defers.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn set_autotune_deferred(&mut self, deferred: bool) {
-        self.autotune_deferred = deferred;
+        self.tuners.set_defers(deferred);
     }
 
-    /// How many shapes wait for [`autotune_pending`](crate::ops::autotune_pending).
+    /// How many shapes wait for their deferred measurement.
     pub fn deferred_tunes(&self) -> usize {
-        self.deferred.lock().unwrap().len()
-    }
-
-    pub(crate) fn defer_tune(&self, key: ConvKey) {
-        let mut deferred = self.deferred.lock().unwrap();
-        if !deferred.contains(&key) {
-            deferred.push(key);
-        }
-    }
-
-    pub(crate) fn take_deferred_tunes(&self) -> Vec<ConvKey> {
-        std::mem::take(&mut *self.deferred.lock().unwrap())
-    }
-
-    pub(crate) fn record_tuned_conv(&self, key: ConvKey, tuned: TunedConv) {
-        self.tuned.lock().unwrap().insert(key, tuned);
-    }
-
-    /// Makes autotuning choose `form` for convolutions of this shape without
-    /// measuring (e.g. the forms a checkpoint recorded, so a resumed run
-    /// computes as the interrupted one did). A form that does not apply to
-    /// the shape is ignored; returns whether `form` was pinned.
-    pub fn pin_tuned_conv(
-        &self,
-        input: [usize; 4],
-        weight: [usize; 4],
-        p: &crate::ops::Conv2dParams,
-        form: ConvForm,
-    ) -> bool {
-        if !form.applies(self, input, weight, p) {
-            return false;
-        }
-        let key = (input, weight, p.stride, p.padding, p.padding_mode);
-        self.tuned.lock().unwrap().insert(key, TunedConv::new(input, weight, p, Vec::new(), form));
-        true
+        self.tuners.deferred()
     }
 
     pub(crate) fn pool(&self) -> &Arc<BufferPool> {
@@ -691,45 +586,6 @@ impl Gpu {
         staging.unmap();
         Ok(bytes)
     }
-}
-
-/// What `GAN_KERNELS` asks for, natively: a pinned form, `autotune`, `rule`,
-/// or (`None`: unset, empty or `auto`) the adapter's default.
-fn conv_form_from_env() -> Result<Option<(Option<ConvForm>, bool)>> {
-    #[cfg(not(target_arch = "wasm32"))]
-    if let Ok(v) = std::env::var("GAN_KERNELS") {
-        return parse_kernels(&v).map_err(|names| {
-            Error::Setting(format!(
-                "GAN_KERNELS={v:?} names no convolution form; use one of {names}, autotune, rule or auto"
-            ))
-        });
-    }
-    Ok(None)
-}
-
-/// A kernel choice (`GAN_KERNELS`'s values), case and surrounding blanks
-/// ignored: `rule` for the default rule, `autotune`, or a form's name, as
-/// (pinned form, autotune); `auto` or empty as `None`, the adapter's default
-/// ([`kernels_default`]). The error lists the forms' names.
-fn parse_kernels(v: &str) -> std::result::Result<Option<(Option<ConvForm>, bool)>, String> {
-    let v = v.trim().to_lowercase();
-    match v.as_str() {
-        "" | "auto" => Ok(None),
-        "rule" => Ok(Some((None, false))),
-        "autotune" => Ok(Some((None, true))),
-        _ => ConvForm::parse(&v).map(|f| Some((Some(f), false))).ok_or_else(|| {
-            let names: Vec<&str> = ConvForm::ALL.iter().map(|f| f.name()).collect();
-            names.join(", ")
-        }),
-    }
-}
-
-/// The kernel choice where none is given: autotuning on GPUs, whose fastest
-/// forms (the tiled ones among them) only measurement can tell; the default
-/// rule, measured once on such adapters and written down, on CPU adapters
-/// (lavapipe, SwiftShader), so results there never depend on timing.
-fn kernels_default(class: AdapterClass) -> (Option<ConvForm>, bool) {
-    (None, class == AdapterClass::Gpu)
 }
 
 async fn pick_adapter(instance: &wgpu::Instance, options: &GpuOptions) -> Result<wgpu::Adapter> {

@@ -53,9 +53,10 @@ pub enum Error {
     /// Training data that cannot be used as it is (an image too small to crop).
     #[error("{0}")]
     Data(String),
-    /// A weight file could not be read.
+    /// A weight file could not be read (the weight reader's own error, e.g.
+    /// `nn::weights::WeightsError`, which converts into this variant).
     #[error(transparent)]
-    Weights(#[from] crate::nn::weights::WeightsError),
+    Weights(Box<dyn std::error::Error + Send + Sync>),
     /// A setting (an environment variable) has a value the library does not know.
     #[error("{0}")]
     Setting(String),

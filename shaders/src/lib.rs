@@ -11,6 +11,7 @@ mod context;
 mod error;
 mod pipeline;
 mod tensor;
+mod tune;
 
 pub mod models;
 pub mod nn;

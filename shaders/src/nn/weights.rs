@@ -93,6 +93,12 @@ pub enum WeightsError {
     Duplicate(String),
 }
 
+impl From<WeightsError> for crate::Error {
+    fn from(e: WeightsError) -> Self {
+        crate::Error::Weights(Box::new(e))
+    }
+}
+
 /// Element types found in weight files; everything is converted to f32 on load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DType {

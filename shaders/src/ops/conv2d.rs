@@ -3,7 +3,7 @@
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::conv2d_winograd::{conv2d_winograd, Tile};
-use crate::ops::conv_form::{conv2d_form, ConvForm};
+use crate::ops::conv_form::{conv2d_form_checked, ConvForm};
 use crate::ops::{bias_binding, div_ceil, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
@@ -141,7 +141,7 @@ pub fn conv2d(gpu: &Gpu, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, p: 
 
 /// [`conv2d`] with a weight already packed by [`conv2d_pack_weight`];
 /// `weight_shape` is the PyTorch shape it was packed from. The form that runs
-/// is [`conv2d_form`]'s choice.
+/// is [`conv2d_form`](crate::ops::conv2d_form)'s choice.
 pub fn conv2d_packed(
     gpu: &Gpu,
     x: &Tensor,
@@ -150,7 +150,7 @@ pub fn conv2d_packed(
     bias: Option<&Tensor>,
     p: &Conv2dParams,
 ) -> Result<Tensor> {
-    let form = conv2d_form(gpu, x.nchw(OP, "input")?, weight_shape, p);
+    let form = conv2d_form_checked(gpu, x.nchw(OP, "input")?, weight_shape, p)?;
     conv2d_packed_form(gpu, form, x, packed, weight_shape, bias, p)
 }
 

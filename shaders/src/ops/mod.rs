@@ -74,8 +74,6 @@ pub use loss::{
 };
 pub use random::{randn, randn_host};
 pub use spectral_norm::{spectral_norm, spectral_norm_backward, SpectralNorm};
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) use tune_cache::default_path as tune_cache_default_path;
 pub use upsample::{upsample_nearest2x, upsample_nearest2x_backward_input};
 
 use crate::context::Gpu;

@@ -9,8 +9,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::context::ConvKey;
-use crate::ops::{ConvForm, Padding};
+use crate::ops::conv2d::Padding;
+
+/// A convolution's shape as autotuning keys it (`conv_form.rs`'s `ConvKey`):
+/// input and weight shapes, stride, padding and its mode.
+type ConvKey = ([usize; 4], [usize; 4], usize, usize, Padding);
 
 const VERSION: u64 = 1;
 
@@ -55,15 +58,16 @@ fn read(path: &Path) -> Adapters {
     v.get("adapters").and_then(|a| serde_json::from_value(a.clone()).ok()).unwrap_or_default()
 }
 
-/// The form stored for `key` on `adapter`, if any and still a known form.
-pub(crate) fn lookup(path: &Path, adapter: &str, key: &ConvKey) -> Option<ConvForm> {
-    read(path).get(adapter)?.get(&shape_key(key)).and_then(|name| ConvForm::parse(name))
+/// The name of the form stored for `key` on `adapter`, if any.
+pub(crate) fn lookup(path: &Path, adapter: &str, key: &ConvKey) -> Option<String> {
+    read(path).get(adapter)?.get(&shape_key(key)).cloned()
 }
 
-/// Stores `form` for `key` on `adapter`, keeping every other entry.
-pub(crate) fn store(path: &Path, adapter: &str, key: &ConvKey, form: ConvForm) -> std::io::Result<()> {
+/// Stores the form called `form` for `key` on `adapter`, keeping every
+/// other entry.
+pub(crate) fn store(path: &Path, adapter: &str, key: &ConvKey, form: &str) -> std::io::Result<()> {
     let mut adapters = read(path);
-    adapters.entry(adapter.to_string()).or_default().insert(shape_key(key), form.name().to_string());
+    adapters.entry(adapter.to_string()).or_default().insert(shape_key(key), form.to_string());
     let text = serde_json::to_string_pretty(&serde_json::json!({ "version": VERSION, "adapters": adapters }))
         .map_err(std::io::Error::other)?;
     if let Some(dir) = path.parent() {
