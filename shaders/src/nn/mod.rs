@@ -1,4 +1,4 @@
-//! Layers, networks, training models and their weights.
+//! Layers, networks, the training model interface and weight files (the models themselves are in `crate::models`).
 
 pub mod arch;
 pub mod arena;

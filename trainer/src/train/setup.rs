@@ -245,7 +245,7 @@ fn demo_source(args: &TrainArgs, run_dir: &Path) -> Result<Source> {
         ),
     };
     let given = if spec.data().takes_domains() { "--domain-a/--domain-b" } else { "--dataroot" };
-    eprintln!("no {given} given: training the built-in {} demo, {what} in {}", spec.title(), dir.display());
+    eprintln!("no {given} given: training the built-in demo ({}), {what} in {}", spec.title(), dir.display());
     let length = match spec.iterations(args) {
         Some(n) => format!("{n} iterations"),
         None => format!("{} + {} epochs", args.n_epochs, args.n_epochs_decay),
