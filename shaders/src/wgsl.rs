@@ -1,10 +1,11 @@
 //! The WGSL sources, one per op family, and the helper files they share.
 //!
 //! WGSL has no include: a kernel file that uses shared helpers (the NaN-safe
-//! tanh and the activation switch of `wgsl/common/activation.wgsl`) names
-//! them in the table below, and its [`Shader::source`] is the helpers' text
-//! followed by the file's, concatenated at compile time. Each resulting
-//! source is valid WGSL; the tests validate every one with naga.
+//! tanh and the activation switch of `wgsl/common/activation.wgsl`, the hash
+//! of `pcg.wgsl`) names them in the table below, and its [`Shader::source`]
+//! is the helpers' text followed by the file's, concatenated at compile time.
+//! Each resulting source is valid WGSL; the tests validate every one with
+//! naga.
 
 /// One WGSL helper file under `wgsl/common/`: functions only, no bindings
 /// and no entry points.
@@ -59,6 +60,7 @@ macro_rules! shaders {
 
 helpers! {
     ACTIVATION => "activation",
+    PCG => "pcg",
 }
 
 shaders! {
@@ -75,9 +77,9 @@ shaders! {
     CONV_BACKWARD => "conv_backward",
     BATCH_NORM => "batch_norm" uses "activation",
     BATCH_NORM_BACKWARD => "batch_norm_backward" uses "activation",
-    DROPOUT => "dropout",
+    DROPOUT => "dropout" uses "pcg",
     CONCAT_CHANNELS => "concat_channels",
-    RANDOM => "random",
+    RANDOM => "random" uses "pcg",
     AFFINE => "affine",
     LAYER_INSTANCE_NORM => "layer_instance_norm" uses "activation",
     LAYER_INSTANCE_NORM_BACKWARD => "layer_instance_norm_backward" uses "activation",
