@@ -662,15 +662,11 @@ fn conv2d_winograd_dweight(@builtin(global_invocation_id) gid: vec3<u32>, @built
 }
 
 // A d for F(4x4), d a 4-vector: the rows of A (the columns of A^T above).
+// The same interpolation points as F(3x3, 4x4): its a6k4 of d.xyz, then the
+// terms of d.w added last.
 fn a6(d: vec4<f32>) -> array<f32, 6> {
-    return array<f32, 6>(
-        d.x,
-        d.x + d.y + d.z + d.w,
-        d.x - d.y + d.z - d.w,
-        d.x + 2.0 * d.y + 4.0 * d.z + 8.0 * d.w,
-        d.x - 2.0 * d.y + 4.0 * d.z - 8.0 * d.w,
-        d.w,
-    );
+    let s = a6k4(d.xyz);
+    return array<f32, 6>(s[0], s[1] + d.w, s[2] - d.w, s[3] + 8.0 * d.w, s[4] - 8.0 * d.w, d.w);
 }
 
 // E = A dY A^T for F(4x4). Dispatch as conv2d_winograd_dy.
@@ -700,13 +696,11 @@ fn conv2d_winograd4_dy(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
 }
 
-// G^T a for F(4x4), a a 6-vector: the columns of G.
+// G^T a for F(4x4), a a 6-vector: the columns of G. They are F(3x3, 4x4)'s
+// first three (gt6k4), with a[5] added last to the third.
 fn gt6(a: array<f32, 6>) -> vec3<f32> {
-    return vec3<f32>(
-        0.25 * a[0] - (a[1] + a[2]) / 6.0 + (a[3] + a[4]) / 24.0,
-        (a[2] - a[1]) / 6.0 + (a[3] - a[4]) / 12.0,
-        (a[3] + a[4] - a[1] - a[2]) / 6.0 + a[5],
-    );
+    let s = gt6k4(a);
+    return vec3<f32>(s.x, s.y, s.z + a[5]);
 }
 
 // dW = G^T dU G for F(4x4), dU [36][C_out][C_in4]. Dispatch as
@@ -774,12 +768,11 @@ fn conv2d_winograd_k4_weight(@builtin(global_invocation_id) gid: vec3<u32>, @bui
     }
 }
 
+// A^T a, a a 6-vector: F(4x4, 3x3)'s first three rows (at6), with a[5]
+// added last to the third.
 fn at6k4(a: array<f32, 6>) -> vec3<f32> {
-    return vec3<f32>(
-        a[0] + a[1] + a[2] + a[3] + a[4],
-        a[1] - a[2] + 2.0 * (a[3] - a[4]),
-        a[1] + a[2] + 4.0 * (a[3] + a[4]) + a[5],
-    );
+    let s = at6(a);
+    return vec3<f32>(s.x, s.y, s.z + a[5]);
 }
 
 // y = act(A^T M A + b), 3x3 tiles. Dispatch as conv2d_winograd_output.
