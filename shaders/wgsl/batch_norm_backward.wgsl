@@ -28,8 +28,9 @@
 // Bindings: 0 params (uniform), 1 x, 2 stats, 3 gamma, 4 beta, 5 dy, 6 dx,
 // 7 sums.
 //
-// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
-// puts in front of this text.
+// Uses the helpers of common/activation.wgsl and the tree sums of
+// common/workgroup_sum.wgsl, which shaders/src/wgsl.rs puts in front of this
+// text.
 
 struct Params {
     batch: u32,
@@ -54,8 +55,6 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> sums: array<f32>;
 
 override WG: u32 = 256u;
-
-var<workgroup> red: array<vec2<f32>, 256>;
 
 // d act / d pre at `pre`.
 fn act_grad(pre: f32) -> f32 {
@@ -97,15 +96,9 @@ fn batch_norm_backward_input(
         let gi = dy[e] * act_grad(d * scale + shift);
         acc += vec2<f32>(gi * (d * rstd), gi);
     }
-    red[lid] = acc;
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-        if lid < k {
-            red[lid] += red[lid + k];
-        }
-        workgroupBarrier();
-    }
-    let total = red[0];
+    red_vec2[lid] = acc;
+    tree_sum_vec2(lid, WG);
+    let total = red_vec2[0];
     if lid == 0u {
         sums[2u * c] = total.x;
         sums[2u * c + 1u] = total.y;

@@ -20,7 +20,10 @@
 //
 // Bindings: 0 params (uniform), 1 x, 2 w or dy, 3 out.
 // WG is a power of two, at most 256 (WebGPU's default
-// maxComputeInvocationsPerWorkgroup), the size of the reduction array.
+// maxComputeInvocationsPerWorkgroup).
+//
+// Uses the tree sums of common/workgroup_sum.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
 
 struct Params {
     n: u32,
@@ -36,8 +39,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 override WG: u32 = 256u;
-
-var<workgroup> red_sum: array<f32, 256>;
 
 @compute @workgroup_size(WG)
 fn channel_scale(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -64,16 +65,10 @@ fn channel_scale_backward_weight(
             s += b[base + i] * x[base + i];
         }
     }
-    red_sum[lid] = s;
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-        if lid < k {
-            red_sum[lid] += red_sum[lid + k];
-        }
-        workgroupBarrier();
-    }
+    red_f32[lid] = s;
+    tree_sum_f32(lid, WG);
     if lid == 0u {
-        out[c] = red_sum[0];
+        out[c] = red_f32[0];
     }
 }
 

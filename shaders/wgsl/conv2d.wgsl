@@ -44,6 +44,9 @@ struct Params {
     // conv_transpose2d-packed weight [KH*KW][C_out'][C_in'8] that makes this
     // convolution the input gradient of a stride-1 conv2d.
     flip: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -87,50 +87,44 @@ struct Params {
 
 override WG_PIX: u32 = 16u;
 
-// U = G g G^T with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
-// The filter's rows (or columns) g[0..3] rotated by 180 degrees when
-// p.flip is set: row r of the rotated filter is row 2 - r reversed (the same
-// holds for columns).
-fn flip_filter(g: array<vec3<f32>, 3>) -> array<vec3<f32>, 3> {
-    if p.flip == 0u {
-        return g;
-    }
-    return array<vec3<f32>, 3>(g[2].zyx, g[1].zyx, g[0].zyx);
+// Shared by the three forms. Every transform multiplies a small matrix by
+// a transform matrix on each side, one side at a time: each column of the
+// patch (each row, for dW = G^T dU G), then each row (column) of the result.
+// What differs between the forms is only the matrices, written once per form
+// as functions of one column or row (g4, bt4, at4, a4, gt4 for F(2x2, 3x3);
+// g6, bt6, at6, a6, gt6 for F(4x4, 3x3); g6k4, at6k4, a6k4, gt6k4 for
+// F(3x3, 4x4)); the helpers below read the operands and write the results.
+
+// The invocation index of the kernels dispatched as ceil(count / 64)
+// workgroups folded into x and y.
+fn folded_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 64u;
 }
 
-@compute @workgroup_size(64)
-fn conv2d_winograd_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
-    let plane = p.c_in * p.u_cols;
-    if i >= plane {
-        return;
+// Tap t (row-major) of filter (ci, co) in a packed weight [taps][C_in][C_out8]
+// (conv2d's layout), tap taps - 1 - t when p.flip is set: the filter rotated
+// by 180 degrees. Zero for the columns co >= C_out8 of U's padding.
+fn filter_tap(ci: u32, co: u32, t: u32, taps: u32) -> f32 {
+    if co >= p.c_out8 {
+        return 0.0;
     }
-    let co = i % p.u_cols;
-    let ci = i / p.u_cols;
-    // g[r] is row r of the filter; tap (r, c) sits at w_packed[(3r + c) * src_plane + k0].
-    let src_plane = p.c_in * p.c_out8;
-    let k0 = ci * p.c_out8 + co;
-    var g: array<vec3<f32>, 3>;
-    if co < p.c_out8 {
-        for (var r = 0u; r < 3u; r++) {
-            let k = 3u * r * src_plane + k0;
-            g[r] = vec3<f32>(w_packed[k], w_packed[k + src_plane], w_packed[k + 2u * src_plane]);
-        }
-    }
-    g = flip_filter(g);
-    // Rows of G g (4 x 3), then each row times G^T.
-    var t: array<vec3<f32>, 4>;
-    t[0] = g[0];
-    t[1] = 0.5 * (g[0] + g[1] + g[2]);
-    t[2] = 0.5 * (g[0] - g[1] + g[2]);
-    t[3] = g[2];
-    for (var r = 0u; r < 4u; r++) {
-        let a = t[r];
-        let row = vec4<f32>(a.x, 0.5 * (a.x + a.y + a.z), 0.5 * (a.x - a.y + a.z), a.z);
-        for (var c = 0u; c < 4u; c++) {
-            out[(4u * r + c) * plane + i] = row[c];
-        }
-    }
+    let tap = select(t, taps - 1u - t, p.flip != 0u);
+    return w_packed[tap * (p.c_in * p.c_out8) + (ci * p.c_out8 + co)];
+}
+
+// Column c of a 3x3 filter, (g[0][c], g[1][c], g[2][c]).
+fn filter_col3(ci: u32, co: u32, c: u32) -> vec3<f32> {
+    return vec3<f32>(filter_tap(ci, co, c, 9u), filter_tap(ci, co, 3u + c, 9u), filter_tap(ci, co, 6u + c, 9u));
+}
+
+// Column c of a 4x4 filter.
+fn filter_col4(ci: u32, co: u32, c: u32) -> vec4<f32> {
+    return vec4<f32>(
+        filter_tap(ci, co, c, 16u),
+        filter_tap(ci, co, 4u + c, 16u),
+        filter_tap(ci, co, 8u + c, 16u),
+        filter_tap(ci, co, 12u + c, 16u),
+    );
 }
 
 // Index along an axis of `size` of padded coordinate `i`, or -1 where the
@@ -146,7 +140,136 @@ fn src_index(i: i32, size: u32) -> i32 {
     return select(-1, j, j >= 0 && j < n);
 }
 
-// V = B^T d B with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+// x at (row, col) of the input plane starting at `plane`, row and col from
+// src_index (-1: zero).
+fn patch_at(plane: u32, row: i32, col: i32) -> f32 {
+    if row >= 0 && col >= 0 {
+        return x[plane + u32(row) * p.w_in + u32(col)];
+    }
+    return 0.0;
+}
+
+// Tile t's image n and the (row, column) of its first output, tiles m
+// outputs apart: (n, m ty, m tx).
+fn tile_origin(t: u32, m: u32) -> vec3<u32> {
+    let per_image = p.tiles_h * p.tiles_w;
+    return vec3<u32>(t / per_image, m * ((t % per_image) / p.tiles_w), m * (t % p.tiles_w));
+}
+
+// Where plane (n, co) of the output (or of dY) starts.
+fn output_plane(n: u32, co: u32) -> u32 {
+    return (n * p.c_out + co) * p.h_out * p.w_out;
+}
+
+// Writes v at output (yy, xx) of the plane at `base`, if inside the output.
+fn store_y(base: u32, yy: u32, xx: u32, v: f32) {
+    if yy < p.h_out && xx < p.w_out {
+        out[base + yy * p.w_out + xx] = v;
+    }
+}
+
+// The tile's dY value at output (yy, xx) of plane `base`, zero past the
+// output (a partial tile's missing outputs have no gradient).
+fn dy_at(base: u32, yy: u32, xx: u32) -> f32 {
+    if yy < p.h_out && xx < p.w_out {
+        return x[base + yy * p.w_out + xx];
+    }
+    return 0.0;
+}
+
+// Writes row r of a transform's 4x4 (or 6x6) points: point 4 r + c (6 r + c)
+// of an array whose points are `stride` apart, at offset o within a point.
+fn store_row4(r: u32, row: vec4<f32>, stride: u32, o: u32) {
+    for (var c = 0u; c < 4u; c++) {
+        out[(4u * r + c) * stride + o] = row[c];
+    }
+}
+
+fn store_row6(r: u32, row: array<f32, 6>, stride: u32, o: u32) {
+    for (var c = 0u; c < 6u; c++) {
+        out[(6u * r + c) * stride + o] = row[c];
+    }
+}
+
+// Zeros at the first `points` points of an array whose points are `stride`
+// apart, at offset o: V's padding tiles.
+fn store_zeros(points: u32, stride: u32, o: u32) {
+    for (var k = 0u; k < points; k++) {
+        out[k * stride + o] = 0.0;
+    }
+}
+
+// Row r and column c of the 4x4 (or 6x6) points of m (M or dU), points
+// `stride` apart, at offset o within a point.
+fn m_row4(r: u32, stride: u32, o: u32) -> vec4<f32> {
+    let k = 4u * r * stride + o;
+    return vec4<f32>(m[k], m[k + stride], m[k + 2u * stride], m[k + 3u * stride]);
+}
+
+fn m_col4(c: u32, stride: u32, o: u32) -> vec4<f32> {
+    return vec4<f32>(m[c * stride + o], m[(4u + c) * stride + o], m[(8u + c) * stride + o], m[(12u + c) * stride + o]);
+}
+
+fn m_row6(r: u32, stride: u32, o: u32) -> array<f32, 6> {
+    var row: array<f32, 6>;
+    for (var c = 0u; c < 6u; c++) {
+        row[c] = m[(6u * r + c) * stride + o];
+    }
+    return row;
+}
+
+fn m_col6(c: u32, stride: u32, o: u32) -> array<f32, 6> {
+    var col: array<f32, 6>;
+    for (var r = 0u; r < 6u; r++) {
+        col[r] = m[(6u * r + c) * stride + o];
+    }
+    return col;
+}
+
+// bias[co], or 0 without a bias.
+fn bias_or_zero(co: u32) -> f32 {
+    if p.has_bias != 0u {
+        return bias[co];
+    }
+    return 0.0;
+}
+
+// F(2x2, 3x3)'s matrices, each applied to one column (or row):
+//   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+//   A^T = [1 1 1 0; 0 1 -1 -1]
+fn g4(a: vec3<f32>) -> vec4<f32> {
+    return vec4<f32>(a.x, 0.5 * (a.x + a.y + a.z), 0.5 * (a.x - a.y + a.z), a.z);
+}
+
+fn bt4(a: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(a.x - a.z, a.y + a.z, a.z - a.y, a.y - a.w);
+}
+
+fn at4(a: vec4<f32>) -> vec2<f32> {
+    return vec2<f32>(a.x + a.y + a.z, a.y - a.z - a.w);
+}
+
+// U = G g G^T.
+@compute @workgroup_size(64)
+fn conv2d_winograd_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = folded_index(gid, nwg);
+    let plane = p.c_in * p.u_cols;
+    if i >= plane {
+        return;
+    }
+    let co = i % p.u_cols;
+    let ci = i / p.u_cols;
+    // G g column by column (4 x 3), then each of its rows times G^T.
+    let c0 = g4(filter_col3(ci, co, 0u));
+    let c1 = g4(filter_col3(ci, co, 1u));
+    let c2 = g4(filter_col3(ci, co, 2u));
+    for (var r = 0u; r < 4u; r++) {
+        store_row4(r, g4(vec3<f32>(c0[r], c1[r], c2[r])), plane, i);
+    }
+}
+
+// V = B^T d B.
 @compute @workgroup_size(64)
 fn conv2d_winograd_input(@builtin(global_invocation_id) gid: vec3<u32>) {
     let t = gid.x;
@@ -154,52 +277,34 @@ fn conv2d_winograd_input(@builtin(global_invocation_id) gid: vec3<u32>) {
     if t >= p.tiles_pad || ci >= p.c_in {
         return;
     }
-    let stride = p.v_point;
     let o = ci * p.v_chan + t * p.v_tile;
     if t >= p.tiles {
-        for (var k = 0u; k < 16u; k++) {
-            out[k * stride + o] = 0.0;
-        }
+        store_zeros(16u, p.v_point, o);
         return;
     }
-    let per_image = p.tiles_h * p.tiles_w;
-    let n = t / per_image;
-    let ty = (t % per_image) / p.tiles_w;
-    let tx = t % p.tiles_w;
-    let y0 = i32(2u * ty) - i32(p.pad);
-    let x0 = i32(2u * tx) - i32(p.pad);
+    let tile = tile_origin(t, 2u);
+    let y0 = i32(tile.y) - i32(p.pad);
+    let x0 = i32(tile.z) - i32(p.pad);
+    var rows: vec4<i32>;
     var cols: vec4<i32>;
+    for (var k = 0u; k < 4u; k++) {
+        rows[k] = src_index(y0 + i32(k), p.h_in);
+        cols[k] = src_index(x0 + i32(k), p.w_in);
+    }
+    let plane = (tile.x * p.c_in + ci) * p.h_in * p.w_in;
+    // B^T d column by column (bd[c] is column c of B^T d), then each of its
+    // rows times B.
+    var bd: array<vec4<f32>, 4>;
     for (var c = 0u; c < 4u; c++) {
-        cols[c] = src_index(x0 + i32(c), p.w_in);
+        bd[c] = bt4(vec4<f32>(
+            patch_at(plane, rows[0], cols[c]),
+            patch_at(plane, rows[1], cols[c]),
+            patch_at(plane, rows[2], cols[c]),
+            patch_at(plane, rows[3], cols[c]),
+        ));
     }
-    let plane = (n * p.c_in + ci) * p.h_in * p.w_in;
-    // d[r] is row r of the 4x4 patch.
-    var d: array<vec4<f32>, 4>;
     for (var r = 0u; r < 4u; r++) {
-        let row = src_index(y0 + i32(r), p.h_in);
-        var val = vec4<f32>(0.0);
-        if row >= 0 {
-            let base = plane + u32(row) * p.w_in;
-            for (var c = 0u; c < 4u; c++) {
-                if cols[c] >= 0 {
-                    val[c] = x[base + u32(cols[c])];
-                }
-            }
-        }
-        d[r] = val;
-    }
-    // Rows of B^T d, then each row times B.
-    var s: array<vec4<f32>, 4>;
-    s[0] = d[0] - d[2];
-    s[1] = d[1] + d[2];
-    s[2] = d[2] - d[1];
-    s[3] = d[1] - d[3];
-    for (var r = 0u; r < 4u; r++) {
-        let a = s[r];
-        let row = vec4<f32>(a.x - a.z, a.y + a.z, a.z - a.y, a.y - a.w);
-        for (var c = 0u; c < 4u; c++) {
-            out[(4u * r + c) * stride + o] = row[c];
-        }
+        store_row4(r, bt4(vec4<f32>(bd[0][r], bd[1][r], bd[2][r], bd[3][r])), p.v_point, o);
     }
 }
 
@@ -322,7 +427,8 @@ fn store_m(
     if n > 7u { m_out[row + 7u * s + g] = r7; }
 }
 
-// y = A^T M A with A^T = [1 1 1 0; 0 1 -1 -1], then bias and activation.
+
+// y = act(A^T M A + b).
 @compute @workgroup_size(64)
 fn conv2d_winograd_output(@builtin(global_invocation_id) gid: vec3<u32>) {
     let t = gid.x;
@@ -332,30 +438,24 @@ fn conv2d_winograd_output(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let stride = p.c_out * p.tiles_pad;
     let o = co * p.tiles_pad + t;
-    // mr[r] is row r of the tile's 4x4 M.
-    var mr: array<vec4<f32>, 4>;
-    for (var r = 0u; r < 4u; r++) {
-        let k = 4u * r * stride + o;
-        mr[r] = vec4<f32>(m[k], m[k + stride], m[k + 2u * stride], m[k + 3u * stride]);
+    // A^T M column by column: z[c] is column c of A^T M (2 values).
+    var z: array<vec2<f32>, 4>;
+    for (var c = 0u; c < 4u; c++) {
+        z[c] = at4(m_col4(c, stride, o));
     }
-    let s0 = mr[0] + mr[1] + mr[2];
-    let s1 = mr[1] - mr[2] - mr[3];
-    var r = vec4<f32>(s0.x + s0.y + s0.z, s0.y - s0.z - s0.w, s1.x + s1.y + s1.z, s1.y - s1.z - s1.w);
+    // The tile's rows, then bias and activation on its 4 outputs.
+    var r = vec4<f32>(
+        at4(vec4<f32>(z[0].x, z[1].x, z[2].x, z[3].x)),
+        at4(vec4<f32>(z[0].y, z[1].y, z[2].y, z[3].y)),
+    );
     if p.has_bias != 0u {
         r += vec4<f32>(bias[co]);
     }
     r = apply_activation4(p.act, p.slope, r);
-    let per_image = p.tiles_h * p.tiles_w;
-    let n = t / per_image;
-    let oy = 2u * ((t % per_image) / p.tiles_w);
-    let ox = 2u * (t % p.tiles_w);
-    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    let tile = tile_origin(t, 2u);
+    let base = output_plane(tile.x, co);
     for (var k = 0u; k < 4u; k++) {
-        let yy = oy + k / 2u;
-        let xx = ox + k % 2u;
-        if yy < p.h_out && xx < p.w_out {
-            out[base + yy * p.w_out + xx] = r[k];
-        }
+        store_y(base, tile.y + k / 2u, tile.z + k % 2u, r[k]);
     }
 }
 
@@ -403,33 +503,19 @@ fn at6(a: array<f32, 6>) -> vec4<f32> {
 // U = G g G^T, [36][C_in][u_cols]. Dispatch as conv2d_winograd_weight.
 @compute @workgroup_size(64)
 fn conv2d_winograd4_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
+    let i = folded_index(gid, nwg);
     let plane = p.c_in * p.u_cols;
     if i >= plane {
         return;
     }
     let co = i % p.u_cols;
     let ci = i / p.u_cols;
-    let src_plane = p.c_in * p.c_out8;
-    let k0 = ci * p.c_out8 + co;
-    // Columns of the filter, g[c] = (g[0][c], g[1][c], g[2][c]).
-    var g: array<vec3<f32>, 3>;
-    if co < p.c_out8 {
-        for (var c = 0u; c < 3u; c++) {
-            let k = c * src_plane + k0;
-            g[c] = vec3<f32>(w_packed[k], w_packed[k + 3u * src_plane], w_packed[k + 6u * src_plane]);
-        }
-    }
-    g = flip_filter(g);
     // G g column by column (6 x 3), then each of its rows times G^T.
-    let c0 = g6(g[0]);
-    let c1 = g6(g[1]);
-    let c2 = g6(g[2]);
+    let c0 = g6(filter_col3(ci, co, 0u));
+    let c1 = g6(filter_col3(ci, co, 1u));
+    let c2 = g6(filter_col3(ci, co, 2u));
     for (var r = 0u; r < 6u; r++) {
-        let row = g6(vec3<f32>(c0[r], c1[r], c2[r]));
-        for (var c = 0u; c < 6u; c++) {
-            out[(6u * r + c) * plane + i] = row[c];
-        }
+        store_row6(r, g6(vec3<f32>(c0[r], c1[r], c2[r])), plane, i);
     }
 }
 
@@ -443,46 +529,33 @@ fn conv2d_winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>) {
     if t >= p.tiles_pad || ci >= p.c_in {
         return;
     }
-    let stride = p.v_point;
     let o = ci * p.v_chan + t * p.v_tile;
     if t >= p.tiles {
-        for (var k = 0u; k < 36u; k++) {
-            out[k * stride + o] = 0.0;
-        }
+        store_zeros(36u, p.v_point, o);
         return;
     }
-    let per_image = p.tiles_h * p.tiles_w;
-    let n = t / per_image;
-    let ty = (t % per_image) / p.tiles_w;
-    let tx = t % p.tiles_w;
-    let y0 = i32(p.tile_m * ty) - i32(p.pad);
-    let x0 = i32(p.tile_m * tx) - i32(p.pad);
+    let tile = tile_origin(t, p.tile_m);
+    let y0 = i32(tile.y) - i32(p.pad);
+    let x0 = i32(tile.z) - i32(p.pad);
+    var rows: array<i32, 6>;
     var cols: array<i32, 6>;
-    for (var c = 0u; c < 6u; c++) {
-        cols[c] = src_index(x0 + i32(c), p.w_in);
+    for (var k = 0u; k < 6u; k++) {
+        rows[k] = src_index(y0 + i32(k), p.h_in);
+        cols[k] = src_index(x0 + i32(k), p.w_in);
     }
-    let plane = (n * p.c_in + ci) * p.h_in * p.w_in;
-    // B^T d, built column by column: bd[c] is column c of B^T d.
-    var d: array<array<f32, 6>, 6>;
-    for (var r = 0u; r < 6u; r++) {
-        let row = src_index(y0 + i32(r), p.h_in);
-        for (var c = 0u; c < 6u; c++) {
-            var val = 0.0;
-            if row >= 0 && cols[c] >= 0 {
-                val = x[plane + u32(row) * p.w_in + u32(cols[c])];
-            }
-            d[c][r] = val;
-        }
-    }
+    let plane = (tile.x * p.c_in + ci) * p.h_in * p.w_in;
+    // B^T d column by column (bd[c] is column c of B^T d), then each of its
+    // rows times B.
     var bd: array<array<f32, 6>, 6>;
     for (var c = 0u; c < 6u; c++) {
-        bd[c] = bt6(d[c]);
+        var d: array<f32, 6>;
+        for (var r = 0u; r < 6u; r++) {
+            d[r] = patch_at(plane, rows[r], cols[c]);
+        }
+        bd[c] = bt6(d);
     }
     for (var r = 0u; r < 6u; r++) {
-        let row = bt6(array<f32, 6>(bd[0][r], bd[1][r], bd[2][r], bd[3][r], bd[4][r], bd[5][r]));
-        for (var c = 0u; c < 6u; c++) {
-            out[(6u * r + c) * stride + o] = row[c];
-        }
+        store_row6(r, bt6(array<f32, 6>(bd[0][r], bd[1][r], bd[2][r], bd[3][r], bd[4][r], bd[5][r])), p.v_point, o);
     }
 }
 
@@ -499,32 +572,19 @@ fn conv2d_winograd4_output(@builtin(global_invocation_id) gid: vec3<u32>) {
     // A^T M column by column: z[c] is column c of A^T M (4 values).
     var z: array<vec4<f32>, 6>;
     for (var c = 0u; c < 6u; c++) {
-        var col: array<f32, 6>;
-        for (var r = 0u; r < 6u; r++) {
-            col[r] = m[(6u * r + c) * stride + o];
-        }
-        z[c] = at6(col);
+        z[c] = at6(m_col6(c, stride, o));
     }
-    var b = 0.0;
-    if p.has_bias != 0u {
-        b = bias[co];
-    }
-    let per_image = p.tiles_h * p.tiles_w;
-    let n = t / per_image;
-    let oy = 4u * ((t % per_image) / p.tiles_w);
-    let ox = 4u * (t % p.tiles_w);
-    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    let b = bias_or_zero(co);
+    let tile = tile_origin(t, 4u);
+    let base = output_plane(tile.x, co);
     for (var r = 0u; r < 4u; r++) {
         let yr = apply_activation4(
             p.act,
             p.slope,
             at6(array<f32, 6>(z[0][r], z[1][r], z[2][r], z[3][r], z[4][r], z[5][r])) + vec4<f32>(b),
         );
-        let yy = oy + r;
         for (var c = 0u; c < 4u; c++) {
-            if yy < p.h_out && ox + c < p.w_out {
-                out[base + yy * p.w_out + ox + c] = yr[c];
-            }
+            store_y(base, tile.y + r, tile.z + c, yr[c]);
         }
     }
 }
@@ -547,15 +607,6 @@ fn a4(d: vec2<f32>) -> vec4<f32> {
     return vec4<f32>(d.x, d.x + d.y, d.x - d.y, -d.y);
 }
 
-// The tile's dY value at output (yy, xx) of plane `base`, zero past the
-// output (a partial tile's missing outputs have no gradient).
-fn dy_at(base: u32, yy: u32, xx: u32) -> f32 {
-    if yy < p.h_out && xx < p.w_out {
-        return x[base + yy * p.w_out + xx];
-    }
-    return 0.0;
-}
-
 // E = A dY A^T for F(2x2): one invocation per (tile, co), dY read from
 // binding 1. Dispatch: (ceil(T / 64), C_out, 1).
 @compute @workgroup_size(64)
@@ -565,22 +616,17 @@ fn conv2d_winograd_dy(@builtin(global_invocation_id) gid: vec3<u32>) {
     if t >= p.tiles || co >= p.c_out {
         return;
     }
-    let per_image = p.tiles_h * p.tiles_w;
-    let n = t / per_image;
-    let oy = 2u * ((t % per_image) / p.tiles_w);
-    let ox = 2u * (t % p.tiles_w);
-    let base = (n * p.c_out + co) * p.h_out * p.w_out;
-    let d0 = vec2<f32>(dy_at(base, oy, ox), dy_at(base, oy, ox + 1u));
-    let d1 = vec2<f32>(dy_at(base, oy + 1u, ox), dy_at(base, oy + 1u, ox + 1u));
-    // Rows of A dY, then each row times A^T.
-    let e = array<vec2<f32>, 4>(d0, d0 + d1, d0 - d1, -d1);
+    let tile = tile_origin(t, 2u);
+    let base = output_plane(tile.x, co);
+    // A dY column by column: z[c] is column c of A dY (4 values).
+    var z: array<vec4<f32>, 2>;
+    for (var c = 0u; c < 2u; c++) {
+        z[c] = a4(vec2<f32>(dy_at(base, tile.y, tile.z + c), dy_at(base, tile.y + 1u, tile.z + c)));
+    }
     let stride = p.tiles * p.u_cols;
     let o = t * p.u_cols + co;
     for (var r = 0u; r < 4u; r++) {
-        let row = a4(e[r]);
-        for (var c = 0u; c < 4u; c++) {
-            out[(4u * r + c) * stride + o] = row[c];
-        }
+        store_row4(r, a4(vec2<f32>(z[0][r], z[1][r])), stride, o);
     }
 }
 
@@ -594,7 +640,7 @@ fn gt4(a: vec4<f32>) -> vec3<f32> {
 // into x and y.
 @compute @workgroup_size(64)
 fn conv2d_winograd_dweight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
+    let i = folded_index(gid, nwg);
     if i >= p.c_out * p.c_in {
         return;
     }
@@ -605,30 +651,22 @@ fn conv2d_winograd_dweight(@builtin(global_invocation_id) gid: vec3<u32>, @built
     // Rows of dU G (4 x 3), then G^T of each column.
     var h: array<vec3<f32>, 4>;
     for (var r = 0u; r < 4u; r++) {
-        let k = 4u * r * stride + o;
-        h[r] = gt4(vec4<f32>(m[k], m[k + stride], m[k + 2u * stride], m[k + 3u * stride]));
+        h[r] = gt4(m_row4(r, stride, o));
     }
-    var cols: array<vec3<f32>, 3>;
     for (var c = 0u; c < 3u; c++) {
-        cols[c] = gt4(vec4<f32>(h[0][c], h[1][c], h[2][c], h[3][c]));
-    }
-    for (var r = 0u; r < 3u; r++) {
-        for (var c = 0u; c < 3u; c++) {
-            out[9u * i + 3u * r + c] = cols[c][r];
+        let col = gt4(vec4<f32>(h[0][c], h[1][c], h[2][c], h[3][c]));
+        for (var r = 0u; r < 3u; r++) {
+            out[9u * i + 3u * r + c] = col[r];
         }
     }
 }
 
 // A d for F(4x4), d a 4-vector: the rows of A (the columns of A^T above).
+// The same interpolation points as F(3x3, 4x4): its a6k4 of d.xyz, then the
+// terms of d.w added last.
 fn a6(d: vec4<f32>) -> array<f32, 6> {
-    return array<f32, 6>(
-        d.x,
-        d.x + d.y + d.z + d.w,
-        d.x - d.y + d.z - d.w,
-        d.x + 2.0 * d.y + 4.0 * d.z + 8.0 * d.w,
-        d.x - 2.0 * d.y + 4.0 * d.z - 8.0 * d.w,
-        d.w,
-    );
+    let s = a6k4(d.xyz);
+    return array<f32, 6>(s[0], s[1] + d.w, s[2] - d.w, s[3] + 8.0 * d.w, s[4] - 8.0 * d.w, d.w);
 }
 
 // E = A dY A^T for F(4x4). Dispatch as conv2d_winograd_dy.
@@ -639,45 +677,37 @@ fn conv2d_winograd4_dy(@builtin(global_invocation_id) gid: vec3<u32>) {
     if t >= p.tiles || co >= p.c_out {
         return;
     }
-    let per_image = p.tiles_h * p.tiles_w;
-    let n = t / per_image;
-    let oy = 4u * ((t % per_image) / p.tiles_w);
-    let ox = 4u * (t % p.tiles_w);
-    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    let tile = tile_origin(t, 4u);
+    let base = output_plane(tile.x, co);
     // A dY column by column: z[c] is column c of A dY (6 values).
     var z: array<array<f32, 6>, 4>;
     for (var c = 0u; c < 4u; c++) {
         z[c] = a6(vec4<f32>(
-            dy_at(base, oy, ox + c),
-            dy_at(base, oy + 1u, ox + c),
-            dy_at(base, oy + 2u, ox + c),
-            dy_at(base, oy + 3u, ox + c),
+            dy_at(base, tile.y, tile.z + c),
+            dy_at(base, tile.y + 1u, tile.z + c),
+            dy_at(base, tile.y + 2u, tile.z + c),
+            dy_at(base, tile.y + 3u, tile.z + c),
         ));
     }
     let stride = p.tiles * p.u_cols;
     let o = t * p.u_cols + co;
     for (var r = 0u; r < 6u; r++) {
-        let row = a6(vec4<f32>(z[0][r], z[1][r], z[2][r], z[3][r]));
-        for (var c = 0u; c < 6u; c++) {
-            out[(6u * r + c) * stride + o] = row[c];
-        }
+        store_row6(r, a6(vec4<f32>(z[0][r], z[1][r], z[2][r], z[3][r])), stride, o);
     }
 }
 
-// G^T a for F(4x4), a a 6-vector: the columns of G.
+// G^T a for F(4x4), a a 6-vector: the columns of G. They are F(3x3, 4x4)'s
+// first three (gt6k4), with a[5] added last to the third.
 fn gt6(a: array<f32, 6>) -> vec3<f32> {
-    return vec3<f32>(
-        0.25 * a[0] - (a[1] + a[2]) / 6.0 + (a[3] + a[4]) / 24.0,
-        (a[2] - a[1]) / 6.0 + (a[3] - a[4]) / 12.0,
-        (a[3] + a[4] - a[1] - a[2]) / 6.0 + a[5],
-    );
+    let s = gt6k4(a);
+    return vec3<f32>(s.x, s.y, s.z + a[5]);
 }
 
 // dW = G^T dU G for F(4x4), dU [36][C_out][C_in4]. Dispatch as
 // conv2d_winograd_dweight.
 @compute @workgroup_size(64)
 fn conv2d_winograd4_dweight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
+    let i = folded_index(gid, nwg);
     if i >= p.c_out * p.c_in {
         return;
     }
@@ -688,11 +718,7 @@ fn conv2d_winograd4_dweight(@builtin(global_invocation_id) gid: vec3<u32>, @buil
     // Rows of dU G (6 x 3), then G^T of each column.
     var h: array<vec3<f32>, 6>;
     for (var r = 0u; r < 6u; r++) {
-        var row: array<f32, 6>;
-        for (var c = 0u; c < 6u; c++) {
-            row[c] = m[(6u * r + c) * stride + o];
-        }
-        h[r] = gt6(row);
+        h[r] = gt6(m_row6(r, stride, o));
     }
     for (var c = 0u; c < 3u; c++) {
         let col = gt6(array<f32, 6>(h[0][c], h[1][c], h[2][c], h[3][c], h[4][c], h[5][c]));
@@ -725,44 +751,28 @@ fn g6k4(a: vec4<f32>) -> array<f32, 6> {
 // (tap 15 - t when flip). Dispatch as conv2d_winograd_weight.
 @compute @workgroup_size(64)
 fn conv2d_winograd_k4_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
+    let i = folded_index(gid, nwg);
     let plane = p.c_in * p.u_cols;
     if i >= plane {
         return;
     }
     let co = i % p.u_cols;
     let ci = i / p.u_cols;
-    let src_plane = p.c_in * p.c_out8;
-    let k0 = ci * p.c_out8 + co;
-    // g[c] is column c of the filter.
-    var g: array<vec4<f32>, 4>;
-    if co < p.c_out8 {
-        for (var c = 0u; c < 4u; c++) {
-            for (var r = 0u; r < 4u; r++) {
-                let t = 4u * r + c;
-                g[c][r] = w_packed[select(t, 15u - t, p.flip != 0u) * src_plane + k0];
-            }
-        }
-    }
     // G g column by column (6 x 4), then each of its rows times G^T.
-    let c0 = g6k4(g[0]);
-    let c1 = g6k4(g[1]);
-    let c2 = g6k4(g[2]);
-    let c3 = g6k4(g[3]);
+    let c0 = g6k4(filter_col4(ci, co, 0u));
+    let c1 = g6k4(filter_col4(ci, co, 1u));
+    let c2 = g6k4(filter_col4(ci, co, 2u));
+    let c3 = g6k4(filter_col4(ci, co, 3u));
     for (var r = 0u; r < 6u; r++) {
-        let row = g6k4(vec4<f32>(c0[r], c1[r], c2[r], c3[r]));
-        for (var c = 0u; c < 6u; c++) {
-            out[(6u * r + c) * plane + i] = row[c];
-        }
+        store_row6(r, g6k4(vec4<f32>(c0[r], c1[r], c2[r], c3[r])), plane, i);
     }
 }
 
+// A^T a, a a 6-vector: F(4x4, 3x3)'s first three rows (at6), with a[5]
+// added last to the third.
 fn at6k4(a: array<f32, 6>) -> vec3<f32> {
-    return vec3<f32>(
-        a[0] + a[1] + a[2] + a[3] + a[4],
-        a[1] - a[2] + 2.0 * (a[3] - a[4]),
-        a[1] + a[2] + 4.0 * (a[3] + a[4]) + a[5],
-    );
+    let s = at6(a);
+    return vec3<f32>(s.x, s.y, s.z + a[5]);
 }
 
 // y = act(A^T M A + b), 3x3 tiles. Dispatch as conv2d_winograd_output.
@@ -778,29 +788,16 @@ fn conv2d_winograd_k4_output(@builtin(global_invocation_id) gid: vec3<u32>) {
     // A^T M column by column: z[c] is column c of A^T M (3 values).
     var z: array<vec3<f32>, 6>;
     for (var c = 0u; c < 6u; c++) {
-        var col: array<f32, 6>;
-        for (var r = 0u; r < 6u; r++) {
-            col[r] = m[(6u * r + c) * stride + o];
-        }
-        z[c] = at6k4(col);
+        z[c] = at6k4(m_col6(c, stride, o));
     }
-    var b = 0.0;
-    if p.has_bias != 0u {
-        b = bias[co];
-    }
-    let per_image = p.tiles_h * p.tiles_w;
-    let n = t / per_image;
-    let oy = 3u * ((t % per_image) / p.tiles_w);
-    let ox = 3u * (t % p.tiles_w);
-    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    let b = bias_or_zero(co);
+    let tile = tile_origin(t, 3u);
+    let base = output_plane(tile.x, co);
     for (var r = 0u; r < 3u; r++) {
         let v = at6k4(array<f32, 6>(z[0][r], z[1][r], z[2][r], z[3][r], z[4][r], z[5][r])) + vec3<f32>(b);
         let yr = apply_activation4(p.act, p.slope, vec4<f32>(v, 0.0));
-        let yy = oy + r;
         for (var c = 0u; c < 3u; c++) {
-            if yy < p.h_out && ox + c < p.w_out {
-                out[base + yy * p.w_out + ox + c] = yr[c];
-            }
+            store_y(base, tile.y + r, tile.z + c, yr[c]);
         }
     }
 }
@@ -825,23 +822,21 @@ fn conv2d_winograd_k4_dy(@builtin(global_invocation_id) gid: vec3<u32>) {
     if t >= p.tiles || co >= p.c_out {
         return;
     }
-    let per_image = p.tiles_h * p.tiles_w;
-    let n = t / per_image;
-    let oy = 3u * ((t % per_image) / p.tiles_w);
-    let ox = 3u * (t % p.tiles_w);
-    let base = (n * p.c_out + co) * p.h_out * p.w_out;
+    let tile = tile_origin(t, 3u);
+    let base = output_plane(tile.x, co);
     // A dY column by column: z[c] is column c of A dY (6 values).
     var z: array<array<f32, 6>, 3>;
     for (var c = 0u; c < 3u; c++) {
-        z[c] = a6k4(vec3<f32>(dy_at(base, oy, ox + c), dy_at(base, oy + 1u, ox + c), dy_at(base, oy + 2u, ox + c)));
+        z[c] = a6k4(vec3<f32>(
+            dy_at(base, tile.y, tile.z + c),
+            dy_at(base, tile.y + 1u, tile.z + c),
+            dy_at(base, tile.y + 2u, tile.z + c),
+        ));
     }
     let stride = p.tiles * p.u_cols;
     let o = t * p.u_cols + co;
     for (var r = 0u; r < 6u; r++) {
-        let row = a6k4(vec3<f32>(z[0][r], z[1][r], z[2][r]));
-        for (var c = 0u; c < 6u; c++) {
-            out[(6u * r + c) * stride + o] = row[c];
-        }
+        store_row6(r, a6k4(vec3<f32>(z[0][r], z[1][r], z[2][r])), stride, o);
     }
 }
 
@@ -859,7 +854,7 @@ fn gt6k4(a: array<f32, 6>) -> vec4<f32> {
 // Dispatch as conv2d_winograd_dweight.
 @compute @workgroup_size(64)
 fn conv2d_winograd_k4_dweight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 64u;
+    let i = folded_index(gid, nwg);
     if i >= p.c_out * p.c_in {
         return;
     }
@@ -870,11 +865,7 @@ fn conv2d_winograd_k4_dweight(@builtin(global_invocation_id) gid: vec3<u32>, @bu
     // Rows of dU G (6 x 4), then G^T of each column.
     var h: array<vec4<f32>, 6>;
     for (var r = 0u; r < 6u; r++) {
-        var row: array<f32, 6>;
-        for (var c = 0u; c < 6u; c++) {
-            row[c] = m[(6u * r + c) * stride + o];
-        }
-        h[r] = gt6k4(row);
+        h[r] = gt6k4(m_row6(r, stride, o));
     }
     for (var c = 0u; c < 4u; c++) {
         let col = gt6k4(array<f32, 6>(h[0][c], h[1][c], h[2][c], h[3][c], h[4][c], h[5][c]));

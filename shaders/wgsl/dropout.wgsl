@@ -17,6 +17,9 @@
 // into (x, y) where that exceeds the per-dimension limit; the element is
 // gid.x + gid.y * num_workgroups.x * WG.
 // Bindings: 0 params (uniform), 1 a (x or dy), 2 y (y or dx).
+//
+// Uses pcg, pcg_key and pcg_stream of common/pcg.wgsl, which
+// shaders/src/wgsl.rs puts in front of this text.
 
 struct Params {
     len: u32,
@@ -35,16 +38,9 @@ struct Params {
 
 override WG: u32 = 256u;
 
-fn pcg(v: u32) -> u32 {
-    let state = v * 747796405u + 2891336453u;
-    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-    return (word >> 22u) ^ word;
-}
-
 // a[i] * scale if element i is kept, else 0.
 fn masked(i: u32) -> f32 {
-    let key = pcg(p.seed_lo ^ pcg(p.seed_hi));
-    let h = pcg(pcg(i) ^ key);
+    let h = pcg_stream(pcg_key(p.seed_lo, p.seed_hi), i);
     return select(0.0, a[i] * p.scale, (h >> 8u) >= p.threshold);
 }
 

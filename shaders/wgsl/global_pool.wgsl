@@ -20,7 +20,10 @@
 //
 // Bindings: 0 params (uniform), 1 x, 2 dy, 3 out (y or dx).
 // WG is a power of two, at most 256 (WebGPU's default
-// maxComputeInvocationsPerWorkgroup), the size of the reduction arrays.
+// maxComputeInvocationsPerWorkgroup).
+//
+// Uses the tree sums of common/workgroup_sum.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
 
 struct Params {
     // N * C
@@ -38,7 +41,6 @@ struct Params {
 
 override WG: u32 = 256u;
 
-var<workgroup> red_sum: array<f32, 256>;
 var<workgroup> red_max: array<f32, 256>;
 var<workgroup> red_arg: array<u32, 256>;
 
@@ -57,16 +59,10 @@ fn global_avg_pool(
     for (var i = lid; i < p.hw; i += WG) {
         s += x[base + i];
     }
-    red_sum[lid] = s;
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-        if lid < k {
-            red_sum[lid] += red_sum[lid + k];
-        }
-        workgroupBarrier();
-    }
+    red_f32[lid] = s;
+    tree_sum_f32(lid, WG);
     if lid == 0u {
-        out[plane] = red_sum[0] / f32(p.hw);
+        out[plane] = red_f32[0] / f32(p.hw);
     }
 }
 

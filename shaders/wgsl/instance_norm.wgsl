@@ -17,10 +17,11 @@
 // per-dimension limit; the plane is wg.x + wg.y * num_workgroups.x.
 // Bindings: 0 params (uniform), 1 x, 2 gamma, 3 beta, 4 residual, 5 y, 6 stats.
 // WG is a power of two, at most 256 (WebGPU's default
-// maxComputeInvocationsPerWorkgroup), the size of the reduction arrays.
+// maxComputeInvocationsPerWorkgroup).
 //
-// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
-// puts in front of this text.
+// Uses the helpers of common/activation.wgsl and the tree sums of
+// common/workgroup_sum.wgsl, which shaders/src/wgsl.rs puts in front of this
+// text.
 
 struct Params {
     // N * C
@@ -46,9 +47,6 @@ struct Params {
 
 override WG: u32 = 256u;
 
-var<workgroup> red_sum: array<f32, 256>;
-var<workgroup> red_dev: array<vec2<f32>, 256>;
-
 fn activate(v: f32) -> f32 {
     return apply_activation(p.act, p.slope, v);
 }
@@ -70,30 +68,18 @@ fn instance_norm(
     for (var i = lid; i < p.hw; i += WG) {
         s += x[base + i];
     }
-    red_sum[lid] = s;
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-        if lid < k {
-            red_sum[lid] += red_sum[lid + k];
-        }
-        workgroupBarrier();
-    }
-    let m0 = red_sum[0] / count;
+    red_f32[lid] = s;
+    tree_sum_f32(lid, WG);
+    let m0 = red_f32[0] / count;
 
     var acc = vec2<f32>(0.0);
     for (var i = lid; i < p.hw; i += WG) {
         let d = x[base + i] - m0;
         acc += vec2<f32>(d, d * d);
     }
-    red_dev[lid] = acc;
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-        if lid < k {
-            red_dev[lid] += red_dev[lid + k];
-        }
-        workgroupBarrier();
-    }
-    let t = red_dev[0];
+    red_vec2[lid] = acc;
+    tree_sum_vec2(lid, WG);
+    let t = red_vec2[0];
     let dm = t.x / count;
     let mean = m0 + dm;
     let variance = max((t.y - t.x * dm) / count, 0.0);

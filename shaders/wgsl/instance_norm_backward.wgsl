@@ -26,8 +26,9 @@
 // Bindings: 0 params (uniform), 1 x, 2 stats, 3 gamma, 4 beta, 5 dy, 6 dx,
 // 7 sums.
 //
-// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
-// puts in front of this text.
+// Uses the helpers of common/activation.wgsl and the tree sums of
+// common/workgroup_sum.wgsl, which shaders/src/wgsl.rs puts in front of this
+// text.
 
 struct Params {
     // N * C
@@ -53,8 +54,6 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> sums: array<f32>;
 
 override WG: u32 = 256u;
-
-var<workgroup> red: array<vec2<f32>, 256>;
 
 // d act / d pre at `pre`.
 fn act_grad(pre: f32) -> f32 {
@@ -90,15 +89,9 @@ fn instance_norm_backward_input(
         let gi = dy[base + i] * act_grad(d * scale + shift);
         acc += vec2<f32>(gi, gi * (d * rstd));
     }
-    red[lid] = acc;
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-        if lid < k {
-            red[lid] += red[lid + k];
-        }
-        workgroupBarrier();
-    }
-    let total = red[0];
+    red_vec2[lid] = acc;
+    tree_sum_vec2(lid, WG);
+    let total = red_vec2[0];
     if lid == 0u {
         sums[2u * plane] = total.x;
         sums[2u * plane + 1u] = total.y;

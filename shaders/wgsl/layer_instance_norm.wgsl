@@ -31,11 +31,11 @@
 // Dispatch: N*C workgroups for each entry point, folded into (x, y) where N*C
 // exceeds the per-dimension limit; the plane is wg.x + wg.y * num_workgroups.x.
 // Bindings: 0 params (uniform), 1 x, 2 rho, 3 gamma, 4 beta, 5 residual,
-// 6 partial, 7 y, 8 stats. WG is a power of two, at most 256, the size of
-// the reduction arrays.
+// 6 partial, 7 y, 8 stats. WG is a power of two, at most 256.
 //
-// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
-// puts in front of this text.
+// Uses the helpers of common/activation.wgsl and the tree sums of
+// common/workgroup_sum.wgsl, which shaders/src/wgsl.rs puts in front of this
+// text.
 
 struct Params {
     // N * C
@@ -64,32 +64,6 @@ struct Params {
 
 override WG: u32 = 256u;
 
-var<workgroup> red_sum: array<f32, 256>;
-var<workgroup> red_dev: array<vec3<f32>, 256>;
-
-// Tree reduction of red_sum[0..WG] into red_sum[0]; called by the whole
-// workgroup after each invocation wrote its slot.
-fn reduce_sum(lid: u32) {
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-        if lid < k {
-            red_sum[lid] += red_sum[lid + k];
-        }
-        workgroupBarrier();
-    }
-}
-
-// The same for red_dev.
-fn reduce_dev(lid: u32) {
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-        if lid < k {
-            red_dev[lid] += red_dev[lid + k];
-        }
-        workgroupBarrier();
-    }
-}
-
 @compute @workgroup_size(WG)
 fn layer_instance_norm_stats(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -107,18 +81,18 @@ fn layer_instance_norm_stats(
     for (var i = lid; i < p.hw; i += WG) {
         s += x[base + i];
     }
-    red_sum[lid] = s;
-    reduce_sum(lid);
-    let m0 = red_sum[0] / count;
+    red_f32[lid] = s;
+    tree_sum_f32(lid, WG);
+    let m0 = red_f32[0] / count;
 
     var acc = vec3<f32>(0.0);
     for (var i = lid; i < p.hw; i += WG) {
         let d = x[base + i] - m0;
         acc += vec3<f32>(d, d * d, 0.0);
     }
-    red_dev[lid] = acc;
-    reduce_dev(lid);
-    let t = red_dev[0];
+    red_vec3[lid] = acc;
+    tree_sum_vec3(lid, WG);
+    let t = red_vec3[0];
     if lid == 0u {
         let dm = t.x / count;
         partial[2u * plane] = m0 + dm;
@@ -145,17 +119,17 @@ fn layer_instance_norm(
     for (var j = lid; j < p.channels; j += WG) {
         s += partial[2u * (first + j)];
     }
-    red_sum[lid] = s;
-    reduce_sum(lid);
-    let m0 = red_sum[0] / channels;
+    red_f32[lid] = s;
+    tree_sum_f32(lid, WG);
+    let m0 = red_f32[0] / channels;
     var acc = vec3<f32>(0.0);
     for (var j = lid; j < p.channels; j += WG) {
         let d = partial[2u * (first + j)] - m0;
         acc += vec3<f32>(partial[2u * (first + j) + 1u], d, d * d);
     }
-    red_dev[lid] = acc;
-    reduce_dev(lid);
-    let t = red_dev[0];
+    red_vec3[lid] = acc;
+    tree_sum_vec3(lid, WG);
+    let t = red_vec3[0];
     let dm = t.y / channels;
     let ln_mean = m0 + dm;
     let ln_m2 = t.x + f32(p.hw) * max(t.z - t.y * dm, 0.0);

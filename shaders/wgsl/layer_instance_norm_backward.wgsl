@@ -42,8 +42,9 @@
 // 7 sums, 8 dx, 9 drho, 10 dgamma, 11 dbeta (each entry point uses at most 8
 // storage buffers).
 //
-// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
-// puts in front of this text.
+// Uses the helpers of common/activation.wgsl and the tree sums of
+// common/workgroup_sum.wgsl, which shaders/src/wgsl.rs puts in front of this
+// text.
 
 struct Params {
     // N * C
@@ -74,20 +75,6 @@ struct Params {
 @group(0) @binding(11) var<storage, read_write> dbeta: array<f32>;
 
 override WG: u32 = 256u;
-
-var<workgroup> red: array<vec3<f32>, 256>;
-
-// Tree reduction of red[0..WG] into red[0]; called by the whole workgroup
-// after each invocation wrote its slot.
-fn reduce(lid: u32) {
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-        if lid < k {
-            red[lid] += red[lid + k];
-        }
-        workgroupBarrier();
-    }
-}
 
 // The forward's per-plane constants.
 struct Plane {
@@ -141,10 +128,10 @@ fn layer_instance_norm_backward_sums(
         let t = grad_terms(q, x[base + i], dy[base + i]);
         acc += vec3<f32>(t.x, t.x * t.y, t.x * t.z);
     }
-    red[lid] = acc;
-    reduce(lid);
+    red_vec3[lid] = acc;
+    tree_sum_vec3(lid, WG);
     if lid == 0u {
-        let s = red[0];
+        let s = red_vec3[0];
         sums[3u * plane] = s.x;
         sums[3u * plane + 1u] = s.y;
         sums[3u * plane + 2u] = s.z;
@@ -170,9 +157,9 @@ fn layer_instance_norm_backward(
         let wj = gamma[k] * (1.0 - rho[j]);
         acc += vec3<f32>(wj * sums[3u * (first + j)], wj * sums[3u * (first + j) + 2u], 0.0);
     }
-    red[lid] = acc;
-    reduce(lid);
-    let l = red[0];
+    red_vec3[lid] = acc;
+    tree_sum_vec3(lid, WG);
+    let l = red_vec3[0];
 
     let q = plane_of(plane);
     let m = f32(p.hw);

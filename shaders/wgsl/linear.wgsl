@@ -55,8 +55,9 @@
 // maxComputeInvocationsPerWorkgroup (256) and
 // maxComputeWorkgroupStorageSize (16 KiB).
 //
-// Uses the helpers of common/activation.wgsl, which shaders/src/wgsl.rs
-// puts in front of this text.
+// Uses the helpers of common/activation.wgsl and the tree sums of
+// common/workgroup_sum.wgsl, which shaders/src/wgsl.rs puts in front of this
+// text.
 
 struct Params {
     // rows of the output (of this part)
@@ -248,8 +249,6 @@ fn batch_values(k: u32, n: u32) -> vec4<f32> {
     return v;
 }
 
-var<workgroup> partial_sums: array<vec4<f32>, 256>;
-
 // y[n, out_off + o] = act(sum_k x[n, k] w[o, k]): rows = N (<= 4), cols = O_p,
 // inner = I. Dispatch groups_1d(O_p, 1) workgroups of 256.
 @compute @workgroup_size(256)
@@ -267,16 +266,10 @@ fn linear_small_batch(
     for (var k = lid; k < p.inner; k += 256u) {
         acc += batch_values(k, p.rows) * b[row + k];
     }
-    partial_sums[lid] = acc;
-    workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
-        if lid < s {
-            partial_sums[lid] += partial_sums[lid + s];
-        }
-        workgroupBarrier();
-    }
+    red_vec4[lid] = acc;
+    tree_sum_vec4(lid, 256u);
     if lid < p.rows {
-        let v = apply_activation(p.act, p.slope, partial_sums[0][lid]);
+        let v = apply_activation(p.act, p.slope, red_vec4[0][lid]);
         out[lid * p.out_stride + p.out_off + o] = v;
     }
 }

@@ -41,6 +41,9 @@
 //
 // Bindings: 0 params (uniform), 1 a, 2 b (l1_loss only), 3 grad,
 // 4 partial, 5 loss.
+//
+// Uses the tree sums of common/workgroup_sum.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
 
 struct Params {
     // elements of a, b, grad; for loss_finish the number of partial sums
@@ -65,8 +68,6 @@ struct Params {
 const WG: u32 = 256u;
 const ITEMS: u32 = 8u;
 
-var<workgroup> red: array<f32, 256>;
-
 fn store_grad(i: u32, g: f32) {
     if p.accumulate != 0u {
         grad[i] += g;
@@ -75,17 +76,11 @@ fn store_grad(i: u32, g: f32) {
     }
 }
 
-// Tree-reduces each invocation's `v` into red[0].
+// The workgroup's sum of each invocation's `v` (common/workgroup_sum.wgsl).
 fn reduce(lid: u32, v: f32) -> f32 {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-        if lid < k {
-            red[lid] += red[lid + k];
-        }
-        workgroupBarrier();
-    }
-    return red[0];
+    red_f32[lid] = v;
+    tree_sum_f32(lid, WG);
+    return red_f32[0];
 }
 
 @compute @workgroup_size(WG)

@@ -7,8 +7,8 @@
 //   u1    = ((h(2i) >> 8) + 1) / 2^24        in (0, 1]
 //   u2    = (h(2i + 1) >> 8) / 2^24          in [0, 1)
 //   y[i]  = sqrt(-2 ln u1) * cos(2 pi u2)    (Box-Muller)
-// pcg is the PCG-RXS-M-XS 32-bit hash (Jarzynski and Olano, "Hash Functions
-// for GPU Rendering", JCGT 2020), as in dropout.wgsl; `ops::randn_host`
+// pcg is the PCG-RXS-M-XS 32-bit hash of common/pcg.wgsl (Jarzynski and
+// Olano, "Hash Functions for GPU Rendering", JCGT 2020); `ops::randn_host`
 // computes the same values in f64. u1 > 0, so the logarithm is finite and
 // |y| <= sqrt(2 ln 2^24) ~ 5.77.
 //
@@ -16,6 +16,9 @@
 // into (x, y) where that exceeds the per-dimension limit; the element is
 // gid.x + gid.y * num_workgroups.x * WG.
 // Bindings: 0 params (uniform), 1 y.
+//
+// Uses pcg_key and pcg_stream of common/pcg.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
 
 struct Params {
     len: u32,
@@ -32,20 +35,14 @@ override WG: u32 = 256u;
 const TAU: f32 = 6.283185307179586;
 const INV_2_24: f32 = 5.9604644775390625e-8;
 
-fn pcg(v: u32) -> u32 {
-    let state = v * 747796405u + 2891336453u;
-    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-    return (word >> 22u) ^ word;
-}
-
 @compute @workgroup_size(WG)
 fn randn(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * WG;
     if i >= p.len {
         return;
     }
-    let key = pcg(p.seed_lo ^ pcg(p.seed_hi));
-    let u1 = f32((pcg(pcg(2u * i) ^ key) >> 8u) + 1u) * INV_2_24;
-    let u2 = f32(pcg(pcg(2u * i + 1u) ^ key) >> 8u) * INV_2_24;
+    let key = pcg_key(p.seed_lo, p.seed_hi);
+    let u1 = f32((pcg_stream(key, 2u * i) >> 8u) + 1u) * INV_2_24;
+    let u2 = f32(pcg_stream(key, 2u * i + 1u) >> 8u) * INV_2_24;
     y[i] = sqrt(-2.0 * log(u1)) * cos(TAU * u2);
 }

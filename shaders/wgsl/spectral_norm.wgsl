@@ -29,7 +29,10 @@
 //
 // Bindings: 0 params (uniform), 1 w, 2 a, 3 b, 4 sigma_in, 5 out, 6 scalar,
 // 7 g, 8 dot_in; each entry point uses only some of them.
-// WG is a power of two, at most 256, the size of the reduction array.
+// WG is a power of two, at most 256.
+//
+// Uses the tree sums of common/workgroup_sum.wgsl, which shaders/src/wgsl.rs
+// puts in front of this text.
 
 struct Params {
     // O
@@ -54,20 +57,6 @@ override WG: u32 = 256u;
 
 const EPS: f32 = 1e-12;
 
-var<workgroup> red: array<f32, 256>;
-
-// Tree reduction of red[0..n] into red[0], n a power of two; called by the
-// whole workgroup after each invocation wrote its slot.
-fn reduce(lid: u32, n: u32) {
-    workgroupBarrier();
-    for (var k = n / 2u; k > 0u; k >>= 1u) {
-        if lid < k {
-            red[lid] += red[lid + k];
-        }
-        workgroupBarrier();
-    }
-}
-
 @compute @workgroup_size(64, 4)
 fn spectral_norm_wt_u(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -81,18 +70,18 @@ fn spectral_norm_wt_u(
             s += w[o * p.cols + col] * a[o];
         }
     }
-    red[lid.y * 64u + lid.x] = s;
+    red_f32[lid.y * 64u + lid.x] = s;
     workgroupBarrier();
     if lid.y == 0u && col < p.cols {
-        out[col] = (red[lid.x] + red[64u + lid.x]) + (red[128u + lid.x] + red[192u + lid.x]);
+        out[col] = (red_f32[lid.x] + red_f32[64u + lid.x]) + (red_f32[128u + lid.x] + red_f32[192u + lid.x]);
     }
 }
 
-// red[0] = sum over the workgroup's WG invocations of s, in a fixed order.
+// red_f32[0] = sum over the workgroup's WG invocations of s, in a fixed order.
 fn workgroup_total(lid: u32, s: f32) -> f32 {
-    red[lid] = s;
-    reduce(lid, WG);
-    return red[0];
+    red_f32[lid] = s;
+    tree_sum_f32(lid, WG);
+    return red_f32[0];
 }
 
 @compute @workgroup_size(WG)
@@ -145,9 +134,9 @@ fn spectral_norm_normalize(@builtin(local_invocation_index) lid: u32) {
         for (var i = lid; i < p.rows; i += 256u) {
             s += a[i] * a[i];
         }
-        red[lid] = s;
-        reduce(lid, 256u);
-        scale = max(sqrt(red[0]), EPS);
+        red_f32[lid] = s;
+        tree_sum_f32(lid, 256u);
+        scale = max(sqrt(red_f32[0]), EPS);
         workgroupBarrier();
     }
     var d = 0.0;
@@ -162,10 +151,10 @@ fn spectral_norm_normalize(@builtin(local_invocation_index) lid: u32) {
         d += v * a[i];
     }
     if p.has_sigma != 0u {
-        red[lid] = d;
-        reduce(lid, 256u);
+        red_f32[lid] = d;
+        tree_sum_f32(lid, 256u);
         if lid == 0u {
-            scalar[0] = red[0];
+            scalar[0] = red_f32[0];
         }
     }
 }
@@ -176,10 +165,10 @@ fn spectral_norm_backward_sum(@builtin(local_invocation_index) lid: u32) {
     for (var i = lid; i < p.rows; i += 256u) {
         s += a[i];
     }
-    red[lid] = s;
-    reduce(lid, 256u);
+    red_f32[lid] = s;
+    tree_sum_f32(lid, 256u);
     if lid == 0u {
-        scalar[0] = red[0];
+        scalar[0] = red_f32[0];
     }
 }
 

@@ -3,17 +3,18 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::params::params;
 use crate::ops::{groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    slope: f32,
-    _pad0: u32,
-    _pad1: u32,
+params! {
+    pub(super) struct Params for wgsl::ACTIVATION_BACKWARD as "Params" {
+        len: u32,
+        slope: f32,
+        _pad0: u32,
+        _pad1: u32,
+    }
 }
 
 fn launch(gpu: &Gpu, op: &'static str, y: &Tensor, dy: &Tensor, slope: f32) -> Result<Tensor> {

@@ -2,25 +2,26 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::params::params;
 use crate::ops::{groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    step: u32,
-    lerp_weight: f32,
-    beta2: f32,
-    one_minus_beta2: f32,
-    neg_step_size: f32,
-    bias_correction2_sqrt: f32,
-    eps: f32,
-    weight_decay: f32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+params! {
+    pub(super) struct Params for wgsl::ADAM as "Params" {
+        len: u32,
+        step: u32,
+        lerp_weight: f32,
+        beta2: f32,
+        one_minus_beta2: f32,
+        neg_step_size: f32,
+        bias_correction2_sqrt: f32,
+        eps: f32,
+        weight_decay: f32,
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
 }
 
 const OP: &str = "adam";

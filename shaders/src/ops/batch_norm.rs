@@ -3,6 +3,7 @@
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::instance_norm::{affine_operands, workgroup_size};
+use crate::ops::params::params;
 use crate::ops::{dummy, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
@@ -24,21 +25,21 @@ impl Default for BatchNormParams {
     }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    batch: u32,
-    channels: u32,
-    hw: u32,
-    has_affine: u32,
-    has_running: u32,
-    training: u32,
-    act: u32,
-    slope: f32,
-    eps: f32,
-    momentum: f32,
-    unbias: f32,
-    _pad0: u32,
+params! {
+    pub(super) struct Params for wgsl::BATCH_NORM as "Params" {
+        batch: u32,
+        channels: u32,
+        hw: u32,
+        has_affine: u32,
+        has_running: u32,
+        training: u32,
+        act: u32,
+        slope: f32,
+        eps: f32,
+        momentum: f32,
+        unbias: f32,
+        _pad0: u32,
+    }
 }
 
 const OP: &str = "batch_norm";

@@ -2,17 +2,18 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::params::params;
 use crate::ops::{groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    a_size: u32,
-    b_size: u32,
-    _pad0: u32,
+params! {
+    pub(super) struct Params for wgsl::CONCAT_CHANNELS as "Params" {
+        len: u32,
+        a_size: u32,
+        b_size: u32,
+        _pad0: u32,
+    }
 }
 
 /// Invocations per workgroup.

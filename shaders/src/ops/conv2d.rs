@@ -4,6 +4,7 @@ use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::conv2d_winograd::{conv2d_winograd, Tile};
 use crate::ops::conv_form::{conv2d_form_checked, ConvForm};
+use crate::ops::params::params;
 use crate::ops::{bias_binding, div_ceil, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
@@ -37,28 +38,30 @@ impl Default for Conv2dParams {
     }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n: u32,
-    c_in: u32,
-    h_in: u32,
-    w_in: u32,
-    c_out: u32,
-    h_out: u32,
-    w_out: u32,
-    k_h: u32,
-    k_w: u32,
-    stride: u32,
-    pad: u32,
-    reflect: u32,
-    has_bias: u32,
-    act: u32,
-    slope: f32,
-    c_out8: u32,
-    flip: u32,
-    // The WGSL struct's size rounds up to 16 bytes.
-    _pad: [u32; 3],
+params! {
+    pub(super) struct Params for wgsl::CONV2D as "Params" {
+        n: u32,
+        c_in: u32,
+        h_in: u32,
+        w_in: u32,
+        c_out: u32,
+        h_out: u32,
+        w_out: u32,
+        k_h: u32,
+        k_w: u32,
+        stride: u32,
+        pad: u32,
+        reflect: u32,
+        has_bias: u32,
+        act: u32,
+        slope: f32,
+        c_out8: u32,
+        flip: u32,
+        // Pads the struct to a multiple of 16 bytes.
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
 }
 
 const OP: &str = "conv2d";
@@ -107,7 +110,9 @@ fn params_for(x: [usize; 4], w: [usize; 4], p: &Conv2dParams) -> Result<Params> 
         slope,
         c_out8: div_ceil(c_out, 8) as u32 * 8,
         flip: 0,
-        _pad: [0; 3],
+        _pad0: 0,
+        _pad1: 0,
+        _pad2: 0,
     })
 }
 

@@ -5,38 +5,39 @@
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::conv2d::{Conv2dParams, Padding};
+use crate::ops::params::params;
 use crate::ops::{bias_binding, div_ceil, groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
 const OP: &str = "conv2d_winograd";
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n: u32,
-    c_in: u32,
-    h_in: u32,
-    w_in: u32,
-    c_out: u32,
-    h_out: u32,
-    w_out: u32,
-    c_out8: u32,
-    tiles_h: u32,
-    tiles_w: u32,
-    tiles: u32,
-    pad: u32,
-    reflect: u32,
-    has_bias: u32,
-    act: u32,
-    slope: f32,
-    u_cols: u32,
-    tiles_pad: u32,
-    flip: u32,
-    v_chan: u32,
-    v_tile: u32,
-    v_point: u32,
-    tile_m: u32,
+params! {
+    pub(super) struct Params for wgsl::CONV2D_WINOGRAD as "Params" {
+        n: u32,
+        c_in: u32,
+        h_in: u32,
+        w_in: u32,
+        c_out: u32,
+        h_out: u32,
+        w_out: u32,
+        c_out8: u32,
+        tiles_h: u32,
+        tiles_w: u32,
+        tiles: u32,
+        pad: u32,
+        reflect: u32,
+        has_bias: u32,
+        act: u32,
+        slope: f32,
+        u_cols: u32,
+        tiles_pad: u32,
+        flip: u32,
+        v_chan: u32,
+        v_tile: u32,
+        v_point: u32,
+        tile_m: u32,
+    }
 }
 
 /// Output channels one GEMM invocation computes.

@@ -20,6 +20,7 @@ use crate::ops::conv2d::{conv2d_tiled, conv_out};
 use crate::ops::conv2d_winograd::{conv2d_winograd, conv2d_winograd_backward_weight, Tile};
 use crate::ops::conv_form::{conv2d_form, ConvForm};
 use crate::ops::conv_transpose2d::{self, conv_transpose_out};
+use crate::ops::params::params;
 use crate::ops::{
     conv2d_pack_weight, conv2d_packed, conv_transpose2d_pack_weight, div_ceil, groups_1d, u32_of, Activation,
     Conv2dParams, ConvTranspose2dParams, Padding,
@@ -27,25 +28,25 @@ use crate::ops::{
 use crate::tensor::Tensor;
 use crate::wgsl;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n: u32,
-    c_g: u32,
-    h_g: u32,
-    w_g: u32,
-    c_a: u32,
-    h_a: u32,
-    w_a: u32,
-    k_h: u32,
-    k_w: u32,
-    stride: u32,
-    pad: u32,
-    reflect: u32,
-    split_len: u32,
-    splits: u32,
-    len: u32,
-    _pad0: u32,
+params! {
+    pub(super) struct Params for wgsl::CONV_BACKWARD as "Params" {
+        n: u32,
+        c_g: u32,
+        h_g: u32,
+        w_g: u32,
+        c_a: u32,
+        h_a: u32,
+        w_a: u32,
+        k_h: u32,
+        k_w: u32,
+        stride: u32,
+        pad: u32,
+        reflect: u32,
+        split_len: u32,
+        splits: u32,
+        len: u32,
+        _pad0: u32,
+    }
 }
 
 /// Invocations per workgroup of the 1-D kernels (sum of splits, fold).

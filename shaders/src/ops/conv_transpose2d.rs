@@ -2,6 +2,7 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::params::params;
 use crate::ops::{bias_binding, div_ceil, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
@@ -25,27 +26,27 @@ impl Default for ConvTranspose2dParams {
     }
 }
 
-/// The uniform of `wgsl/conv_transpose2d.wgsl` (also launched by conv2d's
-/// input gradient, with an output size chosen per axis).
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-pub(crate) struct Params {
-    pub(crate) n: u32,
-    pub(crate) c_in: u32,
-    pub(crate) h_in: u32,
-    pub(crate) w_in: u32,
-    pub(crate) c_out: u32,
-    pub(crate) h_out: u32,
-    pub(crate) w_out: u32,
-    pub(crate) k_h: u32,
-    pub(crate) k_w: u32,
-    pub(crate) stride: u32,
-    pub(crate) pad: u32,
-    pub(crate) has_bias: u32,
-    pub(crate) act: u32,
-    pub(crate) slope: f32,
-    pub(crate) c_out8: u32,
-    pub(crate) _pad0: u32,
+params! {
+    /// The uniform of `wgsl/conv_transpose2d.wgsl` (also launched by conv2d's
+    /// input gradient, with an output size chosen per axis).
+    pub(crate) struct Params for wgsl::CONV_TRANSPOSE2D as "Params" {
+        pub(crate) n: u32,
+        pub(crate) c_in: u32,
+        pub(crate) h_in: u32,
+        pub(crate) w_in: u32,
+        pub(crate) c_out: u32,
+        pub(crate) h_out: u32,
+        pub(crate) w_out: u32,
+        pub(crate) k_h: u32,
+        pub(crate) k_w: u32,
+        pub(crate) stride: u32,
+        pub(crate) pad: u32,
+        pub(crate) has_bias: u32,
+        pub(crate) act: u32,
+        pub(crate) slope: f32,
+        pub(crate) c_out8: u32,
+        pub(crate) _pad0: u32,
+    }
 }
 
 const OP: &str = "conv_transpose2d";

@@ -4,21 +4,22 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::params::params;
 use crate::ops::{groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    threshold: u32,
-    seed_lo: u32,
-    seed_hi: u32,
-    scale: f32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+params! {
+    pub(super) struct Params for wgsl::DROPOUT as "Params" {
+        len: u32,
+        threshold: u32,
+        seed_lo: u32,
+        seed_hi: u32,
+        scale: f32,
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
 }
 
 /// Invocations per workgroup.

@@ -2,17 +2,18 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::params::params;
 use crate::ops::{groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    slope: f32,
-    lo: f32,
-    hi: f32,
+params! {
+    pub(super) struct Params for wgsl::ELEMENTWISE as "Params" {
+        len: u32,
+        slope: f32,
+        lo: f32,
+        hi: f32,
+    }
 }
 
 /// Invocations per workgroup.

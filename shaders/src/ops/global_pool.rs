@@ -3,17 +3,18 @@
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::instance_norm::workgroup_size;
+use crate::ops::params::params;
 use crate::ops::{groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    planes: u32,
-    hw: u32,
-    _pad0: u32,
-    _pad1: u32,
+params! {
+    pub(super) struct Params for wgsl::GLOBAL_POOL as "Params" {
+        planes: u32,
+        hw: u32,
+        _pad0: u32,
+        _pad1: u32,
+    }
 }
 
 /// Invocations per workgroup of the elementwise average-pool backward.

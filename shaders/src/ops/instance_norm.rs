@@ -2,6 +2,7 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::params::params;
 use crate::ops::{dummy, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
@@ -21,17 +22,17 @@ impl Default for InstanceNormParams {
     }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    planes: u32,
-    channels: u32,
-    hw: u32,
-    has_affine: u32,
-    has_residual: u32,
-    act: u32,
-    slope: f32,
-    eps: f32,
+params! {
+    pub(super) struct Params for wgsl::INSTANCE_NORM as "Params" {
+        planes: u32,
+        channels: u32,
+        hw: u32,
+        has_affine: u32,
+        has_residual: u32,
+        act: u32,
+        slope: f32,
+        eps: f32,
+    }
 }
 
 const OP: &str = "instance_norm";

@@ -3,21 +3,22 @@
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::instance_norm::{affine_operands, workgroup_size};
+use crate::ops::params::params;
 use crate::ops::{div_ceil, dummy, groups_1d, u32_of, InstanceNormParams};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    planes: u32,
-    channels: u32,
-    hw: u32,
-    has_affine: u32,
-    act: u32,
-    slope: f32,
-    _pad0: u32,
-    _pad1: u32,
+params! {
+    pub(super) struct Params for wgsl::INSTANCE_NORM_BACKWARD as "Params" {
+        planes: u32,
+        channels: u32,
+        hw: u32,
+        has_affine: u32,
+        act: u32,
+        slope: f32,
+        _pad0: u32,
+        _pad1: u32,
+    }
 }
 
 const OP: &str = "instance_norm_backward_input";

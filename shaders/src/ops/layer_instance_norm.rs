@@ -20,6 +20,7 @@
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::instance_norm::workgroup_size;
+use crate::ops::params::params;
 use crate::ops::{dummy, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
@@ -53,30 +54,30 @@ pub struct LayerInstanceNormGrads {
     pub dbeta: Tensor,
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    planes: u32,
-    channels: u32,
-    hw: u32,
-    per_sample: u32,
-    has_residual: u32,
-    act: u32,
-    slope: f32,
-    eps: f32,
+params! {
+    pub(super) struct Params for wgsl::LAYER_INSTANCE_NORM as "Params" {
+        planes: u32,
+        channels: u32,
+        hw: u32,
+        per_sample: u32,
+        has_residual: u32,
+        act: u32,
+        slope: f32,
+        eps: f32,
+    }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct BackwardParams {
-    planes: u32,
-    channels: u32,
-    hw: u32,
-    per_sample: u32,
-    act: u32,
-    slope: f32,
-    _pad0: u32,
-    _pad1: u32,
+params! {
+    pub(super) struct BackwardParams for wgsl::LAYER_INSTANCE_NORM_BACKWARD as "Params" {
+        planes: u32,
+        channels: u32,
+        hw: u32,
+        per_sample: u32,
+        act: u32,
+        slope: f32,
+        _pad0: u32,
+        _pad1: u32,
+    }
 }
 
 const OP: &str = "layer_instance_norm";

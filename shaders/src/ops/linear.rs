@@ -7,27 +7,31 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::params::params;
 use crate::ops::{div_ceil, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
-#[repr(C)]
-#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    rows: u32,
-    cols: u32,
-    inner: u32,
-    act: u32,
-    slope: f32,
-    tiles_x: u32,
-    a_stride: u32,
-    a_off: u32,
-    out_stride: u32,
-    out_off: u32,
-    split_stride: u32,
-    k_split: u32,
-    accumulate: u32,
-    _pad: [u32; 3],
+params! {
+    #[derive(Default)]
+    pub(super) struct Params for wgsl::LINEAR as "Params" {
+        rows: u32,
+        cols: u32,
+        inner: u32,
+        act: u32,
+        slope: f32,
+        tiles_x: u32,
+        a_stride: u32,
+        a_off: u32,
+        out_stride: u32,
+        out_off: u32,
+        split_stride: u32,
+        k_split: u32,
+        accumulate: u32,
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
 }
 
 /// Output rows and columns per workgroup.

@@ -8,21 +8,22 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::params::params;
 use crate::ops::{add_assign, groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    accumulate: u32,
-    label: f32,
-    grad_scale: f32,
-    loss_scale: f32,
-    batch: u32,
-    _pad1: u32,
-    _pad2: u32,
+params! {
+    pub(super) struct Params for wgsl::LOSS as "Params" {
+        len: u32,
+        accumulate: u32,
+        label: f32,
+        grad_scale: f32,
+        loss_scale: f32,
+        batch: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
 }
 
 /// Elements one workgroup of the loss kernels reduces (256 invocations x 8).

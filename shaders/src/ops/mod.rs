@@ -22,6 +22,7 @@ mod instance_norm_backward;
 mod layer_instance_norm;
 mod linear;
 mod loss;
+mod params;
 mod random;
 mod spectral_norm;
 #[cfg(not(target_arch = "wasm32"))]
@@ -72,6 +73,7 @@ pub use loss::{
     accumulate, bce_loss_const, bce_with_logits_loss_const, const_loss, feature_matching_loss, l1_loss, mean, mse_loss,
     mse_loss_const, ConstLoss,
 };
+pub use params::{ParamsField, ParamsLayout, PARAMS_LAYOUTS};
 pub use random::{randn, randn_host};
 pub use spectral_norm::{spectral_norm, spectral_norm_backward, SpectralNorm};
 pub use upsample::{upsample_nearest2x, upsample_nearest2x_backward_input};

@@ -18,6 +18,7 @@
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::instance_norm::workgroup_size;
+use crate::ops::params::params;
 use crate::ops::{div_ceil, dummy, groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
@@ -35,13 +36,13 @@ pub struct SpectralNorm {
     pub v: Tensor,
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    rows: u32,
-    cols: u32,
-    normalize: u32,
-    has_sigma: u32,
+params! {
+    pub(super) struct Params for wgsl::SPECTRAL_NORM as "Params" {
+        rows: u32,
+        cols: u32,
+        normalize: u32,
+        has_sigma: u32,
+    }
 }
 
 const OP: &str = "spectral_norm";

@@ -2,17 +2,18 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::params::params;
 use crate::ops::{groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    planes: u32,
-    h: u32,
-    w: u32,
-    _pad0: u32,
+params! {
+    pub(super) struct Params for wgsl::UPSAMPLE as "Params" {
+        planes: u32,
+        h: u32,
+        w: u32,
+        _pad0: u32,
+    }
 }
 
 /// Invocations per workgroup.
