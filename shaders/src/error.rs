@@ -54,7 +54,7 @@ pub enum Error {
     #[error("{0}")]
     Data(String),
     /// A weight file could not be read (the weight reader's own error, e.g.
-    /// `nn::weights::WeightsError`, which converts into this variant).
+    /// `nn::io::weights::WeightsError`, which converts into this variant).
     #[error(transparent)]
     Weights(Box<dyn std::error::Error + Send + Sync>),
     /// A setting (an environment variable) has a value the library does not know.

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use shaders::nn::io::weights::StateDict;
+use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{Architecture, Network};
-use shaders::nn::params::SplitMix64;
-use shaders::nn::weights::StateDict;
+use shaders::nn::nets::network::{Architecture, Network};
 use shaders::{Gpu, Tensor};
 
 use crate::ref_nets::{self, T};

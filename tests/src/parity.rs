@@ -1,7 +1,7 @@
 //! Comparison of a network's state_dict with a reference implementation's
 //! after some training steps, shared by the model parity tests.
 
-use shaders::nn::weights::StateDict;
+use shaders::nn::io::weights::StateDict;
 
 /// Per-value tolerance of weights: w_atol + rtol |want| (w_atol is the
 /// caller's: about 1% of an Adam step, lr 2e-4, for a few steps).

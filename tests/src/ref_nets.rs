@@ -15,11 +15,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use shaders::nn::arch::{DiscriminatorArch, GeneratorArch, Norm};
+use shaders::nn::io::weights::StateDict;
+use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::layers::Mode;
-use shaders::nn::network::Architecture;
-use shaders::nn::params::SplitMix64;
-use shaders::nn::weights::StateDict;
+use shaders::nn::nets::arch::{DiscriminatorArch, GeneratorArch, Norm};
+use shaders::nn::nets::network::Architecture;
 use shaders::ops::{dropout_mask, Activation};
 
 use crate::reference::pad_index;
@@ -488,7 +488,7 @@ pub fn forward<'a>(
 /// and running variances 1 ± 0.5, so eval mode differs from training mode.
 /// Tensor `i` in state_dict order is drawn from seed `seed + i`.
 pub fn test_weights(arch: &Architecture, seed: u64) -> StateDict {
-    let specs = shaders::nn::network::Network::specs_of(arch).expect("a valid architecture");
+    let specs = shaders::nn::nets::network::Network::specs_of(arch).expect("a valid architecture");
     let mut sd = StateDict::new();
     for (i, s) in specs.iter().enumerate() {
         let n: usize = s.shape.iter().product();
@@ -505,7 +505,7 @@ pub fn test_weights(arch: &Architecture, seed: u64) -> StateDict {
             let fan_in: usize = s.shape.iter().skip(1).product::<usize>().max(1);
             r.iter().map(|v| v / (fan_in as f32).sqrt()).collect()
         };
-        sd.insert(s.name.clone(), shaders::nn::weights::HostTensor::new(s.shape.clone(), data)).unwrap();
+        sd.insert(s.name.clone(), shaders::nn::io::weights::HostTensor::new(s.shape.clone(), data)).unwrap();
     }
     sd
 }
@@ -518,7 +518,7 @@ pub fn with_running(sd: &StateDict, running: &BTreeMap<String, (Vec<f64>, Vec<f6
         for (key, v) in [("running_mean", mean), ("running_var", var)] {
             let name = format!("{path}.{key}");
             let shape = sd.get(&name).expect("a running statistic of the state_dict").shape.clone();
-            let t = shaders::nn::weights::HostTensor::new(shape, v.iter().map(|&x| x as f32).collect());
+            let t = shaders::nn::io::weights::HostTensor::new(shape, v.iter().map(|&x| x as f32).collect());
             out.insert(name, t).unwrap();
         }
     }

@@ -2,10 +2,10 @@
 //! discriminators (keys, shapes, parameter counts), and architecture
 //! detection from the keys of every family with every norm. No GPU.
 
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm};
-use shaders::nn::network::{detect, Architecture, Network};
-use shaders::nn::params::ParamSpec;
-use shaders::nn::weights::{HostTensor, StateDict};
+use shaders::nn::io::weights::{HostTensor, StateDict};
+use shaders::nn::layers::params::ParamSpec;
+use shaders::nn::nets::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm};
+use shaders::nn::nets::network::{detect, Architecture, Network};
 
 const NORMS: [Norm; 3] = [Norm::Batch, Norm::Instance, Norm::None];
 

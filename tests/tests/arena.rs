@@ -1,10 +1,10 @@
 //! Parameter arenas: aligned views, gather and scatter, chunking, and
 //! AdamGroup over chunked arenas equal to one flat Adam bit for bit.
 
-use shaders::nn::arena::ParamArena;
-use shaders::nn::optim::AdamGroup;
-use shaders::nn::params::ParamSpec;
-use shaders::nn::weights::HostTensor;
+use shaders::nn::io::weights::HostTensor;
+use shaders::nn::layers::arena::ParamArena;
+use shaders::nn::layers::optim::AdamGroup;
+use shaders::nn::layers::params::ParamSpec;
 use shaders::ops::{Adam, AdamConfig};
 use shaders::{Error, Gpu, Tensor};
 use tests::{gpu, random};

@@ -18,11 +18,11 @@
 //! running statistics 1e-5 + 1e-4 |x|; images 2e-5 absolute.
 
 use shaders::models::dcgan::{Dcgan, DcganConfig, LOSS_NAMES};
-use shaders::nn::arch::{DiscriminatorConfig, GeneratorConfig};
+use shaders::nn::io::weights::{HostTensor, StateDict};
 use shaders::nn::layers::Mode;
 use shaders::nn::model::{Init, Model};
-use shaders::nn::network::{detect, Architecture, Network};
-use shaders::nn::weights::{HostTensor, StateDict};
+use shaders::nn::nets::arch::{DiscriminatorConfig, GeneratorConfig};
+use shaders::nn::nets::network::{detect, Architecture, Network};
 use shaders::Tensor;
 use tests::gpu;
 use tests::parity::compare_net;

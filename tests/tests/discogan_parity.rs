@@ -12,10 +12,10 @@
 //! statistics as `tests::parity::compare_net` with the [`W_ATOL`] below.
 
 use shaders::models::discogan::{DiscoGan, DiscoGanConfig, LOSS_NAMES, NETWORKS};
+use shaders::nn::io::weights::{HostTensor, StateDict};
 use shaders::nn::layers::Mode;
 use shaders::nn::model::{Init, Model};
-use shaders::nn::network::{detect, Architecture};
-use shaders::nn::weights::{HostTensor, StateDict};
+use shaders::nn::nets::network::{detect, Architecture};
 use shaders::Tensor;
 use tests::gpu;
 use tests::parity::compare_net;
@@ -86,7 +86,7 @@ fn iterations_match_the_reference() {
 /// RGB bytes out, as the reference's G_B gives them.
 #[test]
 fn translation_matches_the_reference() {
-    use shaders::nn::network::Network;
+    use shaders::nn::nets::network::Network;
     use shaders::nn::translate::translate_rgba;
     let g = gpu();
     let inputs = fixture("inputs");

@@ -3,9 +3,9 @@
 //! and with 1) and the 1x1 PixelDiscriminator, forward in training and eval mode and
 //! backward against central differences.
 
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, Norm};
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{Architecture, Network};
+use shaders::nn::nets::arch::{DiscriminatorArch, DiscriminatorConfig, Norm};
+use shaders::nn::nets::network::{Architecture, Network};
 use shaders::ops::concat_channels;
 use shaders::Tensor;
 use tests::net_check::{check_backward, check_forward, BackwardCase};

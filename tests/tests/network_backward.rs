@@ -2,11 +2,11 @@
 //! forward, and the CycleGAN training step's determinism and resumability.
 
 use shaders::models::cyclegan::{CycleGan, CycleGanConfig, LOSS_NAMES, NETWORKS};
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorConfig};
+use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::layers::Mode;
 use shaders::nn::model::{Init, Model, TrainState};
-use shaders::nn::network::Architecture;
-use shaders::nn::params::SplitMix64;
+use shaders::nn::nets::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorConfig};
+use shaders::nn::nets::network::Architecture;
 use shaders::Tensor;
 use tests::net_check::{check_backward, BackwardCase};
 use tests::ref_nets::test_weights;

@@ -1,11 +1,13 @@
 //! The two CycleGAN networks on the GPU against the CPU reference forward,
 //! and their state_dict layouts.
 
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm, Upsampling};
+use shaders::nn::io::weights::HostTensor;
+use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{detect, Architecture, Network};
-use shaders::nn::params::SplitMix64;
-use shaders::nn::weights::HostTensor;
+use shaders::nn::nets::arch::{
+    DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm, Upsampling,
+};
+use shaders::nn::nets::network::{detect, Architecture, Network};
 use shaders::Tensor;
 use tests::net_check::{check_backward, check_forward, BackwardCase};
 use tests::ref_nets::{self, test_weights, T};

@@ -41,10 +41,10 @@
 //! Run with `--nocapture` to see the deviations.
 
 use shaders::models::pix2pix::{Pix2Pix, Pix2PixConfig, LOSS_NAMES};
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm};
+use shaders::nn::io::weights::{HostTensor, StateDict};
+use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::model::{Init, Model};
-use shaders::nn::params::SplitMix64;
-use shaders::nn::weights::{HostTensor, StateDict};
+use shaders::nn::nets::arch::{DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm};
 use shaders::{Gpu, Tensor};
 use tests::gpu;
 

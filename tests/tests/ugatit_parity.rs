@@ -19,9 +19,9 @@
 //! weights as `tests::parity::compare_net` with [`W_ATOL`] and [`W_ATOL_FULL`].
 
 use shaders::models::ugatit::{detect_generator, split_checkpoint, Ugatit, UgatitConfig, LOSS_NAMES, NETWORKS};
+use shaders::nn::io::weights::{HostTensor, StateDict};
 use shaders::nn::model::{Init, Model};
-use shaders::nn::ugatit_nets::{Generator, GeneratorShape};
-use shaders::nn::weights::{HostTensor, StateDict};
+use shaders::nn::nets::ugatit::{Generator, GeneratorShape};
 use shaders::{Gpu, GpuOptions, Tensor};
 use tests::gpu;
 use tests::parity::compare_net;
@@ -104,7 +104,7 @@ fn iterations_match(fx: &Fixture) {
     let detected = detect_generator(&init[0]).unwrap();
     assert_eq!(detected, GeneratorShape { img_size: if fx.shape.light { 256 } else { 128 }, ..fx.shape });
     let mut model = Ugatit::new(&g, UgatitConfig::reference(fx.shape), Init::Networks(init)).unwrap();
-    let mut rng = shaders::nn::params::SplitMix64(0);
+    let mut rng = shaders::nn::layers::params::SplitMix64(0);
     let mut worst_loss = 0.0f64;
     for step in 0..STEPS {
         let a = upload(&g, tensor(&inputs, &format!("A.{step}")));

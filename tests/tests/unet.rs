@@ -4,12 +4,12 @@
 //! batch, instance and no norm; backward against central differences; the
 //! BatchNorm running statistics as PyTorch updates them.
 
-use shaders::nn::arch::{GeneratorArch, GeneratorConfig, Norm};
+use shaders::nn::io::pth;
+use shaders::nn::io::weights::{DType, StateDict, WeightsFormat};
+use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{detect, Architecture, Network};
-use shaders::nn::params::SplitMix64;
-use shaders::nn::pth;
-use shaders::nn::weights::{DType, StateDict, WeightsFormat};
+use shaders::nn::nets::arch::{GeneratorArch, GeneratorConfig, Norm};
+use shaders::nn::nets::network::{detect, Architecture, Network};
 use shaders::{Error, Tensor};
 use tests::net_check::{check_backward, check_forward, BackwardCase};
 use tests::ref_nets::{self, test_weights, with_running, T};

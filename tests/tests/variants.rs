@@ -3,11 +3,11 @@
 //! layout, detected as the architecture it is, and translates as PyTorch
 //! computed; the mapping also agrees with the CPU reference forward.
 
-use shaders::nn::arch::{GeneratorArch, GeneratorConfig, Norm, Upsampling};
+use shaders::nn::io::weights::{HostTensor, StateDict};
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{detect, Architecture, Network};
-use shaders::nn::remap::{map_state_dict, override_norm, upsample_conv_as_transposed, Mapped};
-use shaders::nn::weights::{HostTensor, StateDict};
+use shaders::nn::nets::arch::{GeneratorArch, GeneratorConfig, Norm, Upsampling};
+use shaders::nn::nets::network::{detect, Architecture, Network};
+use shaders::nn::nets::remap::{map_state_dict, override_norm, upsample_conv_as_transposed, Mapped};
 use shaders::Tensor;
 use tests::ref_nets::{self, T};
 use tests::{assert_close, gpu, random};
@@ -203,7 +203,7 @@ fn damaged_variants_are_errors_never_panics() {
 fn check_mapping(sd: &StateDict, what: &str) {
     if let Ok(m) = map_state_dict(sd, None) {
         let specs = Network::specs_of(&m.arch).unwrap();
-        shaders::nn::params::match_state_dict(what, &specs, &m.state_dict)
+        shaders::nn::layers::params::match_state_dict(what, &specs, &m.state_dict)
             .unwrap_or_else(|e| panic!("{what}: mapped to {} but {e}", m.arch.describe()));
     }
 }

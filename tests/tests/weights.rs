@@ -2,8 +2,8 @@
 //! legacy) read without executing them. Fixtures come from
 //! `tests/fixtures/make_pth.py`; no GPU is involved.
 
-use shaders::nn::pth;
-use shaders::nn::weights::{is_ignored_key, DType, HostTensor, StateDict, WeightsError, WeightsFormat};
+use shaders::nn::io::pth;
+use shaders::nn::io::weights::{is_ignored_key, DType, HostTensor, StateDict, WeightsError, WeightsFormat};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

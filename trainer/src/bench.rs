@@ -706,9 +706,9 @@ struct NetRow {
 
 /// Generator forward latency, image upload to output ready, batch 1.
 fn nets(args: BenchArgs) -> Result<()> {
-    use shaders::nn::arch::GeneratorConfig;
     use shaders::nn::layers::Mode;
-    use shaders::nn::network::{Architecture, Network};
+    use shaders::nn::nets::arch::GeneratorConfig;
+    use shaders::nn::nets::network::{Architecture, Network};
     let gpu = open_gpu(&args)?;
     println!("adapter: {}", gpu.describe());
     println!("config:  {}", gpu.tuning().describe());
@@ -811,8 +811,8 @@ fn print_profile(times: &[shaders::KernelTime]) {
 }
 
 fn train(args: BenchArgs) -> Result<()> {
+    use shaders::nn::layers::params::SplitMix64;
     use shaders::nn::model::Init;
-    use shaders::nn::params::SplitMix64;
     let spec = shaders::models::spec(&args.model).map_err(anyhow::Error::msg)?;
     let gpu = open_gpu(&args)?;
     println!("adapter: {}", gpu.describe());

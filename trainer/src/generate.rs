@@ -8,7 +8,7 @@ use clap::Args;
 use image::DynamicImage;
 use shaders::models::dcgan::latents;
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{Architecture, Network};
+use shaders::nn::nets::network::{Architecture, Network};
 use shaders::{Gpu, GpuOptions, Tensor};
 
 use crate::imageio::{grid, images_of, save_png_atomic};

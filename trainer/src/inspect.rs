@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use shaders::nn::pth;
-use shaders::nn::remap::map_state_dict;
-use shaders::nn::weights::{StateDict, WeightsFormat};
+use shaders::nn::io::pth;
+use shaders::nn::io::weights::{StateDict, WeightsFormat};
+use shaders::nn::nets::remap::map_state_dict;
 
 /// Options of `trainer inspect`.
 #[derive(Args)]
@@ -86,8 +86,8 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
         w!("network:      {sel}");
     }
     let kind = match mapped.arch {
-        shaders::nn::network::Architecture::Generator(_) => "generator",
-        shaders::nn::network::Architecture::Discriminator(_) => "discriminator",
+        shaders::nn::nets::network::Architecture::Generator(_) => "generator",
+        shaders::nn::nets::network::Architecture::Discriminator(_) => "discriminator",
     };
     w!("architecture: {kind} {}", mapped.arch.describe());
     w!(

@@ -6,9 +6,9 @@ mod train_util;
 
 use std::path::{Path, PathBuf};
 
-use shaders::nn::arch::GeneratorConfig;
-use shaders::nn::network::{Architecture, Network};
-use shaders::nn::weights::StateDict;
+use shaders::nn::io::weights::StateDict;
+use shaders::nn::nets::arch::GeneratorConfig;
+use shaders::nn::nets::network::{Architecture, Network};
 use train_util::*;
 
 /// Tiny DCGAN options on `data`: nz 8, ngf 4, ndf 4, batch 4.
@@ -162,7 +162,7 @@ fn generate_reproduces_the_reference_images_from_a_latent_file() {
 }
 
 /// The five images in `out` against the reference's [5, 3, 64, 64] tensor in [-1, 1].
-fn check_images(out: &Path, want: &shaders::nn::weights::HostTensor) {
+fn check_images(out: &Path, want: &shaders::nn::io::weights::HostTensor) {
     {
         let hw = 64 * 64;
         let mut worst = 0.0f64;

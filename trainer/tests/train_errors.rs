@@ -5,9 +5,9 @@ mod train_util;
 
 use std::path::Path;
 
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorConfig, Norm};
-use shaders::nn::network::{Architecture, Network};
-use shaders::nn::weights::StateDict;
+use shaders::nn::io::weights::StateDict;
+use shaders::nn::nets::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorConfig, Norm};
+use shaders::nn::nets::network::{Architecture, Network};
 use train_util::*;
 
 fn listing(dir: &Path) -> Vec<(String, std::time::SystemTime)> {

@@ -5,8 +5,8 @@ mod train_util;
 
 use std::path::{Path, PathBuf};
 
-use shaders::nn::arch::{DiscriminatorConfig, GeneratorConfig};
-use shaders::nn::network::{Architecture, Network};
+use shaders::nn::nets::arch::{DiscriminatorConfig, GeneratorConfig};
+use shaders::nn::nets::network::{Architecture, Network};
 use train_util::*;
 
 /// `count` seeded 48x24 A|B pairs: a blob on the left, the same blob

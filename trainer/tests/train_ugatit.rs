@@ -137,8 +137,8 @@ fn ugatit_starts_from_the_reference_checkpoint_and_refuses_bad_input() {
 
     // A checkpoint without one of its six networks.
     let bytes = std::fs::read(&pt).unwrap();
-    let sd = shaders::nn::weights::StateDict::load(&bytes).unwrap();
-    let mut partial = shaders::nn::weights::StateDict::new();
+    let sd = shaders::nn::io::weights::StateDict::load(&bytes).unwrap();
+    let mut partial = shaders::nn::io::weights::StateDict::new();
     for (k, t) in sd.iter().filter(|(k, _)| !k.starts_with("disLB.")) {
         partial.insert(k, t.clone()).unwrap();
     }

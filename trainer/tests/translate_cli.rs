@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use image::{DynamicImage, ImageBuffer, Luma, Rgb, Rgba};
-use shaders::nn::arch::GeneratorConfig;
-use shaders::nn::network::{Architecture, Network};
+use shaders::nn::nets::arch::GeneratorConfig;
+use shaders::nn::nets::network::{Architecture, Network};
 
 mod train_util;
 use train_util::png_bomb;
@@ -120,7 +120,7 @@ fn translate_a_single_file_and_convert() {
     let converted = dir.join("c.safetensors");
     let run = trainer().arg("convert").arg(&w).arg(&converted).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let sd = shaders::nn::weights::StateDict::load(&std::fs::read(&converted).unwrap()).unwrap();
+    let sd = shaders::nn::io::weights::StateDict::load(&std::fs::read(&converted).unwrap()).unwrap();
     assert_eq!(sd.metadata().get("n_blocks").map(String::as_str), Some("2"));
 
     let garbage = dir.join("garbage.pth");
@@ -147,7 +147,7 @@ fn translate_with_a_full_resnet_9blocks() {
     let w = dir.join("latest_net_G_A.safetensors");
     let mut sd = Network::init_state_dict(&arch, 3).unwrap();
     // Reference checkpoints may carry legacy InstanceNorm statistics; they are ignored on load.
-    sd.insert("model.2.running_mean", shaders::nn::weights::HostTensor::new(vec![64], vec![0.0; 64])).unwrap();
+    sd.insert("model.2.running_mean", shaders::nn::io::weights::HostTensor::new(vec![64], vec![0.0; 64])).unwrap();
     std::fs::write(&w, sd.to_safetensors()).unwrap();
     let input = dir.join("in");
     std::fs::create_dir_all(&input).unwrap();
@@ -266,7 +266,7 @@ fn generators_of_other_code_bases_translate_convert_and_inspect() {
     let converted = dir.join("g.safetensors");
     let run = trainer().arg("convert").arg(&pth).arg(&converted).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let sd = shaders::nn::weights::StateDict::load(&std::fs::read(&converted).unwrap()).unwrap();
+    let sd = shaders::nn::io::weights::StateDict::load(&std::fs::read(&converted).unwrap()).unwrap();
     assert_eq!(sd.metadata().get("norm").map(String::as_str), Some("instance_affine"));
     assert_eq!(sd.metadata().get("upsampling").map(String::as_str), Some("transposed4"));
     let (ok, stderr) = translate_folder(&converted, &input, &from_st, &[]);

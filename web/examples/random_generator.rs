@@ -15,10 +15,10 @@
 
 mod common;
 
-use shaders::nn::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorConfig, Norm};
+use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{Architecture, Network};
-use shaders::nn::params::SplitMix64;
+use shaders::nn::nets::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorConfig, Norm};
+use shaders::nn::nets::network::{Architecture, Network};
 use shaders::{Gpu, GpuOptions, Tensor};
 
 const USAGE: &str = "usage: random_generator OUT.safetensors [DEPTH] [NGF=8] [SEED=1] [--unet] \

@@ -11,11 +11,11 @@
 
 mod common;
 
+use shaders::nn::io::weights::StateDict;
+use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{detect, Architecture, Network};
-use shaders::nn::params::SplitMix64;
+use shaders::nn::nets::network::{detect, Architecture, Network};
 use shaders::nn::translate::translate_rgba;
-use shaders::nn::weights::StateDict;
 use shaders::{Gpu, GpuOptions};
 
 const USAGE: &str = "usage: translate_reference WEIGHTS INPUT.rgba WIDTH HEIGHT OUTPUT.png [--eval] [--seed N]";

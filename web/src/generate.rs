@@ -4,9 +4,9 @@
 //! batches. Independent of wasm-bindgen, so that it is tested natively.
 
 use shaders::models::dcgan::latents;
-use shaders::nn::arch::GeneratorConfig;
 use shaders::nn::layers::Mode;
-use shaders::nn::network::Network;
+use shaders::nn::nets::arch::GeneratorConfig;
+use shaders::nn::nets::network::Network;
 use shaders::ops::{accumulate, tensor_to_image};
 use shaders::{Gpu, Tensor};
 

@@ -1,8 +1,8 @@
 //! What the page shows about a loaded generator and about the test-time
 //! mode a translation or a batch of generated images ran in.
 
-use shaders::nn::arch::{GeneratorArch, GeneratorConfig, Norm};
-use shaders::nn::ugatit_nets::GeneratorShape;
+use shaders::nn::nets::arch::{GeneratorArch, GeneratorConfig, Norm};
+use shaders::nn::nets::ugatit::GeneratorShape;
 use wasm_bindgen::prelude::*;
 
 /// The architecture of a loaded generator.

@@ -16,14 +16,14 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use shaders::models::ugatit::{self, WeightFile};
-use shaders::nn::arch::GeneratorConfig;
+use shaders::nn::io::weights::StateDict;
+use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::layers::Mode;
-use shaders::nn::network::{Architecture, Network};
-use shaders::nn::params::SplitMix64;
-use shaders::nn::remap::map_state_dict;
+use shaders::nn::nets::arch::GeneratorConfig;
+use shaders::nn::nets::network::{Architecture, Network};
+use shaders::nn::nets::remap::map_state_dict;
+use shaders::nn::nets::ugatit::{Generator as UgatitGenerator, GeneratorShape};
 use shaders::nn::translate::{max_pixels, translate_rgba, translate_ugatit_rgba, ugatit_fit_pixels};
-use shaders::nn::ugatit_nets::{Generator as UgatitGenerator, GeneratorShape};
-use shaders::nn::weights::StateDict;
 use shaders::{wgpu, Gpu, GpuOptions};
 use wasm_bindgen::prelude::*;
 

@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 use shaders::models::{Data, ModelSpec, TrainOptions};
+use shaders::nn::io::weights::StateDict;
+use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::model::{Init, TrainState};
-use shaders::nn::params::SplitMix64;
-use shaders::nn::weights::StateDict;
 use shaders::ops::{image_to_tensor, tensor_to_image};
 use shaders::train::checkpoint::{self, Manifest, FORMAT, LATEST};
 use shaders::train::order::{derive_seed, rng, stream, Order, Position};

@@ -12,12 +12,12 @@ use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
 use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
-use crate::nn::arch::{DiscriminatorConfig, GeneratorConfig};
+use crate::nn::layers::optim::AdamGroup;
+use crate::nn::layers::params::SplitMix64;
 use crate::nn::layers::Mode;
 use crate::nn::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
-use crate::nn::network::{Architecture, Network};
-use crate::nn::optim::AdamGroup;
-use crate::nn::params::SplitMix64;
+use crate::nn::nets::arch::{DiscriminatorConfig, GeneratorConfig};
+use crate::nn::nets::network::{Architecture, Network};
 use crate::nn::translate::max_pixels;
 use crate::ops::{add, bce_loss_const, mean, randn, AdamConfig};
 use crate::tensor::Tensor;
@@ -71,7 +71,7 @@ impl Dcgan {
     /// Builds the model from fresh weights, networks, or a saved state.
     pub fn new(gpu: &Gpu, config: DcganConfig, init: Init) -> Result<Dcgan> {
         let (g, d) = (config.generator, config.discriminator);
-        if g.translates() || d.arch != crate::nn::arch::DiscriminatorArch::Dcgan {
+        if g.translates() || d.arch != crate::nn::nets::arch::DiscriminatorArch::Dcgan {
             return Err(Error::Network(format!(
                 "DCGAN needs its own generator and discriminator, not {} and {}",
                 g.describe(),

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::options::{Group, SizeCheck, TrainOptions};
-use crate::nn::arch::{
+use crate::nn::nets::arch::{
     DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm, Upsampling,
 };
 

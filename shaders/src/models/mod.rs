@@ -18,10 +18,10 @@ pub mod ugatit;
 
 use crate::context::Gpu;
 use crate::error::Result;
+use crate::nn::io::weights::StateDict;
 use crate::nn::model::{Init, Model, ModelInfo};
-use crate::nn::network::Architecture;
-use crate::nn::remap::map_state_dict;
-use crate::nn::weights::StateDict;
+use crate::nn::nets::network::Architecture;
+use crate::nn::nets::remap::map_state_dict;
 pub use options::{OptionGroup, SizeCheck, TrainOptions};
 
 /// Every model, in the order `--model`'s help lists them. A new model adds
@@ -213,7 +213,7 @@ pub fn check_architectures(
     nets: Vec<StateDict>,
     what: &str,
 ) -> std::result::Result<(Vec<StateDict>, Vec<String>), String> {
-    use crate::nn::arch::{GeneratorArch, Upsampling};
+    use crate::nn::nets::arch::{GeneratorArch, Upsampling};
     let mut out = Vec::with_capacity(nets.len());
     let mut notes = Vec::new();
     for ((name, sd), want) in names.iter().zip(nets).zip(archs) {

@@ -1,8 +1,8 @@
 //! The reference's GANLoss (`models/networks.py`) for `lsgan` and `vanilla`.
 
-use super::arch::GanMode;
 use crate::context::Gpu;
 use crate::error::Result;
+use crate::nn::nets::arch::GanMode;
 use crate::ops::{const_loss, ConstLoss};
 use crate::tensor::Tensor;
 

@@ -1,16 +1,12 @@
-//! Layers, networks, the training model interface and weight files (the models themselves are in `crate::models`).
+//! Layers, networks, the training model interface, inference and weight
+//! files, in levels: `io` (weight files) below `layers` (parameters, layers,
+//! the optimizer) below `nets` (architectures and networks) below the model
+//! interface and translation here. The models themselves are in `crate::models`.
 
-pub mod arch;
-pub mod arena;
 pub mod gan_loss;
+pub mod io;
 pub mod layers;
 pub mod model;
-pub mod network;
-pub mod optim;
-pub mod params;
+pub mod nets;
 pub mod pool;
-pub mod pth;
-pub mod remap;
 pub mod translate;
-pub mod ugatit_nets;
-pub mod weights;

@@ -5,11 +5,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::network::{Architecture, Network};
-use super::params::SplitMix64;
-use super::weights::StateDict;
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::io::weights::StateDict;
+use crate::nn::layers::params::SplitMix64;
+use crate::nn::nets::network::{Architecture, Network};
 use crate::tensor::Tensor;
 
 /// A future returned by a [`Model`] method (boxed so models are objects).

@@ -1,9 +1,9 @@
 //! The reference's ImagePool (`util/image_pool.py`).
 
-use super::params::SplitMix64;
-use super::weights::{HostTensor, StateDict};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::io::weights::{HostTensor, StateDict};
+use crate::nn::layers::params::SplitMix64;
 use crate::tensor::Tensor;
 
 /// Up to `size` earlier fakes; each query returns, per image, either the new

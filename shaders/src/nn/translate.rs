@@ -7,12 +7,12 @@
 //! the reflection for a tiny image), translated, and cropped back. Alpha is not
 //! translated: the output keeps the input's alpha bytes.
 
-use super::arch::{GeneratorArch, GeneratorConfig};
-use super::layers::Mode;
-use super::network::{Architecture, Network};
-use super::params::SplitMix64;
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::layers::params::SplitMix64;
+use crate::nn::layers::Mode;
+use crate::nn::nets::arch::{GeneratorArch, GeneratorConfig};
+use crate::nn::nets::network::{Architecture, Network};
 use crate::ops::{channel_affine, image_to_tensor, tensor_to_image};
 
 /// Mirror index into an axis of length `n` for any offset (repeating the
@@ -138,7 +138,7 @@ fn crop_keep_alpha(out: &[u8], pw: usize, rgba: &[u8], width: usize, height: usi
 /// Largest number of pixels (of the padded image) a U-GAT-IT generator's
 /// widest activation per pixel, [1, ch, H, W], lets one storage binding hold
 /// (the CAM's [1, 8 ch, H/4, W/4] is half that).
-pub fn ugatit_fit_pixels(gpu: &Gpu, g: &crate::nn::ugatit_nets::GeneratorShape) -> usize {
+pub fn ugatit_fit_pixels(gpu: &Gpu, g: &crate::nn::nets::ugatit::GeneratorShape) -> usize {
     (gpu.max_binding_bytes() as f64 / (4.0 * (g.ch as f64).max(3.0))) as usize
 }
 
@@ -150,7 +150,7 @@ pub fn ugatit_fit_pixels(gpu: &Gpu, g: &crate::nn::ugatit_nets::GeneratorShape) 
 /// reflection to a multiple of 4, at least 8); the full model only its own.
 pub async fn translate_ugatit_rgba(
     gpu: &Gpu,
-    net: &crate::nn::ugatit_nets::Generator,
+    net: &crate::nn::nets::ugatit::Generator,
     rgba: &[u8],
     width: usize,
     height: usize,

@@ -6,7 +6,7 @@
 use image::{Rgb, RgbImage};
 
 use super::order::derive_seed;
-use crate::nn::params::SplitMix64;
+use crate::nn::layers::params::SplitMix64;
 
 /// Images per domain.
 pub const COUNT: usize = 48;

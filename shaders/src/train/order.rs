@@ -18,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::nn::params::SplitMix64;
+use crate::nn::layers::params::SplitMix64;
 
 /// Independent random streams derived from the run's seed.
 pub mod stream {

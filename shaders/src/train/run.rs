@@ -10,8 +10,8 @@ use super::order::{Order, Pick, Position};
 use super::schedule::lr_at;
 use crate::context::Gpu;
 use crate::error::Result;
+use crate::nn::layers::params::SplitMix64;
 use crate::nn::model::{Model, StepOutput, TrainState};
-use crate::nn::params::SplitMix64;
 use crate::tensor::Tensor;
 
 /// The reference's schedule: `lr` for `n_epochs`, then linear decay to zero

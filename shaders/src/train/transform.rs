@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::order::below;
 use crate::error::{Error, Result};
-use crate::nn::params::SplitMix64;
+use crate::nn::layers::params::SplitMix64;
 
 /// Image preprocessing (the reference's `--preprocess`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use std::io::{Cursor, Read, Write};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use shaders::nn::weights::StateDict;
+use shaders::nn::io::weights::StateDict;
 use zip::write::SimpleFileOptions;
 
 /// The fixture's records other than `data.pkl`: (name, contents).

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shaders::nn::pth;
-use shaders::nn::weights::StateDict;
+use shaders::nn::io::pth;
+use shaders::nn::io::weights::StateDict;
 
 fuzz_target!(|data: &[u8]| {
     let _ = pth::read_state_dict(data);

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shaders::nn::weights::StateDict;
+use shaders::nn::io::weights::StateDict;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(sd) = StateDict::from_safetensors(data) {

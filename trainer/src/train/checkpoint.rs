@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{bail, Context, Result};
+use shaders::nn::io::weights::StateDict;
 use shaders::nn::model::TrainState;
-use shaders::nn::weights::StateDict;
 
 use super::options::TrainArgs;
 use crate::translate::load_state_dict;

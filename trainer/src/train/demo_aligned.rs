@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use image::{DynamicImage, Rgb, RgbImage};
-use shaders::nn::params::SplitMix64;
+use shaders::nn::layers::params::SplitMix64;
 
 use super::order::derive_seed;
 use crate::imageio::save_png_atomic;

@@ -7,9 +7,9 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::ArgMatches;
 use shaders::models::{Data, Demo};
+use shaders::nn::io::weights::StateDict;
+use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::model::{Init, Model};
-use shaders::nn::params::SplitMix64;
-use shaders::nn::weights::StateDict;
 use shaders::{Gpu, GpuOptions};
 
 use super::checkpoint::{self, Loaded, LATEST, MANIFEST};

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use super::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm, Upsampling};
-use super::arena::ParamArena;
-use super::layers::{Backward, Entry, Forward, Mode, Module, Registry, SeqBuilder, Tape};
-use super::params::{match_state_dict, ParamSpec, SplitMix64};
-use super::weights::{HostTensor, StateDict};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::io::weights::{HostTensor, StateDict};
+use crate::nn::layers::arena::ParamArena;
+use crate::nn::layers::params::{match_state_dict, ParamSpec, SplitMix64};
+use crate::nn::layers::{Backward, Entry, Forward, Mode, Module, Registry, SeqBuilder, Tape};
+use crate::nn::nets::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm, Upsampling};
 use crate::ops::{Activation, Conv2dParams, ConvTranspose2dParams, Padding};
 use crate::tensor::Tensor;
 

@@ -15,10 +15,10 @@
 //! [`ParamArena::value_parts`] gives the blocks, which
 //! [`crate::ops::linear_parts`] and its gradients take as they lie.
 
-use super::params::ParamSpec;
-use super::weights::HostTensor;
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::io::weights::HostTensor;
+use crate::nn::layers::params::ParamSpec;
 use crate::tensor::Tensor;
 
 /// Where one block of rows of a parameter lives.

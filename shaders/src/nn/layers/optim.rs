@@ -1,9 +1,9 @@
 //! Optimizers over network parameter arenas.
 
-use super::arena::ParamArena;
-use super::weights::{HostTensor, StateDict};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::io::weights::{HostTensor, StateDict};
+use crate::nn::layers::arena::ParamArena;
 use crate::ops::{adam_update, AdamConfig};
 use crate::tensor::Tensor;
 

@@ -24,11 +24,11 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::arch::{GeneratorArch, GeneratorConfig, Norm, Upsampling};
-use super::network::{detect, Architecture, Network};
-use super::params::match_state_dict;
-use super::weights::{HostTensor, StateDict};
 use crate::error::{Error, Result};
+use crate::nn::io::weights::{HostTensor, StateDict};
+use crate::nn::layers::params::match_state_dict;
+use crate::nn::nets::arch::{GeneratorArch, GeneratorConfig, Norm, Upsampling};
+use crate::nn::nets::network::{detect, Architecture, Network};
 
 /// A network's weights in the reference's layout, with what was found.
 #[derive(Clone, Debug)]

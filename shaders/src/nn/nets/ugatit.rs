@@ -16,14 +16,14 @@
 
 use std::collections::BTreeMap;
 
-use super::arch::Norm;
-use super::arena::ParamArena;
-use super::layers::{Backward, Entry, Forward, Mode, Module, Registry, SeqBuilder, Tape};
-use super::network::{spec_order, state_dict_of, Loaded, LEAKY_SLOPE};
-use super::params::{ParamSpec, SplitMix64};
-use super::weights::{HostTensor, StateDict};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::io::weights::{HostTensor, StateDict};
+use crate::nn::layers::arena::ParamArena;
+use crate::nn::layers::params::{ParamSpec, SplitMix64};
+use crate::nn::layers::{Backward, Entry, Forward, Mode, Module, Registry, SeqBuilder, Tape};
+use crate::nn::nets::arch::Norm;
+use crate::nn::nets::network::{spec_order, state_dict_of, Loaded, LEAKY_SLOPE};
 use crate::ops::{
     accumulate, activation_backward_input, add, add_assign, channel_scale, channel_scale_backward_weight, channel_sum,
     concat_channels, concat_channels_backward_input, conv2d_backward_bias, conv2d_backward_input,

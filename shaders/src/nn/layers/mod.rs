@@ -11,10 +11,14 @@
 //! A training forward pushes what backward needs onto a [`Tape`], a stack;
 //! backward walks the tree in reverse and pops the same entries.
 
-use super::arena::ParamArena;
-use super::params::{ParamSpec, SplitMix64};
+pub mod arena;
+pub mod optim;
+pub mod params;
+
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::layers::arena::ParamArena;
+use crate::nn::layers::params::{ParamSpec, SplitMix64};
 use crate::ops::{
     accumulate, activation_backward_input, add, batch_norm, batch_norm_backward_bias, batch_norm_backward_input,
     batch_norm_backward_weight, concat_channels, concat_channels_backward_input, conv2d_backward_bias,
@@ -573,8 +577,8 @@ impl<'r> SeqBuilder<'r> {
     /// A norm over `channels` with a fused activation (whose module index the
     /// caller skips with [`SeqBuilder::fused`]). `Norm::None` is the
     /// reference's Identity: it takes an index and does nothing.
-    pub fn norm(&mut self, norm: super::arch::Norm, channels: usize, activation: Activation) -> &mut Self {
-        use super::arch::Norm as N;
+    pub fn norm(&mut self, norm: crate::nn::nets::arch::Norm, channels: usize, activation: Activation) -> &mut Self {
+        use crate::nn::nets::arch::Norm as N;
         let path = self.next_path();
         let module = match norm {
             N::None => {

@@ -12,7 +12,7 @@ use std::fmt;
 use safetensors::tensor::TensorInfo;
 use safetensors::{Dtype, SafeTensorError, SafeTensors};
 
-use super::pth;
+use crate::nn::io::pth;
 
 /// Largest safetensors header the `safetensors` crate accepts.
 const MAX_HEADER_BYTES: u64 = 100_000_000;

@@ -1,8 +1,8 @@
 //! A network's parameters on the GPU, in state_dict order, checked against
 //! the shapes its architecture expects.
 
-use super::weights::{is_ignored_key, HostTensor, StateDict};
 use crate::error::{Error, Result};
+use crate::nn::io::weights::{is_ignored_key, HostTensor, StateDict};
 
 /// One expected parameter: its state_dict name and shape.
 #[derive(Clone, Debug, PartialEq)]

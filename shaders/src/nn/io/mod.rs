@@ -1,0 +1,4 @@
+//! Weight files: safetensors state_dicts and the reference's `torch.save` checkpoints.
+
+pub mod pth;
+pub mod weights;
