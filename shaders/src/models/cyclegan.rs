@@ -16,7 +16,6 @@ use crate::nn::nets::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
 use crate::nn::nets::arch::{GeneratorArch, Upsampling};
 use crate::nn::nets::network::{Architecture, Network};
 use crate::nn::pool::ImagePool;
-use crate::nn::translate::max_pixels;
 use crate::ops::{add, l1_loss, AdamConfig};
 use crate::tensor::Tensor;
 
@@ -347,8 +346,8 @@ impl ModelSpec for CycleGanSpec {
         Ok(Box::new(CycleGan::new(gpu, Self::config(o), init)?))
     }
 
-    fn max_pixels(&self, gpu: &Gpu, o: &TrainOptions) -> usize {
-        max_pixels(gpu, &Self::config(o).generator)
+    fn generator(&self, o: &TrainOptions) -> Option<GeneratorConfig> {
+        Some(Self::config(o).generator)
     }
 
     fn bench_cases(&self) -> Vec<BenchCase> {

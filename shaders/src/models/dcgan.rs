@@ -8,7 +8,7 @@
 //! three D passes each update D's running statistics.
 
 use super::image_to_image::{NetOptions, NormArg};
-use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
+use super::options::{Group, OptionGroup, TrainOptions};
 use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
@@ -18,7 +18,6 @@ use crate::nn::layers::Mode;
 use crate::nn::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
 use crate::nn::nets::arch::{DiscriminatorConfig, GeneratorConfig};
 use crate::nn::nets::network::{Architecture, Network};
-use crate::nn::translate::max_pixels;
 use crate::ops::{add, bce_loss_const, mean, randn, AdamConfig};
 use crate::tensor::Tensor;
 use crate::train::order::{derive_seed, stream};
@@ -321,14 +320,8 @@ impl ModelSpec for DcganSpec {
         Ok(())
     }
 
-    fn size_check(&self, o: &TrainOptions) -> SizeCheck {
-        let g = Self::config(o).generator;
-        SizeCheck {
-            multiple: g.size_multiple() as u32,
-            min: g.min_size() as u32,
-            min_by: "the generator",
-            d_layers: None,
-        }
+    fn generator(&self, o: &TrainOptions) -> Option<GeneratorConfig> {
+        Some(Self::config(o).generator)
     }
 
     fn architecture(&self, o: &TrainOptions) -> String {
@@ -345,14 +338,8 @@ impl ModelSpec for DcganSpec {
         Ok(Box::new(Dcgan::new(gpu, Self::config(o), init)?))
     }
 
-    fn max_pixels(&self, gpu: &Gpu, o: &TrainOptions) -> usize {
-        max_pixels(gpu, &Self::config(o).generator)
-    }
-
     fn bench_cases(&self) -> Vec<BenchCase> {
-        let mut o = TrainOptions::of(INFO.kind);
-        self.resolve(&mut o);
-        vec![BenchCase { label: "dcgan".into(), ngf: 64, size: 64, batch: 64, options: o }]
+        vec![BenchCase::reference(self, "dcgan", 64, 64)]
     }
 
     fn next_step(&self, weights: &str) -> String {

@@ -22,7 +22,7 @@
 //! model converts the trainer's [-1, 1] RGB batches on the GPU.
 
 use super::image_to_image::{NetOptions, NormArg};
-use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
+use super::options::{Group, OptionGroup, TrainOptions};
 use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
@@ -32,7 +32,6 @@ use crate::nn::layers::{Mode, Tape};
 use crate::nn::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
 use crate::nn::nets::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig};
 use crate::nn::nets::network::{Architecture, Network};
-use crate::nn::translate::max_pixels;
 use crate::ops::{add, add_assign, channel_affine, const_loss, feature_matching_loss, mse_loss, AdamConfig, ConstLoss};
 use crate::tensor::Tensor;
 use crate::train::transform::Preprocess;
@@ -443,14 +442,8 @@ impl ModelSpec for DiscoGanSpec {
         Ok(())
     }
 
-    fn size_check(&self, o: &TrainOptions) -> SizeCheck {
-        let g = Self::config(o).generator;
-        SizeCheck {
-            multiple: g.size_multiple() as u32,
-            min: g.min_size() as u32,
-            min_by: "the generator",
-            d_layers: None,
-        }
+    fn generator(&self, o: &TrainOptions) -> Option<GeneratorConfig> {
+        Some(Self::config(o).generator)
     }
 
     fn architecture(&self, o: &TrainOptions) -> String {
@@ -467,13 +460,7 @@ impl ModelSpec for DiscoGanSpec {
         Ok(Box::new(DiscoGan::new(gpu, Self::config(o), init)?))
     }
 
-    fn max_pixels(&self, gpu: &Gpu, o: &TrainOptions) -> usize {
-        max_pixels(gpu, &Self::config(o).generator)
-    }
-
     fn bench_cases(&self) -> Vec<BenchCase> {
-        let mut o = TrainOptions::of(INFO.kind);
-        self.resolve(&mut o);
-        vec![BenchCase { label: "discogan".into(), ngf: 64, size: 64, batch: 64, options: o }]
+        vec![BenchCase::reference(self, "discogan", 64, 64)]
     }
 }

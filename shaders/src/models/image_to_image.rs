@@ -249,9 +249,7 @@ impl NetOptions {
 
     /// The image sides the generator and the PatchGAN take.
     pub fn size_check(&self, ngf: usize) -> SizeCheck {
-        let g = self.generator(ngf, false);
-        let (multiple, min) = (g.size_multiple() as u32, g.min_size() as u32);
-        SizeCheck { multiple, min, min_by: "the generator", d_layers: self.d_layers() }
+        SizeCheck::generator(&self.generator(ngf, false), self.d_layers())
     }
 }
 

@@ -20,8 +20,10 @@ use crate::context::Gpu;
 use crate::error::Result;
 use crate::nn::io::weights::StateDict;
 use crate::nn::model::{Init, Model, ModelInfo};
+use crate::nn::nets::arch::GeneratorConfig;
 use crate::nn::nets::network::Architecture;
 use crate::nn::nets::remap::map_state_dict;
+use crate::nn::translate::max_pixels;
 pub use options::{OptionGroup, SizeCheck, TrainOptions};
 
 /// Every model, in the order `--model`'s help lists them. A new model adds
@@ -106,6 +108,15 @@ pub struct BenchCase {
     pub options: TrainOptions,
 }
 
+impl BenchCase {
+    /// The model's reference options (resolved) at `size` and `batch`.
+    pub fn reference(spec: &dyn ModelSpec, label: &str, size: usize, batch: usize) -> BenchCase {
+        let mut options = TrainOptions::of(spec.info().kind);
+        spec.resolve(&mut options);
+        BenchCase { label: label.into(), ngf: options.ngf, size, batch, options }
+    }
+}
+
 /// A training model as the front ends see it: its names, options and
 /// construction. Each model file implements it once.
 pub trait ModelSpec: Sync {
@@ -147,8 +158,19 @@ pub trait ModelSpec: Sync {
         Ok(())
     }
 
-    /// The image sides its networks take.
-    fn size_check(&self, o: &TrainOptions) -> SizeCheck;
+    /// Its generator, where it is one of the reference family's ([`GeneratorConfig`]).
+    fn generator(&self, o: &TrainOptions) -> Option<GeneratorConfig> {
+        let _ = o;
+        None
+    }
+
+    /// The image sides its networks take (by default, its generator's).
+    fn size_check(&self, o: &TrainOptions) -> SizeCheck {
+        match self.generator(o) {
+            Some(g) => SizeCheck::generator(&g, None),
+            None => SizeCheck { multiple: 1, min: 1, min_by: "the generator", d_layers: None },
+        }
+    }
 
     /// One line naming its networks, as checkpoints record it: a resume must build the same.
     fn architecture(&self, o: &TrainOptions) -> String;
@@ -193,7 +215,9 @@ pub trait ModelSpec: Sync {
     fn build(&self, gpu: &Gpu, o: &TrainOptions, init: Init) -> Result<Box<dyn Model>>;
 
     /// The widest batch of crops (pixels per batch) its generator fits in one binding.
-    fn max_pixels(&self, gpu: &Gpu, o: &TrainOptions) -> usize;
+    fn max_pixels(&self, gpu: &Gpu, o: &TrainOptions) -> usize {
+        self.generator(o).map_or(usize::MAX, |g| max_pixels(gpu, &g))
+    }
 
     /// The rows `trainer bench train` measures.
     fn bench_cases(&self) -> Vec<BenchCase>;

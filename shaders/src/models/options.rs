@@ -190,8 +190,10 @@ pub struct OptionGroup {
     pub from_matches: fn(&clap::ArgMatches) -> Result<Map<String, Value>, clap::Error>,
 }
 
+/// `value` as a JSON object. Through text, so that an f32 keeps its own
+/// shortest form (0.01, not the 0.009999999776482582 of its f64 widening).
 fn object<T: Serialize>(value: &T) -> Map<String, Value> {
-    match serde_json::to_value(value) {
+    match serde_json::to_string(value).and_then(|text| serde_json::from_str(&text)) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     }
@@ -448,6 +450,11 @@ pub struct SizeCheck {
 }
 
 impl SizeCheck {
+    /// The sides generator `g` takes, and a PatchGAN of `d_layers` layers if any.
+    pub fn generator(g: &crate::nn::nets::arch::GeneratorConfig, d_layers: Option<usize>) -> SizeCheck {
+        SizeCheck { multiple: g.size_multiple() as u32, min: g.min_size() as u32, min_by: "the generator", d_layers }
+    }
+
     /// Checks one side; `flag` names it in the message.
     pub fn check(&self, size: u32, flag: &str) -> Result<(), String> {
         let m = self.multiple;
@@ -518,6 +525,8 @@ mod tests {
         assert!(map.contains_key("nz") && map.contains_key("net_g"), "every group's keys: {map:?}");
         let back = TrainOptions::from_map(&map).unwrap();
         assert_eq!(back, o);
+        // An f32 is written in its own shortest form.
+        assert_eq!(serde_json::to_string(&map["starting_rate"]).unwrap(), "0.01");
         // Absent keys take their defaults; unknown keys are ignored.
         let mut partial = Map::new();
         partial.insert("model".into(), "pix2pix".into());

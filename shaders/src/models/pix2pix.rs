@@ -19,7 +19,6 @@ use crate::nn::nets::arch::GeneratorArch;
 use crate::nn::nets::arch::{DiscriminatorConfig, GanMode, GeneratorConfig};
 use crate::nn::nets::network::{Architecture, Network};
 use crate::nn::pool::ImagePool;
-use crate::nn::translate::max_pixels;
 use crate::ops::{concat_channels, concat_channels_backward_input, l1_loss, AdamConfig};
 use crate::tensor::Tensor;
 
@@ -281,8 +280,8 @@ impl ModelSpec for Pix2PixSpec {
         Ok(Box::new(Pix2Pix::new(gpu, Self::config(o), init)?))
     }
 
-    fn max_pixels(&self, gpu: &Gpu, o: &TrainOptions) -> usize {
-        max_pixels(gpu, &Self::config(o).generator)
+    fn generator(&self, o: &TrainOptions) -> Option<GeneratorConfig> {
+        Some(Self::config(o).generator)
     }
 
     fn bench_cases(&self) -> Vec<BenchCase> {
