@@ -64,7 +64,7 @@ pub struct BenchArgs {
     #[arg(long)]
     json: Option<String>,
     /// The model whose training iterations `train` measures (cycle_gan, pix2pix, dcgan, discogan or ugatit).
-    #[arg(long, default_value = "cycle_gan", value_parser = shaders::models::cli::model_parser())]
+    #[arg(long, default_value = "cycle_gan", value_parser = shaders::models::options::model_parser())]
     model: String,
 }
 

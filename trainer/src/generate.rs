@@ -11,8 +11,8 @@ use shaders::nn::layers::Mode;
 use shaders::nn::nets::network::{Architecture, Network};
 use shaders::{Gpu, GpuOptions, Tensor};
 
+use crate::files::load_network;
 use crate::imageio::{grid, images_of, save_png_atomic};
-use crate::translate::load_network;
 
 /// Options of `trainer generate`.
 #[derive(Args)]

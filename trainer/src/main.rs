@@ -1,6 +1,7 @@
 //! `trainer`: image GANs (CycleGAN, pix2pix, DCGAN, DiscoGAN) on wgpu from the command line.
 
 mod bench;
+mod files;
 mod generate;
 mod imageio;
 mod inspect;

@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::files::{load_network, load_state_dict, write_atomic};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use image::DynamicImage;
 use shaders::models::ugatit::{self, WeightFile};
-use shaders::nn::io::weights::StateDict;
 use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::layers::Mode;
 use shaders::nn::nets::arch::{GeneratorArch, Norm};
@@ -168,35 +168,6 @@ pub struct ConvertArgs {
     /// generator).
     #[arg(long, value_name = "NAME")]
     net: Option<String>,
-}
-
-/// Reads a weight file in any supported format; errors name the file.
-pub fn load_state_dict(path: &Path) -> Result<StateDict> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    StateDict::load(&bytes).with_context(|| format!("{}", path.display()))
-}
-
-/// Reads a weight file and maps it onto the reference's layout
-/// ([`map_state_dict`]); `net` selects one of several networks.
-pub fn load_network(path: &Path, net: Option<&str>) -> Result<Mapped> {
-    let sd = load_state_dict(path)?;
-    map_state_dict(&sd, net).with_context(|| path.display().to_string())
-}
-
-/// Writes bytes to `path` atomically: temporary file, fsync, rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let tmp = imageio::temp_path(path);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("{}: cannot write", path.display()))
 }
 
 /// Runs `trainer convert`.

@@ -1,24 +1,10 @@
 //! The training options as clap arguments (`trainer`'s command line): the
 //! common options, then each model's groups under their own headings.
 
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgMatches, Args, Command, FromArgMatches};
 
+use super::option_groups;
 use super::options::{CommonOptions, TrainOptions};
-use super::{option_groups, MODELS};
-use crate::train::transform::Preprocess;
-
-/// `--model`: the registry's names, each with its help line.
-pub fn model_parser() -> impl TypedValueParser<Value = String> {
-    let values = MODELS.iter().map(|m| PossibleValue::new(m.info().kind).help(m.about()));
-    PossibleValuesParser::new(values)
-}
-
-/// `--preprocess`: the reference's names, each with its help line.
-pub fn preprocess_parser() -> impl TypedValueParser<Value = Preprocess> {
-    let values = Preprocess::ALL.map(|(_, name, help)| PossibleValue::new(name).help(help));
-    PossibleValuesParser::new(values).map(|s| s.parse::<Preprocess>().expect("one of the possible values"))
-}
 
 impl FromArgMatches for TrainOptions {
     fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {

@@ -13,6 +13,22 @@ use serde_json::{Map, Value};
 use crate::train::transform::{Direction, Preprocess, Transform};
 use crate::train::Schedule;
 
+/// `--model`: the registry's names, each with its help line.
+#[cfg(feature = "cli")]
+pub fn model_parser() -> impl clap::builder::TypedValueParser<Value = String> {
+    use clap::builder::{PossibleValue, PossibleValuesParser};
+    let values = super::MODELS.iter().map(|m| PossibleValue::new(m.info().kind).help(m.about()));
+    PossibleValuesParser::new(values)
+}
+
+/// `--preprocess`: the reference's names, each with its help line.
+#[cfg(feature = "cli")]
+pub fn preprocess_parser() -> impl clap::builder::TypedValueParser<Value = Preprocess> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let values = Preprocess::ALL.map(|(_, name, help)| PossibleValue::new(name).help(help));
+    PossibleValuesParser::new(values).map(|s| s.parse::<Preprocess>().expect("one of the possible values"))
+}
+
 /// Options every model has: data, run name, schedule, optimiser,
 /// preprocessing, frequencies and run control.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,7 +38,7 @@ pub struct CommonOptions {
     /// The model: cycle_gan (two unpaired folders), pix2pix (one folder of A|B pairs), dcgan (one folder of
     /// images, generated from noise), discogan (two unpaired folders, or A|B pairs taken apart, at 64x64) or
     /// ugatit (two unpaired folders; attention-guided, for translations that change shape).
-    #[cfg_attr(feature = "cli", arg(long, default_value = "cycle_gan", value_parser = super::cli::model_parser()))]
+    #[cfg_attr(feature = "cli", arg(long, default_value = "cycle_gan", value_parser = model_parser()))]
     pub model: String,
     /// Folder of domain A training images, searched recursively (e.g. monet2photo/trainA).
     /// Leave out the data to train on the model's built-in demo.
@@ -77,7 +93,7 @@ pub struct CommonOptions {
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 256))]
     pub crop_size: u32,
     /// How images are scaled and cropped before training.
-    #[cfg_attr(feature = "cli", arg(long, value_parser = super::cli::preprocess_parser(), default_value = "resize_and_crop"))]
+    #[cfg_attr(feature = "cli", arg(long, value_parser = preprocess_parser(), default_value = "resize_and_crop"))]
     pub preprocess: Preprocess,
     /// Do not flip images horizontally at random.
     #[cfg_attr(feature = "cli", arg(long))]

@@ -3,8 +3,8 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::launch::{groups_1d, u32_of, Activation};
 use crate::ops::params::params;
-use crate::ops::{groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
 

@@ -2,9 +2,10 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::batch_norm::BatchNormParams;
 use crate::ops::instance_norm::{affine_operands, workgroup_size};
+use crate::ops::launch::{div_ceil, dummy, groups_1d, u32_of, Activation};
 use crate::ops::params::params;
-use crate::ops::{div_ceil, dummy, groups_1d, u32_of, Activation, BatchNormParams};
 use crate::tensor::Tensor;
 use crate::wgsl;
 

@@ -4,8 +4,8 @@ use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::conv2d_winograd::{conv2d_winograd, Tile};
 use crate::ops::conv_form::{conv2d_form_checked, ConvForm};
+use crate::ops::launch::{bias_binding, div_ceil, groups_1d, u32_of, Activation};
 use crate::ops::params::params;
-use crate::ops::{bias_binding, div_ceil, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
 

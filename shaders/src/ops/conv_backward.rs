@@ -16,15 +16,14 @@
 
 use crate::context::{AdapterClass, Gpu};
 use crate::error::{Error, Result};
+use crate::ops::conv2d::{conv2d_pack_weight, conv2d_packed, Conv2dParams, Padding};
 use crate::ops::conv2d::{conv2d_tiled, conv_out};
 use crate::ops::conv2d_winograd::{conv2d_winograd, conv2d_winograd_backward_weight, Tile};
 use crate::ops::conv_form::{conv2d_form, ConvForm};
 use crate::ops::conv_transpose2d::{self, conv_transpose_out};
+use crate::ops::conv_transpose2d::{conv_transpose2d_pack_weight, ConvTranspose2dParams};
+use crate::ops::launch::{div_ceil, groups_1d, u32_of, Activation};
 use crate::ops::params::params;
-use crate::ops::{
-    conv2d_pack_weight, conv2d_packed, conv_transpose2d_pack_weight, div_ceil, groups_1d, u32_of, Activation,
-    Conv2dParams, ConvTranspose2dParams, Padding,
-};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
@@ -163,7 +162,7 @@ pub fn conv2d_backward_input_packed(
             c_out8: (div_ceil(c_in, 8) * 8) as u32,
             ..bytemuck::Zeroable::zeroed()
         };
-        conv_transpose2d::launch(gpu, OP, dy, packed, &crate::ops::dummy(gpu)?, &params)
+        conv_transpose2d::launch(gpu, OP, dy, packed, &crate::ops::launch::dummy(gpu)?, &params)
     };
     // The rotated-filter convolution's Winograd or tiled form, where it is chosen.
     let rotated = match rotated(gpu, input_shape, ws, p) {

@@ -285,7 +285,7 @@ impl ConvTuner {
         cache: Option<&dyn TuneCache<ConvKey, ConvForm>>,
         now_ms: &dyn Fn() -> f64,
     ) -> Result<ConvForm> {
-        use crate::ops::{conv2d_pack_weight, conv2d_packed_form};
+        use crate::ops::conv2d::{conv2d_pack_weight, conv2d_packed_form};
         use crate::tensor::Tensor;
         let (xs, ws, ..) = key;
         let p = key_params(&key);

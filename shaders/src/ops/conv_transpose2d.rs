@@ -2,8 +2,8 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::launch::{bias_binding, div_ceil, groups_1d, u32_of, Activation};
 use crate::ops::params::params;
-use crate::ops::{bias_binding, div_ceil, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
 

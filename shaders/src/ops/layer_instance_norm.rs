@@ -20,8 +20,8 @@
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::instance_norm::workgroup_size;
+use crate::ops::launch::{dummy, groups_1d, u32_of, Activation};
 use crate::ops::params::params;
-use crate::ops::{dummy, groups_1d, u32_of, Activation};
 use crate::tensor::Tensor;
 use crate::wgsl;
 

@@ -8,8 +8,9 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::elementwise::add_assign;
+use crate::ops::launch::{groups_1d, u32_of};
 use crate::ops::params::params;
-use crate::ops::{add_assign, groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 

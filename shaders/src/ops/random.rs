@@ -4,8 +4,8 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::ops::launch::{groups_1d, u32_of};
 use crate::ops::params::params;
-use crate::ops::{groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 

@@ -18,8 +18,8 @@
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::instance_norm::workgroup_size;
+use crate::ops::launch::{div_ceil, dummy, groups_1d, u32_of};
 use crate::ops::params::params;
-use crate::ops::{div_ceil, dummy, groups_1d, u32_of};
 use crate::tensor::Tensor;
 use crate::wgsl;
 

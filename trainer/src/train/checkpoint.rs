@@ -22,7 +22,7 @@ use shaders::nn::io::weights::StateDict;
 use shaders::nn::model::TrainState;
 
 use super::options::TrainArgs;
-use crate::translate::load_state_dict;
+use crate::files::load_state_dict;
 
 pub use shaders::train::checkpoint::{first_non_finite, state_files, FORMAT, LATEST, MANIFEST};
 

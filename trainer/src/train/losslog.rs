@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::translate::write_atomic;
+use crate::files::write_atomic;
 use anyhow::{Context, Result};
 
 /// One logged iteration.

@@ -8,8 +8,8 @@ use image::{DynamicImage, Rgba, RgbaImage};
 use shaders::ops::tensor_to_image_blocking;
 use shaders::{Gpu, Tensor};
 
+use crate::files::write_atomic;
 use crate::imageio::save_png_atomic;
-use crate::translate::write_atomic;
 
 /// Pixels between the tiles of a grid.
 const GAP: u32 = 4;

@@ -122,7 +122,7 @@ fn init_weights(args: &TrainArgs, path: &Path) -> Result<Vec<StateDict>> {
     let spec = args.spec();
     let what = format!("--init-weights {}", path.display());
     let nets = if path.is_file() {
-        let sd = crate::translate::load_state_dict(path).with_context(|| what.clone())?;
+        let sd = crate::files::load_state_dict(path).with_context(|| what.clone())?;
         match spec.split_weights(&sd) {
             Some(nets) => nets.with_context(|| what.clone())?,
             None => bail!(

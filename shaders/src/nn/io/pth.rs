@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use self::pickle::{TensorRef, Value};
-use crate::nn::io::weights::{escape_head, DType, WeightsError};
+use crate::nn::io::format::{escape_head, DType, WeightsError};
 
 /// torch.save's legacy magic number 0x1950a86a20f9469cfc6c as a pickled long (little-endian).
 const LEGACY_MAGIC: [u8; 10] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];

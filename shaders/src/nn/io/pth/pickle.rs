@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Deref;
 use std::rc::Rc;
 
-use crate::nn::io::weights::{DType, WeightsError};
+use crate::nn::io::format::{DType, WeightsError};
 
 /// A storage referenced by a persistent id: `('storage', type, key, location, numel[, view])`.
 #[derive(Debug)]

@@ -12,7 +12,7 @@ use std::ops::Range;
 use zip::result::ZipError;
 use zip::{CompressionMethod, ZipArchive};
 
-use crate::nn::io::weights::WeightsError;
+use crate::nn::io::format::WeightsError;
 
 /// The most bytes all compressed records of one archive may inflate to: far
 /// more than any generator's weights (unet_256 at ngf 64 is 218 MB of f32), far
