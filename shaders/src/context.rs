@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::pipeline::{Kernel, PipelineCache};
-use crate::tensor::Tensor;
 use crate::tune::Tuners;
 use crate::wgsl::Shader;
 
@@ -74,6 +73,19 @@ impl Tuning {
             if self.winograd_gemm_tiled { "tiled in workgroup memory" } else { "register-blocked" }
         )
     }
+}
+
+/// A view of a GPU buffer that kernels bind and commands copy or clear
+/// (a [`Tensor`](crate::Tensor)); the context knows buffers, not tensors.
+pub trait BufferView {
+    /// The buffer.
+    fn buffer(&self) -> &wgpu::Buffer;
+    /// Where the view starts in it, in bytes.
+    fn offset(&self) -> u64;
+    /// The view's length in bytes.
+    fn byte_len(&self) -> u64;
+    /// The view as a storage binding.
+    fn binding(&self) -> wgpu::BindingResource<'_>;
 }
 
 /// How to pick the adapter and device.
@@ -374,12 +386,12 @@ impl Gpu {
 
     /// Records one dispatch: binding 0 is `params` as a uniform, the others
     /// are `(binding, buffer)` pairs as the kernel in `wgsl/` declares them.
-    pub(crate) fn dispatch<P: bytemuck::Pod>(
+    pub(crate) fn dispatch<P: bytemuck::Pod, B: BufferView>(
         &self,
         op: &'static str,
         kernel: Kernel,
         params: &P,
-        buffers: &[(u32, &Tensor)],
+        buffers: &[(u32, &B)],
         groups: [u32; 3],
     ) -> Result<()> {
         let max = self.limits.max_compute_workgroups_per_dimension;
@@ -453,7 +465,7 @@ impl Gpu {
 
     /// Records copying `size` bytes from `src_offset` bytes into `src` to
     /// `dst_offset` bytes into `dst` (offsets relative to the tensors' views).
-    pub fn copy(&self, src: &Tensor, src_offset: u64, dst: &Tensor, dst_offset: u64, size: u64) {
+    pub fn copy<T: BufferView>(&self, src: &T, src_offset: u64, dst: &T, dst_offset: u64, size: u64) {
         self.copy_buffer(src.buffer(), src.offset() + src_offset, dst.buffer(), dst.offset() + dst_offset, size);
     }
 
@@ -468,7 +480,7 @@ impl Gpu {
     }
 
     /// Records zero-filling the tensor's bytes.
-    pub fn clear(&self, t: &Tensor) {
+    pub fn clear<T: BufferView>(&self, t: &T) {
         self.pending.lock().unwrap().commands.push(Command::Clear {
             buffer: t.buffer().clone(),
             offset: t.offset(),

@@ -19,7 +19,7 @@ pub mod ops;
 pub mod train;
 pub mod wgsl;
 
-pub use context::{AdapterClass, Gpu, GpuOptions, KernelTime, Tuning};
+pub use context::{AdapterClass, BufferView, Gpu, GpuOptions, KernelTime, Tuning};
 pub use error::{Error, Result};
 pub use tensor::Tensor;
 pub use wgpu;

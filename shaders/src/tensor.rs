@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Weak};
 
-use crate::context::{BufferPool, Gpu};
+use crate::context::{BufferPool, BufferView, Gpu};
 use crate::error::{Error, Result};
 
 /// A contiguous f32 tensor on the GPU. Cloning shares the buffer.
@@ -209,5 +209,23 @@ impl Tensor {
             [n, c, h, w] => Ok([n, c, h, w]),
             _ => Err(Error::shape(op, format!("{what} must be 4-D (N, C, H, W), got {:?}", self.shape))),
         }
+    }
+}
+
+impl BufferView for Tensor {
+    fn buffer(&self) -> &wgpu::Buffer {
+        Tensor::buffer(self)
+    }
+
+    fn offset(&self) -> u64 {
+        Tensor::offset(self)
+    }
+
+    fn byte_len(&self) -> u64 {
+        Tensor::byte_len(self)
+    }
+
+    fn binding(&self) -> wgpu::BindingResource<'_> {
+        Tensor::binding(self)
     }
 }

@@ -3,40 +3,12 @@
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::conv2d_winograd::{conv2d_winograd, Tile};
-use crate::ops::conv_form::{conv2d_form_checked, ConvForm};
-use crate::ops::launch::{bias_binding, div_ceil, groups_1d, u32_of, Activation};
+use crate::ops::conv_forms::ConvForm;
+use crate::ops::conv_geometry::{conv_out, Conv2dParams, Padding};
+use crate::ops::launch::{bias_binding, div_ceil, groups_1d, u32_of};
 use crate::ops::params::params;
 use crate::tensor::Tensor;
 use crate::wgsl;
-
-/// How a convolution pads its input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum Padding {
-    /// Zeros outside the image.
-    #[default]
-    Zero,
-    /// Mirror without repeating the edge (PyTorch's ReflectionPad2d).
-    Reflect,
-}
-
-/// Geometry and epilogue of a convolution.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Conv2dParams {
-    /// Stride along both axes.
-    pub stride: usize,
-    /// Padding on every side.
-    pub padding: usize,
-    /// Zero or reflect padding.
-    pub padding_mode: Padding,
-    /// Activation applied after the bias.
-    pub activation: Activation,
-}
-
-impl Default for Conv2dParams {
-    fn default() -> Self {
-        Conv2dParams { stride: 1, padding: 0, padding_mode: Padding::Zero, activation: Activation::None }
-    }
-}
 
 params! {
     pub(super) struct Params for wgsl::CONV2D as "Params" {
@@ -65,12 +37,6 @@ params! {
 }
 
 const OP: &str = "conv2d";
-
-/// Output size of a convolution along one axis, or `None` if the kernel does
-/// not fit.
-pub(crate) fn conv_out(size: usize, k: usize, stride: usize, pad: usize) -> Option<usize> {
-    (size + 2 * pad).checked_sub(k).map(|r| r / stride + 1)
-}
 
 fn params_for(x: [usize; 4], w: [usize; 4], p: &Conv2dParams) -> Result<Params> {
     let [n, c_in, h, wd] = x;
@@ -134,29 +100,6 @@ pub fn conv2d_pack_weight(gpu: &Gpu, weight: &Tensor) -> Result<Tensor> {
     let groups = groups_1d(gpu, OP, packed.len(), 64)?;
     gpu.dispatch(OP, pipeline, &params, &[(1, weight), (4, &packed)], groups)?;
     Ok(packed)
-}
-
-/// y = act(conv2d(x, weight) + bias): x [N, C_in, H, W], weight
-/// [C_out, C_in, KH, KW] (PyTorch layout), bias [C_out].
-pub fn conv2d(gpu: &Gpu, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, p: &Conv2dParams) -> Result<Tensor> {
-    let ws = weight.nchw(OP, "weight")?;
-    let packed = conv2d_pack_weight(gpu, weight)?;
-    conv2d_packed(gpu, x, &packed, ws, bias, p)
-}
-
-/// [`conv2d`] with a weight already packed by [`conv2d_pack_weight`];
-/// `weight_shape` is the PyTorch shape it was packed from. The form that runs
-/// is [`conv2d_form`](crate::ops::conv2d_form)'s choice.
-pub fn conv2d_packed(
-    gpu: &Gpu,
-    x: &Tensor,
-    packed: &Tensor,
-    weight_shape: [usize; 4],
-    bias: Option<&Tensor>,
-    p: &Conv2dParams,
-) -> Result<Tensor> {
-    let form = conv2d_form_checked(gpu, x.nchw(OP, "input")?, weight_shape, p)?;
-    conv2d_packed_form(gpu, form, x, packed, weight_shape, bias, p)
 }
 
 /// [`conv2d_packed`] by the given form; an error where the form does not

@@ -4,7 +4,7 @@
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
-use crate::ops::conv2d::{Conv2dParams, Padding};
+use crate::ops::conv_geometry::{Conv2dParams, Padding};
 use crate::ops::launch::{bias_binding, div_ceil, groups_1d, u32_of};
 use crate::ops::params::params;
 use crate::tensor::Tensor;

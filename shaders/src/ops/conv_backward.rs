@@ -16,10 +16,14 @@
 
 use crate::context::{AdapterClass, Gpu};
 use crate::error::{Error, Result};
-use crate::ops::conv2d::{conv2d_pack_weight, conv2d_packed, Conv2dParams, Padding};
-use crate::ops::conv2d::{conv2d_tiled, conv_out};
+use crate::ops::conv2d::conv2d_pack_weight;
+use crate::ops::conv2d::conv2d_tiled;
 use crate::ops::conv2d_winograd::{conv2d_winograd, conv2d_winograd_backward_weight, Tile};
-use crate::ops::conv_form::{conv2d_form, ConvForm};
+use crate::ops::conv_form::conv2d_form;
+use crate::ops::conv_form::conv2d_packed;
+use crate::ops::conv_forms::ConvForm;
+use crate::ops::conv_geometry::conv_out;
+use crate::ops::conv_geometry::{Conv2dParams, Padding};
 use crate::ops::conv_transpose2d::{self, conv_transpose_out};
 use crate::ops::conv_transpose2d::{conv_transpose2d_pack_weight, ConvTranspose2dParams};
 use crate::ops::launch::{div_ceil, groups_1d, u32_of, Activation};

@@ -7,115 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use crate::context::{AdapterClass, Gpu};
 use crate::error::{Error, Result};
-use crate::ops::conv2d::{Conv2dParams, Padding};
-use crate::ops::conv2d_winograd::{winograd_applies, Tile};
+use crate::ops::conv2d::{conv2d_pack_weight, conv2d_packed_form};
+use crate::ops::conv_forms::ConvForm;
+use crate::ops::conv_geometry::{Conv2dParams, Padding};
+use crate::tensor::Tensor;
 use crate::tune::{time_candidates, LocalTuner, TuneCache, Tuned, Tuner};
-
-/// The algorithm that runs a forward convolution. For 3x3 stride-1
-/// convolutions the gradients follow the forward pass's Winograd form
-/// ([`conv2d_backward_input_form`](crate::ops::conv2d_backward_input_form),
-/// [`conv2d_backward_weight_form`](crate::ops::conv2d_backward_weight_form));
-/// other gradients run the direct kernels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConvForm {
-    /// Register-blocked implicit GEMM (`wgsl/conv2d.wgsl`): any geometry.
-    Direct,
-    /// The direct kernel blocked as 4 channels x 8 pixels (`conv2d_narrow`):
-    /// any geometry with at most 8 output channels (for at most 4, Direct's
-    /// 8-channel block is mostly padding).
-    Narrow,
-    /// Winograd F(2x2, 3x3) (`wgsl/conv2d_winograd.wgsl`): 3x3 stride-1
-    /// kernels; 16 instead of 36 multiplies per 2x2 output tile.
-    Winograd2,
-    /// Winograd F(4x4, 3x3) (`wgsl/conv2d_winograd.wgsl`): 3x3 stride-1
-    /// kernels; 36 instead of 144 multiplies per 4x4 output tile, with larger
-    /// transform coefficients (up to 8), so a larger rounding error.
-    Winograd4,
-    /// Winograd F(3x3, 4x4) (`wgsl/conv2d_winograd.wgsl`): 4x4 stride-1
-    /// kernels (PatchGAN's stride-1 layer); 36 instead of 144 multiplies per
-    /// 3x3 output tile, with F(4x4, 3x3)'s input transform.
-    WinogradK4,
-    /// Implicit GEMM tiled in workgroup memory (`conv2d_tiled`), 32 output
-    /// channels x 32 pixels per workgroup of 64 invocations: any geometry
-    /// with at least one whole tile ([`ConvForm::tile`]).
-    Tiled32,
-    /// [`ConvForm::Tiled32`] with 64 x 64 tiles and 256 invocations.
-    Tiled64,
-    /// [`ConvForm::Tiled32`] with 128 channels x 64 pixels per workgroup of
-    /// 256 invocations (8 channels x 4 pixels each).
-    Tiled128,
-}
-
-impl ConvForm {
-    /// Every form.
-    pub const ALL: [ConvForm; 8] = [
-        ConvForm::Direct,
-        ConvForm::Narrow,
-        ConvForm::Winograd2,
-        ConvForm::Winograd4,
-        ConvForm::WinogradK4,
-        ConvForm::Tiled32,
-        ConvForm::Tiled64,
-        ConvForm::Tiled128,
-    ];
-
-    /// The form's name, as the `GAN_KERNELS` environment variable takes it.
-    pub fn name(self) -> &'static str {
-        match self {
-            ConvForm::Direct => "direct",
-            ConvForm::Narrow => "narrow",
-            ConvForm::Winograd2 => "winograd",
-            ConvForm::Winograd4 => "winograd4",
-            ConvForm::WinogradK4 => "winograd-k4",
-            ConvForm::Tiled32 => "tiled-32x32",
-            ConvForm::Tiled64 => "tiled-64x64",
-            ConvForm::Tiled128 => "tiled-128x64",
-        }
-    }
-
-    /// The form called `name` ([`ConvForm::name`]).
-    pub fn parse(name: &str) -> Option<ConvForm> {
-        Self::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// Whether the form can run a convolution of input `xs` and weight `ws`
-    /// ([C_out, C_in, KH, KW]) on this device.
-    pub fn applies(self, gpu: &Gpu, xs: [usize; 4], ws: [usize; 4], p: &Conv2dParams) -> bool {
-        match self {
-            ConvForm::Direct => true,
-            ConvForm::Tiled32 | ConvForm::Tiled64 | ConvForm::Tiled128 => {
-                let (channels, pixels) = self.tile().expect("a tiled form has a tile");
-                let out = |i: usize| crate::ops::conv2d::conv_out(xs[i], ws[i], p.stride, p.padding).unwrap_or(0);
-                ws[0] >= channels && out(2) * out(3) >= pixels
-            }
-            ConvForm::Narrow => ws[0] <= 8,
-            ConvForm::Winograd2 => winograd_applies(gpu, xs, ws, p, Tile::Two),
-            ConvForm::Winograd4 => winograd_applies(gpu, xs, ws, p, Tile::Four),
-            ConvForm::WinogradK4 => winograd_applies(gpu, xs, ws, p, Tile::K4),
-        }
-    }
-}
-
-impl ConvForm {
-    /// A tiled form's workgroup tile: (output channels, output pixels).
-    /// The form applies where the convolution fills at least one tile along
-    /// both: in a narrower layer most of each workgroup's work is padding.
-    pub fn tile(self) -> Option<(usize, usize)> {
-        // Each of the T x T invocations owns 4 * CQ channels x 4 pixels.
-        self.tiled_launch().map(|(t, cq)| (4 * cq * t, 4 * t))
-    }
-
-    /// A tiled form's launch: (invocations per side of its square
-    /// workgroup, vec4s of output channels per invocation).
-    pub(crate) fn tiled_launch(self) -> Option<(usize, usize)> {
-        match self {
-            ConvForm::Tiled32 => Some((8, 1)),
-            ConvForm::Tiled64 => Some((16, 1)),
-            ConvForm::Tiled128 => Some((16, 2)),
-            _ => None,
-        }
-    }
-}
 
 /// Fewest input and output channels for which the default rule picks a
 /// Winograd form: the residual blocks of ResNet generators of ngf 8 and up. In
@@ -285,7 +181,6 @@ impl ConvTuner {
         cache: Option<&dyn TuneCache<ConvKey, ConvForm>>,
         now_ms: &dyn Fn() -> f64,
     ) -> Result<ConvForm> {
-        use crate::ops::conv2d::{conv2d_pack_weight, conv2d_packed_form};
         use crate::tensor::Tensor;
         let (xs, ws, ..) = key;
         let p = key_params(&key);
@@ -463,4 +358,29 @@ fn parse_kernels(v: &str) -> std::result::Result<Option<(Option<ConvForm>, bool)
 /// (lavapipe, SwiftShader), so results there never depend on timing.
 fn kernels_default(class: AdapterClass) -> (Option<ConvForm>, bool) {
     (None, class == AdapterClass::Gpu)
+}
+
+/// y = act(conv2d(x, weight) + bias): x [N, C_in, H, W], weight
+const OP: &str = "conv2d";
+
+/// [C_out, C_in, KH, KW] (PyTorch layout), bias [C_out].
+pub fn conv2d(gpu: &Gpu, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, p: &Conv2dParams) -> Result<Tensor> {
+    let ws = weight.nchw(OP, "weight")?;
+    let packed = conv2d_pack_weight(gpu, weight)?;
+    conv2d_packed(gpu, x, &packed, ws, bias, p)
+}
+
+/// [`conv2d`] with a weight already packed by [`conv2d_pack_weight`];
+/// `weight_shape` is the PyTorch shape it was packed from. The form that runs
+/// is [`conv2d_form`](crate::ops::conv2d_form)'s choice.
+pub fn conv2d_packed(
+    gpu: &Gpu,
+    x: &Tensor,
+    packed: &Tensor,
+    weight_shape: [usize; 4],
+    bias: Option<&Tensor>,
+    p: &Conv2dParams,
+) -> Result<Tensor> {
+    let form = conv2d_form_checked(gpu, x.nchw(OP, "input")?, weight_shape, p)?;
+    conv2d_packed_form(gpu, form, x, packed, weight_shape, bias, p)
 }

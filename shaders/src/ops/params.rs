@@ -3,7 +3,7 @@
 //! Every kernel reads its parameters from one WGSL uniform struct, filled
 //! from a `#[repr(C)]` [`bytemuck::Pod`] Rust struct. Each such struct is
 //! defined with [`params!`], which also records its fields' names, offsets
-//! and sizes; [`PARAMS_LAYOUTS`] lists them all with the shader and WGSL
+//! and sizes; [`PARAMS_LAYOUTS`](super::PARAMS_LAYOUTS) lists them all with the shader and WGSL
 //! struct they mirror, and a test compares each with the layout naga gives
 //! the WGSL struct.
 
@@ -45,7 +45,7 @@ pub struct ParamsLayout {
 /// ```
 ///
 /// names the shader whose uniform the struct fills and the WGSL struct type
-/// it mirrors; the struct must also be listed in [`PARAMS_LAYOUTS`].
+/// it mirrors; the struct must also be listed in [`PARAMS_LAYOUTS`](super::PARAMS_LAYOUTS).
 macro_rules! params {
     (
         $(#[$attr:meta])*
@@ -79,31 +79,3 @@ macro_rules! params {
     };
 }
 pub(crate) use params;
-
-/// Every kernel parameter struct's layout, one per shader with a uniform.
-pub const PARAMS_LAYOUTS: &[ParamsLayout] = &[
-    super::activation_backward::Params::LAYOUT,
-    super::adam::Params::LAYOUT,
-    super::affine::Params::LAYOUT,
-    super::batch_norm::Params::LAYOUT,
-    super::batch_norm_backward::Params::LAYOUT,
-    super::channel_scale::Params::LAYOUT,
-    super::concat_channels::Params::LAYOUT,
-    super::conv2d::Params::LAYOUT,
-    super::conv2d_winograd::Params::LAYOUT,
-    super::conv_backward::Params::LAYOUT,
-    super::conv_transpose2d::Params::LAYOUT,
-    super::dropout::Params::LAYOUT,
-    super::elementwise::Params::LAYOUT,
-    super::global_pool::Params::LAYOUT,
-    super::image::Params::LAYOUT,
-    super::instance_norm::Params::LAYOUT,
-    super::instance_norm_backward::Params::LAYOUT,
-    super::layer_instance_norm::Params::LAYOUT,
-    super::layer_instance_norm::BackwardParams::LAYOUT,
-    super::linear::Params::LAYOUT,
-    super::loss::Params::LAYOUT,
-    super::random::Params::LAYOUT,
-    super::spectral_norm::Params::LAYOUT,
-    super::upsample::Params::LAYOUT,
-];

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::ops::conv2d::Padding;
+use crate::ops::conv_geometry::Padding;
 
 /// A convolution's shape as autotuning keys it (`conv_form.rs`'s `ConvKey`):
 /// input and weight shapes, stride, padding and its mode.
