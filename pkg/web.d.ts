@@ -165,7 +165,7 @@ export class Training {
     checkpoint(): Promise<Uint8Array>;
     /**
      * Opens a device and checks `settings` (JSON, `trainer`'s option names
-     * in snake_case; see [`Settings`]). `on_lost(message)` is called if the
+     * in snake_case, as a checkpoint manifest records them). `on_lost(message)` is called if the
      * device is lost later. `kernels` chooses the convolutions' forms as
      * [`Translator::create`](crate::Translator::create)'s does; with
      * autotuning the shapes met by an iteration are measured after it (the
