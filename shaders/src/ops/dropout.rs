@@ -6,6 +6,7 @@ use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::launch::{groups_1d, u32_of};
 use crate::ops::params::params;
+use crate::ops::pcg::{pcg_key, pcg_stream};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
@@ -25,13 +26,6 @@ params! {
 /// Invocations per workgroup.
 const WG: usize = 256;
 
-/// The PCG-RXS-M-XS 32-bit hash, as `wgsl/dropout.wgsl` computes it.
-fn pcg(v: u32) -> u32 {
-    let state = v.wrapping_mul(747796405).wrapping_add(2891336453);
-    let word = ((state >> ((state >> 28) + 4)) ^ state).wrapping_mul(277803737);
-    (word >> 22) ^ word
-}
-
 /// ceil(p * 2^24): element i is kept when its 24-bit hash is at least this.
 fn threshold(p: f32) -> u32 {
     (p.clamp(0.0, 1.0) as f64 * (1u64 << 24) as f64).ceil() as u32
@@ -39,8 +33,7 @@ fn threshold(p: f32) -> u32 {
 
 /// Whether element `i` survives dropout with `threshold` and `seed`.
 fn keep(i: u32, threshold: u32, seed: u64) -> bool {
-    let key = pcg(seed as u32 ^ pcg((seed >> 32) as u32));
-    pcg(pcg(i) ^ key) >> 8 >= threshold
+    pcg_stream(pcg_key(seed), i) >> 8 >= threshold
 }
 
 /// The mask [`dropout`] applies to a tensor of `len` elements (flat order):

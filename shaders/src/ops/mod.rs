@@ -26,6 +26,7 @@ mod layer_instance_norm;
 mod linear;
 mod loss;
 mod params;
+mod pcg;
 mod random;
 mod spectral_norm;
 #[cfg(not(target_arch = "wasm32"))]

@@ -6,6 +6,7 @@ use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::ops::launch::{groups_1d, u32_of};
 use crate::ops::params::params;
+use crate::ops::pcg::{pcg_key, pcg_stream};
 use crate::tensor::Tensor;
 use crate::wgsl;
 
@@ -21,18 +22,11 @@ params! {
 /// Invocations per workgroup.
 const WG: usize = 256;
 
-/// The PCG-RXS-M-XS 32-bit hash, as `wgsl/random.wgsl` computes it.
-fn pcg(v: u32) -> u32 {
-    let state = v.wrapping_mul(747796405).wrapping_add(2891336453);
-    let word = ((state >> ((state >> 28) + 4)) ^ state).wrapping_mul(277803737);
-    (word >> 22) ^ word
-}
-
 /// The values [`randn`] draws for a tensor of `len` elements, computed in
 /// f64 (the GPU's differ by the precision of its log, sqrt and cos).
 pub fn randn_host(len: usize, seed: u64) -> Vec<f64> {
-    let key = pcg(seed as u32 ^ pcg((seed >> 32) as u32));
-    let h = |j: u32| pcg(pcg(j) ^ key) >> 8;
+    let key = pcg_key(seed);
+    let h = |j: u32| pcg_stream(key, j) >> 8;
     let scale = 1.0 / (1u64 << 24) as f64;
     (0..len as u32)
         .map(|i| {

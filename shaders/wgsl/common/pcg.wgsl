@@ -3,7 +3,8 @@
 // Rendering", JCGT 2020) and the keyed stream both kernels draw from,
 //   key  = pcg(seed_lo ^ pcg(seed_hi))
 //   h(j) = pcg(pcg(j) ^ key)
-// The Rust side (`ops::dropout_mask`, `ops::randn_host`) computes the same
+// The Rust side (`shaders/src/ops/pcg.rs`, used by `ops::dropout_mask` and
+// `ops::randn_host`) computes the same
 // integers on the host.
 
 fn pcg(v: u32) -> u32 {
