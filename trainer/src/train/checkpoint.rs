@@ -242,4 +242,27 @@ mod tests {
         assert!(!run.join("latest.old-77").exists() && !run.join("latest.tmp-77").exists());
         std::fs::remove_dir_all(&run).unwrap();
     }
+
+    #[test]
+    fn manifests_of_earlier_versions_still_load() {
+        // tests/fixtures/manifests: latest/ manifests that trainer wrote before
+        // the models owned their options (one per model), and one the page's
+        // Train mode wrote then (its settings only).
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/manifests");
+        for name in ["cycle_gan", "pix2pix", "dcgan", "discogan", "ugatit", "page_cycle_gan"] {
+            let bytes = std::fs::read(dir.join(format!("{name}.json"))).unwrap();
+            let m = parse_manifest(&bytes).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            assert_eq!(m.options.architecture(), m.architecture, "{name}");
+            if name.starts_with("page") {
+                continue;
+            }
+            // Every option reads back as written.
+            let old: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let now = serde_json::to_value(&m.options).unwrap();
+            for (key, value) in old["options"].as_object().unwrap() {
+                assert_eq!(now.get(key), Some(value), "{name}: {key}");
+            }
+            assert_eq!(now.as_object().unwrap().len(), old["options"].as_object().unwrap().len(), "{name}");
+        }
+    }
 }
