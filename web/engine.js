@@ -213,6 +213,8 @@ function trainingState(t) {
     perEpoch: t.iterations_per_epoch(),
     lossNames: t.loss_names(),
     visualNames: t.visual_names(),
+    networks: t.network_names(),
+    translator: t.translator(),
     settings: JSON.parse(t.settings()),
     counts: Array.from(t.image_counts()),
     gpuBytes: t.gpu_bytes(),

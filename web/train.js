@@ -97,7 +97,7 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
   // The data: {demo: true} or {files: [{domain, name, blob}]} per domain.
   const data = { demo: false, files: [[], []] };
   // The run: state from the engine, the loss history, timing.
-  let run = null; // {iteration, total, perEpoch, lossNames, visualNames, settings, counts}
+  let run = null; // {iteration, total, perEpoch, lossNames, visualNames, networks, translator, settings, counts}
   let history = []; // [{iteration, losses}]
   let running = false;
   let lastSave = { iteration: -1, time: 0 };
@@ -485,8 +485,8 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
   });
   const networkDownload = (name) => async () => {
     try {
-      // pix2pix's and DCGAN's one generator is G.
-      const net = ['pix2pix', 'dcgan'].includes(run?.settings.model) ? 'G' : name;
+      // A model with one generator (pix2pix's and DCGAN's G) downloads its translator.
+      const net = run?.networks.includes(name) ? name : run?.translator ?? name;
       const { bytes } = await (await engine()).request({ op: 'trainNetwork', name: net });
       download(bytes, `${net}.safetensors`, 'application/octet-stream');
     } catch (err) {

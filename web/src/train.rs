@@ -279,6 +279,16 @@ impl Training {
         spec(&self.settings).info().visuals.iter().map(|s| s.to_string()).collect()
     }
 
+    /// The model's networks, as [`Training::network`] names them.
+    pub fn network_names(&self) -> Vec<String> {
+        spec(&self.settings).info().networks.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The network that translates A to B (or generates), the one to download first.
+    pub fn translator(&self) -> String {
+        spec(&self.settings).info().translator.to_string()
+    }
+
     /// GPU memory the run's tensors hold now, in bytes.
     pub fn gpu_bytes(&self) -> f64 {
         self.gpu.tensor_bytes_allocated() as f64
