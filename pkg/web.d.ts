@@ -201,6 +201,10 @@ export class Training {
      */
     network(name: string): Promise<Uint8Array>;
     /**
+     * The model's networks, as [`Training::network`] names them.
+     */
+    network_names(): string[];
+    /**
      * Frees the device now; its loss is not reported.
      */
     release(): void;
@@ -242,6 +246,10 @@ export class Training {
      * Iterations of the whole schedule.
      */
     total_iterations(): number;
+    /**
+     * The network that translates A to B (or generates), the one to download first.
+     */
+    translator(): string;
     /**
      * Fills both domains with the built-in demo (procedural day and night
      * landscapes, the same pixels as `trainer`'s demo data).
@@ -483,6 +491,7 @@ export interface InitOutput {
     readonly training_iterations_per_epoch: (a: number) => number;
     readonly training_loss_names: (a: number) => [number, number];
     readonly training_network: (a: number, b: number, c: number) => any;
+    readonly training_network_names: (a: number) => [number, number];
     readonly training_release: (a: number) => void;
     readonly training_samples: (a: number) => any;
     readonly training_settings: (a: number) => [number, number];
@@ -491,6 +500,7 @@ export interface InitOutput {
     readonly training_started: (a: number) => number;
     readonly training_step: (a: number) => any;
     readonly training_total_iterations: (a: number) => number;
+    readonly training_translator: (a: number) => [number, number];
     readonly training_use_demo: (a: number) => [number, number];
     readonly training_visual_names: (a: number) => [number, number];
     readonly translation_attention: (a: number) => [number, number];
@@ -519,11 +529,11 @@ export interface InitOutput {
     readonly translator_translate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => any;
     readonly wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_76: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_77: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_78: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_79: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h8c223939539c9d7c: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_75: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_77: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;
