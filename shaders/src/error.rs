@@ -47,6 +47,9 @@ pub enum Error {
     /// wgpu reported an error (validation, out of memory, device lost).
     #[error("GPU error: {0}")]
     Gpu(String),
+    /// The weights of a discriminator (described) where a generator was expected.
+    #[error("these are the weights of a discriminator ({0}), not of a generator; use the generator of the same checkpoint (G_A, G_B, G, netG)")]
+    Discriminator(String),
     /// Weights do not fit a network's architecture.
     #[error("{0}")]
     Network(String),

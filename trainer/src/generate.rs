@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use image::DynamicImage;
-use shaders::models::dcgan::latents;
+use shaders::models::detect_generator;
+use shaders::nn::generator::{latents, LoadOptions};
 use shaders::nn::layers::Mode;
-use shaders::nn::nets::network::{Architecture, Network};
 use shaders::{Gpu, GpuOptions, Tensor};
 
-use crate::files::load_network;
+use crate::files::load_state_dict;
 use crate::imageio::{grid, images_of, save_png_atomic};
 
 /// Options of `trainer generate`.
@@ -72,30 +72,27 @@ pub fn read_latents(path: &Path, nz: usize) -> Result<(usize, Vec<f32>)> {
 
 /// Runs `trainer generate`.
 pub fn generate(args: GenerateArgs) -> Result<()> {
-    let mapped = load_network(&args.weights, None)?;
-    let sd = mapped.state_dict;
     let name = args.weights.display().to_string();
-    let g = match mapped.arch {
-        Architecture::Generator(g) if !g.translates() => g,
-        Architecture::Generator(g) => bail!(
+    let detected =
+        detect_generator(load_state_dict(&args.weights)?, &LoadOptions::default()).with_context(|| name.clone())?;
+    let gpu = Gpu::new_blocking(GpuOptions::default()).context("opening the GPU")?;
+    let net = detected.build(&gpu).with_context(|| name.clone())?;
+    let summary = net.summary();
+    if summary.translates() {
+        bail!(
             "{name}: these are the weights of a {} image translator, which takes an image rather than a latent; \
              use `trainer translate`",
-            g.describe()
-        ),
-        Architecture::Discriminator(d) => {
-            bail!("{name}: these are the weights of a discriminator ({}), not of a generator", d.describe())
-        }
-    };
-    let latent = args.latent.as_deref().map(|p| read_latents(p, g.input_nc)).transpose()?;
+            summary.architecture
+        );
+    }
+    let nz = summary.nz;
+    let latent = args.latent.as_deref().map(|p| read_latents(p, nz)).transpose()?;
     let count = latent.as_ref().map_or(args.count, |(n, _)| *n);
     if count == 0 {
         bail!("--count 0: nothing to generate; give at least 1");
     }
-    let gpu = Gpu::new_blocking(GpuOptions::default()).context("opening the GPU")?;
-    let net = Network::new(&gpu, Architecture::Generator(g), &sd, false).with_context(|| name.clone())?;
-    // The widest tensor, [count, ngf, 32, 32] or the [count, 3, 64, 64] output, must fit one binding.
-    let per_image = ((g.ngf * 32 * 32).max(g.output_nc * 64 * 64) * 4) as u64;
-    let most = (gpu.max_binding_bytes() / per_image).max(1) as usize;
+    // The widest tensor of each image must fit one binding.
+    let most = (gpu.max_binding_bytes() / net.bytes_per_sample().max(1)).max(1) as usize;
     if !args.eval && count > most {
         bail!(
             "--count {count}: in training mode the images share their BatchNorm statistics, so they are generated \
@@ -106,12 +103,11 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
     let mode = if args.eval { Mode::EVAL } else { Mode::TEST };
     eprintln!(
         "{} on {}: {count} images, {}",
-        g.describe(),
+        summary.architecture,
         gpu.describe(),
         if args.eval { "eval mode (running statistics)" } else { "batch statistics, as the reference's netG" }
     );
     std::fs::create_dir_all(&args.output).with_context(|| format!("{}: cannot create", args.output.display()))?;
-    let nz = g.input_nc;
     let z_all = match latent {
         Some((_, data)) => data,
         None => latents(&gpu, count, nz, args.seed)?.read_blocking(&gpu).context("drawing the latents")?,
@@ -121,7 +117,7 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
     while start < count {
         let n = (count - start).min(most);
         let z = Tensor::from_slice(&gpu, &[n, nz, 1, 1], &z_all[start * nz..][..n * nz])?;
-        let y = net.forward(&gpu, &z, mode, None)?;
+        let y = net.generate(&gpu, &z, mode)?;
         all.extend(images_of(&gpu, &y)?);
         start += n;
     }

@@ -7,14 +7,10 @@ use crate::files::{load_network, load_state_dict, write_atomic};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use image::DynamicImage;
-use shaders::models::ugatit::{self, WeightFile};
-use shaders::nn::layers::params::SplitMix64;
+use shaders::models::detect_generator;
+use shaders::nn::generator::{Generator, LoadOptions};
 use shaders::nn::layers::Mode;
-use shaders::nn::nets::arch::{GeneratorArch, Norm};
-use shaders::nn::nets::network::{Architecture, Network};
-use shaders::nn::nets::remap::{map_state_dict, override_norm, Mapped};
-use shaders::nn::nets::ugatit::Generator as UgatitGenerator;
-use shaders::nn::translate::{generator_config, translate_rgba, translate_ugatit_rgba};
+use shaders::nn::nets::remap::Mapped;
 use shaders::{Gpu, GpuOptions};
 
 use crate::imageio;
@@ -69,90 +65,52 @@ pub struct TranslateArgs {
 /// A generator loaded for translation, with its test-time mode.
 pub struct Translator {
     /// The network.
-    pub net: Generator,
-    /// How BatchNorm and dropout behave.
-    pub mode: Mode,
+    pub net: Box<dyn Generator>,
+    /// Eval mode (running statistics, no dropout) rather than test.py's default.
+    pub eval: bool,
     /// Seed of each image's dropout masks.
     pub seed: u64,
-}
-
-/// The generators `trainer translate` runs.
-pub enum Generator {
-    /// A network of the reference's family (CycleGAN, pix2pix, DiscoGAN, ...).
-    Reference(Box<Network>),
-    /// A U-GAT-IT generator.
-    Ugatit(Box<UgatitGenerator>),
 }
 
 impl Translator {
     /// Loads generator weights, detecting the architecture.
     pub fn load(gpu: &Gpu, path: &Path, args: &TranslateArgs) -> Result<Self> {
-        let (eval, no_dropout, seed) = (args.eval, args.no_dropout, args.seed);
-        let mode = if eval { Mode::EVAL } else { Mode::TEST };
-        let b_to_a = args.direction == crate::train::Direction::BtoA;
-        let sd = match ugatit::generator_weights(load_state_dict(path)?, b_to_a)
-            .with_context(|| path.display().to_string())?
-        {
-            WeightFile::Generator(sd) => {
-                let shape = ugatit::detect_generator(&sd).with_context(|| path.display().to_string())?;
-                let net = UgatitGenerator::new(gpu, shape, &sd).with_context(|| path.display().to_string())?;
-                return Ok(Translator { net: Generator::Ugatit(Box::new(net)), mode, seed });
-            }
-            WeightFile::Other(sd) => sd,
+        let name = path.display().to_string();
+        let opts = LoadOptions {
+            net: args.net.clone(),
+            norm: args.norm.map(|n| n.norm()),
+            b_to_a: args.direction == crate::train::Direction::BtoA,
+            no_dropout: args.no_dropout,
         };
-        if args.attention {
+        let detected = detect_generator(load_state_dict(path)?, &opts).with_context(|| name.clone())?;
+        for note in &detected.notes {
+            eprintln!("{name}: {note}");
+        }
+        let net = detected.build(gpu).with_context(|| name.clone())?;
+        let summary = net.summary();
+        if !summary.translates() {
             bail!(
-                "{}: --attention needs a U-GAT-IT generator (only its generators have an attention map)",
-                path.display()
+                "{name}: these are the weights of a {} generator, which makes images from random latents rather \
+                 than translating them; generate images with it (`trainer generate`)",
+                summary.architecture
             );
         }
-        let norm = args.norm.map(|n| n.norm());
-        let mut mapped = map_state_dict(&sd, args.net.as_deref()).with_context(|| path.display().to_string())?;
-        if let Some(n) = norm {
-            override_norm(&mut mapped, n).with_context(|| path.display().to_string())?;
+        if args.attention && !summary.attention {
+            bail!(
+                "{name}: --attention needs a generator with an attention map (U-GAT-IT's); this is a {}",
+                summary.architecture
+            );
         }
-        let Mapped { arch, state_dict: sd, report } = mapped;
-        if let Some(sel) = report.selection() {
-            eprintln!("{}: using {sel}", path.display());
-        }
-        for note in &report.notes {
-            eprintln!("{}: {note}", path.display());
-        }
-        let mut arch = arch;
-        if let Architecture::Generator(g) = &mut arch {
-            if no_dropout {
-                g.dropout = false;
-            }
-        }
-        let net = Network::new(gpu, arch, &sd, false).with_context(|| path.display().to_string())?;
-        generator_config(&net).with_context(|| path.display().to_string())?;
-        Ok(Translator { net: Generator::Reference(Box::new(net)), mode, seed })
+        Ok(Translator { net, eval: args.eval, seed: args.seed })
     }
 
     /// One line naming the model it runs and its mode.
     pub fn describe(&self) -> String {
-        let net = match &self.net {
-            Generator::Reference(net) => net,
-            Generator::Ugatit(g) => return g.shape().describe(),
-        };
-        let Architecture::Generator(g) = net.arch() else { return net.arch().describe() };
-        let family = match g.arch {
-            GeneratorArch::Resnet { .. } => "ResNet generator",
-            GeneratorArch::Unet { .. } => "U-Net generator",
-            GeneratorArch::Dcgan => "DCGAN generator",
-            GeneratorArch::DiscoGan => "DiscoGAN generator",
-        };
-        let stochastic = (g.norm == Norm::Batch) || g.dropout;
-        let mode = match (self.mode == Mode::EVAL, stochastic) {
-            (_, false) => String::new(),
-            (true, true) => ", eval mode (running statistics, no dropout)".into(),
-            (false, true) => format!(
-                ", test.py's default mode ({}{})",
-                if g.norm == Norm::Batch { "each image's own statistics" } else { "no batch norm" },
-                if g.dropout { format!(", dropout seeded by --seed {}", self.seed) } else { String::new() }
-            ),
-        };
-        format!("{family} {}{mode}", g.describe())
+        let summary = self.net.summary();
+        match summary.mode_description(self.eval, self.seed) {
+            mode if mode.is_empty() => summary.architecture.clone(),
+            mode => format!("{}, {mode}", summary.architecture),
+        }
     }
 }
 
@@ -249,34 +207,21 @@ fn translate_folder(gpu: &Gpu, net: &Translator, input: &Path, output: &Path, at
 fn translate_file(gpu: &Gpu, net: &Translator, input: &Path, output: &Path, attention: bool) -> Result<f64> {
     let start = Instant::now();
     let mut pic = imageio::load(input)?;
-    if let Generator::Ugatit(g) = &net.net {
-        // The full model takes only its own size: scaled to it as the
-        // reference's test transform does (Resize, PIL's BILINEAR), and the
-        // output stays at that size, as the reference writes it.
-        let side = g.shape().img_size as u32;
-        if !g.shape().light && pic.rgba.dimensions() != (side, side) {
-            let (w0, h0) = pic.rgba.dimensions();
-            pic.rgba = image::imageops::resize(&pic.rgba, side, side, shaders::train::transform::BILINEAR);
-            eprintln!(
-                "{}: scaled from {w0}x{h0} to {side}x{side}, the only size this generator takes",
-                input.display()
-            );
-        }
+    let side = net.net.summary().fixed_size as u32;
+    if side != 0 && pic.rgba.dimensions() != (side, side) {
+        // A generator that takes only its own size (the full U-GAT-IT): the
+        // image is scaled to it as the reference's test transform does
+        // (Resize, PIL's BILINEAR), and the output stays at that size, as the
+        // reference writes it.
+        let (w0, h0) = pic.rgba.dimensions();
+        pic.rgba = image::imageops::resize(&pic.rgba, side, side, shaders::train::transform::BILINEAR);
+        eprintln!("{}: scaled from {w0}x{h0} to {side}x{side}, the only size this generator takes", input.display());
     }
     let (w, h) = pic.rgba.dimensions();
-    let mut rng = SplitMix64(net.seed);
-    let rgba = pic.rgba.as_raw();
-    let (out, heat) = match &net.net {
-        Generator::Reference(g) => {
-            let out = translate_rgba(gpu, g, net.mode, Some(&mut rng), rgba, w as usize, h as usize);
-            (pollster::block_on(out).with_context(|| format!("{}", input.display()))?, None)
-        }
-        Generator::Ugatit(g) => {
-            let out = translate_ugatit_rgba(gpu, g, rgba, w as usize, h as usize);
-            let (out, heat) = pollster::block_on(out).with_context(|| format!("{}", input.display()))?;
-            (out, Some(heat))
-        }
-    };
+    let mode = if net.eval { Mode::EVAL } else { Mode::TEST };
+    let out = net.net.translate(gpu, pic.rgba.as_raw(), w as usize, h as usize, mode, net.seed);
+    let out = pollster::block_on(out).with_context(|| format!("{}", input.display()))?;
+    let (out, heat) = (out.pixels, out.attention);
     let rgb = |bytes: Vec<u8>| {
         let img = image::RgbaImage::from_raw(w, h, bytes).expect("translation returns width * height * 4 bytes");
         DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(img).to_rgb8())

@@ -91,7 +91,7 @@ fn discogan_trains_resumes_exactly_and_translates() {
         "--output",
         &out.display().to_string(),
     ]);
-    assert!(stderr.contains("DiscoGAN generator"), "{stderr}");
+    assert!(stderr.contains("DiscoGAN discogan ngf"), "{stderr}");
     assert_eq!(image::open(&out).unwrap().to_rgb8().dimensions(), (40, 30));
     std::fs::remove_dir_all(&dir).unwrap();
 }

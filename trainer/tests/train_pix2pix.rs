@@ -144,7 +144,7 @@ fn pix2pix_trains_logs_resumes_exactly_and_translates() {
         a.extend([input.display().to_string(), "--output".into(), path.display().to_string()]);
         a.extend(extra.iter().map(|s| s.to_string()));
         let (_, stderr) = run_ok(a);
-        assert!(stderr.contains("U-Net generator unet_64 ngf 4, norm batch, dropout"), "{stderr}");
+        assert!(stderr.contains("pix2pix U-Net unet_64 ngf 4, norm batch, dropout"), "{stderr}");
         let img = image::open(&path).unwrap().to_rgb8();
         assert_eq!(img.dimensions(), (37, 29));
         img.into_raw()

@@ -3,10 +3,8 @@
 //! between two seeds (on the GPU), and running the generator over them in
 //! batches. Independent of wasm-bindgen, so that it is tested natively.
 
-use shaders::models::dcgan::latents;
+use shaders::nn::generator::{latents, Generator};
 use shaders::nn::layers::Mode;
-use shaders::nn::nets::arch::GeneratorConfig;
-use shaders::nn::nets::network::Network;
 use shaders::ops::{accumulate, tensor_to_image};
 use shaders::{Gpu, Tensor};
 
@@ -15,12 +13,6 @@ pub const MAX_IMAGES: usize = 256;
 
 /// Fewest steps of an interpolation (its two ends).
 pub const MIN_STEPS: usize = 2;
-
-/// Bytes one image takes in the generator's widest activation: the last
-/// hidden layer [ngf, 32, 32] or the output [output_nc, 64, 64].
-pub fn bytes_per_image(g: &GeneratorConfig) -> u64 {
-    4 * (g.ngf as u64 * 32 * 32).max(g.output_nc as u64 * 64 * 64)
-}
 
 /// Checks that `count` (what the request calls `what`) is within
 /// 1..=[`MAX_IMAGES`] (`min` ..= for interpolation steps).
@@ -31,26 +23,24 @@ pub fn check_count(what: &str, count: usize, min: usize) -> Result<usize, String
     Ok(count)
 }
 
-/// The images per batch for `count` images on a device whose storage
-/// bindings hold `max_binding` bytes. With batch statistics (`eval` false)
+/// The images per batch for `count` images of a generator (`what`) whose
+/// images take `per_image` bytes, on a device whose storage bindings hold
+/// `max_binding` bytes. With batch statistics (`eval` false)
 /// the images share their BatchNorm statistics, so all must fit one batch;
 /// in eval mode they are independent and run in batches that fit.
-pub fn batch_size(g: &GeneratorConfig, count: usize, eval: bool, max_binding: u64) -> Result<usize, String> {
-    let per_image = bytes_per_image(g);
-    let most = (max_binding / per_image) as usize;
+pub fn batch_size(per_image: u64, what: &str, count: usize, eval: bool, max_binding: u64) -> Result<usize, String> {
+    let most = (max_binding / per_image.max(1)) as usize;
     if most == 0 {
         return Err(format!(
-            "One image of this generator ({}) needs {per_image} bytes in one GPU buffer, but this device allows \
-             {max_binding}. Try a browser or GPU with larger storage buffers.",
-            g.describe()
+            "One image of this generator ({what}) needs {per_image} bytes in one GPU buffer, but this device \
+             allows {max_binding}. Try a browser or GPU with larger storage buffers."
         ));
     }
     if !eval && count > most {
         return Err(format!(
             "{count} images with batch statistics must run as one batch (they share their BatchNorm statistics), \
-             and at most {most} fit this device's GPU buffers with this generator ({}). Ask for at most {most}, \
-             or switch to eval (running statistics), which runs any number in batches.",
-            g.describe()
+             and at most {most} fit this device's GPU buffers with this generator ({what}). Ask for at most {most}, \
+             or switch to eval (running statistics), which runs any number in batches."
         ));
     }
     Ok(count.min(most))
@@ -101,7 +91,7 @@ pub fn interpolation_latents(gpu: &Gpu, nz: usize, a: u64, b: u64, steps: usize)
 /// returns N RGBA8 images, one after another, with their width and height.
 pub async fn images(
     gpu: &Gpu,
-    net: &Network,
+    net: &dyn Generator,
     z: &Tensor,
     eval: bool,
     batch: usize,
@@ -120,7 +110,7 @@ pub async fn images(
             gpu.copy(z, (start * nz * 4) as u64, &part, 0, (n * nz * 4) as u64);
             part
         };
-        let y = net.forward(gpu, &part, mode, None)?;
+        let y = net.generate(gpu, &part, mode)?;
         [_, _, height, width] = y.nchw("generate", "output")?;
         pixels.extend(tensor_to_image(gpu, &y).await?);
         start += n;
@@ -140,17 +130,15 @@ mod tests {
         assert!(check_count("steps", 1, MIN_STEPS).unwrap_err().contains("ask for 2 to 256"));
         assert!(check_count("count", 257, 1).is_err());
 
-        let g = GeneratorConfig::dcgan(100, 64);
-        assert_eq!(bytes_per_image(&g), 4 * 64 * 1024);
-        // A small generator is bounded by its output, 3 x 64 x 64.
-        assert_eq!(bytes_per_image(&GeneratorConfig::dcgan(8, 4)), 4 * 3 * 4096);
+        // DCGAN nz 100 ngf 64: [64, 32, 32] floats per image.
+        let (g, what) = (4 * 64 * 1024, "DCGAN");
         let limit = 128 << 20;
-        assert_eq!(batch_size(&g, 64, false, limit), Ok(64));
-        let e = batch_size(&g, 256, false, 32 << 20).unwrap_err();
+        assert_eq!(batch_size(g, what, 64, false, limit), Ok(64));
+        let e = batch_size(g, what, 256, false, 32 << 20).unwrap_err();
         assert!(e.contains("at most 128 fit"), "{e}");
         assert!(e.contains("switch to eval"), "{e}");
-        assert_eq!(batch_size(&g, 256, true, 32 << 20), Ok(128));
-        let e = batch_size(&g, 1, true, 1000).unwrap_err();
+        assert_eq!(batch_size(g, what, 256, true, 32 << 20), Ok(128));
+        let e = batch_size(g, what, 1, true, 1000).unwrap_err();
         assert!(e.contains("needs 262144 bytes") && e.contains("allows 1000"), "{e}");
     }
 

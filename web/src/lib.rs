@@ -15,15 +15,10 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
-use shaders::models::ugatit::{self, WeightFile};
+use shaders::models::detect_generator;
+use shaders::nn::generator::{latents, Detected, Generator, LoadOptions};
 use shaders::nn::io::weights::StateDict;
-use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::layers::Mode;
-use shaders::nn::nets::arch::GeneratorConfig;
-use shaders::nn::nets::network::{Architecture, Network};
-use shaders::nn::nets::remap::map_state_dict;
-use shaders::nn::nets::ugatit::{Generator as UgatitGenerator, GeneratorShape};
-use shaders::nn::translate::{max_pixels, translate_rgba, translate_ugatit_rgba, ugatit_fit_pixels};
 use shaders::{wgpu, Gpu, GpuOptions};
 use wasm_bindgen::prelude::*;
 
@@ -32,7 +27,7 @@ mod info;
 mod messages;
 pub mod train;
 
-pub use info::{GeneratorInfo, Kind};
+pub use info::GeneratorInfo;
 pub use train::{StepReport, Training};
 
 use messages::{NO_ADAPTER, NO_WEBGPU};
@@ -162,36 +157,12 @@ pub(crate) async fn tune_deferred(gpu: &Gpu, lost: &Mutex<LostState>) -> Result<
     Ok((n as u32, now_ms() - start))
 }
 
-/// A generator on the device.
-struct Generator {
-    net: Net,
-    info: GeneratorInfo,
-}
-
-/// The network of a loaded generator.
-enum Net {
-    /// A network of the reference's family (CycleGAN, pix2pix, DCGAN, DiscoGAN).
-    Reference(Box<Network>),
-    /// A U-GAT-IT generator.
-    Ugatit(Box<UgatitGenerator>),
-}
-
-impl Generator {
-    /// The reference-family network, which DCGAN sampling needs.
-    fn network(&self) -> Option<&Network> {
-        match &self.net {
-            Net::Reference(n) => Some(n),
-            Net::Ugatit(_) => None,
-        }
-    }
-}
-
 /// A WebGPU device with the generators loaded into it, by slot name
 /// (the app uses `"a2b"` and `"b2a"`).
 #[wasm_bindgen]
 pub struct Translator {
     gpu: Rc<Gpu>,
-    nets: RefCell<HashMap<String, Rc<Generator>>>,
+    nets: RefCell<HashMap<String, Rc<dyn Generator>>>,
     lost: Arc<Mutex<LostState>>,
 }
 
@@ -435,30 +406,16 @@ impl Translator {
         self.check_lost()?;
         let sd = StateDict::load(&bytes).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
         drop(bytes);
-        let sd = match ugatit_generator(sd, &slot)? {
-            WeightFile::Other(sd) => sd,
-            WeightFile::Generator(generator) => {
-                // Free the slot's previous network first, as below.
-                self.nets.borrow_mut().remove(&slot);
-                let generator = self.build_ugatit(&generator).await?;
-                let info = generator.info.clone();
-                self.nets.borrow_mut().insert(slot, Rc::new(generator));
-                return Ok(info);
-            }
-        };
-        // The reference's layout, or another code base's ResNet generator mapped onto it.
-        let mapped = map_state_dict(&sd, None).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
-        drop(sd);
-        let sd = mapped.state_dict;
-        let config = match mapped.arch {
-            Architecture::Generator(g) => g,
-            Architecture::Discriminator(d) => return Err(JsError::new(&messages::discriminator(&d.describe()))),
-        };
+        let opts = LoadOptions { b_to_a: slot == "b2a", ..LoadOptions::default() };
+        let detected = detect_generator(sd, &opts).map_err(|e| match e {
+            shaders::Error::Discriminator(d) => JsError::new(&messages::discriminator(&d)),
+            e => JsError::new(&messages::bad_weights(&e.to_string())),
+        })?;
         // Free the slot's previous network first: two large generators may not fit at once.
         self.nets.borrow_mut().remove(&slot);
-        let generator = self.build(config, &sd, "uploading the weights").await?;
-        let info = generator.info.clone();
-        self.nets.borrow_mut().insert(slot, Rc::new(generator));
+        let generator = self.build(detected, "uploading the weights").await?;
+        let info = GeneratorInfo::new(generator.summary().clone());
+        self.nets.borrow_mut().insert(slot, generator);
         Ok(info)
     }
 
@@ -469,22 +426,19 @@ impl Translator {
 
     /// The description of the generator in `slot` ([`GeneratorInfo::description`]).
     pub fn describe_generator(&self, slot: &str) -> Option<String> {
-        self.nets.borrow().get(slot).map(|g| g.info.description())
+        self.nets.borrow().get(slot).map(|g| g.summary().description())
     }
 
     /// The architecture of the generator in `slot`, as [`Translator::load_generator`] returned it.
     pub fn generator_info(&self, slot: &str) -> Option<GeneratorInfo> {
-        self.nets.borrow().get(slot).map(|g| g.info.clone())
+        self.nets.borrow().get(slot).map(|g| GeneratorInfo::new(g.summary().clone()))
     }
 
     /// The largest image, in pixels of the padded image, the generator in
     /// `slot` can translate on this device (its widest activation must fit
     /// one storage binding).
     pub fn max_pixels(&self, slot: &str) -> Result<f64, JsError> {
-        Ok(match *self.generator(slot)?.info.kind() {
-            Kind::Reference(config) => max_pixels(&self.gpu, &config),
-            Kind::Ugatit(shape) => ugatit_max_pixels(&self.gpu, &shape),
-        } as f64)
+        Ok(self.generator(slot)?.max_pixels(&self.gpu) as f64)
     }
 
     /// Translates `width` x `height` RGBA8 pixels with the generator in
@@ -523,36 +477,41 @@ impl Translator {
             )));
         }
         let generator = self.generator(&slot)?;
-        let (config, network) = match (&generator.net, generator.info.kind()) {
-            (Net::Reference(net), Kind::Reference(config)) => (*config, net),
-            (Net::Ugatit(net), _) => return self.translate_ugatit(net, &rgba, width, height).await,
-            (Net::Reference(_), Kind::Ugatit(_)) => unreachable!("a reference network with U-GAT-IT info"),
-        };
-        if !config.translates() {
-            return Err(JsError::new(&messages::generator_not_translator(&slot, &generator.info.architecture())));
+        let summary = generator.summary();
+        if !summary.translates() {
+            return Err(JsError::new(&messages::generator_not_translator(&slot, &summary.architecture)));
         }
-        let m = config.size_multiple();
-        let limit = max_pixels(&self.gpu, &config);
-        let min = config.min_size() as u64;
-        let padded = |side: usize| ((side as u64).div_ceil(m as u64) * m as u64).max(min);
-        if padded(w).saturating_mul(padded(h)) > limit as u64 {
-            return Err(JsError::new(&messages::too_large(width, height, limit, &config.net_name(), m)));
+        let fixed = summary.fixed_size;
+        if fixed != 0 && (w, h) != (fixed, fixed) {
+            return Err(JsError::new(&messages::fixed_size(width, height, fixed, &summary.architecture)));
+        }
+        let (pw, ph) = summary.padded(w, h);
+        let limit = generator.max_pixels(&self.gpu);
+        if pw.saturating_mul(ph) > limit {
+            return Err(JsError::new(&messages::too_large(
+                width,
+                height,
+                limit,
+                &summary.net_name,
+                summary.size_multiple,
+            )));
         }
         let start = now_ms();
         // Mode::TEST leaves the running statistics as loaded, so eval mode always uses the file's.
-        let (mode, mut rng) = if eval { (Mode::EVAL, None) } else { (Mode::TEST, Some(SplitMix64(seed.into()))) };
+        let mode = if eval { Mode::EVAL } else { Mode::TEST };
         let scopes = Scopes::push(&self.gpu.device);
-        let result = translate_rgba(&self.gpu, network, mode, rng.as_mut(), &rgba, w, h).await;
+        let result = generator.translate(&self.gpu, &rgba, w, h, mode, seed.into()).await;
         let gpu_error = scopes.pop().await;
         let ms = now_ms() - start;
         self.check_lost()?;
         if let Some(e) = gpu_error {
             return Err(JsError::new(&messages::gpu_failure("translating", &e.to_string())));
         }
-        let pixels = result.map_err(|e| JsError::new(&messages::gpu_failure("translating", &e.to_string())))?;
-        let mode = info::mode_description(&config, eval, seed);
+        let out = result.map_err(|e| JsError::new(&messages::gpu_failure("translating", &e.to_string())))?;
+        let mode = summary.mode_description(eval, seed.into());
         let (tuned, tune_ms) = tune_deferred(&self.gpu, &self.lost).await?;
-        Ok(Translation { pixels, attention: Vec::new(), width, height, ms, eval, mode, tuned, tune_ms })
+        let attention = out.attention.unwrap_or_default();
+        Ok(Translation { pixels: out.pixels, attention, width, height, ms, eval, mode, tuned, tune_ms })
     }
 
     /// `count` (1 to 256) images from the DCGAN generator in `slot`, of the
@@ -572,10 +531,7 @@ impl Translator {
         eval_mode: Option<bool>,
     ) -> Result<Samples, JsError> {
         let count = generate::check_count("count", count as usize, 1).map_err(|e| JsError::new(&e))?;
-        self.sample(&slot, eval_mode.unwrap_or(false), count, |gpu, nz| {
-            shaders::models::dcgan::latents(gpu, count, nz, seed.into())
-        })
-        .await
+        self.sample(&slot, eval_mode.unwrap_or(false), count, |gpu, nz| latents(gpu, count, nz, seed.into())).await
     }
 
     /// `steps` (2 to 256) images from the DCGAN generator in `slot` along the
@@ -609,7 +565,7 @@ impl Translator {
         latents: Vec<f32>,
         eval_mode: Option<bool>,
     ) -> Result<Samples, JsError> {
-        let nz = self.sampler(&slot)?.info.config().map_or(0, |c| c.input_nc);
+        let nz = self.sampler(&slot)?.summary().nz;
         let count = generate::latent_count(&latents, nz).map_err(|e| JsError::new(&e))?;
         self.sample(&slot, eval_mode.unwrap_or(false), count, |gpu, nz| {
             shaders::Tensor::from_slice(gpu, &[count, nz, 1, 1], &latents)
@@ -634,7 +590,7 @@ impl Translator {
 }
 
 impl Translator {
-    fn generator(&self, slot: &str) -> Result<Rc<Generator>, JsError> {
+    fn generator(&self, slot: &str) -> Result<Rc<dyn Generator>, JsError> {
         self.nets.borrow().get(slot).cloned().ok_or_else(|| {
             JsError::new(&format!(
                 "No generator is loaded for {slot}. Load a weights file (.safetensors or .pth) first."
@@ -643,10 +599,10 @@ impl Translator {
     }
 
     /// The generator in `slot`, which must generate rather than translate.
-    fn sampler(&self, slot: &str) -> Result<Rc<Generator>, JsError> {
+    fn sampler(&self, slot: &str) -> Result<Rc<dyn Generator>, JsError> {
         let generator = self.generator(slot)?;
-        if generator.info.translates() {
-            return Err(JsError::new(&messages::translator_not_generator(slot, &generator.info.architecture())));
+        if generator.summary().translates() {
+            return Err(JsError::new(&messages::translator_not_generator(slot, &generator.summary().architecture)));
         }
         Ok(generator)
     }
@@ -662,15 +618,14 @@ impl Translator {
     ) -> Result<Samples, JsError> {
         self.check_lost()?;
         let generator = self.sampler(slot)?;
-        let (Some(&config), Some(net)) = (generator.info.config(), generator.network()) else {
-            return Err(JsError::new(&messages::translator_not_generator(slot, &generator.info.architecture())));
-        };
-        let batch =
-            generate::batch_size(&config, count, eval, self.gpu.max_binding_bytes()).map_err(|e| JsError::new(&e))?;
+        let summary = generator.summary();
+        let (per_image, max_binding) = (generator.bytes_per_sample(), self.gpu.max_binding_bytes());
+        let batch = generate::batch_size(per_image, &summary.architecture, count, eval, max_binding)
+            .map_err(|e| JsError::new(&e))?;
         let start = now_ms();
         let scopes = Scopes::push(&self.gpu.device);
-        let result = match latents(&self.gpu, config.input_nc) {
-            Ok(z) => generate::images(&self.gpu, net, &z, eval, batch).await,
+        let result = match latents(&self.gpu, summary.nz) {
+            Ok(z) => generate::images(&self.gpu, &*generator, &z, eval, batch).await,
             Err(e) => Err(e),
         };
         let gpu_error = scopes.pop().await;
@@ -693,11 +648,11 @@ impl Translator {
         }
     }
 
-    /// Builds a generator from a state_dict inside error scopes; `what`
-    /// names the operation in messages.
-    async fn build(&self, config: GeneratorConfig, sd: &StateDict, what: &str) -> Result<Generator, JsError> {
+    /// Builds a detected generator inside error scopes; `what` names the
+    /// operation in messages.
+    async fn build(&self, detected: Detected, what: &str) -> Result<Rc<dyn Generator>, JsError> {
         let scopes = Scopes::push(&self.gpu.device);
-        let built = Network::new(&self.gpu, Architecture::Generator(config), sd, false);
+        let built = detected.build(&self.gpu);
         let flushed = built.is_ok().then(|| self.gpu.flush());
         let gpu_error = scopes.pop().await;
         self.check_lost()?;
@@ -713,101 +668,6 @@ impl Translator {
         if let Some(e) = gpu_error {
             return Err(JsError::new(&messages::gpu_failure(what, &e.to_string())));
         }
-        let info = GeneratorInfo::new(config, net.params().numel());
-        Ok(Generator { net: Net::Reference(Box::new(net)), info })
+        Ok(Rc::from(net))
     }
-
-    /// Builds a U-GAT-IT generator from its state_dict inside error scopes.
-    async fn build_ugatit(&self, sd: &StateDict) -> Result<Generator, JsError> {
-        const WHAT: &str = "uploading the weights";
-        let shape = ugatit::detect_generator(sd).map_err(|e| JsError::new(&messages::bad_weights(&e.to_string())))?;
-        let scopes = Scopes::push(&self.gpu.device);
-        let built = UgatitGenerator::new(&self.gpu, shape, sd);
-        let flushed = built.is_ok().then(|| self.gpu.flush());
-        let gpu_error = scopes.pop().await;
-        self.check_lost()?;
-        let net = built.map_err(|e| match e {
-            shaders::Error::Network(_) | shaders::Error::Weights(_) | shaders::Error::Shape { .. } => {
-                JsError::new(&messages::bad_weights(&e.to_string()))
-            }
-            e => JsError::new(&messages::gpu_failure(WHAT, &e.to_string())),
-        })?;
-        if let Some(Err(e)) = flushed {
-            return Err(JsError::new(&messages::gpu_failure(WHAT, &e.to_string())));
-        }
-        if let Some(e) = gpu_error {
-            return Err(JsError::new(&messages::gpu_failure(WHAT, &e.to_string())));
-        }
-        let info = GeneratorInfo::ugatit(shape, net.params().numel());
-        Ok(Generator { net: Net::Ugatit(Box::new(net)), info })
-    }
-
-    /// Translates `width` x `height` RGBA8 pixels (already checked) with a
-    /// U-GAT-IT generator: the translation and its attention map.
-    async fn translate_ugatit(
-        &self,
-        net: &UgatitGenerator,
-        rgba: &[u8],
-        width: u32,
-        height: u32,
-    ) -> Result<Translation, JsError> {
-        let shape = net.shape();
-        let (w, h) = (width as usize, height as usize);
-        if !shape.light && (w, h) != (shape.img_size, shape.img_size) {
-            return Err(JsError::new(&messages::ugatit_size(&format!(
-                "a {width}x{height} image: the full model (not --light) translates only {0}x{0} images, its MLP \
-                 reading the whole bottleneck of that size",
-                shape.img_size
-            ))));
-        }
-        let padded = |side: usize| (side.div_ceil(4) * 4).max(8);
-        let limit = ugatit_max_pixels(&self.gpu, &shape);
-        if padded(w).saturating_mul(padded(h)) > limit {
-            return Err(JsError::new(&messages::too_large(width, height, limit, &shape.describe(), 4)));
-        }
-        let start = now_ms();
-        let scopes = Scopes::push(&self.gpu.device);
-        let result = translate_ugatit_rgba(&self.gpu, net, rgba, w, h).await;
-        let gpu_error = scopes.pop().await;
-        let ms = now_ms() - start;
-        self.check_lost()?;
-        if let Some(e) = gpu_error {
-            return Err(JsError::new(&messages::gpu_failure("translating", &e.to_string())));
-        }
-        let (pixels, attention) = result.map_err(|e| match e {
-            shaders::Error::Shape { msg, .. } => JsError::new(&messages::ugatit_size(&msg)),
-            e => JsError::new(&messages::gpu_failure("translating", &e.to_string())),
-        })?;
-        let (tuned, tune_ms) = tune_deferred(&self.gpu, &self.lost).await?;
-        Ok(Translation { pixels, attention, width, height, ms, eval: false, mode: String::new(), tuned, tune_ms })
-    }
-}
-
-/// The largest padded image, in pixels, a U-GAT-IT generator translates on
-/// this device: its widest activation, [1, ch, H, W] f32, must fit one
-/// storage binding; the full model takes only its own img_size².
-fn ugatit_max_pixels(gpu: &Gpu, shape: &GeneratorShape) -> usize {
-    if !shape.light {
-        return shape.img_size * shape.img_size;
-    }
-    ugatit_fit_pixels(gpu, shape)
-}
-
-/// A U-GAT-IT generator for `slot` if `sd` holds one: the reference's whole
-/// checkpoint (genB2A for slot `"b2a"`, genA2B otherwise) or one generator.
-/// A U-GAT-IT discriminator, or a checkpoint missing a network, is an error.
-fn ugatit_generator(sd: StateDict, slot: &str) -> Result<WeightFile, JsError> {
-    let sd = match ugatit::generator_weights(sd, slot == "b2a") {
-        Ok(WeightFile::Other(sd)) => sd,
-        Ok(generator) => return Ok(generator),
-        Err(e) => return Err(JsError::new(&messages::bad_weights(&e.to_string()))),
-    };
-    if sd.get("conv1x1.weight").is_some() && sd.get("gap_fc.weight_orig").is_some() {
-        // The convolutions at model.1, model.4, ...: n_layers - 1 of them.
-        let convs = (0..).take_while(|k| sd.get(&format!("model.{}.weight_orig", 3 * k + 1)).is_some()).count();
-        let ch = sd.get("model.1.weight_orig").and_then(|t| t.shape.first().copied()).unwrap_or(0);
-        let which = if convs + 1 == 7 { "global" } else { "local" };
-        return Err(JsError::new(&messages::discriminator(&format!("U-GAT-IT {which} discriminator, ch {ch}"))));
-    }
-    Ok(WeightFile::Other(sd))
 }

@@ -80,10 +80,12 @@ pub fn gpu_failure(what: &str, detail: &str) -> String {
     )
 }
 
-/// An image a U-GAT-IT generator cannot take (`detail` says why: the
-/// full model's fixed size, or the device's buffer limit).
-pub fn ugatit_size(detail: &str) -> String {
-    format!("This U-GAT-IT generator cannot translate {detail}. Scale the image and try again.")
+/// An image of another size than the only one a generator (`what`) takes.
+pub fn fixed_size(width: u32, height: u32, side: usize, what: &str) -> String {
+    format!(
+        "This generator ({what}) translates only {side}x{side} images (its MLP reads the whole bottleneck of \
+         that size), not a {width}x{height} image. Scale the image to {side}x{side} and try again."
+    )
 }
 
 /// An image above the device's size limit for this generator (`net`, whose
@@ -113,7 +115,7 @@ mod tests {
             discriminator("n_layers 3 ndf 64, norm batch, 6 input channels"),
             gpu_failure("translating", "out of memory"),
             too_large(4000, 3000, 2_000_000, "resnet_9blocks", 4),
-            ugatit_size("a 300x200 image: the full U-GAT-IT model translates only 256x256 images"),
+            fixed_size(300, 200, 256, "U-GAT-IT generator (ch 64, 4 residual blocks, 256x256 images)"),
             generator_not_translator("a2b", "DCGAN dcgan nz 100 ngf 64, 3 output channels"),
             translator_not_generator("a2b", "CycleGAN ResNet resnet_9blocks ngf 64, norm instance"),
         ] {

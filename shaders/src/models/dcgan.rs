@@ -12,13 +12,14 @@ use super::options::{Group, OptionGroup, TrainOptions};
 use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
+use crate::nn::generator::latents;
 use crate::nn::layers::optim::AdamGroup;
 use crate::nn::layers::params::SplitMix64;
 use crate::nn::layers::Mode;
 use crate::nn::model::{networks, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
 use crate::nn::nets::arch::{DiscriminatorConfig, GeneratorConfig};
 use crate::nn::nets::network::{Architecture, Network};
-use crate::ops::{add, bce_loss_const, mean, randn, AdamConfig};
+use crate::ops::{add, bce_loss_const, mean, AdamConfig};
 use crate::tensor::Tensor;
 use crate::train::order::{derive_seed, stream};
 use crate::train::transform::Preprocess;
@@ -153,11 +154,6 @@ impl Dcgan {
         gpu.flush()?;
         Ok(StepOutput { losses, visuals: vec![real.clone()] })
     }
-}
-
-/// `count` latents [count, nz, 1, 1] drawn from `seed`.
-pub fn latents(gpu: &Gpu, count: usize, nz: usize, seed: u64) -> Result<Tensor> {
-    randn(gpu, &[count, nz, 1, 1], seed)
 }
 
 impl Model for Dcgan {

@@ -18,6 +18,7 @@ pub mod ugatit;
 
 use crate::context::Gpu;
 use crate::error::Result;
+use crate::nn::generator::{Detected, Detection, LoadOptions};
 use crate::nn::io::weights::StateDict;
 use crate::nn::model::{Init, Model, ModelInfo};
 use crate::nn::nets::arch::GeneratorConfig;
@@ -30,6 +31,19 @@ pub use options::{OptionGroup, SizeCheck, TrainOptions};
 /// its line here.
 pub static MODELS: &[&dyn ModelSpec] =
     &[&cyclegan::CycleGanSpec, &pix2pix::Pix2PixSpec, &dcgan::DcganSpec, &discogan::DiscoGanSpec, &ugatit::UgatitSpec];
+
+/// The generator in a weight file: a model's own networks (each model's
+/// [`ModelSpec::detect_generator`]), else the shared network family.
+pub fn detect_generator(sd: StateDict, opts: &LoadOptions) -> Result<Detected> {
+    let mut sd = sd;
+    for m in MODELS {
+        match m.detect_generator(sd, opts)? {
+            Detection::Found(d) => return Ok(d),
+            Detection::Other(back) => sd = back,
+        }
+    }
+    Detected::network(&sd, opts)
+}
 
 /// The model called `name` (the reference's `--model` spelling).
 pub fn spec(name: &str) -> std::result::Result<&'static dyn ModelSpec, String> {
@@ -221,6 +235,14 @@ pub trait ModelSpec: Sync {
 
     /// The rows `trainer bench train` measures.
     fn bench_cases(&self) -> Vec<BenchCase>;
+
+    /// The generator in a weight file of this model's own networks (ones the
+    /// shared network family does not cover), with its translation; any
+    /// other file comes back as [`Detection::Other`].
+    fn detect_generator(&self, sd: StateDict, opts: &LoadOptions) -> Result<Detection> {
+        let _ = opts;
+        Ok(Detection::Other(sd))
+    }
 
     /// What the user should run after training, e.g. `trainer translate --weights ...`.
     fn next_step(&self, weights: &str) -> String {

@@ -4,6 +4,7 @@
 //! interface and translation here. The models themselves are in `crate::models`.
 
 pub mod gan_loss;
+pub mod generator;
 pub mod io;
 pub mod layers;
 pub mod model;
