@@ -2,7 +2,8 @@
 /* eslint-disable */
 
 /**
- * A loaded generator: its architecture, detected from the weight file.
+ * A loaded generator: its architecture, detected from the weight file
+ * ([`Summary`], which every generator gives).
  */
 export class GeneratorInfo {
     private constructor();
@@ -26,7 +27,7 @@ export class GeneratorInfo {
      */
     readonly dropout: boolean;
     /**
-     * The model family: `CycleGAN ResNet`, `pix2pix U-Net` or `DCGAN`.
+     * The model family: `CycleGAN ResNet`, `pix2pix U-Net`, `DCGAN`, `DiscoGAN` or `U-GAT-IT`.
      */
     readonly family: string;
     /**
@@ -40,7 +41,7 @@ export class GeneratorInfo {
      */
     readonly has_test_modes: boolean;
     /**
-     * The reference's `--netG` name: `resnet_9blocks`, `unet_256`, ...
+     * The reference's `--netG` name: `resnet_9blocks`, `unet_256`, `ugatit_light`, ...
      */
     readonly net_name: string;
     /**
@@ -444,6 +445,13 @@ export function has_webgpu(): boolean;
  */
 export function set_panic_handler(handler?: Function | null): void;
 
+/**
+ * The models the Train mode offers, as JSON (`shaders::models::page_catalog`):
+ * `[{kind, label, data, shows, fixed, defaults}]`; the page builds its model
+ * menu and chooses its controls from it.
+ */
+export function train_models(): string;
+
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
@@ -482,6 +490,7 @@ export interface InitOutput {
     readonly stepreport_losses: (a: number) => [number, number];
     readonly stepreport_lr: (a: number) => number;
     readonly stepreport_ms: (a: number) => number;
+    readonly train_models: () => [number, number];
     readonly training_add_image: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
     readonly training_checkpoint: (a: number) => any;
     readonly training_create: (a: number, b: number, c: number, d: number, e: number) => any;
@@ -529,11 +538,11 @@ export interface InitOutput {
     readonly translator_translate: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => any;
     readonly wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_78: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_79: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_80: (a: number, b: number, c: any) => [number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h8c223939539c9d7c: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_77: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_78: (a: number, b: number, c: any) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

@@ -1,7 +1,8 @@
 /* @ts-self-types="./web.d.ts" */
 
 /**
- * A loaded generator: its architecture, detected from the weight file.
+ * A loaded generator: its architecture, detected from the weight file
+ * ([`Summary`], which every generator gives).
  */
 export class GeneratorInfo {
     static __wrap(ptr) {
@@ -70,7 +71,7 @@ export class GeneratorInfo {
         return ret !== 0;
     }
     /**
-     * The model family: `CycleGAN ResNet`, `pix2pix U-Net` or `DCGAN`.
+     * The model family: `CycleGAN ResNet`, `pix2pix U-Net`, `DCGAN`, `DiscoGAN` or `U-GAT-IT`.
      * @returns {string}
      */
     get family() {
@@ -104,7 +105,7 @@ export class GeneratorInfo {
         return ret !== 0;
     }
     /**
-     * The reference's `--netG` name: `resnet_9blocks`, `unet_256`, ...
+     * The reference's `--netG` name: `resnet_9blocks`, `unet_256`, `ugatit_light`, ...
      * @returns {string}
      */
     get net_name() {
@@ -1045,6 +1046,25 @@ export function has_webgpu() {
 export function set_panic_handler(handler) {
     wasm.set_panic_handler(isLikeNone(handler) ? 0 : addToExternrefTable0(handler));
 }
+
+/**
+ * The models the Train mode offers, as JSON (`shaders::models::page_catalog`):
+ * `[{kind, label, data, shows, fixed, defaults}]`; the page builds its model
+ * menu and chooses its controls from it.
+ * @returns {string}
+ */
+export function train_models() {
+    let deferred1_0;
+    let deferred1_1;
+    try {
+        const ret = wasm.train_models();
+        deferred1_0 = ret[0];
+        deferred1_1 = ret[1];
+        return getStringFromWasm0(ret[0], ret[1]);
+    } finally {
+        wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+    }
+}
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,
@@ -1542,33 +1562,33 @@ function __wbg_get_imports() {
             arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 710, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 736, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 642, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 668, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 647, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDeviceLostInfo")], shim_idx: 673, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 647, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_77);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUUncapturedErrorEvent")], shim_idx: 673, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_78);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 642, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_78);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 668, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_79);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 642, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_79);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 668, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_80);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0) {
@@ -1612,8 +1632,8 @@ function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e(arg0, arg
     wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_77(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_77(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_78(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h5876b44acf9a450e_78(arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__h0531fd743f4bc429(arg0, arg1, arg2) {
@@ -1630,15 +1650,15 @@ function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120(arg0, arg
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_78(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_78(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_79(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_79(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_79(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_79(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_80(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h0ea12229a056a120_80(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }

@@ -6,7 +6,7 @@
 // WebGPU only there. Requests are {op, ...}; results are plain objects;
 // events (device lost, module panic) go to the sink given to createEngine.
 
-import init, { Translator, Training, set_panic_handler, has_webgpu } from '../pkg/web.js';
+import init, { Translator, Training, set_panic_handler, has_webgpu, train_models } from '../pkg/web.js';
 
 export function createEngine(emit) {
   let ready = null; // Promise<void> of the wasm module
@@ -66,6 +66,11 @@ export function createEngine(emit) {
       } catch {}
       const adapter = vendor ? `${vendor} · ${t.adapter()}` : t.adapter();
       return { webgpu: true, adapter, kernels: t.kernels(), maxBindingBytes: t.max_binding_bytes() };
+    },
+    // -> {models}: the models the Train mode offers (train_models).
+    async models() {
+      await module();
+      return { models: JSON.parse(train_models()) };
     },
     // -> {description, info}: info as infoObject describes it.
     async load({ slot, bytes, name }) {

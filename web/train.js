@@ -107,24 +107,47 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     els.stats.textContent = text;
   };
 
-  const pix2pix = () => els.model.value === 'pix2pix';
-  const dcgan = () => els.model.value === 'dcgan';
-  // Models with one set of images (pix2pix's pairs, DCGAN's images) and those with whole 64x64-style images.
-  const oneSet = () => pix2pix() || dcgan();
-  const wholeImages = () => dcgan() || els.model.value === 'discogan';
-  // Each model's defaults: small enough for a laptop GPU where the reference's are large.
-  const DEFAULTS = {
-    cycle_gan: { netG: 'resnet_6blocks', ngf: 32, ndf: 32, load: 143, crop: 128, batch: 1, epochs: 100, decay: 100 },
-    pix2pix: { netG: 'unet_128', ngf: 32, ndf: 32, load: 143, crop: 128, batch: 1, epochs: 100, decay: 100 },
-    discogan: { ngf: 64, ndf: 64, imageSize: 64, batch: 64, epochs: 5000, decay: 0 },
-    dcgan: { ngf: 64, ndf: 64, imageSize: 64, nz: 100, batch: 64, epochs: 25, decay: 0 },
+  // The models the engine offers (its `models` op, from each model's own
+  // page form): {kind, label, data, shows, fixed, defaults}. The model menu,
+  // the controls shown and their starting values all come from it.
+  let models = [];
+  const current = () => models.find((m) => m.kind === els.model.value);
+  // 'unaligned' (two sets of images), 'aligned' (A|B pairs) or 'single' (one set).
+  const dataKind = () => current()?.data ?? 'unaligned';
+  const pairs = () => dataKind() === 'aligned';
+  const oneSet = () => dataKind() !== 'unaligned';
+  // The form's controls by option key; those marked data-option in the page
+  // are shown only for the models whose form shows that option.
+  const CONTROLS = {
+    net_g: els.netG,
+    direction: els.direction,
+    image_size: els.imageSize,
+    nz: els.nz,
+    ngf: els.ngf,
+    ndf: els.ndf,
+    load_size: els.load,
+    crop_size: els.crop,
+    batch_size: els.batch,
+    n_epochs: els.epochs,
+    n_epochs_decay: els.decay,
   };
+  const fixed = (el) => Boolean(current()?.fixed.some((k) => CONTROLS[k] === el));
+  const catalog = engine()
+    .then((e) => e.request({ op: 'models' }))
+    .then((r) => {
+      models = r.models;
+      const chosen = els.model.value;
+      els.model.replaceChildren(...models.map((m) => new Option(m.label, m.kind)));
+      if (models.some((m) => m.kind === chosen)) els.model.value = chosen;
+      showModel();
+    });
+  catalog.catch((err) => showError(`Could not list the models (${message(err)}). Reload the page.`));
 
   function describeData() {
     if (data.demo) return 'Demo domains: 48 daytime landscapes (A) and 48 night landscapes (B), 80×80.';
     const [a, b] = data.files.map((f) => f.length);
-    if (pix2pix()) return a ? `${a} A|B pairs.` : 'No pairs chosen: pick the A|B pair images (input and target side by side).';
-    if (dcgan()) return a ? `${a} images.` : 'No images chosen: pick the images to learn to generate.';
+    if (pairs()) return a ? `${a} A|B pairs.` : 'No pairs chosen: pick the A|B pair images (input and target side by side).';
+    if (oneSet()) return a ? `${a} images.` : 'No images chosen: pick the images to learn to generate.';
     if (!a && !b) return 'No images chosen: pick domains A and B, or use the demo (day and night landscapes).';
     return `Domain A: ${a} images; domain B: ${b} images.`;
   }
@@ -182,7 +205,7 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
   function showSettings(s) {
     els.model.value = s.model;
     showModel();
-    els.netG.value = s.net_g ?? (s.model === 'pix2pix' ? 'unet_256' : 'resnet_9blocks');
+    if (s.net_g) els.netG.value = s.net_g;
     els.direction.value = s.direction ?? 'AtoB';
     els.imageSize.value = s.image_size ?? 64;
     els.nz.value = s.nz ?? 100;
@@ -204,7 +227,7 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     els.start.disabled = on;
     for (const el of [els.a, els.aDir, els.b, els.bDir, els.demo, els.resumeFile, els.resumeSaved]) el.disabled = on;
     for (const el of [els.model, els.netG, els.direction, els.imageSize, els.nz, els.ngf, els.ndf, els.load, els.crop, els.batch, els.lr, els.epochs, els.decay, els.seed]) {
-      el.disabled = on || Boolean(run);
+      el.disabled = on || Boolean(run) || fixed(el);
     }
     for (const el of [els.gA, els.gB, els.checkpoint]) el.disabled = on || !run || run.iteration === 0;
   }
@@ -321,6 +344,11 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
   // Starts (or resumes from checkpoint bytes) a run in the engine.
   async function begin(checkpoint = null, restored = null) {
     clearError();
+    try {
+      await catalog; // the model menu (its failure is already shown)
+    } catch {
+      return;
+    }
     let s;
     try {
       s = settings();
@@ -328,11 +356,11 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
       showError(message(err));
       return;
     }
-    if (pix2pix() && (data.demo || !data.files[0].length)) {
+    if (pairs() && (data.demo || !data.files[0].length)) {
       showError('Choose the A|B pair images (each the input and its target side by side) before starting.');
       return;
     }
-    if (dcgan() && (data.demo || !data.files[0].length)) {
+    if (oneSet() && (data.demo || !data.files[0].length)) {
       showError('Choose the images to learn to generate before starting.');
       return;
     }
@@ -406,22 +434,19 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
       }
     });
   }
-  // pix2pix takes one set of A|B pairs (as domain A); CycleGAN two domains.
+  // A model of A|B pairs or of one set of images takes domain A only; the
+  // controls of options the model's form does not show are hidden.
   function showModel() {
-    const p = pix2pix();
-    const show = (cls, on) => {
-      for (const el of document.querySelectorAll(`#train-view .${cls}`)) el.hidden = !on;
-    };
-    show('b-only', !oneSet());
-    show('p2p-only', p);
-    show('crop-only', !wholeImages());
-    show('gan64-only', wholeImages());
-    show('dcgan-only', dcgan());
-    els.imageSize.disabled = dcgan();
+    const model = current();
+    if (!model) return;
+    for (const el of document.querySelectorAll('#train-view .b-only')) el.hidden = oneSet();
+    for (const el of document.querySelectorAll('#train-view [data-option]')) el.hidden = !model.shows.includes(el.dataset.option);
+    for (const el of Object.values(CONTROLS)) el.disabled = running || Boolean(run) || fixed(el);
     els.demo.hidden = oneSet();
     els.gB.hidden = oneSet();
-    els.gA.textContent = p ? 'Download G (A → B)' : dcgan() ? 'Download G' : 'Download G_A (A → B)';
-    const what = p ? ['A|B pair images…', 'A|B pairs folder…', 'Drop the A|B pair images or their folder here'] : dcgan() ? ['Images…', 'Folder…', 'Drop the images or their folder here'] : ['Domain A images…', 'Domain A folder…', "Drop domain A's images or folder here"];
+    const p = pairs();
+    els.gA.textContent = p ? 'Download G (A → B)' : oneSet() ? 'Download G' : 'Download G_A (A → B)';
+    const what = p ? ['A|B pair images…', 'A|B pairs folder…', 'Drop the A|B pair images or their folder here'] : oneSet() ? ['Images…', 'Folder…', 'Drop the images or their folder here'] : ['Domain A images…', 'Domain A folder…', "Drop domain A's images or folder here"];
     [$('train-a-label').textContent, $('train-a-dir-label').textContent, $('train-drop-a').textContent] = what;
     els.data.textContent = describeData();
   }
@@ -429,9 +454,8 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     newRun();
     data.demo = false;
     data.files = [[], []];
-    const d = DEFAULTS[els.model.value];
-    for (const [key, el] of [['netG', els.netG], ['ngf', els.ngf], ['ndf', els.ndf], ['load', els.load], ['crop', els.crop], ['imageSize', els.imageSize], ['nz', els.nz], ['batch', els.batch], ['epochs', els.epochs], ['decay', els.decay]]) {
-      if (d[key] !== undefined) el.value = d[key];
+    for (const [key, value] of Object.entries(current()?.defaults ?? {})) {
+      if (CONTROLS[key]) CONTROLS[key].value = value;
     }
     showModel();
   });
@@ -471,6 +495,7 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
     clearError();
     const saved = await dbGet();
     if (!saved) return;
+    await catalog.catch(() => {});
     data.demo = saved.demo;
     data.files = [0, 1].map((d) => saved.files.filter((f) => f.domain === d));
     showSettings(saved.settings);
@@ -485,7 +510,7 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
   });
   const networkDownload = (name) => async () => {
     try {
-      // A model with one generator (pix2pix's and DCGAN's G) downloads its translator.
+      // A model with one generator (G) downloads its translator.
       const net = run?.networks.includes(name) ? name : run?.translator ?? name;
       const { bytes } = await (await engine()).request({ op: 'trainNetwork', name: net });
       download(bytes, `${net}.safetensors`, 'application/octet-stream');

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use image::DynamicImage;
 use shaders::models::detect_generator;
-use shaders::nn::generator::{Generator, LoadOptions};
+use shaders::nn::generator::{Generator, LoadOptions, Rgba};
 use shaders::nn::layers::Mode;
 use shaders::nn::nets::remap::Mapped;
 use shaders::{Gpu, GpuOptions};
@@ -219,7 +219,8 @@ fn translate_file(gpu: &Gpu, net: &Translator, input: &Path, output: &Path, atte
     }
     let (w, h) = pic.rgba.dimensions();
     let mode = if net.eval { Mode::EVAL } else { Mode::TEST };
-    let out = net.net.translate(gpu, pic.rgba.as_raw(), w as usize, h as usize, mode, net.seed);
+    let image = Rgba { pixels: pic.rgba.as_raw(), width: w as usize, height: h as usize };
+    let out = net.net.translate(gpu, image, mode, net.seed);
     let out = pollster::block_on(out).with_context(|| format!("{}", input.display()))?;
     let (out, heat) = (out.pixels, out.attention);
     let rgb = |bytes: Vec<u8>| {

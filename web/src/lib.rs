@@ -16,7 +16,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use shaders::models::detect_generator;
-use shaders::nn::generator::{latents, Detected, Generator, LoadOptions};
+use shaders::nn::generator::{latents, Detected, Generator, LoadOptions, Rgba};
 use shaders::nn::io::weights::StateDict;
 use shaders::nn::layers::Mode;
 use shaders::{wgpu, Gpu, GpuOptions};
@@ -500,7 +500,8 @@ impl Translator {
         // Mode::TEST leaves the running statistics as loaded, so eval mode always uses the file's.
         let mode = if eval { Mode::EVAL } else { Mode::TEST };
         let scopes = Scopes::push(&self.gpu.device);
-        let result = generator.translate(&self.gpu, &rgba, w, h, mode, seed.into()).await;
+        let image = Rgba { pixels: &rgba, width: w, height: h };
+        let result = generator.translate(&self.gpu, image, mode, seed.into()).await;
         let gpu_error = scopes.pop().await;
         let ms = now_ms() - start;
         self.check_lost()?;

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
-use shaders::models::{Data, ModelSpec, TrainOptions};
+use shaders::models::{Data, TrainOptions};
 use shaders::nn::io::weights::StateDict;
 use shaders::nn::layers::params::SplitMix64;
 use shaders::nn::model::{Init, TrainState};
@@ -39,9 +39,12 @@ fn parse_settings(json: &str) -> Result<TrainOptions, String> {
     Ok(o)
 }
 
-/// The model of checked settings.
-fn spec(o: &TrainOptions) -> &'static dyn ModelSpec {
-    o.spec().unwrap_or(shaders::models::MODELS[0])
+/// The models the Train mode offers, as JSON (`shaders::models::page_catalog`):
+/// `[{kind, label, data, shows, fixed, defaults}]`; the page builds its model
+/// menu and chooses its controls from it.
+#[wasm_bindgen]
+pub fn train_models() -> String {
+    shaders::models::page_catalog().to_string()
 }
 
 /// One finished iteration as the page shows it.
@@ -219,7 +222,7 @@ impl Training {
         };
         self.check_data()?;
         let s = &self.settings;
-        let spec = spec(s);
+        let spec = s.checked_spec();
         let limit = spec.max_pixels(&self.gpu, s);
         let pixels = s.batch_size * (s.crop_size as usize).pow(2);
         if pixels > limit {
@@ -271,22 +274,22 @@ impl Training {
 
     /// The loss names, in [`StepReport::losses`] order.
     pub fn loss_names(&self) -> Vec<String> {
-        spec(&self.settings).info().losses.iter().map(|s| s.to_string()).collect()
+        self.settings.checked_spec().info().losses.iter().map(|s| s.to_string()).collect()
     }
 
     /// The names of the sample images, in [`Training::samples`] order.
     pub fn visual_names(&self) -> Vec<String> {
-        spec(&self.settings).info().visuals.iter().map(|s| s.to_string()).collect()
+        self.settings.checked_spec().info().visuals.iter().map(|s| s.to_string()).collect()
     }
 
     /// The model's networks, as [`Training::network`] names them.
     pub fn network_names(&self) -> Vec<String> {
-        spec(&self.settings).info().networks.iter().map(|s| s.to_string()).collect()
+        self.settings.checked_spec().info().networks.iter().map(|s| s.to_string()).collect()
     }
 
     /// The network that translates A to B (or generates), the one to download first.
     pub fn translator(&self) -> String {
-        spec(&self.settings).info().translator.to_string()
+        self.settings.checked_spec().info().translator.to_string()
     }
 
     /// GPU memory the run's tensors hold now, in bytes.
@@ -308,7 +311,7 @@ impl Training {
         let mut batch = [Vec::new(), Vec::new()];
         let mut size = (0, 0);
         let b_to_a = self.settings.direction == Direction::BtoA;
-        let data = spec(&self.settings).data();
+        let data = self.settings.checked_spec().data();
         for p in &picks {
             // Unaligned: image p.a of A and p.b of B; aligned: the halves of pair p.a, one crop and flip;
             // one set of images (DCGAN): image p.a.
@@ -357,7 +360,7 @@ impl Training {
             .expect("read after a step")
             .map_err(|e| JsError::new(&messages::gpu_failure("training", &e.to_string())))?;
         let iteration = run.pos.total_iters;
-        let names = spec(&self.settings).info().losses;
+        let names = self.settings.checked_spec().info().losses;
         if let Some((name, v)) = names.iter().zip(&losses).find(|(_, v)| !v.is_finite()) {
             return Err(JsError::new(&format!(
                 "Training diverged at iteration {iteration}: loss {name} is {v}. Resume from the last saved checkpoint \
@@ -431,14 +434,14 @@ impl Training {
         if let Some(bad) = checkpoint::first_non_finite(&snapshot.state) {
             return Err(JsError::new(&format!("The model holds a non-finite value ({bad}); it is not saved.")));
         }
-        let files = checkpoint::state_files(&snapshot.state, spec(&self.settings).info().networks.len(), true);
+        let files = checkpoint::state_files(&snapshot.state, self.settings.checked_spec().info().networks.len(), true);
         let mut manifest = Manifest {
             format: FORMAT,
             kind: LATEST.into(),
             position: snapshot.position,
             rng: snapshot.rng,
             lr: snapshot.lr,
-            architecture: spec(&self.settings).architecture(&self.settings),
+            architecture: self.settings.checked_spec().architecture(&self.settings),
             images: [self.images[0].len(), self.images[1].len()],
             options: self.settings.clone(),
             files: Default::default(),
@@ -489,7 +492,7 @@ impl Training {
     /// The images the model needs: two domains, one set of images, or A|B pairs.
     fn check_data(&self) -> Result<(), JsError> {
         let [a, b] = &self.images;
-        let spec = spec(&self.settings);
+        let spec = self.settings.checked_spec();
         match spec.data() {
             Data::Unaligned | Data::UnalignedOrHalves => {
                 for (d, imgs) in [("A", a), ("B", b)] {
@@ -552,12 +555,12 @@ impl Training {
         let mut manifest = manifest;
         // Options the page left out of older manifests take the model's defaults.
         manifest.options.resolve(&|_| false, false).map_err(bad)?;
-        let arch = spec(&manifest.options).architecture(&manifest.options);
+        let arch = manifest.options.checked_spec().architecture(&manifest.options);
         if arch != manifest.architecture {
             return Err(bad(format!("its manifest says {} but its settings build {arch}", manifest.architecture)));
         }
         self.settings = manifest.options.clone();
-        let info = spec(&self.settings).info();
+        let info = self.settings.checked_spec().info();
         let names = info.networks.iter().chain(info.state);
         let mut state = TrainState::default();
         for name in names {
@@ -577,7 +580,7 @@ mod tests {
     #[test]
     fn settings_are_trainers_options_and_name_what_is_wrong() {
         let s = parse_settings(r#"{"net_g": "resnet_6blocks", "ngf": 32, "ndf": 32}"#).unwrap();
-        assert_eq!(spec(&s).architecture(&s), "resnet_6blocks ngf 32, n_layers_d 3 ndf 32");
+        assert_eq!(s.checked_spec().architecture(&s), "resnet_6blocks ngf 32, n_layers_d 3 ndf 32");
         assert_eq!((s.crop_size, s.load_size, s.batch_size), (256, 286, 1));
         let err = |json: &str| parse_settings(json).unwrap_err();
         assert!(err(r#"{"model": "unit"}"#).contains("there is no model `unit`"));
@@ -595,16 +598,16 @@ mod tests {
     fn each_model_takes_its_defaults() {
         let s = parse_settings(r#"{"model": "pix2pix", "ngf": 64, "ndf": 64, "crop_size": 256, "load_size": 286}"#)
             .unwrap();
-        assert_eq!(spec(&s).architecture(&s), "pix2pix unet_256 ngf 64, n_layers_d 3 ndf 64, norm batch");
+        assert_eq!(s.checked_spec().architecture(&s), "pix2pix unet_256 ngf 64, n_layers_d 3 ndf 64, norm batch");
         let d = parse_settings(r#"{"model": "dcgan", "nz": 8, "ngf": 4, "ndf": 4, "batch_size": 2}"#).unwrap();
-        assert_eq!(spec(&d).architecture(&d), "dcgan nz 8 ngf 4 ndf 4");
+        assert_eq!(d.checked_spec().architecture(&d), "dcgan nz 8 ngf 4 ndf 4");
         assert_eq!((d.preprocess, d.load_size, d.crop_size, d.no_flip), (Preprocess::CenterCrop, 64, 64, true));
         // DCGAN's reference defaults where the page gives none: 25 epochs at a constant rate.
         assert_eq!((d.batch_size, d.n_epochs, d.n_epochs_decay), (2, 25, 0));
         assert!(parse_settings(r#"{"model": "dcgan", "image_size": 128}"#).unwrap_err().contains("64x64"));
         assert!(parse_settings(r#"{"direction": "up"}"#).unwrap_err().contains("do not parse"));
         let u = parse_settings(r#"{"model": "ugatit", "light": true, "ch": 4, "crop_size": 96}"#).unwrap();
-        assert_eq!(spec(&u).architecture(&u), "ugatit light ch 4 n_res 4");
+        assert_eq!(u.checked_spec().architecture(&u), "ugatit light ch 4 n_res 4");
         assert!(u.transform().bilinear);
     }
 
@@ -617,7 +620,7 @@ mod tests {
             "n_epochs_decay": 100, "lambda_a": 10.0, "lambda_b": 10.0, "lambda_identity": 0.5, "pool_size": null,
             "seed": 0, "norm": "instance", "gan_mode": "lsgan", "display_freq": 400, "domain_a": "/data/A"}"#;
         let s = parse_settings(json).unwrap();
-        assert_eq!(spec(&s).architecture(&s), "resnet_9blocks ngf 8, n_layers_d 3 ndf 16");
+        assert_eq!(s.checked_spec().architecture(&s), "resnet_9blocks ngf 8, n_layers_d 3 ndf 16");
         assert_eq!(s.get::<shaders::models::image_to_image::NetOptions>().pool_size, Some(50));
     }
 
@@ -628,7 +631,7 @@ mod tests {
             let path = format!("{}/../tests/fixtures/manifests/{name}.json", env!("CARGO_MANIFEST_DIR"));
             let mut m: Manifest<TrainOptions> = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
             m.options.resolve(&|_| false, false).unwrap();
-            assert_eq!(spec(&m.options).architecture(&m.options), m.architecture, "{name}");
+            assert_eq!(m.options.checked_spec().architecture(&m.options), m.architecture, "{name}");
         }
     }
 }

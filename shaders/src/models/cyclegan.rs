@@ -4,7 +4,7 @@
 
 use super::image_to_image::{self, NetG, NetOptions};
 use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
-use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
+use super::{default_unset, BenchCase, Data, Demo, ModelSpec, PageForm};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::nn::gan_loss::gan_loss;
@@ -348,6 +348,16 @@ impl ModelSpec for CycleGanSpec {
 
     fn generator(&self, o: &TrainOptions) -> Option<GeneratorConfig> {
         Some(Self::config(o).generator)
+    }
+
+    fn page_form(&self) -> Option<PageForm> {
+        Some(PageForm {
+            label: "CycleGAN: two sets of images",
+            defaults: r#"{"net_g": "resnet_6blocks", "ngf": 32, "ndf": 32, "load_size": 143, "crop_size": 128,
+                "batch_size": 1, "n_epochs": 100, "n_epochs_decay": 100}"#,
+            shows: &["net_g", "load_size", "crop_size"],
+            fixed: &[],
+        })
     }
 
     fn bench_cases(&self) -> Vec<BenchCase> {

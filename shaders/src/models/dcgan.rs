@@ -7,9 +7,8 @@
 //! BatchNorm normalizes with the batch's statistics, and the reference's
 //! three D passes each update D's running statistics.
 
-use super::image_to_image::{NetOptions, NormArg};
 use super::options::{Group, OptionGroup, TrainOptions};
-use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
+use super::{default_unset, BenchCase, Data, Demo, ModelSpec, PageForm};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::nn::generator::latents;
@@ -295,11 +294,7 @@ impl ModelSpec for DcganSpec {
 
     /// main.py: Resize(imageSize) + CenterCrop(imageSize), no flips; batch norm.
     fn resolve(&self, o: &mut TrainOptions) {
-        o.preprocess = Preprocess::CenterCrop;
-        o.load_size = o.image_size;
-        o.crop_size = o.image_size;
-        o.no_flip = true;
-        o.update::<NetOptions>(|n| n.norm = Some(NormArg::Batch));
+        o.whole_images(Preprocess::CenterCrop);
     }
 
     fn validate(&self, o: &TrainOptions) -> std::result::Result<(), String> {
@@ -332,6 +327,16 @@ impl ModelSpec for DcganSpec {
 
     fn build(&self, gpu: &Gpu, o: &TrainOptions, init: Init) -> Result<Box<dyn Model>> {
         Ok(Box::new(Dcgan::new(gpu, Self::config(o), init)?))
+    }
+
+    fn page_form(&self) -> Option<PageForm> {
+        Some(PageForm {
+            label: "DCGAN: one set of images, generated from noise",
+            defaults: r#"{"ngf": 64, "ndf": 64, "image_size": 64, "nz": 100, "batch_size": 64, "n_epochs": 25,
+                "n_epochs_decay": 0}"#,
+            shows: &["image_size", "nz"],
+            fixed: &["image_size"],
+        })
     }
 
     fn bench_cases(&self) -> Vec<BenchCase> {

@@ -21,9 +21,8 @@
 //! Images are [0, 1] BGR, as the reference reads them with OpenCV; the
 //! model converts the trainer's [-1, 1] RGB batches on the GPU.
 
-use super::image_to_image::{NetOptions, NormArg};
 use super::options::{Group, OptionGroup, TrainOptions};
-use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
+use super::{default_unset, BenchCase, Data, Demo, ModelSpec, PageForm};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::nn::layers::optim::AdamGroup;
@@ -415,11 +414,7 @@ impl ModelSpec for DiscoGanSpec {
 
     /// image_translation.py: cv2.resize to image_size x image_size, no crops or flips.
     fn resolve(&self, o: &mut TrainOptions) {
-        o.preprocess = Preprocess::ResizeAndCrop;
-        o.load_size = o.image_size;
-        o.crop_size = o.image_size;
-        o.no_flip = true;
-        o.update::<NetOptions>(|n| n.norm = Some(NormArg::Batch));
+        o.whole_images(Preprocess::ResizeAndCrop);
     }
 
     fn validate(&self, o: &TrainOptions) -> std::result::Result<(), String> {
@@ -458,6 +453,16 @@ impl ModelSpec for DiscoGanSpec {
 
     fn build(&self, gpu: &Gpu, o: &TrainOptions, init: Init) -> Result<Box<dyn Model>> {
         Ok(Box::new(DiscoGan::new(gpu, Self::config(o), init)?))
+    }
+
+    fn page_form(&self) -> Option<PageForm> {
+        Some(PageForm {
+            label: "DiscoGAN: two sets of images, 64×64",
+            defaults: r#"{"ngf": 64, "ndf": 64, "image_size": 64, "batch_size": 64, "n_epochs": 5000,
+                "n_epochs_decay": 0}"#,
+            shows: &["image_size"],
+            fixed: &[],
+        })
     }
 
     fn bench_cases(&self) -> Vec<BenchCase> {

@@ -244,10 +244,55 @@ pub trait ModelSpec: Sync {
         Ok(Detection::Other(sd))
     }
 
+    /// How the page's Train mode offers the model; `None`: not offered there.
+    fn page_form(&self) -> Option<PageForm> {
+        None
+    }
+
     /// What the user should run after training, e.g. `trainer translate --weights ...`.
     fn next_step(&self, weights: &str) -> String {
         format!("translate with: trainer translate --weights {weights} --input IMAGE --output OUT.png")
     }
+}
+
+/// How the page's Train mode offers a model.
+#[derive(Clone, Copy, Debug)]
+pub struct PageForm {
+    /// The model menu's entry, e.g. `CycleGAN: two sets of images`.
+    pub label: &'static str,
+    /// The form's starting values as a JSON object of [`TrainOptions`] keys:
+    /// small enough for a laptop GPU where the reference's are large.
+    pub defaults: &'static str,
+    /// The options the form shows besides ngf, ndf, the batch, the learning
+    /// rate, the epochs and the seed, which it shows for every model.
+    pub shows: &'static [&'static str],
+    /// Of those, the ones shown but fixed by the model.
+    pub fixed: &'static [&'static str],
+}
+
+/// The models the page's Train mode offers, in [`MODELS`]' order, as JSON:
+/// `[{kind, label, data, shows, fixed, defaults}]`, where `data` is
+/// `unaligned` (two sets of images), `aligned` (A|B pairs) or `single` (one
+/// set) and `defaults` the form's starting values.
+pub fn page_catalog() -> serde_json::Value {
+    let entries = MODELS.iter().filter_map(|m| {
+        let form = m.page_form()?;
+        let data = match m.data() {
+            Data::Unaligned | Data::UnalignedOrHalves => "unaligned",
+            Data::Aligned => "aligned",
+            Data::Single => "single",
+        };
+        let defaults: serde_json::Value = serde_json::from_str(form.defaults).unwrap_or_default();
+        Some(serde_json::json!({
+            "kind": m.info().kind,
+            "label": form.label,
+            "data": data,
+            "shows": form.shows,
+            "fixed": form.fixed,
+            "defaults": defaults,
+        }))
+    });
+    serde_json::Value::Array(entries.collect())
 }
 
 /// The usual `--init-weights` check: each network, mapped onto the
@@ -308,6 +353,32 @@ pub(crate) use default_unset;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_forms_start_from_valid_options() {
+        let catalog = page_catalog();
+        let entries = catalog.as_array().unwrap();
+        assert!(entries.len() >= 4, "{catalog}");
+        for m in MODELS {
+            let Some(form) = m.page_form() else { continue };
+            let kind = m.info().kind;
+            let mut map: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(form.defaults).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            map.insert("model".into(), kind.into());
+            let mut o = TrainOptions::from_map(&map).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            o.resolve(&|k| !map.contains_key(k), false).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            let keys = o.to_map();
+            for k in form.shows {
+                assert!(keys.contains_key(*k), "{kind} shows `{k}`, which is not one of its options");
+            }
+            for k in form.fixed {
+                assert!(form.shows.contains(k), "{kind} fixes `{k}` but does not show it");
+            }
+            for (k, v) in &map {
+                assert_eq!(keys.get(k), Some(v), "{kind}: `{k}` resolves to another value");
+            }
+        }
+    }
 
     #[test]
     fn every_model_is_found_by_its_name_and_groups_are_distinct() {

@@ -7,7 +7,7 @@
 use super::cyclegan::non_negative;
 use super::image_to_image::{self, NetG, NetOptions};
 use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
-use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
+use super::{default_unset, BenchCase, Data, Demo, ModelSpec, PageForm};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::nn::gan_loss::{gan_loss, gan_loss_scaled};
@@ -282,6 +282,16 @@ impl ModelSpec for Pix2PixSpec {
 
     fn generator(&self, o: &TrainOptions) -> Option<GeneratorConfig> {
         Some(Self::config(o).generator)
+    }
+
+    fn page_form(&self) -> Option<PageForm> {
+        Some(PageForm {
+            label: "pix2pix: A|B pairs",
+            defaults: r#"{"net_g": "unet_128", "ngf": 32, "ndf": 32, "load_size": 143, "crop_size": 128,
+                "batch_size": 1, "n_epochs": 100, "n_epochs_decay": 100}"#,
+            shows: &["net_g", "direction", "load_size", "crop_size"],
+            fixed: &[],
+        })
     }
 
     fn bench_cases(&self) -> Vec<BenchCase> {

@@ -25,7 +25,7 @@ use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
 use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
-use crate::nn::generator::{Detected, Detection, Generator as GeneratorApi, LoadOptions, Summary, Translation};
+use crate::nn::generator::{Detected, Detection, Generator as GeneratorApi, LoadOptions, Rgba, Summary, Translation};
 use crate::nn::io::weights::StateDict;
 use crate::nn::layers::optim::AdamGroup;
 use crate::nn::layers::params::SplitMix64;
@@ -459,17 +459,17 @@ impl GeneratorApi for Translator {
         }
     }
 
+    /// The generator has no mode-dependent layers: `mode` and `seed` change nothing.
     fn translate<'a>(
         &'a self,
         gpu: &'a Gpu,
-        rgba: &'a [u8],
-        width: usize,
-        height: usize,
+        image: Rgba<'a>,
         _mode: Mode,
         _seed: u64,
     ) -> BoxFuture<'a, Result<Translation>> {
         Box::pin(async move {
-            let (pixels, attention) = translate_ugatit_rgba(gpu, &self.net, rgba, width, height).await?;
+            let Rgba { pixels, width, height } = image;
+            let (pixels, attention) = translate_ugatit_rgba(gpu, &self.net, pixels, width, height).await?;
             Ok(Translation { pixels, attention: Some(attention) })
         })
     }

@@ -94,6 +94,17 @@ impl Summary {
     }
 }
 
+/// An RGBA8 image: `width * height * 4` bytes, row by row.
+#[derive(Clone, Copy, Debug)]
+pub struct Rgba<'a> {
+    /// The bytes.
+    pub pixels: &'a [u8],
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+}
+
 /// One translated image.
 pub struct Translation {
     /// RGBA8 of the input's size, with the input's alpha.
@@ -111,14 +122,12 @@ pub trait Generator {
     /// widest activation must fit one storage binding).
     fn max_pixels(&self, gpu: &Gpu) -> usize;
 
-    /// Translates `width` x `height` RGBA8 pixels in `mode`, dropout masks
-    /// drawn from `seed`; the result has the input's size and alpha.
+    /// Translates an image in `mode`, dropout masks drawn from `seed`; the
+    /// result has the input's size and alpha.
     fn translate<'a>(
         &'a self,
         gpu: &'a Gpu,
-        rgba: &'a [u8],
-        width: usize,
-        height: usize,
+        image: Rgba<'a>,
         mode: Mode,
         seed: u64,
     ) -> BoxFuture<'a, Result<Translation>>;
@@ -268,15 +277,14 @@ impl Generator for NetworkGenerator {
     fn translate<'a>(
         &'a self,
         gpu: &'a Gpu,
-        rgba: &'a [u8],
-        width: usize,
-        height: usize,
+        image: Rgba<'a>,
         mode: Mode,
         seed: u64,
     ) -> BoxFuture<'a, Result<Translation>> {
         Box::pin(async move {
             let mut rng = SplitMix64(seed);
-            let pixels = translate_rgba(gpu, &self.net, mode, Some(&mut rng), rgba, width, height).await?;
+            let Rgba { pixels, width, height } = image;
+            let pixels = translate_rgba(gpu, &self.net, mode, Some(&mut rng), pixels, width, height).await?;
             Ok(Translation { pixels, attention: None })
         })
     }

@@ -54,7 +54,7 @@ impl TrainArgs {
 
     /// The model's entry in the registry (`--model` is one of its names).
     pub fn spec(&self) -> &'static dyn ModelSpec {
-        self.options.spec().unwrap_or(shaders::models::MODELS[0])
+        self.options.checked_spec()
     }
 
     /// Fills the options whose default depends on the model or on the demo
