@@ -345,8 +345,10 @@ export function setupTraining({ engine, showError, clearError, message, onShow }
   async function begin(checkpoint = null, restored = null) {
     clearError();
     try {
-      await catalog; // the model menu (its failure is already shown)
-    } catch {
+      await catalog; // the model menu
+    } catch (err) {
+      showError(message(err));
+      status('Not started.');
       return;
     }
     let s;
