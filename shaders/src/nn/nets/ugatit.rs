@@ -3,7 +3,7 @@
 //! adaILN decoder, and the spectrally normalized discriminators with their
 //! CAM logits. Each keeps the reference's state_dict keys; the parts that
 //! are plain Sequentials (the encoder, the 1x1 and decoder convolutions)
-//! are [`Module`]s, the rest is written out here with its backward.
+//! are [`Layer`]s, the rest is written out here with its backward.
 //!
 //! Quirks kept from the reference:
 //! - the CAM feature weighting multiplies by the fc weight itself
@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::nn::io::weights::{HostTensor, StateDict};
 use crate::nn::layers::arena::ParamArena;
 use crate::nn::layers::params::{ParamSpec, SplitMix64};
-use crate::nn::layers::{Backward, Entry, Forward, Mode, Module, Registry, SeqBuilder, Tape};
+use crate::nn::layers::{Backward, Entry, Forward, Layer, Mode, Registry, Residual, SeqBuilder, Sequential, Tape};
 use crate::nn::nets::arch::Norm;
 use crate::nn::nets::network::{spec_order, state_dict_of, Loaded, LEAKY_SLOPE};
 use crate::ops::{
@@ -211,15 +211,15 @@ fn forward_ctx<'a>(gpu: &'a Gpu, params: &'a ParamArena, tape: Option<&'a mut Ta
 
 /// One ResnetAdaILNBlock: conv1, adaILN + ReLU, conv2, adaILN, + x.
 struct AdaBlock {
-    conv1: Module,
+    conv1: Sequential,
     rho1: usize,
-    conv2: Module,
+    conv2: Sequential,
     rho2: usize,
 }
 
 /// One decoder stage of UpBlock2: nearest x2, conv 3x3, ILN + ReLU.
 struct UpStage {
-    conv: Module,
+    conv: Sequential,
     rho: usize,
     gamma: usize,
     beta: usize,
@@ -228,16 +228,16 @@ struct UpStage {
 /// The U-GAT-IT generator (`ResnetGenerator`).
 pub struct Generator {
     shape: GeneratorShape,
-    down: Module,
+    down: Sequential,
     gap_fc: usize,
     gmp_fc: usize,
-    conv1x1: Module,
+    conv1x1: Sequential,
     fc: [usize; 2],
     gamma: usize,
     beta: usize,
     blocks: Vec<AdaBlock>,
     ups: Vec<UpStage>,
-    out: Module,
+    out: Sequential,
     params: ParamArena,
     order: Vec<(String, Entry)>,
 }
@@ -271,16 +271,16 @@ pub struct GeneratorTape {
 /// reference's state_dict order (modules in assignment order: gap_fc,
 /// gmp_fc, conv1x1, gamma, beta, UpBlock1_*, then DownBlock, FC, UpBlock2).
 struct GeneratorParts {
-    down: Module,
+    down: Sequential,
     gap_fc: usize,
     gmp_fc: usize,
-    conv1x1: Module,
+    conv1x1: Sequential,
     fc: [usize; 2],
     gamma: usize,
     beta: usize,
     blocks: Vec<AdaBlock>,
     ups: Vec<UpStage>,
-    out: Module,
+    out: Sequential,
 }
 
 fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
@@ -325,7 +325,7 @@ fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
             b.fused(); // ReflectionPad2d(1)
             b.conv([c, c, 3, 3], false, conv(1, 1, Padding::Reflect, Activation::None));
             b.norm(Norm::Instance, c, Activation::None);
-            Module::Residual(Box::new(b.finish()))
+            Residual(Box::new(b.finish()))
         });
     }
     let down = s.finish();
@@ -639,7 +639,7 @@ pub struct Discriminator {
     model: Vec<SnConv>,
     gap_fc: SnFc,
     gmp_fc: SnFc,
-    conv1x1: Module,
+    conv1x1: Sequential,
     last: SnConv,
     params: ParamArena,
     buffers: Vec<Tensor>,
@@ -663,7 +663,7 @@ struct DiscriminatorParts {
     model: Vec<SnConv>,
     gap_fc: SnFc,
     gmp_fc: SnFc,
-    conv1x1: Module,
+    conv1x1: Sequential,
     last: SnConv,
 }
 
