@@ -2,18 +2,26 @@
 //! [`ParamArena`]) and run forward and backward through the ops, and the
 //! compositions that make networks of them.
 //!
-//! A network is a [`Module`] tree built like the reference's PyTorch modules:
-//! a [`Seq`] numbers its children as `nn.Sequential` does, so state_dict keys
-//! are module paths (`model.10.conv_block.1.weight`). Modules the kernels fuse
-//! into their neighbour (a reflection pad into the convolution's index
-//! arithmetic, a ReLU into the norm's epilogue) still take their index.
+//! A network is a tree of [`Layer`]s built like the reference's PyTorch
+//! modules: a [`SeqBuilder`] numbers the children of a [`Sequential`] as
+//! `nn.Sequential` does, so state_dict keys are module paths
+//! (`model.10.conv_block.1.weight`). Modules the kernels fuse into their
+//! neighbour (a reflection pad into the convolution's index arithmetic, a
+//! ReLU into the norm's epilogue) still take their index.
 //!
-//! A training forward pushes what backward needs onto a [`Tape`], a stack;
-//! backward walks the tree in reverse and pops the same entries.
+//! [`Layer`] is an open trait: the kinds here ([`Conv`], [`Norm`], [`Act`],
+//! [`Dropout`], [`Sequential`], [`Residual`], [`SkipCat`], [`Tap`]) and a
+//! model's own layers defined elsewhere compose alike.
+//!
+//! A training forward pushes what backward needs onto a [`Tape`], a stack
+//! of entries of any type; backward walks the tree in reverse and each layer
+//! pops its own entries with their types.
 
 pub mod arena;
 pub mod optim;
 pub mod params;
+
+use std::any::Any;
 
 use crate::context::Gpu;
 use crate::error::{Error, Result};
@@ -55,26 +63,53 @@ impl Mode {
     pub const TEST: Mode = Mode { batch_stats: true, update_running: false, dropout: true };
 }
 
-/// What a training forward keeps for backward, in forward order.
+/// What a training forward keeps for backward, in forward order: a stack
+/// of entries of any type, each pushed by the layer that reads it back.
 #[derive(Default)]
 pub struct Tape {
-    entries: Vec<Saved>,
-}
-
-enum Saved {
-    Conv { input: Tensor, output: Option<Tensor> },
-    Norm { input: Tensor, stats: Tensor, batch_stats: bool },
-    Act { output: Tensor },
-    Dropout { seed: u64 },
-    Cat { channels: usize },
+    entries: Vec<Box<dyn Any>>,
 }
 
 impl Tape {
-    fn pop(&mut self, what: &str) -> Result<Saved> {
-        self.entries
-            .pop()
-            .ok_or_else(|| Error::Network(format!("{what}: the tape is exhausted (a tape of another pass?)")))
+    /// Saves `entry` for the backward of the layer pushing it.
+    pub fn push<T: Any>(&mut self, entry: T) {
+        self.entries.push(Box::new(entry));
     }
+
+    /// Takes the last entry, which `what` (for messages) saved as a `T`: an
+    /// error when the tape is exhausted or its last entry is of another type.
+    pub fn pop<T: Any>(&mut self, what: &str) -> Result<T> {
+        let entry = self
+            .entries
+            .pop()
+            .ok_or_else(|| Error::Network(format!("{what}: the tape is exhausted (a tape of another pass?)")))?;
+        entry.downcast::<T>().map(|b| *b).map_err(|_| mismatch(what))
+    }
+
+    /// Takes the last entry if it is a `T`; leaves the tape as it is
+    /// otherwise (for a layer that saves nothing in some passes).
+    pub fn pop_if<T: Any>(&mut self) -> Option<T> {
+        if self.entries.last()?.is::<T>() {
+            self.entries.pop()?.downcast::<T>().ok().map(|b| *b)
+        } else {
+            None
+        }
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the tape holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The error of a tape whose entry is not what the layer popping it saved.
+pub fn mismatch(what: &str) -> Error {
+    Error::Network(format!("{what}: the tape does not match the network (a tape of another pass?)"))
 }
 
 /// One forward pass: the GPU, the parameters, the mode, the randomness
@@ -92,14 +127,15 @@ pub struct Forward<'a> {
     pub rng: Option<&'a mut SplitMix64>,
     /// Where a training pass saves activations.
     pub tape: Option<&'a mut Tape>,
-    /// The outputs of the [`Module::Tap`]s, in forward order.
+    /// The outputs of the [`Tap`]s, in forward order.
     pub features: Vec<Tensor>,
 }
 
 impl Forward<'_> {
-    fn save(&mut self, s: Saved) {
+    /// Saves `entry` on the tape of a training pass (nothing otherwise).
+    pub fn save<T: Any>(&mut self, entry: T) {
         if let Some(t) = self.tape.as_deref_mut() {
-            t.entries.push(s);
+            t.push(entry);
         }
     }
 }
@@ -114,13 +150,52 @@ pub struct Backward<'a> {
     pub param_grads: bool,
     /// The forward's tape, consumed.
     pub tape: Tape,
-    /// Gradients wrt the [`Module::Tap`] outputs, in forward order (None:
+    /// Gradients wrt the [`Tap`] outputs, in forward order (None:
     /// none for that feature); backward takes them from the end.
     pub feature_grads: Vec<Option<Tensor>>,
 }
 
+/// A layer: a node of a network's tree that owns its parameters (indices
+/// registered in the network's [`Registry`] when it is built) and runs
+/// forward and backward through the ops. Its forward saves what its
+/// backward needs on the [`Tape`] ([`Forward::save`]); its backward pops the
+/// same entries, in reverse order ([`Tape::pop`]).
+pub trait Layer {
+    /// Rebuilds what the layer derives from its parameters (packed
+    /// convolution weights) after loading and after each optimizer step;
+    /// `backward` also builds what the input gradients read.
+    fn refresh(&mut self, _gpu: &Gpu, _params: &ParamArena, _backward: bool) -> Result<()> {
+        Ok(())
+    }
+
+    /// Forward pass; `residual`, when given, is added to the output (fused
+    /// into a final norm where there is one; see [`add_residual`]).
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor>;
+
+    /// Backward pass: pops this layer's tape entries, adds parameter
+    /// gradients (when [`Backward::param_grads`]) and returns dL/dx when
+    /// `input_grad`.
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>>;
+
+    /// Takes `a` into the layer's epilogue, applied after its output; false
+    /// when the layer has no free epilogue (the caller then adds a
+    /// standalone [`Act`]).
+    fn fuse_activation(&mut self, _a: Activation) -> bool {
+        false
+    }
+}
+
+/// `y + residual`, or `y` without one: the end of a layer's forward whose
+/// kernels do not fuse the residual.
+pub fn add_residual(gpu: &Gpu, y: Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+    match residual {
+        Some(r) => add(gpu, &y, r),
+        None => Ok(y),
+    }
+}
+
 /// A convolution or transposed convolution with its fused epilogue
-/// activation and its packed weights (rebuilt by [`Module::refresh`]).
+/// activation and its packed weights (rebuilt by [`Layer::refresh`]).
 pub struct Conv {
     weight: usize,
     bias: Option<usize>,
@@ -176,173 +251,65 @@ pub enum NormKind {
 const EPS: f32 = 1e-5;
 const MOMENTUM: f32 = 0.1;
 
-/// A network as a tree of modules.
-pub enum Module {
-    /// A convolution.
-    Conv(Conv),
-    /// A normalization.
-    Norm(Norm),
-    /// A standalone activation (one that no neighbour fuses).
-    Act(Activation),
-    /// Dropout with this probability (active only when [`Mode::dropout`]).
-    Dropout(f32),
-    /// Children in order.
-    Seq(Vec<Module>),
-    /// x + f(x).
-    Residual(Box<Module>),
-    /// cat([x, f(x)], channels): the U-Net's skip connection.
-    SkipCat(Box<Module>),
-    /// The identity, whose output a network also returns as a feature
-    /// (DiscoGAN's discriminator); backward adds the feature's gradient.
-    Tap,
+/// A standalone activation (one that no neighbour fuses).
+pub struct Act(pub Activation);
+
+/// Dropout with this probability (active only when [`Mode::dropout`]).
+pub struct Dropout(pub f32);
+
+/// Children in order: `nn.Sequential`.
+#[derive(Default)]
+pub struct Sequential(pub Vec<Box<dyn Layer>>);
+
+/// x + f(x).
+pub struct Residual(pub Box<dyn Layer>);
+
+/// cat([x, f(x)], channels): the U-Net's skip connection.
+pub struct SkipCat(pub Box<dyn Layer>);
+
+/// The identity, whose output a network also returns as a feature
+/// (DiscoGAN's discriminator); backward adds the feature's gradient.
+pub struct Tap;
+
+/// What a [`Conv`] saves: its input and, with an epilogue activation, its output.
+struct ConvSaved {
+    input: Tensor,
+    output: Option<Tensor>,
 }
 
-impl Module {
-    /// Re-packs every convolution's weights from the current parameters (after
-    /// loading and after each optimizer step); `backward` also packs the
-    /// layouts the input gradients read.
-    pub fn refresh(&mut self, gpu: &Gpu, params: &ParamArena, backward: bool) -> Result<()> {
-        match self {
-            Module::Conv(c) => {
-                let w = params.value(c.weight);
-                let (fwd, bwd) = match c.kind {
-                    ConvKind::Conv(_) => (conv2d_pack_weight as PackFn, conv_transpose2d_pack_weight as PackFn),
-                    ConvKind::Transposed(_) => (conv_transpose2d_pack_weight as PackFn, conv2d_pack_weight as PackFn),
-                };
-                c.packed = Some(fwd(gpu, &w)?);
-                c.packed_backward = if backward { Some(bwd(gpu, &w)?) } else { None };
-                Ok(())
-            }
-            Module::Seq(children) => children.iter_mut().try_for_each(|m| m.refresh(gpu, params, backward)),
-            Module::Residual(m) | Module::SkipCat(m) => m.refresh(gpu, params, backward),
-            Module::Norm(_) | Module::Act(_) | Module::Dropout(_) | Module::Tap => Ok(()),
-        }
-    }
-
-    /// Forward pass; `residual`, when given, is added to the output (fused
-    /// into a final norm where there is one).
-    pub fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
-        let gpu = f.gpu;
-        let y = match self {
-            Module::Conv(c) => c.forward(f, x)?,
-            Module::Norm(n) => return n.forward(f, x, residual),
-            Module::Act(a) => {
-                let y = match *a {
-                    Activation::None => x.clone(),
-                    Activation::Relu => relu(gpu, x)?,
-                    Activation::LeakyRelu(s) => leaky_relu(gpu, x, s)?,
-                    Activation::Tanh => tanh(gpu, x)?,
-                    Activation::Sigmoid => sigmoid(gpu, x)?,
-                };
-                f.save(Saved::Act { output: y.clone() });
-                y
-            }
-            Module::Dropout(p) => {
-                if !f.mode.dropout {
-                    x.clone()
-                } else {
-                    let rng = f.rng.as_deref_mut().ok_or_else(|| {
-                        Error::Network("dropout is on but the forward pass was given no random generator".into())
-                    })?;
-                    let seed = rng.next_u64();
-                    f.save(Saved::Dropout { seed });
-                    dropout(gpu, x, *p, seed)?
-                }
-            }
-            Module::Seq(children) => {
-                let mut h = x.clone();
-                let last = children.len().saturating_sub(1);
-                for (i, m) in children.iter().enumerate() {
-                    h = m.forward(f, &h, if i == last { residual } else { None })?;
-                }
-                return Ok(h);
-            }
-            Module::Residual(inner) => {
-                let y = inner.forward(f, x, Some(x))?;
-                return match residual {
-                    Some(r) => add(gpu, &y, r),
-                    None => Ok(y),
-                };
-            }
-            Module::Tap => {
-                f.features.push(x.clone());
-                x.clone()
-            }
-            Module::SkipCat(inner) => {
-                let inner_y = inner.forward(f, x, None)?;
-                f.save(Saved::Cat { channels: x.nchw("skip connection", "input")?[1] });
-                concat_channels(gpu, x, &inner_y)?
-            }
-        };
-        match residual {
-            Some(r) => add(gpu, &y, r),
-            None => Ok(y),
-        }
-    }
-
-    /// Backward pass: pops this module's tape entries, adds parameter
-    /// gradients (when [`Backward::param_grads`]) and returns dL/dx when
-    /// `input_grad`.
-    pub fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
-        let gpu = b.gpu;
-        match self {
-            Module::Conv(c) => c.backward(b, dy, input_grad),
-            Module::Norm(n) => n.backward(b, dy, input_grad),
-            Module::Act(a) => match b.tape.pop("activation")? {
-                Saved::Act { output } => Ok(Some(activation_backward_input(gpu, *a, &output, dy)?)),
-                _ => Err(mismatch("activation")),
-            },
-            Module::Dropout(p) => {
-                // A pass with dropout off saved nothing.
-                match b.tape.entries.last() {
-                    Some(Saved::Dropout { seed }) => {
-                        let seed = *seed;
-                        b.tape.entries.pop();
-                        Ok(Some(dropout_backward_input(gpu, dy, *p, seed)?))
-                    }
-                    _ => Ok(Some(dy.clone())),
-                }
-            }
-            Module::Seq(children) => {
-                let mut d = dy.clone();
-                for (i, m) in children.iter().enumerate().rev() {
-                    match m.backward(b, &d, i > 0 || input_grad)? {
-                        Some(next) => d = next,
-                        None => return Ok(None),
-                    }
-                }
-                Ok(Some(d))
-            }
-            Module::Residual(inner) => {
-                let d = inner.backward(b, dy, true)?.ok_or_else(|| mismatch("residual"))?;
-                Ok(Some(add(gpu, dy, &d)?))
-            }
-            // A plain backward has no feature gradients: the tap passes dy on.
-            Module::Tap => match b.feature_grads.pop().flatten() {
-                Some(g) => Ok(Some(add(gpu, dy, &g)?)),
-                None => Ok(Some(dy.clone())),
-            },
-            Module::SkipCat(inner) => {
-                let channels = match b.tape.pop("skip connection")? {
-                    Saved::Cat { channels } => channels,
-                    _ => return Err(mismatch("skip connection")),
-                };
-                let (dx, d_inner) = concat_channels_backward_input(gpu, dy, channels)?;
-                let d = inner.backward(b, &d_inner, true)?.ok_or_else(|| mismatch("skip connection"))?;
-                Ok(Some(add(gpu, &dx, &d)?))
-            }
-        }
-    }
+/// What a [`Norm`] saves.
+struct NormSaved {
+    input: Tensor,
+    stats: Tensor,
+    batch_stats: bool,
 }
+
+/// What an [`Act`] saves: its output.
+struct ActSaved(Tensor);
+
+/// What a [`Dropout`] that was on saves: its mask's seed.
+struct DropoutSeed(u64);
+
+/// What a [`SkipCat`] saves: the channels of its input.
+struct CatChannels(usize);
 
 type PackFn = fn(&Gpu, &Tensor) -> Result<Tensor>;
 
-fn mismatch(what: &str) -> Error {
-    Error::Network(format!("{what}: the tape does not match the network (a tape of another pass?)"))
-}
+impl Layer for Conv {
+    /// Re-packs the weights from the current parameters; `backward` also
+    /// packs the layout the input gradient reads.
+    fn refresh(&mut self, gpu: &Gpu, params: &ParamArena, backward: bool) -> Result<()> {
+        let w = params.value(self.weight);
+        let (fwd, bwd) = match self.kind {
+            ConvKind::Conv(_) => (conv2d_pack_weight as PackFn, conv_transpose2d_pack_weight as PackFn),
+            ConvKind::Transposed(_) => (conv_transpose2d_pack_weight as PackFn, conv2d_pack_weight as PackFn),
+        };
+        self.packed = Some(fwd(gpu, &w)?);
+        self.packed_backward = if backward { Some(bwd(gpu, &w)?) } else { None };
+        Ok(())
+    }
 
-impl Conv {
-    fn forward(&self, f: &mut Forward, x: &Tensor) -> Result<Tensor> {
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
         let packed = self.packed.as_ref().ok_or_else(|| Error::Network("convolution weights are not packed".into()))?;
         let bias = self.bias.map(|i| f.params.value(i));
         let y = match &self.kind {
@@ -350,13 +317,13 @@ impl Conv {
             ConvKind::Transposed(p) => conv_transpose2d_packed(f.gpu, x, packed, self.shape, bias.as_ref(), p)?,
         };
         let output = (self.kind.activation() != Activation::None).then(|| y.clone());
-        f.save(Saved::Conv { input: x.clone(), output });
-        Ok(y)
+        f.save(ConvSaved { input: x.clone(), output });
+        add_residual(f.gpu, y, residual)
     }
 
     fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
         let gpu = b.gpu;
-        let Saved::Conv { input, output } = b.tape.pop("convolution")? else { return Err(mismatch("convolution")) };
+        let ConvSaved { input, output } = b.tape.pop("convolution")?;
         let d = match &output {
             Some(y) => activation_backward_input(gpu, self.kind.activation(), y, dy)?,
             None => dy.clone(),
@@ -392,13 +359,24 @@ impl Conv {
         };
         Ok(Some(dx))
     }
+
+    /// Fuses `a` into the epilogue when the convolution has none yet.
+    fn fuse_activation(&mut self, a: Activation) -> bool {
+        if self.kind.activation() != Activation::None {
+            return false;
+        }
+        self.kind.set_activation(a);
+        true
+    }
 }
 
 impl Norm {
     fn affine(&self, params: &ParamArena) -> Option<(Tensor, Tensor)> {
         self.affine.map(|(w, b)| (params.value(w), params.value(b)))
     }
+}
 
+impl Layer for Norm {
     fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
         let gpu = f.gpu;
         let affine = self.affine(f.params);
@@ -413,16 +391,16 @@ impl Norm {
                 let keep = f.mode.batch_stats && !f.mode.update_running;
                 let running = self.running.filter(|_| !keep).map(|(m, v)| (&f.buffers[m], &f.buffers[v]));
                 let (y, stats) = batch_norm(gpu, x, affine, running, &p, f.mode.batch_stats)?;
-                (if let Some(r) = residual { add(gpu, &y, r)? } else { y }, stats)
+                (add_residual(gpu, y, residual)?, stats)
             }
         };
-        f.save(Saved::Norm { input: x.clone(), stats, batch_stats: f.mode.batch_stats });
+        f.save(NormSaved { input: x.clone(), stats, batch_stats: f.mode.batch_stats });
         Ok(y)
     }
 
     fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
         let gpu = b.gpu;
-        let Saved::Norm { input, stats, batch_stats } = b.tape.pop("norm")? else { return Err(mismatch("norm")) };
+        let NormSaved { input, stats, batch_stats } = b.tape.pop("norm")?;
         if self.kind == NormKind::Batch && !batch_stats {
             return Err(Error::Network(
                 "BatchNorm backward needs a forward with batch statistics (Mode::TRAIN); this one used the running \
@@ -449,6 +427,136 @@ impl Norm {
             accumulate(gpu, &b.params.grad(bias), &bias_grad(gpu, &sums)?, 1.0)?;
         }
         Ok(input_grad.then_some(dx))
+    }
+}
+
+impl Layer for Act {
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let gpu = f.gpu;
+        let y = match self.0 {
+            Activation::None => x.clone(),
+            Activation::Relu => relu(gpu, x)?,
+            Activation::LeakyRelu(s) => leaky_relu(gpu, x, s)?,
+            Activation::Tanh => tanh(gpu, x)?,
+            Activation::Sigmoid => sigmoid(gpu, x)?,
+        };
+        f.save(ActSaved(y.clone()));
+        add_residual(gpu, y, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, _input_grad: bool) -> Result<Option<Tensor>> {
+        let ActSaved(output) = b.tape.pop("activation")?;
+        Ok(Some(activation_backward_input(b.gpu, self.0, &output, dy)?))
+    }
+}
+
+impl Layer for Dropout {
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let y = if !f.mode.dropout {
+            x.clone()
+        } else {
+            let rng = f.rng.as_deref_mut().ok_or_else(|| {
+                Error::Network("dropout is on but the forward pass was given no random generator".into())
+            })?;
+            let seed = rng.next_u64();
+            f.save(DropoutSeed(seed));
+            dropout(f.gpu, x, self.0, seed)?
+        };
+        add_residual(f.gpu, y, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, _input_grad: bool) -> Result<Option<Tensor>> {
+        // A pass with dropout off saved nothing.
+        match b.tape.pop_if::<DropoutSeed>() {
+            Some(DropoutSeed(seed)) => Ok(Some(dropout_backward_input(b.gpu, dy, self.0, seed)?)),
+            None => Ok(Some(dy.clone())),
+        }
+    }
+}
+
+impl Sequential {
+    /// Appends a layer.
+    pub fn push(&mut self, layer: impl Layer + 'static) {
+        self.0.push(Box::new(layer));
+    }
+}
+
+impl Layer for Sequential {
+    fn refresh(&mut self, gpu: &Gpu, params: &ParamArena, backward: bool) -> Result<()> {
+        self.0.iter_mut().try_for_each(|m| m.refresh(gpu, params, backward))
+    }
+
+    /// Runs the children in order; the last one takes `residual`.
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let mut h = x.clone();
+        let last = self.0.len().saturating_sub(1);
+        for (i, m) in self.0.iter().enumerate() {
+            h = m.forward(f, &h, if i == last { residual } else { None })?;
+        }
+        Ok(h)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let mut d = dy.clone();
+        for (i, m) in self.0.iter().enumerate().rev() {
+            match m.backward(b, &d, i > 0 || input_grad)? {
+                Some(next) => d = next,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(d))
+    }
+}
+
+impl Layer for Residual {
+    fn refresh(&mut self, gpu: &Gpu, params: &ParamArena, backward: bool) -> Result<()> {
+        self.0.refresh(gpu, params, backward)
+    }
+
+    /// f(x) with x as its residual (fused into f's last norm).
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let y = self.0.forward(f, x, Some(x))?;
+        add_residual(f.gpu, y, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, _input_grad: bool) -> Result<Option<Tensor>> {
+        let d = self.0.backward(b, dy, true)?.ok_or_else(|| mismatch("residual"))?;
+        Ok(Some(add(b.gpu, dy, &d)?))
+    }
+}
+
+impl Layer for SkipCat {
+    fn refresh(&mut self, gpu: &Gpu, params: &ParamArena, backward: bool) -> Result<()> {
+        self.0.refresh(gpu, params, backward)
+    }
+
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let inner_y = self.0.forward(f, x, None)?;
+        f.save(CatChannels(x.nchw("skip connection", "input")?[1]));
+        let y = concat_channels(f.gpu, x, &inner_y)?;
+        add_residual(f.gpu, y, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, _input_grad: bool) -> Result<Option<Tensor>> {
+        let CatChannels(channels) = b.tape.pop("skip connection")?;
+        let (dx, d_inner) = concat_channels_backward_input(b.gpu, dy, channels)?;
+        let d = self.0.backward(b, &d_inner, true)?.ok_or_else(|| mismatch("skip connection"))?;
+        Ok(Some(add(b.gpu, &dx, &d)?))
+    }
+}
+
+impl Layer for Tap {
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        f.features.push(x.clone());
+        add_residual(f.gpu, x.clone(), residual)
+    }
+
+    // A plain backward has no feature gradients: the tap passes dy on.
+    fn backward(&self, b: &mut Backward, dy: &Tensor, _input_grad: bool) -> Result<Option<Tensor>> {
+        match b.feature_grads.pop().flatten() {
+            Some(g) => Ok(Some(add(b.gpu, dy, &g)?)),
+            None => Ok(Some(dy.clone())),
+        }
     }
 }
 
@@ -507,7 +615,7 @@ pub struct SeqBuilder<'r> {
     reg: &'r mut Registry,
     prefix: String,
     index: usize,
-    children: Vec<Module>,
+    children: Vec<Box<dyn Layer>>,
     next_name: Option<String>,
 }
 
@@ -525,9 +633,9 @@ impl<'r> SeqBuilder<'r> {
         self
     }
 
-    /// A feature tap ([`Module::Tap`]); it takes no index.
+    /// A feature tap ([`Tap`]); it takes no index.
     pub fn tap(&mut self) -> &mut Self {
-        self.children.push(Module::Tap);
+        self.children.push(Box::new(Tap));
         self
     }
 
@@ -554,14 +662,14 @@ impl<'r> SeqBuilder<'r> {
     pub fn conv(&mut self, shape: [usize; 4], bias: bool, p: Conv2dParams) -> &mut Self {
         let path = self.next_path();
         let conv = self.make_conv(&path, shape, bias, ConvKind::Conv(p));
-        self.push(Module::Conv(conv))
+        self.push(conv)
     }
 
     /// A transposed convolution (`weight` [in, out, k, k]).
     pub fn conv_transpose(&mut self, shape: [usize; 4], bias: bool, p: ConvTranspose2dParams) -> &mut Self {
         let path = self.next_path();
         let conv = self.make_conv(&path, shape, bias, ConvKind::Transposed(p));
-        self.push(Module::Conv(conv))
+        self.push(conv)
     }
 
     fn make_conv(&mut self, path: &str, shape: [usize; 4], bias: bool, kind: ConvKind) -> Conv {
@@ -580,64 +688,67 @@ impl<'r> SeqBuilder<'r> {
     pub fn norm(&mut self, norm: crate::nn::nets::arch::Norm, channels: usize, activation: Activation) -> &mut Self {
         use crate::nn::nets::arch::Norm as N;
         let path = self.next_path();
-        let module = match norm {
+        let layer = match norm {
             N::None => {
                 // Identity: the activation fuses into the convolution before it, or stands alone.
                 self.index += 1;
-                if activation != Activation::None {
-                    match self.children.last_mut() {
-                        Some(Module::Conv(c)) if c.kind.activation() == Activation::None => {
-                            c.kind.set_activation(activation)
-                        }
-                        _ => self.children.push(Module::Act(activation)),
-                    }
+                if activation != Activation::None
+                    && !self.children.last_mut().is_some_and(|m| m.fuse_activation(activation))
+                {
+                    self.children.push(Box::new(Act(activation)));
                 }
                 return self;
             }
-            N::Instance => Module::Norm(Norm { kind: NormKind::Instance, affine: None, running: None, activation }),
+            N::Instance => Norm { kind: NormKind::Instance, affine: None, running: None, activation },
             N::InstanceAffine => {
                 let w = self.reg.param(format!("{path}.weight"), &[channels]);
                 let b = self.reg.param(format!("{path}.bias"), &[channels]);
-                Module::Norm(Norm { kind: NormKind::Instance, affine: Some((w, b)), running: None, activation })
+                Norm { kind: NormKind::Instance, affine: Some((w, b)), running: None, activation }
             }
             N::Batch => {
                 let w = self.reg.param(format!("{path}.weight"), &[channels]);
                 let b = self.reg.param(format!("{path}.bias"), &[channels]);
                 let m = self.reg.buffer(format!("{path}.running_mean"), &[channels], 0.0);
                 let v = self.reg.buffer(format!("{path}.running_var"), &[channels], 1.0);
-                Module::Norm(Norm { kind: NormKind::Batch, affine: Some((w, b)), running: Some((m, v)), activation })
+                Norm { kind: NormKind::Batch, affine: Some((w, b)), running: Some((m, v)), activation }
             }
         };
-        self.push(module)
+        self.push(layer)
     }
 
     /// A standalone activation.
     pub fn act(&mut self, a: Activation) -> &mut Self {
-        self.push(Module::Act(a))
+        self.push(Act(a))
     }
 
     /// Dropout(p).
     pub fn dropout(&mut self, p: f32) -> &mut Self {
-        self.push(Module::Dropout(p))
+        self.push(Dropout(p))
     }
 
-    /// A child module built by `f` at the next path (a block with its own attributes).
-    pub fn child(&mut self, f: impl FnOnce(&mut Registry, &str) -> Module) -> &mut Self {
+    /// A child layer built by `f` at the next path (a block with its own
+    /// attributes, or a layer of a kind defined elsewhere).
+    pub fn child<L: Layer + 'static>(&mut self, f: impl FnOnce(&mut Registry, &str) -> L) -> &mut Self {
         let path = self.next_path();
         let m = f(self.reg, &path);
         self.push(m)
     }
 
-    /// Appends a module at the next index.
-    pub fn push(&mut self, m: Module) -> &mut Self {
-        self.children.push(m);
+    /// Appends a layer at the next index.
+    pub fn push(&mut self, layer: impl Layer + 'static) -> &mut Self {
+        self.push_boxed(Box::new(layer))
+    }
+
+    /// Appends a boxed layer at the next index.
+    pub fn push_boxed(&mut self, layer: Box<dyn Layer>) -> &mut Self {
+        self.children.push(layer);
         self.index += 1;
         self.next_name = None;
         self
     }
 
     /// The Sequential.
-    pub fn finish(self) -> Module {
-        Module::Seq(self.children)
+    pub fn finish(self) -> Sequential {
+        Sequential(self.children)
     }
 }

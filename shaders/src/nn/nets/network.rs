@@ -1,4 +1,4 @@
-//! A network: a module tree, its parameter arena and its buffers, with the
+//! A network: a layer tree, its parameter arena and its buffers, with the
 //! reference's state_dict keys; built for an architecture or detected from
 //! a weight file.
 
@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 use crate::nn::io::weights::{HostTensor, StateDict};
 use crate::nn::layers::arena::ParamArena;
 use crate::nn::layers::params::{match_state_dict, ParamSpec, SplitMix64};
-use crate::nn::layers::{Backward, Entry, Forward, Mode, Module, Registry, SeqBuilder, Tape};
+use crate::nn::layers::{
+    Backward, Entry, Forward, Layer, Mode, Registry, Residual, SeqBuilder, Sequential, SkipCat, Tape,
+};
 use crate::nn::nets::arch::{DiscriminatorArch, DiscriminatorConfig, GeneratorArch, GeneratorConfig, Norm, Upsampling};
 use crate::ops::{Activation, Conv2dParams, ConvTranspose2dParams, Padding};
 use crate::tensor::Tensor;
@@ -43,8 +45,8 @@ impl Architecture {
         }
     }
 
-    /// Builds the module tree and registers its state_dict keys.
-    fn build(&self) -> Result<(Module, Registry)> {
+    /// Builds the layer tree and registers its state_dict keys.
+    fn build(&self) -> Result<(Box<dyn Layer>, Registry)> {
         let mut reg = Registry::default();
         let root = match self {
             Architecture::Generator(g) => match g.arch {
@@ -72,7 +74,7 @@ impl Architecture {
                 DiscriminatorArch::DiscoGan => discogan_discriminator(&mut reg, d),
             },
         };
-        Ok((root, reg))
+        Ok((Box::new(root), reg))
     }
 }
 
@@ -81,7 +83,7 @@ fn conv(stride: usize, padding: usize, padding_mode: Padding, activation: Activa
 }
 
 /// ResnetGenerator: `model.N` as the reference numbers it.
-fn resnet(reg: &mut Registry, g: &GeneratorConfig, n_blocks: usize, upsampling: Upsampling) -> Module {
+fn resnet(reg: &mut Registry, g: &GeneratorConfig, n_blocks: usize, upsampling: Upsampling) -> Sequential {
     let (ngf, norm, bias) = (g.ngf, g.norm, g.norm.conv_bias());
     let mut s = SeqBuilder::new(reg, "model");
     s.fused(); // ReflectionPad2d(3)
@@ -105,7 +107,7 @@ fn resnet(reg: &mut Registry, g: &GeneratorConfig, n_blocks: usize, upsampling: 
             b.fused(); // ReflectionPad2d(1)
             b.conv([c, c, 3, 3], bias, conv(1, 1, Padding::Reflect, Activation::None));
             b.norm(norm, c, Activation::None);
-            Module::Residual(Box::new(b.finish()))
+            Residual(Box::new(b.finish()))
         });
     }
     for i in 0..2 {
@@ -122,7 +124,7 @@ fn resnet(reg: &mut Registry, g: &GeneratorConfig, n_blocks: usize, upsampling: 
 }
 
 /// UnetGenerator: nested UnetSkipConnectionBlocks, `model.model.1.model.3...`.
-fn unet(reg: &mut Registry, g: &GeneratorConfig, num_downs: usize) -> Module {
+fn unet(reg: &mut Registry, g: &GeneratorConfig, num_downs: usize) -> Sequential {
     // Blocks from the outside in: (outer_nc, inner_nc, dropout).
     let ngf = g.ngf;
     let mut levels = vec![(ngf, 2 * ngf, false), (2 * ngf, 4 * ngf, false), (4 * ngf, 8 * ngf, false)];
@@ -139,7 +141,7 @@ fn unet(reg: &mut Registry, g: &GeneratorConfig, num_downs: usize) -> Module {
 }
 
 /// A middle block (levels[0]) with the rest inside, or the innermost block.
-fn unet_block(reg: &mut Registry, g: &GeneratorConfig, path: &str, levels: &[(usize, usize, bool)]) -> Module {
+fn unet_block(reg: &mut Registry, g: &GeneratorConfig, path: &str, levels: &[(usize, usize, bool)]) -> SkipCat {
     let (norm, bias) = (g.norm, g.norm.conv_bias());
     let down = conv(2, 1, Padding::Zero, Activation::None);
     let up = ConvTranspose2dParams { stride: 2, padding: 1, output_padding: 0, activation: Activation::None };
@@ -166,11 +168,11 @@ fn unet_block(reg: &mut Registry, g: &GeneratorConfig, path: &str, levels: &[(us
             s.norm(norm, c, Activation::None);
         }
     }
-    Module::SkipCat(Box::new(s.finish()))
+    SkipCat(Box::new(s.finish()))
 }
 
 /// NLayerDiscriminator: `model.N`.
-fn nlayer(reg: &mut Registry, d: &DiscriminatorConfig, n_layers: usize) -> Module {
+fn nlayer(reg: &mut Registry, d: &DiscriminatorConfig, n_layers: usize) -> Sequential {
     let (ndf, norm, bias) = (d.ndf, d.norm, d.norm.conv_bias());
     let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
     let mult = |n: usize| ndf << n.min(3);
@@ -187,7 +189,7 @@ fn nlayer(reg: &mut Registry, d: &DiscriminatorConfig, n_layers: usize) -> Modul
 }
 
 /// PixelDiscriminator: `net.N`, 1x1 convolutions.
-fn pixel(reg: &mut Registry, d: &DiscriminatorConfig) -> Module {
+fn pixel(reg: &mut Registry, d: &DiscriminatorConfig) -> Sequential {
     let (ndf, norm, bias) = (d.ndf, d.norm, d.norm.conv_bias());
     let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
     let mut s = SeqBuilder::new(reg, "net");
@@ -202,7 +204,7 @@ fn pixel(reg: &mut Registry, d: &DiscriminatorConfig) -> Module {
 /// DCGAN's generator, `main.N`: ConvT(nz, 8ngf, 4, 1, 0) to 4x4, then
 /// ConvT(k4 s2 p1) to 4ngf, 2ngf, ngf (each BN + ReLU), ConvT(ngf, nc) + Tanh
 /// at 64x64; no biases.
-fn dcgan_generator(reg: &mut Registry, g: &GeneratorConfig) -> Module {
+fn dcgan_generator(reg: &mut Registry, g: &GeneratorConfig) -> Sequential {
     let (nz, ngf) = (g.input_nc, g.ngf);
     let mut s = SeqBuilder::new(reg, "main");
     let up = |stride, padding, activation| ConvTranspose2dParams { stride, padding, output_padding: 0, activation };
@@ -220,7 +222,7 @@ fn dcgan_generator(reg: &mut Registry, g: &GeneratorConfig) -> Module {
 /// DCGAN's discriminator, `main.N`: Conv(nc, ndf, 4, 2, 1) + LeakyReLU(0.2),
 /// then 2ndf, 4ndf, 8ndf (each BN + LeakyReLU), Conv(8ndf, 1, 4, 1, 0) +
 /// Sigmoid; no biases.
-fn dcgan_discriminator(reg: &mut Registry, d: &DiscriminatorConfig) -> Module {
+fn dcgan_discriminator(reg: &mut Registry, d: &DiscriminatorConfig) -> Sequential {
     let ndf = d.ndf;
     let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
     let mut s = SeqBuilder::new(reg, "main");
@@ -238,7 +240,7 @@ fn dcgan_discriminator(reg: &mut Registry, d: &DiscriminatorConfig) -> Module {
 /// DiscoGAN's generator, `main.N`: Conv(k4 s2 p1) to ngf (LeakyReLU 0.2),
 /// 2ngf, 4ngf, 8ngf (each BN + LeakyReLU), then ConvT(k4 s2 p1) to 4ngf,
 /// 2ngf, ngf (each BN + ReLU) and ConvT(ngf, 3) + Sigmoid; no biases.
-fn discogan_generator(reg: &mut Registry, g: &GeneratorConfig) -> Module {
+fn discogan_generator(reg: &mut Registry, g: &GeneratorConfig) -> Sequential {
     let ngf = g.ngf;
     let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
     let down = |a| conv(2, 1, Padding::Zero, a);
@@ -262,7 +264,7 @@ fn discogan_generator(reg: &mut Registry, g: &GeneratorConfig) -> Module {
 /// DiscoGAN's discriminator: `conv1` + LeakyReLU, then `conv<k>`, `bn<k>` +
 /// LeakyReLU for k = 2, 3, 4 (each output a feature), `conv5` + Sigmoid; no
 /// biases.
-fn discogan_discriminator(reg: &mut Registry, d: &DiscriminatorConfig) -> Module {
+fn discogan_discriminator(reg: &mut Registry, d: &DiscriminatorConfig) -> Sequential {
     let ndf = d.ndf;
     let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
     let mut s = SeqBuilder::new(reg, "");
@@ -283,7 +285,7 @@ fn discogan_discriminator(reg: &mut Registry, d: &DiscriminatorConfig) -> Module
 /// A network on the GPU.
 pub struct Network {
     arch: Architecture,
-    root: Module,
+    root: Box<dyn Layer>,
     params: ParamArena,
     buffers: Vec<Tensor>,
     buffer_specs: Vec<ParamSpec>,

@@ -2,8 +2,9 @@
 //! generator with its class activation map (CAM), the γ/β MLP and the
 //! adaILN decoder, and the spectrally normalized discriminators with their
 //! CAM logits. Each keeps the reference's state_dict keys; the parts that
-//! are plain Sequentials (the encoder, the 1x1 and decoder convolutions)
-//! are [`Module`]s, the rest is written out here with its backward.
+//! are plain Sequentials (the encoder, the 1x1 convolution, the adaILN
+//! blocks' convolutions, and the decoder UpBlock2 with its ILNs) are
+//! [`Layer`]s, the rest is written out here with its backward.
 //!
 //! Quirks kept from the reference:
 //! - the CAM feature weighting multiplies by the fc weight itself
@@ -21,7 +22,9 @@ use crate::error::{Error, Result};
 use crate::nn::io::weights::{HostTensor, StateDict};
 use crate::nn::layers::arena::ParamArena;
 use crate::nn::layers::params::{ParamSpec, SplitMix64};
-use crate::nn::layers::{Backward, Entry, Forward, Mode, Module, Registry, SeqBuilder, Tape};
+use crate::nn::layers::{
+    add_residual, Backward, Entry, Forward, Layer, Mode, Registry, Residual, SeqBuilder, Sequential, Tape,
+};
 use crate::nn::nets::arch::Norm;
 use crate::nn::nets::network::{spec_order, state_dict_of, Loaded, LEAKY_SLOPE};
 use crate::ops::{
@@ -211,33 +214,92 @@ fn forward_ctx<'a>(gpu: &'a Gpu, params: &'a ParamArena, tape: Option<&'a mut Ta
 
 /// One ResnetAdaILNBlock: conv1, adaILN + ReLU, conv2, adaILN, + x.
 struct AdaBlock {
-    conv1: Module,
+    conv1: Sequential,
     rho1: usize,
-    conv2: Module,
+    conv2: Sequential,
     rho2: usize,
 }
 
-/// One decoder stage of UpBlock2: nearest x2, conv 3x3, ILN + ReLU.
-struct UpStage {
-    conv: Module,
+/// `nn.Upsample(scale_factor=2, mode='nearest')`.
+struct Upsample2x;
+
+impl Layer for Upsample2x {
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let y = upsample_nearest2x(f.gpu, x)?;
+        add_residual(f.gpu, y, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, _input_grad: bool) -> Result<Option<Tensor>> {
+        Ok(Some(upsample_nearest2x_backward_input(b.gpu, dy)?))
+    }
+}
+
+/// The reference's ILN: layer-instance normalization mixing the instance
+/// and layer statistics by ρ, with learned γ and β per channel (`rho`,
+/// `gamma`, `beta` [1, C, 1, 1]), and a fused activation.
+struct Iln {
     rho: usize,
     gamma: usize,
     beta: usize,
+    params: LayerInstanceNormParams,
+}
+
+/// What an [`Iln`] saves: its input and statistics.
+struct IlnSaved {
+    input: Tensor,
+    stats: Tensor,
+}
+
+impl Iln {
+    /// Registers `<path>.rho`, `.gamma` and `.beta` over `channels`.
+    fn new(reg: &mut Registry, path: &str, channels: usize, activation: Activation) -> Iln {
+        let shape = [1, channels, 1, 1];
+        let rho = reg.param(format!("{path}.rho"), &shape);
+        let gamma = reg.param(format!("{path}.gamma"), &shape);
+        let beta = reg.param(format!("{path}.beta"), &shape);
+        Iln { rho, gamma, beta, params: LayerInstanceNormParams { eps: 1e-5, activation } }
+    }
+}
+
+impl Layer for Iln {
+    /// The residual, when given, is fused into the kernel.
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let p = f.params;
+        let (rho, gamma, beta) = (p.value(self.rho), p.value(self.gamma), p.value(self.beta));
+        let (y, stats) = layer_instance_norm(f.gpu, x, &rho, &gamma, &beta, &self.params, residual)?;
+        f.save(IlnSaved { input: x.clone(), stats });
+        Ok(y)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let IlnSaved { input, stats } = b.tape.pop("ILN")?;
+        let (gpu, p) = (b.gpu, b.params);
+        let (rho, gamma, beta) = (p.value(self.rho), p.value(self.gamma), p.value(self.beta));
+        let grads = layer_instance_norm_backward(gpu, &input, &stats, dy, &rho, &gamma, &beta, &self.params)?;
+        if b.param_grads {
+            accumulate(gpu, &p.grad(self.rho), &grads.drho, 1.0)?;
+            accumulate(gpu, &p.grad(self.gamma), &grads.dgamma, 1.0)?;
+            accumulate(gpu, &p.grad(self.beta), &grads.dbeta, 1.0)?;
+        }
+        Ok(input_grad.then_some(grads.dx))
+    }
 }
 
 /// The U-GAT-IT generator (`ResnetGenerator`).
 pub struct Generator {
     shape: GeneratorShape,
-    down: Module,
+    down: Sequential,
     gap_fc: usize,
     gmp_fc: usize,
-    conv1x1: Module,
+    conv1x1: Sequential,
     fc: [usize; 2],
     gamma: usize,
     beta: usize,
     blocks: Vec<AdaBlock>,
-    ups: Vec<UpStage>,
-    out: Module,
+    /// UpBlock2: the decoder after the adaILN blocks, with the output conv and Tanh.
+    up: Sequential,
+    /// The ILNs' ρ in UpBlock2.
+    up_rhos: Vec<usize>,
     params: ParamArena,
     order: Vec<(String, Entry)>,
 }
@@ -263,7 +325,7 @@ pub struct GeneratorTape {
     f2: Tensor,
     gamma: Tensor,
     beta: Tensor,
-    /// (input, stats) of each norm, in forward order.
+    /// (input, stats) of each adaILN, in forward order.
     norms: Vec<(Tensor, Tensor)>,
 }
 
@@ -271,16 +333,16 @@ pub struct GeneratorTape {
 /// reference's state_dict order (modules in assignment order: gap_fc,
 /// gmp_fc, conv1x1, gamma, beta, UpBlock1_*, then DownBlock, FC, UpBlock2).
 struct GeneratorParts {
-    down: Module,
+    down: Sequential,
     gap_fc: usize,
     gmp_fc: usize,
-    conv1x1: Module,
+    conv1x1: Sequential,
     fc: [usize; 2],
     gamma: usize,
     beta: usize,
     blocks: Vec<AdaBlock>,
-    ups: Vec<UpStage>,
-    out: Module,
+    up: Sequential,
+    up_rhos: Vec<usize>,
 }
 
 fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
@@ -325,7 +387,7 @@ fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
             b.fused(); // ReflectionPad2d(1)
             b.conv([c, c, 3, 3], false, conv(1, 1, Padding::Reflect, Activation::None));
             b.norm(Norm::Instance, c, Activation::None);
-            Module::Residual(Box::new(b.finish()))
+            Residual(Box::new(b.finish()))
         });
     }
     let down = s.finish();
@@ -336,26 +398,25 @@ fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
 
     // UpBlock2: [Upsample, pad, conv, ILN, ReLU] x 2 at indices 0-4 and 5-9,
     // then pad (10), conv (11), Tanh (12).
-    let mut ups = Vec::with_capacity(2);
+    let mut up_rhos = Vec::with_capacity(2);
+    let mut s = SeqBuilder::new(reg, "UpBlock2");
     for i in 0..2 {
         let m = c >> i;
-        let at = 5 * i;
-        let mut s = SeqBuilder::new(reg, "");
-        s.named(&format!("UpBlock2.{}", at + 2)).conv(
-            [m / 2, m, 3, 3],
-            false,
-            conv(1, 1, Padding::Reflect, Activation::None),
-        );
-        let conv = s.finish();
-        let rho = reg.param(format!("UpBlock2.{}.rho", at + 3), &[1, m / 2, 1, 1]);
-        let gamma = reg.param(format!("UpBlock2.{}.gamma", at + 3), &[1, m / 2, 1, 1]);
-        let beta = reg.param(format!("UpBlock2.{}.beta", at + 3), &[1, m / 2, 1, 1]);
-        ups.push(UpStage { conv, rho, gamma, beta });
+        s.push(Upsample2x);
+        s.fused(); // ReflectionPad2d(1)
+        s.conv([m / 2, m, 3, 3], false, conv(1, 1, Padding::Reflect, Activation::None));
+        s.child(|reg, path| {
+            let iln = Iln::new(reg, path, m / 2, Activation::Relu);
+            up_rhos.push(iln.rho);
+            iln
+        });
+        s.fused(); // ReLU
     }
-    let mut s = SeqBuilder::new(reg, "");
-    s.named("UpBlock2.11").conv([3, ch, 7, 7], false, conv(1, 3, Padding::Reflect, Activation::Tanh));
-    let out = s.finish();
-    GeneratorParts { down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, ups, out }
+    s.fused(); // ReflectionPad2d(3)
+    s.conv([3, ch, 7, 7], false, conv(1, 3, Padding::Reflect, Activation::Tanh));
+    s.fused(); // Tanh
+    let up = s.finish();
+    GeneratorParts { down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, up, up_rhos }
 }
 
 impl Generator {
@@ -371,9 +432,9 @@ impl Generator {
         let mut reg = Registry::default();
         let parts = generator_parts(&mut reg, &g);
         let Loaded { params, order, .. } = Loaded::new(gpu, &g.describe(), reg, sd)?;
-        let GeneratorParts { down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, ups, out } = parts;
+        let GeneratorParts { down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, up, up_rhos } = parts;
         let mut net =
-            Generator { shape: g, down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, ups, out, params, order };
+            Generator { shape: g, down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, up, up_rhos, params, order };
         net.refresh(gpu)?;
         Ok(net)
     }
@@ -397,16 +458,13 @@ impl Generator {
             b.conv1.refresh(gpu, p, true)?;
             b.conv2.refresh(gpu, p, true)?;
         }
-        for u in &mut self.ups {
-            u.conv.refresh(gpu, p, true)?;
-        }
-        self.out.refresh(gpu, p, true)
+        self.up.refresh(gpu, p, true)
     }
 
     /// Clamps every ρ (adaILN and ILN) to [0, 1]: the reference's RhoClipper
     /// after each generator step.
     pub fn clip_rho(&self, gpu: &Gpu) -> Result<()> {
-        let rhos = self.blocks.iter().flat_map(|b| [b.rho1, b.rho2]).chain(self.ups.iter().map(|u| u.rho));
+        let rhos = self.blocks.iter().flat_map(|b| [b.rho1, b.rho2]).chain(self.up_rhos.iter().copied());
         for i in rhos {
             crate::ops::clamp_in_place(gpu, &self.params.value(i), 0.0, 1.0)?;
         }
@@ -463,16 +521,7 @@ impl Generator {
             }
             h = n2;
         }
-        for u in &self.ups {
-            let c = u.conv.forward(&mut f, &upsample_nearest2x(gpu, &h)?, None)?;
-            let (y, s) =
-                layer_instance_norm(gpu, &c, &p.value(u.rho), &p.value(u.gamma), &p.value(u.beta), &relu, None)?;
-            if keep {
-                norms.push((c, s));
-            }
-            h = y;
-        }
-        let image = self.out.forward(&mut f, &h, None)?;
+        let image = self.up.forward(&mut f, &h, None)?;
         drop(f);
         let tape =
             keep.then(|| GeneratorTape { layers, x, pooled: [gap, gmp], h_shape, fc_in, f1, f2, gamma, beta, norms });
@@ -494,17 +543,7 @@ impl Generator {
         let mut b = Backward { gpu, params: p, param_grads: true, tape: layers, feature_grads: Vec::new() };
         let relu = LayerInstanceNormParams { eps: 1e-5, activation: Activation::Relu };
         let plain = LayerInstanceNormParams { eps: 1e-5, activation: Activation::None };
-        let mut d = self.out.backward(&mut b, d_image, true)?.ok_or_else(no_input)?;
-        for u in self.ups.iter().rev() {
-            let (c, s) = norms.pop().ok_or_else(no_input)?;
-            let (rho, g, be) = (p.value(u.rho), p.value(u.gamma), p.value(u.beta));
-            let grads = layer_instance_norm_backward(gpu, &c, &s, &d, &rho, &g, &be, &relu)?;
-            accumulate(gpu, &p.grad(u.rho), &grads.drho, 1.0)?;
-            accumulate(gpu, &p.grad(u.gamma), &grads.dgamma, 1.0)?;
-            accumulate(gpu, &p.grad(u.beta), &grads.dbeta, 1.0)?;
-            let du = u.conv.backward(&mut b, &grads.dx, true)?.ok_or_else(no_input)?;
-            d = upsample_nearest2x_backward_input(gpu, &du)?;
-        }
+        let mut d = self.up.backward(&mut b, d_image, true)?.ok_or_else(no_input)?;
         let (mut d_gamma, mut d_beta): (Option<Tensor>, Option<Tensor>) = (None, None);
         for blk in self.blocks.iter().rev() {
             let (c2, s2) = norms.pop().ok_or_else(no_input)?;
@@ -639,7 +678,7 @@ pub struct Discriminator {
     model: Vec<SnConv>,
     gap_fc: SnFc,
     gmp_fc: SnFc,
-    conv1x1: Module,
+    conv1x1: Sequential,
     last: SnConv,
     params: ParamArena,
     buffers: Vec<Tensor>,
@@ -663,7 +702,7 @@ struct DiscriminatorParts {
     model: Vec<SnConv>,
     gap_fc: SnFc,
     gmp_fc: SnFc,
-    conv1x1: Module,
+    conv1x1: Sequential,
     last: SnConv,
 }
 
