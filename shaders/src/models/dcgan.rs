@@ -7,6 +7,7 @@
 //! BatchNorm normalizes with the batch's statistics, and the reference's
 //! three D passes each update D's running statistics.
 
+use super::image_to_image;
 use super::options::{Group, OptionGroup, TrainOptions};
 use super::{default_unset, BenchCase, Data, Demo, ModelSpec, PageForm};
 use crate::context::Gpu;
@@ -294,7 +295,7 @@ impl ModelSpec for DcganSpec {
 
     /// main.py: Resize(imageSize) + CenterCrop(imageSize), no flips; batch norm.
     fn resolve(&self, o: &mut TrainOptions) {
-        o.whole_images(Preprocess::CenterCrop);
+        image_to_image::whole_images(o, Preprocess::CenterCrop);
     }
 
     fn validate(&self, o: &TrainOptions) -> std::result::Result<(), String> {

@@ -21,6 +21,7 @@
 //! Images are [0, 1] BGR, as the reference reads them with OpenCV; the
 //! model converts the trainer's [-1, 1] RGB batches on the GPU.
 
+use super::image_to_image;
 use super::options::{Group, OptionGroup, TrainOptions};
 use super::{default_unset, BenchCase, Data, Demo, ModelSpec, PageForm};
 use crate::context::Gpu;
@@ -414,7 +415,7 @@ impl ModelSpec for DiscoGanSpec {
 
     /// image_translation.py: cv2.resize to image_size x image_size, no crops or flips.
     fn resolve(&self, o: &mut TrainOptions) {
-        o.whole_images(Preprocess::ResizeAndCrop);
+        image_to_image::whole_images(o, Preprocess::ResizeAndCrop);
     }
 
     fn validate(&self, o: &TrainOptions) -> std::result::Result<(), String> {

@@ -8,6 +8,7 @@ use super::options::{Group, SizeCheck, TrainOptions};
 use crate::nn::nets::arch::{
     DiscriminatorArch, DiscriminatorConfig, GanMode, GeneratorArch, GeneratorConfig, Norm, Upsampling,
 };
+use crate::train::transform::Preprocess;
 
 /// Generator architecture (the reference's `--netG`): `resnet_<n>blocks` or
 /// `unet_<size>` (size a power of two: 2^downsamplings).
@@ -310,4 +311,15 @@ mod tests {
             assert!(bad.parse::<NetG>().unwrap_err().contains(bad), "{bad}");
         }
     }
+}
+
+/// Fixes the preprocessing of a model of whole `image_size` images
+/// (DCGAN, DiscoGAN): scaled by `preprocess` to that size, never flipped,
+/// its networks batch-normalized.
+pub fn whole_images(o: &mut TrainOptions, preprocess: Preprocess) {
+    o.preprocess = preprocess;
+    o.load_size = o.image_size;
+    o.crop_size = o.image_size;
+    o.no_flip = true;
+    o.update::<NetOptions>(|n| n.norm = Some(NormArg::Batch));
 }

@@ -345,17 +345,6 @@ impl TrainOptions {
         super::spec(&self.model)
     }
 
-    /// Fixes the preprocessing of a model of whole `image_size` images
-    /// (DCGAN, DiscoGAN): scaled by `preprocess` to that size, never flipped,
-    /// its networks batch-normalized.
-    pub fn whole_images(&mut self, preprocess: Preprocess) {
-        self.preprocess = preprocess;
-        self.load_size = self.image_size;
-        self.crop_size = self.image_size;
-        self.no_flip = true;
-        self.update::<super::image_to_image::NetOptions>(|n| n.norm = Some(super::image_to_image::NormArg::Batch));
-    }
-
     /// The model's entry for options whose name was checked when they were
     /// made ([`TrainOptions::from_map`], the command line's parser); a name
     /// changed by hand since then to one of no model gives the first model.

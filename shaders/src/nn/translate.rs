@@ -123,7 +123,7 @@ pub async fn translate_rgba(
 
 /// The top-left `width` x `height` of a translated RGBA8 image `pw` pixels
 /// wide, with the alpha bytes of the input `rgba`.
-fn crop_keep_alpha(out: &[u8], pw: usize, rgba: &[u8], width: usize, height: usize) -> Vec<u8> {
+pub fn crop_keep_alpha(out: &[u8], pw: usize, rgba: &[u8], width: usize, height: usize) -> Vec<u8> {
     let mut result = Vec::with_capacity(width * height * 4);
     for row in 0..height {
         let src = &out[row * pw * 4..][..width * 4];
@@ -133,98 +133,4 @@ fn crop_keep_alpha(out: &[u8], pw: usize, rgba: &[u8], width: usize, height: usi
         }
     }
     result
-}
-
-/// Largest number of pixels (of the padded image) a U-GAT-IT generator's
-/// widest activation per pixel, [1, ch, H, W], lets one storage binding hold
-/// (the CAM's [1, 8 ch, H/4, W/4] is half that).
-pub fn ugatit_fit_pixels(gpu: &Gpu, g: &crate::nn::nets::ugatit::GeneratorShape) -> usize {
-    (gpu.max_binding_bytes() as f64 / (4.0 * (g.ch as f64).max(3.0))) as usize
-}
-
-/// Translates one RGBA8 image with a U-GAT-IT generator; returns the
-/// translation (RGBA8, the input's alpha) and the generator's attention map
-/// as the reference's test code draws it: the heatmap scaled to [0, 1] over
-/// its own range, resized bilinearly to the image and coloured with the jet
-/// colormap (RGBA8, opaque). The light model takes any size (padded by
-/// reflection to a multiple of 4, at least 8); the full model only its own.
-pub async fn translate_ugatit_rgba(
-    gpu: &Gpu,
-    net: &crate::nn::nets::ugatit::Generator,
-    rgba: &[u8],
-    width: usize,
-    height: usize,
-) -> Result<(Vec<u8>, Vec<u8>)> {
-    const OP: &str = "translate";
-    if width == 0 || height == 0 || rgba.len() != width * height * 4 {
-        return Err(Error::shape(
-            OP,
-            format!("{width}x{height} RGBA8 needs {} bytes, got {}", width * height * 4, rgba.len()),
-        ));
-    }
-    let g = net.shape();
-    let (pw, ph) = if g.light {
-        ((width.div_ceil(4) * 4).max(8), (height.div_ceil(4) * 4).max(8))
-    } else {
-        if (width, height) != (g.img_size, g.img_size) {
-            return Err(Error::shape(
-                OP,
-                format!(
-                    "a {width}x{height} image: the full U-GAT-IT model translates only {0}x{0} images (its MLP takes \
-                     the whole {0}x{0} bottleneck); scale the image to {0}x{0}",
-                    g.img_size
-                ),
-            ));
-        }
-        (width, height)
-    };
-    let limit = ugatit_fit_pixels(gpu, &g);
-    if pw * ph > limit {
-        let side = ((limit as f64).sqrt() as usize) / 4 * 4;
-        return Err(Error::shape(
-            OP,
-            format!(
-                "a {width}x{height} image is too large for this device with ch {}: at most {limit} pixels fit (about \
-                 {side}x{side}); scale the image down",
-                g.ch
-            ),
-        ));
-    }
-    let padded = if (pw, ph) == (width, height) { None } else { Some(pad_rgba(rgba, width, height, pw, ph)) };
-    let x = image_to_tensor(gpu, padded.as_deref().unwrap_or(rgba), 1, pw, ph)?;
-    let out = net.forward(gpu, &x)?;
-    let image = tensor_to_image(gpu, &out.image).await?;
-    let heat = out.heatmap.read(gpu).await?;
-    let result = crop_keep_alpha(&image, pw, rgba, width, height);
-    let attention = attention_rgba(&heat, pw / 4, ph / 4, pw, ph, width, height);
-    Ok((result, attention))
-}
-
-/// The reference's `cam()`: x - min, / max, to bytes, resized bilinearly
-/// (half-pixel centres, as cv2.resize) from `mw` x `mh` to the padded
-/// `pw` x `ph`, cropped to `width` x `height`, coloured with jet.
-pub fn attention_rgba(map: &[f32], mw: usize, mh: usize, pw: usize, ph: usize, width: usize, height: usize) -> Vec<u8> {
-    let lo = map.iter().copied().fold(f32::INFINITY, f32::min);
-    let hi = map.iter().map(|v| v - lo).fold(0.0f32, f32::max);
-    let level: Vec<f64> =
-        map.iter().map(|v| if hi > 0.0 { ((v - lo) / hi * 255.0).floor() as f64 } else { 0.0 }).collect();
-    let sample = |x: f64, n: usize, m: usize| {
-        let s = ((x + 0.5) * m as f64 / n as f64 - 0.5).clamp(0.0, (m - 1) as f64);
-        let i = (s.floor() as usize).min(m - 1);
-        (i, (i + 1).min(m - 1), s - i as f64)
-    };
-    let mut out = Vec::with_capacity(width * height * 4);
-    for y in 0..height {
-        let (y0, y1, fy) = sample(y as f64, ph, mh);
-        for x in 0..width {
-            let (x0, x1, fx) = sample(x as f64, pw, mw);
-            let at = |yy: usize, xx: usize| level[yy * mw + xx];
-            let v = (at(y0, x0) * (1.0 - fx) + at(y0, x1) * fx) * (1.0 - fy)
-                + (at(y1, x0) * (1.0 - fx) + at(y1, x1) * fx) * fy;
-            let t = v / 255.0;
-            let c = |k: f64| ((1.5 - (4.0 * t - k).abs()).clamp(0.0, 1.0) * 255.0).round() as u8;
-            out.extend_from_slice(&[c(3.0), c(2.0), c(1.0), 255]);
-        }
-    }
-    out
 }

@@ -20,22 +20,25 @@
 //! the generators' of the discriminator step are never used (the reference
 //! zeroes them before its next step), so they are not computed.
 
+pub mod translate;
+
+pub use translate::Translator;
+
 use super::cyclegan::non_negative;
 use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
 use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
-use crate::nn::generator::{Detected, Detection, Generator as GeneratorApi, LoadOptions, Rgba, Summary, Translation};
+use crate::nn::generator::{Detected, Detection, Generator as GeneratorApi, LoadOptions};
 use crate::nn::io::weights::StateDict;
 use crate::nn::layers::optim::AdamGroup;
 use crate::nn::layers::params::SplitMix64;
-use crate::nn::layers::Mode;
 use crate::nn::model::{BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
 use crate::nn::nets::ugatit::{Discriminator, DiscriminatorShape, Generator, GeneratorShape};
-use crate::nn::translate::{translate_ugatit_rgba, ugatit_fit_pixels};
 use crate::ops::{accumulate, add_assign, const_loss, l1_loss, AdamConfig, ConstLoss};
 use crate::tensor::Tensor;
 use crate::train::transform::Preprocess;
+use translate::ugatit_fit_pixels;
 
 /// The networks, by the reference's names (the keys of its checkpoint dict).
 pub const NETWORKS: [&str; 6] = ["genA2B", "genB2A", "disGA", "disGB", "disLA", "disLB"];
@@ -408,80 +411,6 @@ pub fn split_checkpoint(sd: &StateDict) -> Result<Vec<StateDict>> {
     Ok(out)
 }
 
-/// A U-GAT-IT generator loaded for translation: the image and the attention
-/// map its CAM heatmap draws.
-pub struct Translator {
-    net: Generator,
-    summary: Summary,
-}
-
-impl Translator {
-    /// Wraps a built generator.
-    pub fn new(net: Generator) -> Self {
-        let summary = Self::summary_of(&net.shape(), net.params().numel());
-        Translator { net, summary }
-    }
-
-    /// The summary of a generator of shape `g` with `parameters` learned values.
-    pub fn summary_of(g: &GeneratorShape, parameters: usize) -> Summary {
-        let own = |light: usize| if g.light { light } else { g.img_size };
-        Summary {
-            family: "U-GAT-IT",
-            architecture: g.describe(),
-            net_name: if g.light { "ugatit_light" } else { "ugatit" }.into(),
-            width: g.ch,
-            norm: "iln",
-            batch_norm: false,
-            dropout: false,
-            size_multiple: own(4),
-            min_size: own(8),
-            fixed_size: own(0),
-            nz: 0,
-            attention: true,
-            parameters,
-        }
-    }
-}
-
-impl GeneratorApi for Translator {
-    fn summary(&self) -> &Summary {
-        &self.summary
-    }
-
-    /// The light model: what one binding holds; the full one takes only its size.
-    fn max_pixels(&self, gpu: &Gpu) -> usize {
-        let g = self.net.shape();
-        let fit = ugatit_fit_pixels(gpu, &g);
-        if g.light {
-            fit
-        } else {
-            fit.min(g.img_size * g.img_size)
-        }
-    }
-
-    /// The generator has no mode-dependent layers: `mode` and `seed` change nothing.
-    fn translate<'a>(
-        &'a self,
-        gpu: &'a Gpu,
-        image: Rgba<'a>,
-        _mode: Mode,
-        _seed: u64,
-    ) -> BoxFuture<'a, Result<Translation>> {
-        Box::pin(async move {
-            let Rgba { pixels, width, height } = image;
-            let (pixels, attention) = translate_ugatit_rgba(gpu, &self.net, pixels, width, height).await?;
-            Ok(Translation { pixels, attention: Some(attention) })
-        })
-    }
-
-    fn generate(&self, _gpu: &Gpu, _z: &Tensor, _mode: Mode) -> Result<Tensor> {
-        Err(Error::Network(format!(
-            "these are the weights of a {}, which translates images rather than generating them from latents",
-            self.summary.architecture
-        )))
-    }
-}
-
 /// A weight file's state_dict, sorted by what it holds for translation.
 pub enum WeightFile {
     /// A U-GAT-IT generator's state_dict (one generator, or taken out of a whole checkpoint).
@@ -800,24 +729,5 @@ impl ModelSpec for UgatitSpec {
                 BenchCase { label: label.into(), ngf: 64, size: 256, batch: 1, options: o }
             })
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generator_summaries() {
-        let light = Translator::summary_of(&GeneratorShape { ch: 2, n_res: 4, light: true, img_size: 256 }, 9_000);
-        assert_eq!(light.family, "U-GAT-IT");
-        assert_eq!(light.architecture, "U-GAT-IT light generator (ch 2, 4 residual blocks)");
-        assert_eq!(light.description(), "U-GAT-IT light generator (ch 2, 4 residual blocks) (0.01 M parameters)");
-        assert!(light.translates() && light.attention && !light.has_test_modes() && !light.dropout);
-        assert_eq!((light.nz, light.size_multiple, light.fixed_size, light.padded(5, 9)), (0, 4, 0, (8, 12)));
-        assert_eq!(light.net_name, "ugatit_light");
-        let full = Translator::summary_of(&GeneratorShape { ch: 64, n_res: 4, light: false, img_size: 256 }, 1);
-        assert_eq!((full.size_multiple, full.fixed_size, full.padded(256, 256)), (256, 256, (256, 256)));
-        assert_eq!(full.architecture, "U-GAT-IT generator (ch 64, 4 residual blocks, 256x256 images)");
     }
 }
