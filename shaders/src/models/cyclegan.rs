@@ -4,7 +4,7 @@
 
 use super::image_to_image::{self, NetG, NetOptions};
 use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
-use super::{default_unset, BenchCase, Data, Demo, ModelSpec, PageForm};
+use super::{default_unset, BenchCase, Data, Demo, ModelCard, ModelSpec, PageForm};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::nn::gan_loss::gan_loss;
@@ -283,30 +283,26 @@ impl CycleGanSpec {
     }
 }
 
+/// CycleGAN, as plain data.
+static CARD: ModelCard = ModelCard {
+    info: &INFO,
+    title: "CycleGAN",
+    about: "CycleGAN: unpaired translation between two folders of images",
+    groups: &[OptionGroup::of::<NetOptions>(), OptionGroup::of::<CycleGanOptions>()],
+    data: Data::Unaligned,
+    demo: Demo::Landscapes,
+    page: Some(PageForm {
+        label: "CycleGAN: two sets of images",
+        defaults: r#"{"net_g": "resnet_6blocks", "ngf": 32, "ndf": 32, "load_size": 143, "crop_size": 128,
+            "batch_size": 1, "n_epochs": 100, "n_epochs_decay": 100}"#,
+        shows: &["net_g", "load_size", "crop_size"],
+        fixed: &[],
+    }),
+};
+
 impl ModelSpec for CycleGanSpec {
-    fn info(&self) -> &'static ModelInfo {
-        &INFO
-    }
-
-    fn title(&self) -> &'static str {
-        "CycleGAN"
-    }
-
-    fn about(&self) -> &'static str {
-        "CycleGAN: unpaired translation between two folders of images"
-    }
-
-    fn groups(&self) -> &'static [OptionGroup] {
-        const GROUPS: &[OptionGroup] = &[OptionGroup::of::<NetOptions>(), OptionGroup::of::<CycleGanOptions>()];
-        GROUPS
-    }
-
-    fn data(&self) -> Data {
-        Data::Unaligned
-    }
-
-    fn demo(&self) -> Demo {
-        Demo::Landscapes
+    fn card(&self) -> &'static ModelCard {
+        &CARD
     }
 
     fn demo_defaults(&self, o: &mut TrainOptions, unset: &dyn Fn(&str) -> bool) {
@@ -348,16 +344,6 @@ impl ModelSpec for CycleGanSpec {
 
     fn generator(&self, o: &TrainOptions) -> Option<GeneratorConfig> {
         Some(Self::config(o).generator)
-    }
-
-    fn page_form(&self) -> Option<PageForm> {
-        Some(PageForm {
-            label: "CycleGAN: two sets of images",
-            defaults: r#"{"net_g": "resnet_6blocks", "ngf": 32, "ndf": 32, "load_size": 143, "crop_size": 128,
-                "batch_size": 1, "n_epochs": 100, "n_epochs_decay": 100}"#,
-            shows: &["net_g", "load_size", "crop_size"],
-            fixed: &[],
-        })
     }
 
     fn bench_cases(&self) -> Vec<BenchCase> {

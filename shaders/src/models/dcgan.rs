@@ -9,7 +9,7 @@
 
 use super::image_to_image;
 use super::options::{Group, OptionGroup, TrainOptions};
-use super::{default_unset, BenchCase, Data, Demo, ModelSpec, PageForm};
+use super::{default_unset, BenchCase, Data, Demo, ModelCard, ModelSpec, PageForm};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::nn::generator::latents;
@@ -237,30 +237,26 @@ impl DcganSpec {
     }
 }
 
+/// DCGAN, as plain data.
+static CARD: ModelCard = ModelCard {
+    info: &INFO,
+    title: "DCGAN",
+    about: "DCGAN: 64x64 images from random latents, trained on one folder of images",
+    groups: &[OptionGroup::of::<DcganOptions>()],
+    data: Data::Single,
+    demo: Demo::Shapes,
+    page: Some(PageForm {
+        label: "DCGAN: one set of images, generated from noise",
+        defaults: r#"{"ngf": 64, "ndf": 64, "image_size": 64, "nz": 100, "batch_size": 64, "n_epochs": 25,
+            "n_epochs_decay": 0}"#,
+        shows: &["image_size", "nz"],
+        fixed: &["image_size"],
+    }),
+};
+
 impl ModelSpec for DcganSpec {
-    fn info(&self) -> &'static ModelInfo {
-        &INFO
-    }
-
-    fn title(&self) -> &'static str {
-        "DCGAN"
-    }
-
-    fn about(&self) -> &'static str {
-        "DCGAN: 64x64 images from random latents, trained on one folder of images"
-    }
-
-    fn groups(&self) -> &'static [OptionGroup] {
-        const GROUPS: &[OptionGroup] = &[OptionGroup::of::<DcganOptions>()];
-        GROUPS
-    }
-
-    fn data(&self) -> Data {
-        Data::Single
-    }
-
-    fn demo(&self) -> Demo {
-        Demo::Shapes
+    fn card(&self) -> &'static ModelCard {
+        &CARD
     }
 
     /// main.py: batch 64, 25 epochs at a constant rate, samples every 100 iterations.
@@ -328,16 +324,6 @@ impl ModelSpec for DcganSpec {
 
     fn build(&self, gpu: &Gpu, o: &TrainOptions, init: Init) -> Result<Box<dyn Model>> {
         Ok(Box::new(Dcgan::new(gpu, Self::config(o), init)?))
-    }
-
-    fn page_form(&self) -> Option<PageForm> {
-        Some(PageForm {
-            label: "DCGAN: one set of images, generated from noise",
-            defaults: r#"{"ngf": 64, "ndf": 64, "image_size": 64, "nz": 100, "batch_size": 64, "n_epochs": 25,
-                "n_epochs_decay": 0}"#,
-            shows: &["image_size", "nz"],
-            fixed: &["image_size"],
-        })
     }
 
     fn bench_cases(&self) -> Vec<BenchCase> {

@@ -23,7 +23,7 @@
 
 use super::image_to_image;
 use super::options::{Group, OptionGroup, TrainOptions};
-use super::{default_unset, BenchCase, Data, Demo, ModelSpec, PageForm};
+use super::{default_unset, BenchCase, Data, Demo, ModelCard, ModelSpec, PageForm};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::nn::layers::optim::AdamGroup;
@@ -348,30 +348,26 @@ impl DiscoGanSpec {
     }
 }
 
+/// DiscoGAN, as plain data.
+static CARD: ModelCard = ModelCard {
+    info: &INFO,
+    title: "DiscoGAN",
+    about: "DiscoGAN: unpaired translation at 64x64 with reconstruction and feature-matching losses",
+    groups: &[OptionGroup::of::<DiscoGanOptions>()],
+    data: Data::UnalignedOrHalves,
+    demo: Demo::Landscapes,
+    page: Some(PageForm {
+        label: "DiscoGAN: two sets of images, 64×64",
+        defaults: r#"{"ngf": 64, "ndf": 64, "image_size": 64, "batch_size": 64, "n_epochs": 5000,
+            "n_epochs_decay": 0}"#,
+        shows: &["image_size"],
+        fixed: &[],
+    }),
+};
+
 impl ModelSpec for DiscoGanSpec {
-    fn info(&self) -> &'static ModelInfo {
-        &INFO
-    }
-
-    fn title(&self) -> &'static str {
-        "DiscoGAN"
-    }
-
-    fn about(&self) -> &'static str {
-        "DiscoGAN: unpaired translation at 64x64 with reconstruction and feature-matching losses"
-    }
-
-    fn groups(&self) -> &'static [OptionGroup] {
-        const GROUPS: &[OptionGroup] = &[OptionGroup::of::<DiscoGanOptions>()];
-        GROUPS
-    }
-
-    fn data(&self) -> Data {
-        Data::UnalignedOrHalves
-    }
-
-    fn demo(&self) -> Demo {
-        Demo::Landscapes
+    fn card(&self) -> &'static ModelCard {
+        &CARD
     }
 
     /// image_translation.py: batch 64, 5000 epochs at a constant rate, a log
@@ -454,16 +450,6 @@ impl ModelSpec for DiscoGanSpec {
 
     fn build(&self, gpu: &Gpu, o: &TrainOptions, init: Init) -> Result<Box<dyn Model>> {
         Ok(Box::new(DiscoGan::new(gpu, Self::config(o), init)?))
-    }
-
-    fn page_form(&self) -> Option<PageForm> {
-        Some(PageForm {
-            label: "DiscoGAN: two sets of images, 64×64",
-            defaults: r#"{"ngf": 64, "ndf": 64, "image_size": 64, "batch_size": 64, "n_epochs": 5000,
-                "n_epochs_decay": 0}"#,
-            shows: &["image_size"],
-            fixed: &[],
-        })
     }
 
     fn bench_cases(&self) -> Vec<BenchCase> {

@@ -297,6 +297,17 @@ pub fn demo_defaults(o: &mut TrainOptions, unset: &dyn Fn(&str) -> bool, net_g: 
     );
 }
 
+/// Fixes the preprocessing of a model of whole `image_size` images
+/// (DCGAN, DiscoGAN): scaled by `preprocess` to that size, never flipped,
+/// its networks batch-normalized.
+pub fn whole_images(o: &mut TrainOptions, preprocess: Preprocess) {
+    o.preprocess = preprocess;
+    o.load_size = o.image_size;
+    o.crop_size = o.image_size;
+    o.no_flip = true;
+    o.update::<NetOptions>(|n| n.norm = Some(NormArg::Batch));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,15 +322,4 @@ mod tests {
             assert!(bad.parse::<NetG>().unwrap_err().contains(bad), "{bad}");
         }
     }
-}
-
-/// Fixes the preprocessing of a model of whole `image_size` images
-/// (DCGAN, DiscoGAN): scaled by `preprocess` to that size, never flipped,
-/// its networks batch-normalized.
-pub fn whole_images(o: &mut TrainOptions, preprocess: Preprocess) {
-    o.preprocess = preprocess;
-    o.load_size = o.image_size;
-    o.crop_size = o.image_size;
-    o.no_flip = true;
-    o.update::<NetOptions>(|n| n.norm = Some(NormArg::Batch));
 }

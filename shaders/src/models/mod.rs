@@ -134,23 +134,38 @@ impl BenchCase {
 /// A training model as the front ends see it: its names, options and
 /// construction. Each model file implements it once.
 pub trait ModelSpec: Sync {
+    /// What it is, as plain data ([`ModelCard`]).
+    fn card(&self) -> &'static ModelCard;
+
     /// Its names ([`ModelInfo`]); `info().kind` is the `--model` value.
-    fn info(&self) -> &'static ModelInfo;
+    fn info(&self) -> &'static ModelInfo {
+        self.card().info
+    }
 
     /// Its name for people, e.g. `CycleGAN`.
-    fn title(&self) -> &'static str;
+    fn title(&self) -> &'static str {
+        self.card().title
+    }
 
     /// One line on what it does, for `--model`'s help.
-    fn about(&self) -> &'static str;
+    fn about(&self) -> &'static str {
+        self.card().about
+    }
 
     /// Its option groups (shared groups may appear in several models).
-    fn groups(&self) -> &'static [OptionGroup];
+    fn groups(&self) -> &'static [OptionGroup] {
+        self.card().groups
+    }
 
     /// What it trains on.
-    fn data(&self) -> Data;
+    fn data(&self) -> Data {
+        self.card().data
+    }
 
     /// Its built-in demo data.
-    fn demo(&self) -> Demo;
+    fn demo(&self) -> Demo {
+        self.card().demo
+    }
 
     /// Replaces the defaults the user did not set (`unset(option)`) by the
     /// model's where they differ from the reference's `train.py`.
@@ -246,13 +261,32 @@ pub trait ModelSpec: Sync {
 
     /// How the page's Train mode offers the model; `None`: not offered there.
     fn page_form(&self) -> Option<PageForm> {
-        None
+        self.card().page
     }
 
     /// What the user should run after training, e.g. `trainer translate --weights ...`.
     fn next_step(&self, weights: &str) -> String {
         format!("translate with: trainer translate --weights {weights} --input IMAGE --output OUT.png")
     }
+}
+
+/// What a model is, as plain data: its names, how people and `--help` call
+/// it, its option groups, its data, its demo and its form in the page.
+pub struct ModelCard {
+    /// Its names; `info.kind` is the `--model` value.
+    pub info: &'static ModelInfo,
+    /// Its name for people, e.g. `CycleGAN`.
+    pub title: &'static str,
+    /// One line on what it does, for `--model`'s help.
+    pub about: &'static str,
+    /// Its option groups (shared groups may appear in several models).
+    pub groups: &'static [OptionGroup],
+    /// What it trains on.
+    pub data: Data,
+    /// Its built-in demo data.
+    pub demo: Demo,
+    /// How the page's Train mode offers it; `None`: not offered there.
+    pub page: Option<PageForm>,
 }
 
 /// How the page's Train mode offers a model.

@@ -7,7 +7,7 @@
 use super::cyclegan::non_negative;
 use super::image_to_image::{self, NetG, NetOptions};
 use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
-use super::{default_unset, BenchCase, Data, Demo, ModelSpec, PageForm};
+use super::{default_unset, BenchCase, Data, Demo, ModelCard, ModelSpec, PageForm};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::nn::gan_loss::{gan_loss, gan_loss_scaled};
@@ -222,30 +222,26 @@ impl Pix2PixSpec {
     }
 }
 
+/// pix2pix, as plain data.
+static CARD: ModelCard = ModelCard {
+    info: &INFO,
+    title: "pix2pix",
+    about: "pix2pix: paired translation from one folder of A|B side-by-side images",
+    groups: &[OptionGroup::of::<NetOptions>(), OptionGroup::of::<Pix2PixOptions>()],
+    data: Data::Aligned,
+    demo: Demo::Facades,
+    page: Some(PageForm {
+        label: "pix2pix: A|B pairs",
+        defaults: r#"{"net_g": "unet_128", "ngf": 32, "ndf": 32, "load_size": 143, "crop_size": 128,
+            "batch_size": 1, "n_epochs": 100, "n_epochs_decay": 100}"#,
+        shows: &["net_g", "direction", "load_size", "crop_size"],
+        fixed: &[],
+    }),
+};
+
 impl ModelSpec for Pix2PixSpec {
-    fn info(&self) -> &'static ModelInfo {
-        &INFO
-    }
-
-    fn title(&self) -> &'static str {
-        "pix2pix"
-    }
-
-    fn about(&self) -> &'static str {
-        "pix2pix: paired translation from one folder of A|B side-by-side images"
-    }
-
-    fn groups(&self) -> &'static [OptionGroup] {
-        const GROUPS: &[OptionGroup] = &[OptionGroup::of::<NetOptions>(), OptionGroup::of::<Pix2PixOptions>()];
-        GROUPS
-    }
-
-    fn data(&self) -> Data {
-        Data::Aligned
-    }
-
-    fn demo(&self) -> Demo {
-        Demo::Facades
+    fn card(&self) -> &'static ModelCard {
+        &CARD
     }
 
     fn demo_defaults(&self, o: &mut TrainOptions, unset: &dyn Fn(&str) -> bool) {
@@ -282,16 +278,6 @@ impl ModelSpec for Pix2PixSpec {
 
     fn generator(&self, o: &TrainOptions) -> Option<GeneratorConfig> {
         Some(Self::config(o).generator)
-    }
-
-    fn page_form(&self) -> Option<PageForm> {
-        Some(PageForm {
-            label: "pix2pix: A|B pairs",
-            defaults: r#"{"net_g": "unet_128", "ngf": 32, "ndf": 32, "load_size": 143, "crop_size": 128,
-                "batch_size": 1, "n_epochs": 100, "n_epochs_decay": 100}"#,
-            shows: &["net_g", "direction", "load_size", "crop_size"],
-            fixed: &[],
-        })
     }
 
     fn bench_cases(&self) -> Vec<BenchCase> {

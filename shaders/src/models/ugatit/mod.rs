@@ -26,7 +26,7 @@ pub use translate::Translator;
 
 use super::cyclegan::non_negative;
 use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
-use super::{default_unset, BenchCase, Data, Demo, ModelSpec};
+use super::{default_unset, BenchCase, Data, Demo, ModelCard, ModelSpec};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::nn::generator::{Detected, Detection, Generator as GeneratorApi, LoadOptions};
@@ -545,30 +545,20 @@ impl UgatitSpec {
     }
 }
 
+/// U-GAT-IT, as plain data.
+static CARD: ModelCard = ModelCard {
+    info: &INFO,
+    title: "U-GAT-IT",
+    about: "U-GAT-IT: unpaired translation with attention (CAM) and adaptive layer-instance normalization",
+    groups: &[OptionGroup::of::<UgatitOptions>()],
+    data: Data::Unaligned,
+    demo: Demo::Blobs,
+    page: None,
+};
+
 impl ModelSpec for UgatitSpec {
-    fn info(&self) -> &'static ModelInfo {
-        &INFO
-    }
-
-    fn title(&self) -> &'static str {
-        "U-GAT-IT"
-    }
-
-    fn about(&self) -> &'static str {
-        "U-GAT-IT: unpaired translation with attention (CAM) and adaptive layer-instance normalization"
-    }
-
-    fn groups(&self) -> &'static [OptionGroup] {
-        const GROUPS: &[OptionGroup] = &[OptionGroup::of::<UgatitOptions>()];
-        GROUPS
-    }
-
-    fn data(&self) -> Data {
-        Data::Unaligned
-    }
-
-    fn demo(&self) -> Demo {
-        Demo::Blobs
+    fn card(&self) -> &'static ModelCard {
+        &CARD
     }
 
     /// UGATIT.py: lr 1e-4, Resize to img_size + 30, samples every 1000
