@@ -3,8 +3,10 @@
 //! adaILN decoder, and the spectrally normalized discriminators with their
 //! CAM logits. Each keeps the reference's state_dict keys; the parts that
 //! are plain Sequentials (the encoder, the 1x1 convolution, the adaILN
-//! blocks' convolutions, and the decoder UpBlock2 with its ILNs) are
-//! [`Layer`]s, the rest is written out here with its backward.
+//! blocks' convolutions, the decoder UpBlock2 with its ILNs, and the
+//! discriminators' `model` of spectrally normalized convolutions) are
+//! [`Layer`]s, as are the discriminators' spectrally normalized `conv`,
+//! `gap_fc` and `gmp_fc`; the rest is written out here with its backward.
 //!
 //! Quirks kept from the reference:
 //! - the CAM feature weighting multiplies by the fc weight itself
@@ -582,7 +584,7 @@ impl Generator {
             add_assign(gpu, &d, &d_h)?;
         }
         let d_weighted = self.conv1x1.backward(&mut b, &d, true)?.ok_or_else(no_input)?;
-        let dx = cam_backward(gpu, p, [self.gap_fc, self.gmp_fc], &x, &[gap, gmp], &d_weighted, d_cam, None, true)?;
+        let dx = cam_backward(gpu, p, [self.gap_fc, self.gmp_fc], &x, &[gap, gmp], &d_weighted, d_cam)?;
         self.down.backward(&mut b, &dx, input_grad)
     }
 
@@ -596,23 +598,16 @@ impl Generator {
     }
 }
 
-/// Backward through the CAM block shared by both networks: from the
-/// gradient wrt cat(x · w_gap, x · w_gmp) and wrt the logits [N, 2]
-/// (gap_fc(avgpool x), gmp_fc(maxpool x)) to dL/dx. `fc` are the fc weights'
-/// parameter indices (their raw values weight the features); `sn`, for the
-/// discriminators, the spectral norms the logits used (their gradients go
-/// through the normalization to the same parameters). Parameter gradients
-/// are added when `param_grads`.
-#[allow(clippy::too_many_arguments)]
-fn cam_backward(
+/// Backward through the CAM feature weighting shared by both networks:
+/// from the gradient wrt cat(x · w_gap, x · w_gmp) to its part of dL/dx.
+/// `fc` are the fc weights' parameter indices (their raw values weight the
+/// features); their gradients are added when `param_grads`.
+fn cam_weighting_backward(
     gpu: &Gpu,
     p: &ParamArena,
     fc: [usize; 2],
     x: &Tensor,
-    pooled: &[Tensor; 2],
     d_weighted: &Tensor,
-    d_cam: Option<&Tensor>,
-    sn: Option<&[SpectralNorm; 2]>,
     param_grads: bool,
 ) -> Result<Tensor> {
     let c = x.nchw("U-GAT-IT CAM", "features")?[1];
@@ -625,28 +620,41 @@ fn cam_backward(
             accumulate(gpu, &p.grad(fc[k]), &dw, 1.0)?;
         }
     }
+    Ok(dx)
+}
+
+/// Adds to `dx` the gradients through the average (k = 0) or max (k = 1)
+/// pooling of `x` from the gradient wrt the pooled features.
+fn pool_backward_into(gpu: &Gpu, dx: &Tensor, x: &Tensor, k: usize, d_pooled: &Tensor) -> Result<()> {
+    let d = if k == 0 {
+        global_avg_pool_backward_input(gpu, d_pooled, x.nchw("U-GAT-IT CAM", "features")?)?
+    } else {
+        global_max_pool_backward_input(gpu, x, d_pooled)?
+    };
+    add_assign(gpu, dx, &d)
+}
+
+/// Backward through the generator's CAM block: from the gradient wrt
+/// cat(x · w_gap, x · w_gmp) and wrt the logits [N, 2] (gap_fc(avgpool x),
+/// gmp_fc(maxpool x)) to dL/dx, adding the fc weights' gradients (`fc`, by
+/// both paths).
+fn cam_backward(
+    gpu: &Gpu,
+    p: &ParamArena,
+    fc: [usize; 2],
+    x: &Tensor,
+    pooled: &[Tensor; 2],
+    d_weighted: &Tensor,
+    d_cam: Option<&Tensor>,
+) -> Result<Tensor> {
+    let dx = cam_weighting_backward(gpu, p, fc, x, d_weighted, true)?;
     if let Some(d_cam) = d_cam {
         let (d_gap, d_gmp) = split_logits(gpu, d_cam)?;
         for (k, d_logit) in [d_gap, d_gmp].into_iter().enumerate() {
-            let w_used = match sn {
-                Some(sn) => sn[k].w_sn.clone(),
-                None => p.value(fc[k]),
-            };
-            if param_grads {
-                let dw = linear_backward_weight(gpu, &pooled[k], &d_logit)?;
-                let dw = match sn {
-                    Some(sn) => spectral_norm_backward(gpu, &sn[k], &dw)?,
-                    None => dw,
-                };
-                accumulate(gpu, &p.grad(fc[k]), &dw, 1.0)?;
-            }
-            let d_pooled = linear_backward_input(gpu, &d_logit, &w_used)?;
-            let d = if k == 0 {
-                global_avg_pool_backward_input(gpu, &d_pooled, x.nchw("U-GAT-IT CAM", "features")?)?
-            } else {
-                global_max_pool_backward_input(gpu, x, &d_pooled)?
-            };
-            add_assign(gpu, &dx, &d)?;
+            let dw = linear_backward_weight(gpu, &pooled[k], &d_logit)?;
+            accumulate(gpu, &p.grad(fc[k]), &dw, 1.0)?;
+            let d_pooled = linear_backward_input(gpu, &d_logit, &p.value(fc[k]))?;
+            pool_backward_into(gpu, &dx, x, k, &d_pooled)?;
         }
     }
     Ok(dx)
@@ -655,30 +663,148 @@ fn cam_backward(
 // ---------------------------------------------------------------------------
 // Discriminator
 
-/// A spectrally normalized convolution: parameter and buffer indices.
-struct SnConv {
+/// `torch.nn.utils.spectral_norm` on a weight: the parameter `weight_orig`
+/// and the buffers `weight_u` [O] and `weight_v` [K] of its [O, K] matrix.
+struct SnWeight {
     weight: usize,
-    bias: Option<usize>,
     u: usize,
     v: usize,
+}
+
+impl SnWeight {
+    /// Registers `<path>.weight_orig`, `.weight_u` and `.weight_v`.
+    fn new(reg: &mut Registry, path: &str, shape: &[usize]) -> SnWeight {
+        let weight = reg.param(format!("{path}.weight_orig"), shape);
+        let u = reg.buffer(format!("{path}.weight_u"), &[shape[0]], 0.0);
+        let v = reg.buffer(format!("{path}.weight_v"), &[shape[1..].iter().product()], 0.0);
+        SnWeight { weight, u, v }
+    }
+
+    /// W / σ(W). With training behaviour ([`Mode::batch_stats`], PyTorch's
+    /// `train()`) one power iteration runs first, and with
+    /// [`Mode::update_running`] its u and v are written into the buffers (in
+    /// place); otherwise the stored vectors are used as they are.
+    fn normalize(&self, f: &Forward) -> Result<SpectralNorm> {
+        let power_iteration = f.mode.batch_stats;
+        let (u, v) = (&f.buffers[self.u], &f.buffers[self.v]);
+        let sn = spectral_norm(f.gpu, &f.params.value(self.weight), u, v, power_iteration)?;
+        if power_iteration && f.mode.update_running {
+            f.gpu.copy(&sn.u, 0, u, 0, u.byte_len());
+            f.gpu.copy(&sn.v, 0, v, 0, v.byte_len());
+        }
+        Ok(sn)
+    }
+
+    /// Adds dL/dW, from dL/dw_sn, through the normalization `sn` of the forward.
+    fn accumulate_grad(&self, b: &Backward, sn: &SpectralNorm, dw_sn: &Tensor) -> Result<()> {
+        accumulate(b.gpu, &b.params.grad(self.weight), &spectral_norm_backward(b.gpu, sn, dw_sn)?, 1.0)
+    }
+}
+
+/// A spectrally normalized convolution with its fused epilogue activation;
+/// the normalized weight is packed at every call.
+struct SnConv {
+    sn: SnWeight,
+    bias: Option<usize>,
     shape: [usize; 4],
     p: Conv2dParams,
 }
 
-/// A spectrally normalized fc weight [1, C] (no bias).
+/// What an [`SnConv`] saves: its input, its output (with an epilogue
+/// activation) and that call's normalization.
+struct SnConvSaved {
+    input: Tensor,
+    output: Option<Tensor>,
+    sn: SpectralNorm,
+}
+
+impl SnConv {
+    /// Registers `<path>.bias` (when `bias`), `.weight_orig`, `.weight_u`
+    /// and `.weight_v`, in the reference's order.
+    fn new(reg: &mut Registry, path: &str, shape: [usize; 4], bias: bool, p: Conv2dParams) -> SnConv {
+        let bias = bias.then(|| reg.param(format!("{path}.bias"), &[shape[0]]));
+        let sn = SnWeight::new(reg, path, &shape);
+        SnConv { sn, bias, shape, p }
+    }
+}
+
+impl Layer for SnConv {
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let sn = self.sn.normalize(f)?;
+        let gpu = f.gpu;
+        let bias = self.bias.map(|b| f.params.value(b));
+        let y = conv2d_packed(gpu, x, &conv2d_pack_weight(gpu, &sn.w_sn)?, self.shape, bias.as_ref(), &self.p)?;
+        let output = (self.p.activation != Activation::None).then(|| y.clone());
+        f.save(SnConvSaved { input: x.clone(), output, sn });
+        add_residual(gpu, y, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let SnConvSaved { input, output, sn } = b.tape.pop("spectrally normalized convolution")?;
+        let gpu = b.gpu;
+        let dz = match &output {
+            Some(y) => activation_backward_input(gpu, self.p.activation, y, dy)?,
+            None => dy.clone(),
+        };
+        if b.param_grads {
+            let dw = conv2d_backward_weight(gpu, &input, &dz, self.shape, &self.p)?;
+            self.sn.accumulate_grad(b, &sn, &dw)?;
+            if let Some(bias) = self.bias {
+                accumulate(gpu, &b.params.grad(bias), &conv2d_backward_bias(gpu, &dz)?, 1.0)?;
+            }
+        }
+        if !input_grad {
+            return Ok(None);
+        }
+        let in_shape = input.nchw("U-GAT-IT discriminator", "input")?;
+        Ok(Some(conv2d_backward_input(gpu, &dz, &sn.w_sn, in_shape, &self.p)?))
+    }
+}
+
+/// A spectrally normalized fc without bias (weight [1, C]) on [N, C] features.
 struct SnFc {
-    weight: usize,
-    u: usize,
-    v: usize,
+    sn: SnWeight,
+}
+
+/// What an [`SnFc`] saves: its input and that call's normalization.
+struct SnFcSaved {
+    input: Tensor,
+    sn: SpectralNorm,
+}
+
+impl SnFc {
+    /// Registers `<path>.weight_orig` [1, c], `.weight_u` and `.weight_v`.
+    fn new(reg: &mut Registry, path: &str, c: usize) -> SnFc {
+        SnFc { sn: SnWeight::new(reg, path, &[1, c]) }
+    }
+}
+
+impl Layer for SnFc {
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let sn = self.sn.normalize(f)?;
+        let y = linear(f.gpu, x, &sn.w_sn, Activation::None)?;
+        f.save(SnFcSaved { input: x.clone(), sn });
+        add_residual(f.gpu, y, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let SnFcSaved { input, sn } = b.tape.pop("spectrally normalized fc")?;
+        if b.param_grads {
+            self.sn.accumulate_grad(b, &sn, &linear_backward_weight(b.gpu, &input, dy)?)?;
+        }
+        input_grad.then(|| linear_backward_input(b.gpu, dy, &sn.w_sn)).transpose()
+    }
 }
 
 /// The U-GAT-IT discriminator (`Discriminator`).
 pub struct Discriminator {
     shape: DiscriminatorShape,
-    model: Vec<SnConv>,
+    /// `model`: [pad, SN conv, LeakyReLU] per layer.
+    model: Sequential,
     gap_fc: SnFc,
     gmp_fc: SnFc,
     conv1x1: Sequential,
+    /// `conv`: the final SN conv to the patch logits.
     last: SnConv,
     params: ParamArena,
     buffers: Vec<Tensor>,
@@ -689,50 +815,29 @@ pub struct Discriminator {
 /// What a discriminator's backward needs from its training forward.
 pub struct DiscriminatorTape {
     layers: Tape,
-    /// (input, output, spectral norm) of each `model` conv.
-    convs: Vec<(Tensor, Tensor, SpectralNorm)>,
+    /// The features at the CAM.
     x: Tensor,
-    pooled: [Tensor; 2],
-    fc: [SpectralNorm; 2],
-    last_input: Tensor,
-    last: SpectralNorm,
 }
 
 struct DiscriminatorParts {
-    model: Vec<SnConv>,
+    model: Sequential,
     gap_fc: SnFc,
     gmp_fc: SnFc,
     conv1x1: Sequential,
     last: SnConv,
 }
 
-fn sn_conv(reg: &mut Registry, path: &str, shape: [usize; 4], bias: bool, p: Conv2dParams) -> SnConv {
-    let bias = bias.then(|| reg.param(format!("{path}.bias"), &[shape[0]]));
-    let weight = reg.param(format!("{path}.weight_orig"), &shape);
-    let u = reg.buffer(format!("{path}.weight_u"), &[shape[0]], 0.0);
-    let v = reg.buffer(format!("{path}.weight_v"), &[shape[1] * shape[2] * shape[3]], 0.0);
-    SnConv { weight, bias, u, v, shape, p }
-}
-
-fn sn_fc(reg: &mut Registry, path: &str, c: usize) -> SnFc {
-    let weight = reg.param(format!("{path}.weight_orig"), &[1, c]);
-    let u = reg.buffer(format!("{path}.weight_u"), &[1], 0.0);
-    let v = reg.buffer(format!("{path}.weight_v"), &[c], 0.0);
-    SnFc { weight, u, v }
-}
-
 /// Registers in the reference's order: gap_fc, gmp_fc, conv1x1, conv, model.
 fn discriminator_parts(reg: &mut Registry, d: &DiscriminatorShape) -> DiscriminatorParts {
     let (ch, c) = (d.ch, d.cam_channels());
     let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
-    let gap_fc = sn_fc(reg, "gap_fc", c);
-    let gmp_fc = sn_fc(reg, "gmp_fc", c);
+    let gap_fc = SnFc::new(reg, "gap_fc", c);
+    let gmp_fc = SnFc::new(reg, "gmp_fc", c);
     let mut s = SeqBuilder::new(reg, "");
     s.named("conv1x1").conv([c, 2 * c, 1, 1], true, conv(1, 0, Padding::Zero, leaky));
     let conv1x1 = s.finish();
-    let last = sn_conv(reg, "conv", [1, c, 4, 4], false, conv(1, 1, Padding::Reflect, Activation::None));
+    let last = SnConv::new(reg, "conv", [1, c, 4, 4], false, conv(1, 1, Padding::Reflect, Activation::None));
     // model: [pad, SN conv, LeakyReLU] per layer, the convs at 1, 4, 7, ...
-    let mut model = Vec::new();
     let mut widths = vec![(3, ch, 2)];
     for i in 1..d.n_layers - 2 {
         let m = ch << (i - 1);
@@ -740,10 +845,13 @@ fn discriminator_parts(reg: &mut Registry, d: &DiscriminatorShape) -> Discrimina
     }
     let m = ch << (d.n_layers - 3);
     widths.push((m, 2 * m, 1));
-    for (k, (cin, cout, stride)) in widths.into_iter().enumerate() {
-        let path = format!("model.{}", 3 * k + 1);
-        model.push(sn_conv(reg, &path, [cout, cin, 4, 4], true, conv(stride, 1, Padding::Reflect, leaky)));
+    let mut s = SeqBuilder::new(reg, "model");
+    for (cin, cout, stride) in widths {
+        s.fused(); // ReflectionPad2d(1)
+        s.child(|reg, path| SnConv::new(reg, path, [cout, cin, 4, 4], true, conv(stride, 1, Padding::Reflect, leaky)));
+        s.fused(); // LeakyReLU(0.2)
     }
+    let model = s.finish();
     DiscriminatorParts { model, gap_fc, gmp_fc, conv1x1, last }
 }
 
@@ -783,18 +891,8 @@ impl Discriminator {
         self.conv1x1.refresh(gpu, &self.params, true)
     }
 
-    fn normalize(&mut self, gpu: &Gpu, weight: usize, u: usize, v: usize, train: bool) -> Result<SpectralNorm> {
-        let sn = spectral_norm(gpu, &self.params.value(weight), &self.buffers[u], &self.buffers[v], train)?;
-        if train {
-            self.buffers[u] = sn.u.clone();
-            self.buffers[v] = sn.v.clone();
-        }
-        Ok(sn)
-    }
-
     /// The forward pass: (patch logits, CAM logits [N, 2]). `train` runs
-    /// the spectral norm's power iteration (updating its vectors); `tape`
-    /// keeps what backward needs.
+    /// the spectral norm's power iteration (updating its vectors).
     pub fn forward(&mut self, gpu: &Gpu, input: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
         let (out, cam, _) = self.run(gpu, input, train, false)?;
         Ok((out, cam))
@@ -808,7 +906,7 @@ impl Discriminator {
     }
 
     fn run(
-        &mut self,
+        &self,
         gpu: &Gpu,
         input: &Tensor,
         train: bool,
@@ -822,49 +920,29 @@ impl Discriminator {
                 format!("input {:?} must be [N, 3, H, W] with H and W at least {min}", input.shape()),
             ));
         }
-        let mut convs = Vec::new();
-        let mut x = input.clone();
-        for i in 0..self.model.len() {
-            let (weight, u, v, shape, p, bias) = {
-                let l = &self.model[i];
-                (l.weight, l.u, l.v, l.shape, l.p, l.bias)
-            };
-            let sn = self.normalize(gpu, weight, u, v, train)?;
-            let bias = bias.map(|b| self.params.value(b));
-            let y = conv2d_packed(gpu, &x, &conv2d_pack_weight(gpu, &sn.w_sn)?, shape, bias.as_ref(), &p)?;
-            if keep {
-                convs.push((x, y.clone(), sn));
-            }
-            x = y;
-        }
-        let sn_gap = self.normalize(gpu, self.gap_fc.weight, self.gap_fc.u, self.gap_fc.v, train)?;
-        let sn_gmp = self.normalize(gpu, self.gmp_fc.weight, self.gmp_fc.u, self.gmp_fc.v, train)?;
         let p = &self.params;
+        let mut layers = Tape::default();
+        let mut f = Forward {
+            gpu,
+            params: p,
+            buffers: &self.buffers,
+            mode: if train { Mode::TRAIN } else { Mode::EVAL },
+            rng: None,
+            tape: keep.then_some(&mut layers),
+            features: Vec::new(),
+        };
+        let x = self.model.forward(&mut f, input, None)?;
         let gap = global_avg_pool(gpu, &x)?;
         let gmp = global_max_pool(gpu, &x)?;
-        let cam_logit = cat_logits(
-            gpu,
-            &linear(gpu, &gap, &sn_gap.w_sn, Activation::None)?,
-            &linear(gpu, &gmp, &sn_gmp.w_sn, Activation::None)?,
-        )?;
-        let (w_gap, w_gmp) = (p.value(self.gap_fc.weight), p.value(self.gmp_fc.weight));
+        let gap_logit = self.gap_fc.forward(&mut f, &gap, None)?;
+        let gmp_logit = self.gmp_fc.forward(&mut f, &gmp, None)?;
+        let cam_logit = cat_logits(gpu, &gap_logit, &gmp_logit)?;
+        let (w_gap, w_gmp) = (p.value(self.gap_fc.sn.weight), p.value(self.gmp_fc.sn.weight));
         let weighted = concat_channels(gpu, &channel_scale(gpu, &x, &w_gap)?, &channel_scale(gpu, &x, &w_gmp)?)?;
-        let mut layers = Tape::default();
-        let mut f = forward_ctx(gpu, p, keep.then_some(&mut layers));
         let h = self.conv1x1.forward(&mut f, &weighted, None)?;
+        let out = self.last.forward(&mut f, &h, None)?;
         drop(f);
-        let (lw, lu, lv, lshape, lp) = (self.last.weight, self.last.u, self.last.v, self.last.shape, self.last.p);
-        let sn_last = self.normalize(gpu, lw, lu, lv, train)?;
-        let out = conv2d_packed(gpu, &h, &conv2d_pack_weight(gpu, &sn_last.w_sn)?, lshape, None, &lp)?;
-        let tape = keep.then(|| DiscriminatorTape {
-            layers,
-            convs,
-            x,
-            pooled: [gap, gmp],
-            fc: [sn_gap, sn_gmp],
-            last_input: h,
-            last: sn_last,
-        });
+        let tape = keep.then(|| DiscriminatorTape { layers, x });
         Ok((out, cam_logit, tape))
     }
 
@@ -880,43 +958,19 @@ impl Discriminator {
         input_grad: bool,
     ) -> Result<Option<Tensor>> {
         let p = &self.params;
-        let DiscriminatorTape { layers, mut convs, x, pooled, fc, last_input, last } = t;
-        let l = &self.last;
-        let h_shape = last_input.nchw("U-GAT-IT discriminator", "features")?;
-        if param_grads {
-            let dw = conv2d_backward_weight(gpu, &last_input, d_out, l.shape, &l.p)?;
-            accumulate(gpu, &p.grad(l.weight), &spectral_norm_backward(gpu, &last, &dw)?, 1.0)?;
-        }
-        let dh = conv2d_backward_input(gpu, d_out, &last.w_sn, h_shape, &l.p)?;
+        let DiscriminatorTape { layers, x } = t;
         let mut b = Backward { gpu, params: p, param_grads, tape: layers, feature_grads: Vec::new() };
+        let dh = self.last.backward(&mut b, d_out, true)?.ok_or_else(no_input)?;
         let d_weighted = self.conv1x1.backward(&mut b, &dh, true)?.ok_or_else(no_input)?;
-        let mut d = cam_backward(
-            gpu,
-            p,
-            [self.gap_fc.weight, self.gmp_fc.weight],
-            &x,
-            &pooled,
-            &d_weighted,
-            Some(d_cam),
-            Some(&fc),
-            param_grads,
-        )?;
-        for (i, layer) in self.model.iter().enumerate().rev() {
-            let (input, output, sn) = convs.pop().ok_or_else(no_input)?;
-            let dz = activation_backward_input(gpu, layer.p.activation, &output, &d)?;
-            if param_grads {
-                let dw = conv2d_backward_weight(gpu, &input, &dz, layer.shape, &layer.p)?;
-                accumulate(gpu, &p.grad(layer.weight), &spectral_norm_backward(gpu, &sn, &dw)?, 1.0)?;
-                if let Some(bias) = layer.bias {
-                    accumulate(gpu, &p.grad(bias), &conv2d_backward_bias(gpu, &dz)?, 1.0)?;
-                }
-            }
-            if i == 0 && !input_grad {
-                return Ok(None);
-            }
-            d = conv2d_backward_input(gpu, &dz, &sn.w_sn, input.nchw("U-GAT-IT discriminator", "input")?, &layer.p)?;
-        }
-        Ok(Some(d))
+        let fc = [self.gap_fc.sn.weight, self.gmp_fc.sn.weight];
+        let dx = cam_weighting_backward(gpu, p, fc, &x, &d_weighted, param_grads)?;
+        // The logits' fcs, popped in reverse; their pooling gradients are added in forward order.
+        let (d_gap, d_gmp) = split_logits(gpu, d_cam)?;
+        let d_gmp = self.gmp_fc.backward(&mut b, &d_gmp, true)?.ok_or_else(no_input)?;
+        let d_gap = self.gap_fc.backward(&mut b, &d_gap, true)?.ok_or_else(no_input)?;
+        pool_backward_into(gpu, &dx, &x, 0, &d_gap)?;
+        pool_backward_into(gpu, &dx, &x, 1, &d_gmp)?;
+        self.model.backward(&mut b, &dx, input_grad)
     }
 
     /// Reads the weights and spectral norm vectors back as a state_dict in the reference's layout.
