@@ -2,11 +2,12 @@
 //! generator with its class activation map (CAM), the γ/β MLP and the
 //! adaILN decoder, and the spectrally normalized discriminators with their
 //! CAM logits. Each keeps the reference's state_dict keys; the parts that
-//! are plain Sequentials (the encoder, the 1x1 convolution, the adaILN
-//! blocks' convolutions, the decoder UpBlock2 with its ILNs, and the
-//! discriminators' `model` of spectrally normalized convolutions) are
-//! [`Layer`]s, as are the discriminators' spectrally normalized `conv`,
-//! `gap_fc` and `gmp_fc`; the rest is written out here with its backward.
+//! are plain Sequentials (the encoder, the 1x1 convolution, the decoder
+//! UpBlock2 with its ILNs, and the discriminators' `model` of spectrally
+//! normalized convolutions) are [`Layer`]s, as are the discriminators'
+//! spectrally normalized `conv`, `gap_fc` and `gmp_fc` and the generator's
+//! γ/β MLP with the adaILN blocks it conditions; the CAM blocks are
+//! written out here with their backward.
 //!
 //! Quirks kept from the reference:
 //! - the CAM feature weighting multiplies by the fc weight itself
@@ -222,6 +223,147 @@ struct AdaBlock {
     rho2: usize,
 }
 
+/// adaILN with a ReLU (norm1) and without (norm2, which takes the block's
+/// input as its fused residual).
+const ADA_RELU: LayerInstanceNormParams = LayerInstanceNormParams { eps: 1e-5, activation: Activation::Relu };
+const ADA_PLAIN: LayerInstanceNormParams = LayerInstanceNormParams { eps: 1e-5, activation: Activation::None };
+
+/// What an adaILN saves: its input and statistics.
+struct AdaIlnSaved {
+    input: Tensor,
+    stats: Tensor,
+}
+
+impl AdaBlock {
+    /// conv1, adaILN + ReLU, conv2, adaILN + x with the MLP's γ and β.
+    fn forward(&self, f: &mut Forward, x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
+        let (gpu, p) = (f.gpu, f.params);
+        let c1 = self.conv1.forward(f, x, None)?;
+        let (n1, s1) = layer_instance_norm(gpu, &c1, &p.value(self.rho1), gamma, beta, &ADA_RELU, None)?;
+        f.save(AdaIlnSaved { input: c1, stats: s1 });
+        let c2 = self.conv2.forward(f, &n1, None)?;
+        let (n2, s2) = layer_instance_norm(gpu, &c2, &p.value(self.rho2), gamma, beta, &ADA_PLAIN, Some(x))?;
+        f.save(AdaIlnSaved { input: c2, stats: s2 });
+        Ok(n2)
+    }
+
+    /// Backward: dL/dx; the gradients wrt γ and β are added into `d_gamma`, `d_beta`.
+    fn backward(
+        &self,
+        b: &mut Backward,
+        dy: &Tensor,
+        gamma: &Tensor,
+        beta: &Tensor,
+        d_gamma: &mut Option<Tensor>,
+        d_beta: &mut Option<Tensor>,
+    ) -> Result<Tensor> {
+        let (gpu, p) = (b.gpu, b.params);
+        let AdaIlnSaved { input: c2, stats: s2 } = b.tape.pop("adaILN")?;
+        let g2 = layer_instance_norm_backward(gpu, &c2, &s2, dy, &p.value(self.rho2), gamma, beta, &ADA_PLAIN)?;
+        if b.param_grads {
+            accumulate(gpu, &p.grad(self.rho2), &g2.drho, 1.0)?;
+        }
+        sum_into(gpu, d_gamma, g2.dgamma)?;
+        sum_into(gpu, d_beta, g2.dbeta)?;
+        let dn1 = self.conv2.backward(b, &g2.dx, true)?.ok_or_else(no_input)?;
+        let AdaIlnSaved { input: c1, stats: s1 } = b.tape.pop("adaILN")?;
+        let g1 = layer_instance_norm_backward(gpu, &c1, &s1, &dn1, &p.value(self.rho1), gamma, beta, &ADA_RELU)?;
+        if b.param_grads {
+            accumulate(gpu, &p.grad(self.rho1), &g1.drho, 1.0)?;
+        }
+        sum_into(gpu, d_gamma, g1.dgamma)?;
+        sum_into(gpu, d_beta, g1.dbeta)?;
+        let dh = self.conv1.backward(b, &g1.dx, true)?.ok_or_else(no_input)?;
+        // out + x: the block's input gets the output's gradient too.
+        add(gpu, &dh, dy)
+    }
+}
+
+/// The γ/β MLP (`FC`, `gamma`, `beta`) and the adaILN residual blocks it
+/// conditions (`UpBlock1_1` ... `UpBlock1_n`): one layer from the
+/// bottleneck features, which both take, to the decoder's UpBlock2.
+struct AdaIlnBlocks {
+    /// The light MLP pools the features first; the full one flattens them.
+    light: bool,
+    /// `FC.0` (possibly in row blocks) and `FC.2`, each followed by a ReLU.
+    fc: [usize; 2],
+    gamma: usize,
+    beta: usize,
+    blocks: Vec<AdaBlock>,
+}
+
+/// What the MLP saves, pushed after the blocks' entries so that backward
+/// has γ and β before it walks the blocks.
+struct MlpSaved {
+    h_shape: [usize; 4],
+    fc_in: Tensor,
+    f1: Tensor,
+    f2: Tensor,
+    gamma: Tensor,
+    beta: Tensor,
+}
+
+impl Layer for AdaIlnBlocks {
+    fn refresh(&mut self, gpu: &Gpu, params: &ParamArena, backward: bool) -> Result<()> {
+        for b in &mut self.blocks {
+            b.conv1.refresh(gpu, params, backward)?;
+            b.conv2.refresh(gpu, params, backward)?;
+        }
+        Ok(())
+    }
+
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let (gpu, p) = (f.gpu, f.params);
+        let h_shape = x.nchw("U-GAT-IT generator", "features")?;
+        let n = h_shape[0];
+        let fc_in = if self.light { global_avg_pool(gpu, x)? } else { x.reshape(&[n, x.len() / n])? };
+        let f1 = linear_parts(gpu, &fc_in, &p.value_parts(self.fc[0]), Activation::Relu)?;
+        let f2 = linear(gpu, &f1, &p.value(self.fc[1]), Activation::Relu)?;
+        let gamma = linear(gpu, &f2, &p.value(self.gamma), Activation::None)?;
+        let beta = linear(gpu, &f2, &p.value(self.beta), Activation::None)?;
+        let mut h = x.clone();
+        for b in &self.blocks {
+            h = b.forward(f, &h, &gamma, &beta)?;
+        }
+        f.save(MlpSaved { h_shape, fc_in, f1, f2, gamma, beta });
+        add_residual(gpu, h, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let MlpSaved { h_shape, fc_in, f1, f2, gamma, beta } = b.tape.pop("U-GAT-IT γ/β MLP")?;
+        let (gpu, p) = (b.gpu, b.params);
+        let mut d = dy.clone();
+        let (mut d_gamma, mut d_beta): (Option<Tensor>, Option<Tensor>) = (None, None);
+        for blk in self.blocks.iter().rev() {
+            d = blk.backward(b, &d, &gamma, &beta, &mut d_gamma, &mut d_beta)?;
+        }
+        // γ = gamma(f2), β = beta(f2), f2 = relu(FC.2(f1)), f1 = relu(FC.0(fc_in)).
+        if let (Some(dg), Some(db)) = (d_gamma, d_beta) {
+            let (wg, wb) = (p.value(self.gamma), p.value(self.beta));
+            if b.param_grads {
+                linear_backward_weight_accumulate(gpu, &f2, &dg, &p.grad_parts(self.gamma))?;
+                linear_backward_weight_accumulate(gpu, &f2, &db, &p.grad_parts(self.beta))?;
+            }
+            let df2 = linear_backward_input(gpu, &dg, &wg)?;
+            add_assign(gpu, &df2, &linear_backward_input(gpu, &db, &wb)?)?;
+            let df2 = activation_backward_input(gpu, Activation::Relu, &f2, &df2)?;
+            if b.param_grads {
+                linear_backward_weight_accumulate(gpu, &f1, &df2, &p.grad_parts(self.fc[1]))?;
+            }
+            let df1 = linear_backward_input(gpu, &df2, &p.value(self.fc[1]))?;
+            let df1 = activation_backward_input(gpu, Activation::Relu, &f1, &df1)?;
+            if b.param_grads {
+                linear_backward_weight_accumulate(gpu, &fc_in, &df1, &p.grad_parts(self.fc[0]))?;
+            }
+            let d_in = linear_backward_input_parts(gpu, &df1, &p.value_parts(self.fc[0]))?;
+            let d_h =
+                if self.light { global_avg_pool_backward_input(gpu, &d_in, h_shape)? } else { d_in.reshape(&h_shape)? };
+            add_assign(gpu, &d, &d_h)?;
+        }
+        Ok(input_grad.then_some(d))
+    }
+}
+
 /// `nn.Upsample(scale_factor=2, mode='nearest')`.
 struct Upsample2x;
 
@@ -294,10 +436,8 @@ pub struct Generator {
     gap_fc: usize,
     gmp_fc: usize,
     conv1x1: Sequential,
-    fc: [usize; 2],
-    gamma: usize,
-    beta: usize,
-    blocks: Vec<AdaBlock>,
+    /// The γ/β MLP and the adaILN blocks.
+    ada: AdaIlnBlocks,
     /// UpBlock2: the decoder after the adaILN blocks, with the output conv and Tanh.
     up: Sequential,
     /// The ILNs' ρ in UpBlock2.
@@ -319,16 +459,10 @@ pub struct GeneratorOutput {
 /// What a generator's backward needs from its training forward.
 pub struct GeneratorTape {
     layers: Tape,
+    /// The encoder's output, at the CAM.
     x: Tensor,
+    /// Its average and max pooling.
     pooled: [Tensor; 2],
-    h_shape: [usize; 4],
-    fc_in: Tensor,
-    f1: Tensor,
-    f2: Tensor,
-    gamma: Tensor,
-    beta: Tensor,
-    /// (input, stats) of each adaILN, in forward order.
-    norms: Vec<(Tensor, Tensor)>,
 }
 
 /// The modules and parameter indices of a generator, registered in the
@@ -339,10 +473,7 @@ struct GeneratorParts {
     gap_fc: usize,
     gmp_fc: usize,
     conv1x1: Sequential,
-    fc: [usize; 2],
-    gamma: usize,
-    beta: usize,
-    blocks: Vec<AdaBlock>,
+    ada: AdaIlnBlocks,
     up: Sequential,
     up_rhos: Vec<usize>,
 }
@@ -418,7 +549,8 @@ fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
     s.conv([3, ch, 7, 7], false, conv(1, 3, Padding::Reflect, Activation::Tanh));
     s.fused(); // Tanh
     let up = s.finish();
-    GeneratorParts { down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, up, up_rhos }
+    let ada = AdaIlnBlocks { light: g.light, fc, gamma, beta, blocks };
+    GeneratorParts { down, gap_fc, gmp_fc, conv1x1, ada, up, up_rhos }
 }
 
 impl Generator {
@@ -434,9 +566,8 @@ impl Generator {
         let mut reg = Registry::default();
         let parts = generator_parts(&mut reg, &g);
         let Loaded { params, order, .. } = Loaded::new(gpu, &g.describe(), reg, sd)?;
-        let GeneratorParts { down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, up, up_rhos } = parts;
-        let mut net =
-            Generator { shape: g, down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, up, up_rhos, params, order };
+        let GeneratorParts { down, gap_fc, gmp_fc, conv1x1, ada, up, up_rhos } = parts;
+        let mut net = Generator { shape: g, down, gap_fc, gmp_fc, conv1x1, ada, up, up_rhos, params, order };
         net.refresh(gpu)?;
         Ok(net)
     }
@@ -456,17 +587,14 @@ impl Generator {
         let p = &self.params;
         self.down.refresh(gpu, p, true)?;
         self.conv1x1.refresh(gpu, p, true)?;
-        for b in &mut self.blocks {
-            b.conv1.refresh(gpu, p, true)?;
-            b.conv2.refresh(gpu, p, true)?;
-        }
+        self.ada.refresh(gpu, p, true)?;
         self.up.refresh(gpu, p, true)
     }
 
     /// Clamps every ρ (adaILN and ILN) to [0, 1]: the reference's RhoClipper
     /// after each generator step.
     pub fn clip_rho(&self, gpu: &Gpu) -> Result<()> {
-        let rhos = self.blocks.iter().flat_map(|b| [b.rho1, b.rho2]).chain(self.up_rhos.iter().copied());
+        let rhos = self.ada.blocks.iter().flat_map(|b| [b.rho1, b.rho2]).chain(self.up_rhos.iter().copied());
         for i in rhos {
             crate::ops::clamp_in_place(gpu, &self.params.value(i), 0.0, 1.0)?;
         }
@@ -501,32 +629,10 @@ impl Generator {
         let weighted = concat_channels(gpu, &channel_scale(gpu, &x, &w_gap)?, &channel_scale(gpu, &x, &w_gmp)?)?;
         let h = self.conv1x1.forward(&mut f, &weighted, None)?;
         let heatmap = channel_sum(gpu, &h)?;
-        let h_shape = h.nchw("U-GAT-IT generator", "features")?;
-        let n = h_shape[0];
-        let fc_in = if self.shape.light { global_avg_pool(gpu, &h)? } else { h.reshape(&[n, h.len() / n])? };
-        let f1 = linear_parts(gpu, &fc_in, &p.value_parts(self.fc[0]), Activation::Relu)?;
-        let f2 = linear(gpu, &f1, &p.value(self.fc[1]), Activation::Relu)?;
-        let gamma = linear(gpu, &f2, &p.value(self.gamma), Activation::None)?;
-        let beta = linear(gpu, &f2, &p.value(self.beta), Activation::None)?;
-        let mut norms = Vec::new();
-        let relu = LayerInstanceNormParams { eps: 1e-5, activation: Activation::Relu };
-        let plain = LayerInstanceNormParams { eps: 1e-5, activation: Activation::None };
-        let mut h = h;
-        for b in &self.blocks {
-            let c1 = b.conv1.forward(&mut f, &h, None)?;
-            let (n1, s1) = layer_instance_norm(gpu, &c1, &p.value(b.rho1), &gamma, &beta, &relu, None)?;
-            let c2 = b.conv2.forward(&mut f, &n1, None)?;
-            let (n2, s2) = layer_instance_norm(gpu, &c2, &p.value(b.rho2), &gamma, &beta, &plain, Some(&h))?;
-            if keep {
-                norms.push((c1, s1));
-                norms.push((c2, s2));
-            }
-            h = n2;
-        }
+        let h = self.ada.forward(&mut f, &h, None)?;
         let image = self.up.forward(&mut f, &h, None)?;
         drop(f);
-        let tape =
-            keep.then(|| GeneratorTape { layers, x, pooled: [gap, gmp], h_shape, fc_in, f1, f2, gamma, beta, norms });
+        let tape = keep.then(|| GeneratorTape { layers, x, pooled: [gap, gmp] });
         Ok((GeneratorOutput { image, cam_logit, heatmap }, tape))
     }
 
@@ -541,48 +647,10 @@ impl Generator {
         input_grad: bool,
     ) -> Result<Option<Tensor>> {
         let p = &self.params;
-        let GeneratorTape { layers, x, pooled: [gap, gmp], h_shape, fc_in, f1, f2, gamma, beta, mut norms } = t;
+        let GeneratorTape { layers, x, pooled: [gap, gmp] } = t;
         let mut b = Backward { gpu, params: p, param_grads: true, tape: layers, feature_grads: Vec::new() };
-        let relu = LayerInstanceNormParams { eps: 1e-5, activation: Activation::Relu };
-        let plain = LayerInstanceNormParams { eps: 1e-5, activation: Activation::None };
-        let mut d = self.up.backward(&mut b, d_image, true)?.ok_or_else(no_input)?;
-        let (mut d_gamma, mut d_beta): (Option<Tensor>, Option<Tensor>) = (None, None);
-        for blk in self.blocks.iter().rev() {
-            let (c2, s2) = norms.pop().ok_or_else(no_input)?;
-            let (c1, s1) = norms.pop().ok_or_else(no_input)?;
-            let g2 = layer_instance_norm_backward(gpu, &c2, &s2, &d, &p.value(blk.rho2), &gamma, &beta, &plain)?;
-            accumulate(gpu, &p.grad(blk.rho2), &g2.drho, 1.0)?;
-            sum_into(gpu, &mut d_gamma, g2.dgamma)?;
-            sum_into(gpu, &mut d_beta, g2.dbeta)?;
-            let dn1 = blk.conv2.backward(&mut b, &g2.dx, true)?.ok_or_else(no_input)?;
-            let g1 = layer_instance_norm_backward(gpu, &c1, &s1, &dn1, &p.value(blk.rho1), &gamma, &beta, &relu)?;
-            accumulate(gpu, &p.grad(blk.rho1), &g1.drho, 1.0)?;
-            sum_into(gpu, &mut d_gamma, g1.dgamma)?;
-            sum_into(gpu, &mut d_beta, g1.dbeta)?;
-            let dh = blk.conv1.backward(&mut b, &g1.dx, true)?.ok_or_else(no_input)?;
-            // out + x: the block's input gets the output's gradient too.
-            d = add(gpu, &dh, &d)?;
-        }
-        // γ = gamma(f2), β = beta(f2), f2 = relu(FC.2(f1)), f1 = relu(FC.0(fc_in)).
-        if let (Some(dg), Some(db)) = (d_gamma, d_beta) {
-            let (wg, wb) = (p.value(self.gamma), p.value(self.beta));
-            linear_backward_weight_accumulate(gpu, &f2, &dg, &p.grad_parts(self.gamma))?;
-            linear_backward_weight_accumulate(gpu, &f2, &db, &p.grad_parts(self.beta))?;
-            let df2 = linear_backward_input(gpu, &dg, &wg)?;
-            add_assign(gpu, &df2, &linear_backward_input(gpu, &db, &wb)?)?;
-            let df2 = activation_backward_input(gpu, Activation::Relu, &f2, &df2)?;
-            linear_backward_weight_accumulate(gpu, &f1, &df2, &p.grad_parts(self.fc[1]))?;
-            let df1 = linear_backward_input(gpu, &df2, &p.value(self.fc[1]))?;
-            let df1 = activation_backward_input(gpu, Activation::Relu, &f1, &df1)?;
-            linear_backward_weight_accumulate(gpu, &fc_in, &df1, &p.grad_parts(self.fc[0]))?;
-            let d_in = linear_backward_input_parts(gpu, &df1, &p.value_parts(self.fc[0]))?;
-            let d_h = if self.shape.light {
-                global_avg_pool_backward_input(gpu, &d_in, h_shape)?
-            } else {
-                d_in.reshape(&h_shape)?
-            };
-            add_assign(gpu, &d, &d_h)?;
-        }
+        let d = self.up.backward(&mut b, d_image, true)?.ok_or_else(no_input)?;
+        let d = self.ada.backward(&mut b, &d, true)?.ok_or_else(no_input)?;
         let d_weighted = self.conv1x1.backward(&mut b, &d, true)?.ok_or_else(no_input)?;
         let dx = cam_backward(gpu, p, [self.gap_fc, self.gmp_fc], &x, &[gap, gmp], &d_weighted, d_cam)?;
         self.down.backward(&mut b, &dx, input_grad)
