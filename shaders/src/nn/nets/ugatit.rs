@@ -1,13 +1,13 @@
 //! U-GAT-IT's networks (znxlwm/UGATIT-pytorch `networks.py`): the
 //! generator with its class activation map (CAM), the γ/β MLP and the
 //! adaILN decoder, and the spectrally normalized discriminators with their
-//! CAM logits. Each keeps the reference's state_dict keys; the parts that
-//! are plain Sequentials (the encoder, the 1x1 convolution, the decoder
-//! UpBlock2 with its ILNs, and the discriminators' `model` of spectrally
-//! normalized convolutions) are [`Layer`]s, as are the discriminators'
-//! spectrally normalized `conv`, `gap_fc` and `gmp_fc` and the generator's
-//! γ/β MLP with the adaILN blocks it conditions; the CAM blocks are
-//! written out here with their backward.
+//! CAM logits. Each keeps the reference's state_dict keys and is one
+//! [`Sequential`] of [`Layer`]s: the encoder and `model` as the reference's
+//! Sequentials, the CAM block (whose logits, and the generator's heatmap,
+//! are returned as features), the γ/β MLP with the adaILN blocks it
+//! conditions, UpBlock2 with its ILNs, and the spectrally normalized
+//! convolutions and fcs, whose power iteration updates their buffers in
+//! training.
 //!
 //! Quirks kept from the reference:
 //! - the CAM feature weighting multiplies by the fc weight itself
@@ -206,6 +206,13 @@ fn sum_into(gpu: &Gpu, acc: &mut Option<Tensor>, t: Tensor) -> Result<()> {
 
 fn no_input() -> Error {
     Error::Network("U-GAT-IT: a backward pass returned no input gradient".into())
+}
+
+/// The CAM's features of a forward pass: the logits, and the heatmap when the network has one.
+fn cam_features<const N: usize>(f: &mut Forward) -> Result<[Tensor; N]> {
+    std::mem::take(&mut f.features)
+        .try_into()
+        .map_err(|_| Error::Network(format!("U-GAT-IT: the forward pass did not return its {N} CAM feature(s)")))
 }
 
 fn forward_ctx<'a>(gpu: &'a Gpu, params: &'a ParamArena, tape: Option<&'a mut Tape>) -> Forward<'a> {
@@ -432,16 +439,11 @@ impl Layer for Iln {
 /// The U-GAT-IT generator (`ResnetGenerator`).
 pub struct Generator {
     shape: GeneratorShape,
-    down: Sequential,
-    gap_fc: usize,
-    gmp_fc: usize,
-    conv1x1: Sequential,
-    /// The γ/β MLP and the adaILN blocks.
-    ada: AdaIlnBlocks,
-    /// UpBlock2: the decoder after the adaILN blocks, with the output conv and Tanh.
-    up: Sequential,
-    /// The ILNs' ρ in UpBlock2.
-    up_rhos: Vec<usize>,
+    /// DownBlock, the CAM, the γ/β MLP with the adaILN blocks, and UpBlock2
+    /// (the decoder's ILN stages, the output conv and Tanh).
+    net: Sequential,
+    /// Every ρ (adaILN and ILN).
+    rhos: Vec<usize>,
     params: ParamArena,
     order: Vec<(String, Entry)>,
 }
@@ -459,32 +461,22 @@ pub struct GeneratorOutput {
 /// What a generator's backward needs from its training forward.
 pub struct GeneratorTape {
     layers: Tape,
-    /// The encoder's output, at the CAM.
-    x: Tensor,
-    /// Its average and max pooling.
-    pooled: [Tensor; 2],
 }
 
 /// The modules and parameter indices of a generator, registered in the
 /// reference's state_dict order (modules in assignment order: gap_fc,
 /// gmp_fc, conv1x1, gamma, beta, UpBlock1_*, then DownBlock, FC, UpBlock2).
 struct GeneratorParts {
-    down: Sequential,
-    gap_fc: usize,
-    gmp_fc: usize,
-    conv1x1: Sequential,
-    ada: AdaIlnBlocks,
-    up: Sequential,
-    up_rhos: Vec<usize>,
+    net: Sequential,
+    rhos: Vec<usize>,
 }
 
 fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
     let (ch, c) = (g.ch, g.bottleneck());
-    let gap_fc = reg.param("gap_fc.weight".into(), &[1, c]);
-    let gmp_fc = reg.param("gmp_fc.weight".into(), &[1, c]);
+    let fc = [CamFc::plain(reg, "gap_fc", c), CamFc::plain(reg, "gmp_fc", c)];
     let mut s = SeqBuilder::new(reg, "");
     s.named("conv1x1").conv([c, 2 * c, 1, 1], true, conv(1, 0, Padding::Zero, Activation::Relu));
-    let conv1x1 = s.finish();
+    let cam = Cam { fc, conv1x1: s.finish(), heatmap: true };
     let gamma = reg.param("gamma.weight".into(), &[c, c]);
     let beta = reg.param("beta.weight".into(), &[c, c]);
     let block_conv = |reg: &mut Registry, name: String| {
@@ -549,8 +541,10 @@ fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
     s.conv([3, ch, 7, 7], false, conv(1, 3, Padding::Reflect, Activation::Tanh));
     s.fused(); // Tanh
     let up = s.finish();
+    let rhos = blocks.iter().flat_map(|b| [b.rho1, b.rho2]).chain(up_rhos).collect();
     let ada = AdaIlnBlocks { light: g.light, fc, gamma, beta, blocks };
-    GeneratorParts { down, gap_fc, gmp_fc, conv1x1, ada, up, up_rhos }
+    let net = Sequential(vec![Box::new(down), Box::new(cam), Box::new(ada), Box::new(up)]);
+    GeneratorParts { net, rhos }
 }
 
 impl Generator {
@@ -566,8 +560,8 @@ impl Generator {
         let mut reg = Registry::default();
         let parts = generator_parts(&mut reg, &g);
         let Loaded { params, order, .. } = Loaded::new(gpu, &g.describe(), reg, sd)?;
-        let GeneratorParts { down, gap_fc, gmp_fc, conv1x1, ada, up, up_rhos } = parts;
-        let mut net = Generator { shape: g, down, gap_fc, gmp_fc, conv1x1, ada, up, up_rhos, params, order };
+        let GeneratorParts { net, rhos } = parts;
+        let mut net = Generator { shape: g, net, rhos, params, order };
         net.refresh(gpu)?;
         Ok(net)
     }
@@ -584,18 +578,13 @@ impl Generator {
 
     /// Re-packs the convolution weights after the parameters changed.
     pub fn refresh(&mut self, gpu: &Gpu) -> Result<()> {
-        let p = &self.params;
-        self.down.refresh(gpu, p, true)?;
-        self.conv1x1.refresh(gpu, p, true)?;
-        self.ada.refresh(gpu, p, true)?;
-        self.up.refresh(gpu, p, true)
+        self.net.refresh(gpu, &self.params, true)
     }
 
     /// Clamps every ρ (adaILN and ILN) to [0, 1]: the reference's RhoClipper
     /// after each generator step.
     pub fn clip_rho(&self, gpu: &Gpu) -> Result<()> {
-        let rhos = self.ada.blocks.iter().flat_map(|b| [b.rho1, b.rho2]).chain(self.up_rhos.iter().copied());
-        for i in rhos {
+        for &i in &self.rhos {
             crate::ops::clamp_in_place(gpu, &self.params.value(i), 0.0, 1.0)?;
         }
         Ok(())
@@ -614,25 +603,12 @@ impl Generator {
 
     fn run(&self, gpu: &Gpu, input: &Tensor, keep: bool) -> Result<(GeneratorOutput, Option<GeneratorTape>)> {
         self.shape.check_input(input)?;
-        let p = &self.params;
         let mut layers = Tape::default();
-        let mut f = forward_ctx(gpu, p, keep.then_some(&mut layers));
-        let x = self.down.forward(&mut f, input, None)?;
-        let gap = global_avg_pool(gpu, &x)?;
-        let gmp = global_max_pool(gpu, &x)?;
-        let (w_gap, w_gmp) = (p.value(self.gap_fc), p.value(self.gmp_fc));
-        let cam_logit = cat_logits(
-            gpu,
-            &linear(gpu, &gap, &w_gap, Activation::None)?,
-            &linear(gpu, &gmp, &w_gmp, Activation::None)?,
-        )?;
-        let weighted = concat_channels(gpu, &channel_scale(gpu, &x, &w_gap)?, &channel_scale(gpu, &x, &w_gmp)?)?;
-        let h = self.conv1x1.forward(&mut f, &weighted, None)?;
-        let heatmap = channel_sum(gpu, &h)?;
-        let h = self.ada.forward(&mut f, &h, None)?;
-        let image = self.up.forward(&mut f, &h, None)?;
+        let mut f = forward_ctx(gpu, &self.params, keep.then_some(&mut layers));
+        let image = self.net.forward(&mut f, input, None)?;
+        let [cam_logit, heatmap] = cam_features(&mut f)?;
         drop(f);
-        let tape = keep.then(|| GeneratorTape { layers, x, pooled: [gap, gmp] });
+        let tape = keep.then(|| GeneratorTape { layers });
         Ok((GeneratorOutput { image, cam_logit, heatmap }, tape))
     }
 
@@ -646,14 +622,10 @@ impl Generator {
         d_cam: Option<&Tensor>,
         input_grad: bool,
     ) -> Result<Option<Tensor>> {
-        let p = &self.params;
-        let GeneratorTape { layers, x, pooled: [gap, gmp] } = t;
-        let mut b = Backward { gpu, params: p, param_grads: true, tape: layers, feature_grads: Vec::new() };
-        let d = self.up.backward(&mut b, d_image, true)?.ok_or_else(no_input)?;
-        let d = self.ada.backward(&mut b, &d, true)?.ok_or_else(no_input)?;
-        let d_weighted = self.conv1x1.backward(&mut b, &d, true)?.ok_or_else(no_input)?;
-        let dx = cam_backward(gpu, p, [self.gap_fc, self.gmp_fc], &x, &[gap, gmp], &d_weighted, d_cam)?;
-        self.down.backward(&mut b, &dx, input_grad)
+        // The CAM logits' gradient, and none for the heatmap.
+        let feature_grads = vec![d_cam.cloned(), None];
+        let mut b = Backward { gpu, params: &self.params, param_grads: true, tape: t.layers, feature_grads };
+        self.net.backward(&mut b, d_image, input_grad)
     }
 
     /// Reads the weights back as a state_dict in the reference's layout.
@@ -666,66 +638,135 @@ impl Generator {
     }
 }
 
-/// Backward through the CAM feature weighting shared by both networks:
-/// from the gradient wrt cat(x · w_gap, x · w_gmp) to its part of dL/dx.
-/// `fc` are the fc weights' parameter indices (their raw values weight the
-/// features); their gradients are added when `param_grads`.
-fn cam_weighting_backward(
-    gpu: &Gpu,
-    p: &ParamArena,
-    fc: [usize; 2],
-    x: &Tensor,
-    d_weighted: &Tensor,
-    param_grads: bool,
-) -> Result<Tensor> {
-    let c = x.nchw("U-GAT-IT CAM", "features")?[1];
-    let (d_gap_x, d_gmp_x) = concat_channels_backward_input(gpu, d_weighted, c)?;
-    let dx = channel_scale(gpu, &d_gap_x, &p.value(fc[0]))?;
-    add_assign(gpu, &dx, &channel_scale(gpu, &d_gmp_x, &p.value(fc[1]))?)?;
-    if param_grads {
-        for (k, d) in [(0, &d_gap_x), (1, &d_gmp_x)] {
-            let dw = channel_scale_backward_weight(gpu, x, d)?.reshape(&[1, c])?;
-            accumulate(gpu, &p.grad(fc[k]), &dw, 1.0)?;
-        }
-    }
-    Ok(dx)
+// ---------------------------------------------------------------------------
+// The CAM block of both networks
+
+/// A bias-free fc of the CAM (`gap_fc`, `gmp_fc`: weight [1, C]) on
+/// pooled [N, C] features; spectrally normalized in the discriminators.
+struct CamFc {
+    /// The weight (`weight`, or the spectral norm's `weight_orig`).
+    weight: usize,
+    sn: Option<SnWeight>,
 }
 
-/// Adds to `dx` the gradients through the average (k = 0) or max (k = 1)
-/// pooling of `x` from the gradient wrt the pooled features.
-fn pool_backward_into(gpu: &Gpu, dx: &Tensor, x: &Tensor, k: usize, d_pooled: &Tensor) -> Result<()> {
-    let d = if k == 0 {
-        global_avg_pool_backward_input(gpu, d_pooled, x.nchw("U-GAT-IT CAM", "features")?)?
-    } else {
-        global_max_pool_backward_input(gpu, x, d_pooled)?
-    };
-    add_assign(gpu, dx, &d)
+/// What a [`CamFc`] saves: its input and that call's normalization.
+struct CamFcSaved {
+    input: Tensor,
+    sn: Option<SpectralNorm>,
 }
 
-/// Backward through the generator's CAM block: from the gradient wrt
-/// cat(x · w_gap, x · w_gmp) and wrt the logits [N, 2] (gap_fc(avgpool x),
-/// gmp_fc(maxpool x)) to dL/dx, adding the fc weights' gradients (`fc`, by
-/// both paths).
-fn cam_backward(
-    gpu: &Gpu,
-    p: &ParamArena,
-    fc: [usize; 2],
-    x: &Tensor,
-    pooled: &[Tensor; 2],
-    d_weighted: &Tensor,
-    d_cam: Option<&Tensor>,
-) -> Result<Tensor> {
-    let dx = cam_weighting_backward(gpu, p, fc, x, d_weighted, true)?;
-    if let Some(d_cam) = d_cam {
-        let (d_gap, d_gmp) = split_logits(gpu, d_cam)?;
-        for (k, d_logit) in [d_gap, d_gmp].into_iter().enumerate() {
-            let dw = linear_backward_weight(gpu, &pooled[k], &d_logit)?;
-            accumulate(gpu, &p.grad(fc[k]), &dw, 1.0)?;
-            let d_pooled = linear_backward_input(gpu, &d_logit, &p.value(fc[k]))?;
-            pool_backward_into(gpu, &dx, x, k, &d_pooled)?;
-        }
+impl CamFc {
+    /// Registers `<path>.weight` [1, c].
+    fn plain(reg: &mut Registry, path: &str, c: usize) -> CamFc {
+        CamFc { weight: reg.param(format!("{path}.weight"), &[1, c]), sn: None }
     }
-    Ok(dx)
+
+    /// Registers `<path>.weight_orig` [1, c], `.weight_u` and `.weight_v`.
+    fn spectral(reg: &mut Registry, path: &str, c: usize) -> CamFc {
+        let sn = SnWeight::new(reg, path, &[1, c]);
+        CamFc { weight: sn.weight, sn: Some(sn) }
+    }
+}
+
+impl Layer for CamFc {
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let sn = self.sn.as_ref().map(|s| s.normalize(f)).transpose()?;
+        let w = sn.as_ref().map_or_else(|| f.params.value(self.weight), |sn| sn.w_sn.clone());
+        let y = linear(f.gpu, x, &w, Activation::None)?;
+        f.save(CamFcSaved { input: x.clone(), sn });
+        add_residual(f.gpu, y, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let CamFcSaved { input, sn } = b.tape.pop("CAM fc")?;
+        let (gpu, p) = (b.gpu, b.params);
+        if b.param_grads {
+            let dw = linear_backward_weight(gpu, &input, dy)?;
+            match (&self.sn, &sn) {
+                (Some(w), Some(sn)) => w.accumulate_grad(b, sn, &dw)?,
+                _ => accumulate(gpu, &p.grad(self.weight), &dw, 1.0)?,
+            }
+        }
+        if !input_grad {
+            return Ok(None);
+        }
+        let w = sn.map_or_else(|| p.value(self.weight), |sn| sn.w_sn);
+        Ok(Some(linear_backward_input(gpu, dy, &w)?))
+    }
+}
+
+/// The class activation map block of both networks: the logits
+/// gap_fc(avgpool x) and gmp_fc(maxpool x), returned as a feature ([N, 2],
+/// [`Forward::features`]); the features weighted by the fc weights
+/// themselves, cat(x · w_gap, x · w_gmp), through `conv1x1` and its
+/// activation; and, in the generator, the heatmap (the result summed over
+/// channels) as a second feature. Backward takes the logits' gradient from
+/// [`Backward::feature_grads`] (none: the logits are not in the loss); the
+/// heatmap takes none.
+struct Cam {
+    fc: [CamFc; 2],
+    conv1x1: Sequential,
+    heatmap: bool,
+}
+
+/// What a [`Cam`] saves after its children's entries: its input.
+struct CamSaved(Tensor);
+
+impl Layer for Cam {
+    fn refresh(&mut self, gpu: &Gpu, params: &ParamArena, backward: bool) -> Result<()> {
+        self.conv1x1.refresh(gpu, params, backward)
+    }
+
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let gpu = f.gpu;
+        let gap = global_avg_pool(gpu, x)?;
+        let gmp = global_max_pool(gpu, x)?;
+        let gap_logit = self.fc[0].forward(f, &gap, None)?;
+        let gmp_logit = self.fc[1].forward(f, &gmp, None)?;
+        f.features.push(cat_logits(gpu, &gap_logit, &gmp_logit)?);
+        let (w_gap, w_gmp) = (f.params.value(self.fc[0].weight), f.params.value(self.fc[1].weight));
+        let weighted = concat_channels(gpu, &channel_scale(gpu, x, &w_gap)?, &channel_scale(gpu, x, &w_gmp)?)?;
+        let h = self.conv1x1.forward(f, &weighted, None)?;
+        if self.heatmap {
+            f.features.push(channel_sum(gpu, &h)?);
+        }
+        f.save(CamSaved(x.clone()));
+        add_residual(gpu, h, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, _input_grad: bool) -> Result<Option<Tensor>> {
+        let CamSaved(x) = b.tape.pop("CAM")?;
+        if self.heatmap && b.feature_grads.pop().flatten().is_some() {
+            return Err(Error::Network("U-GAT-IT: the CAM heatmap takes no gradient".into()));
+        }
+        let d_cam = b.feature_grads.pop().flatten();
+        let gpu = b.gpu;
+        let d_weighted = self.conv1x1.backward(b, dy, true)?.ok_or_else(no_input)?;
+        // The fc weights weight the features: their raw values get this gradient first.
+        let c = x.nchw("U-GAT-IT CAM", "features")?[1];
+        let (d_gap_x, d_gmp_x) = concat_channels_backward_input(gpu, &d_weighted, c)?;
+        let p = b.params;
+        let dx = channel_scale(gpu, &d_gap_x, &p.value(self.fc[0].weight))?;
+        add_assign(gpu, &dx, &channel_scale(gpu, &d_gmp_x, &p.value(self.fc[1].weight))?)?;
+        if b.param_grads {
+            for (fc, d) in [(&self.fc[0], &d_gap_x), (&self.fc[1], &d_gmp_x)] {
+                let dw = channel_scale_backward_weight(gpu, &x, d)?.reshape(&[1, c])?;
+                accumulate(gpu, &p.grad(fc.weight), &dw, 1.0)?;
+            }
+        }
+        // The logits' fcs, popped in reverse; their pooling gradients are added in forward order.
+        let Some(d_cam) = d_cam else {
+            b.tape.pop::<CamFcSaved>("CAM fc")?;
+            b.tape.pop::<CamFcSaved>("CAM fc")?;
+            return Ok(Some(dx));
+        };
+        let (d_gap, d_gmp) = split_logits(gpu, &d_cam)?;
+        let d_gmp = self.fc[1].backward(b, &d_gmp, true)?.ok_or_else(no_input)?;
+        let d_gap = self.fc[0].backward(b, &d_gap, true)?.ok_or_else(no_input)?;
+        add_assign(gpu, &dx, &global_avg_pool_backward_input(gpu, &d_gap, x.nchw("U-GAT-IT CAM", "features")?)?)?;
+        add_assign(gpu, &dx, &global_max_pool_backward_input(gpu, &x, &d_gmp)?)?;
+        Ok(Some(dx))
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -829,51 +870,12 @@ impl Layer for SnConv {
     }
 }
 
-/// A spectrally normalized fc without bias (weight [1, C]) on [N, C] features.
-struct SnFc {
-    sn: SnWeight,
-}
-
-/// What an [`SnFc`] saves: its input and that call's normalization.
-struct SnFcSaved {
-    input: Tensor,
-    sn: SpectralNorm,
-}
-
-impl SnFc {
-    /// Registers `<path>.weight_orig` [1, c], `.weight_u` and `.weight_v`.
-    fn new(reg: &mut Registry, path: &str, c: usize) -> SnFc {
-        SnFc { sn: SnWeight::new(reg, path, &[1, c]) }
-    }
-}
-
-impl Layer for SnFc {
-    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
-        let sn = self.sn.normalize(f)?;
-        let y = linear(f.gpu, x, &sn.w_sn, Activation::None)?;
-        f.save(SnFcSaved { input: x.clone(), sn });
-        add_residual(f.gpu, y, residual)
-    }
-
-    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
-        let SnFcSaved { input, sn } = b.tape.pop("spectrally normalized fc")?;
-        if b.param_grads {
-            self.sn.accumulate_grad(b, &sn, &linear_backward_weight(b.gpu, &input, dy)?)?;
-        }
-        input_grad.then(|| linear_backward_input(b.gpu, dy, &sn.w_sn)).transpose()
-    }
-}
-
 /// The U-GAT-IT discriminator (`Discriminator`).
 pub struct Discriminator {
     shape: DiscriminatorShape,
-    /// `model`: [pad, SN conv, LeakyReLU] per layer.
-    model: Sequential,
-    gap_fc: SnFc,
-    gmp_fc: SnFc,
-    conv1x1: Sequential,
-    /// `conv`: the final SN conv to the patch logits.
-    last: SnConv,
+    /// `model` ([pad, SN conv, LeakyReLU] per layer), the CAM and `conv`,
+    /// the final SN conv to the patch logits.
+    net: Sequential,
     params: ParamArena,
     buffers: Vec<Tensor>,
     buffer_specs: Vec<ParamSpec>,
@@ -883,27 +885,16 @@ pub struct Discriminator {
 /// What a discriminator's backward needs from its training forward.
 pub struct DiscriminatorTape {
     layers: Tape,
-    /// The features at the CAM.
-    x: Tensor,
-}
-
-struct DiscriminatorParts {
-    model: Sequential,
-    gap_fc: SnFc,
-    gmp_fc: SnFc,
-    conv1x1: Sequential,
-    last: SnConv,
 }
 
 /// Registers in the reference's order: gap_fc, gmp_fc, conv1x1, conv, model.
-fn discriminator_parts(reg: &mut Registry, d: &DiscriminatorShape) -> DiscriminatorParts {
+fn discriminator_parts(reg: &mut Registry, d: &DiscriminatorShape) -> Sequential {
     let (ch, c) = (d.ch, d.cam_channels());
     let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
-    let gap_fc = SnFc::new(reg, "gap_fc", c);
-    let gmp_fc = SnFc::new(reg, "gmp_fc", c);
+    let fc = [CamFc::spectral(reg, "gap_fc", c), CamFc::spectral(reg, "gmp_fc", c)];
     let mut s = SeqBuilder::new(reg, "");
     s.named("conv1x1").conv([c, 2 * c, 1, 1], true, conv(1, 0, Padding::Zero, leaky));
-    let conv1x1 = s.finish();
+    let cam = Cam { fc, conv1x1: s.finish(), heatmap: false };
     let last = SnConv::new(reg, "conv", [1, c, 4, 4], false, conv(1, 1, Padding::Reflect, Activation::None));
     // model: [pad, SN conv, LeakyReLU] per layer, the convs at 1, 4, 7, ...
     let mut widths = vec![(3, ch, 2)];
@@ -920,7 +911,7 @@ fn discriminator_parts(reg: &mut Registry, d: &DiscriminatorShape) -> Discrimina
         s.fused(); // LeakyReLU(0.2)
     }
     let model = s.finish();
-    DiscriminatorParts { model, gap_fc, gmp_fc, conv1x1, last }
+    Sequential(vec![Box::new(model), Box::new(cam), Box::new(last)])
 }
 
 impl Discriminator {
@@ -935,12 +926,12 @@ impl Discriminator {
     /// Builds the discriminator from a state_dict in the reference's layout.
     pub fn new(gpu: &Gpu, d: DiscriminatorShape, sd: &StateDict) -> Result<Discriminator> {
         let mut reg = Registry::default();
-        let DiscriminatorParts { model, gap_fc, gmp_fc, mut conv1x1, last } = discriminator_parts(&mut reg, &d);
+        let mut net = discriminator_parts(&mut reg, &d);
         let label =
             format!("U-GAT-IT {} discriminator (ch {})", if d.n_layers == 7 { "global" } else { "local" }, d.ch);
         let Loaded { params, buffers, buffer_specs, order } = Loaded::new(gpu, &label, reg, sd)?;
-        conv1x1.refresh(gpu, &params, true)?;
-        Ok(Discriminator { shape: d, model, gap_fc, gmp_fc, conv1x1, last, params, buffers, buffer_specs, order })
+        net.refresh(gpu, &params, true)?;
+        Ok(Discriminator { shape: d, net, params, buffers, buffer_specs, order })
     }
 
     /// The shape.
@@ -956,7 +947,7 @@ impl Discriminator {
     /// Re-packs the 1x1 convolution after the parameters changed (the
     /// spectrally normalized weights are packed at every call).
     pub fn refresh(&mut self, gpu: &Gpu) -> Result<()> {
-        self.conv1x1.refresh(gpu, &self.params, true)
+        self.net.refresh(gpu, &self.params, true)
     }
 
     /// The forward pass: (patch logits, CAM logits [N, 2]). `train` runs
@@ -988,29 +979,20 @@ impl Discriminator {
                 format!("input {:?} must be [N, 3, H, W] with H and W at least {min}", input.shape()),
             ));
         }
-        let p = &self.params;
         let mut layers = Tape::default();
         let mut f = Forward {
             gpu,
-            params: p,
+            params: &self.params,
             buffers: &self.buffers,
             mode: if train { Mode::TRAIN } else { Mode::EVAL },
             rng: None,
             tape: keep.then_some(&mut layers),
             features: Vec::new(),
         };
-        let x = self.model.forward(&mut f, input, None)?;
-        let gap = global_avg_pool(gpu, &x)?;
-        let gmp = global_max_pool(gpu, &x)?;
-        let gap_logit = self.gap_fc.forward(&mut f, &gap, None)?;
-        let gmp_logit = self.gmp_fc.forward(&mut f, &gmp, None)?;
-        let cam_logit = cat_logits(gpu, &gap_logit, &gmp_logit)?;
-        let (w_gap, w_gmp) = (p.value(self.gap_fc.sn.weight), p.value(self.gmp_fc.sn.weight));
-        let weighted = concat_channels(gpu, &channel_scale(gpu, &x, &w_gap)?, &channel_scale(gpu, &x, &w_gmp)?)?;
-        let h = self.conv1x1.forward(&mut f, &weighted, None)?;
-        let out = self.last.forward(&mut f, &h, None)?;
+        let out = self.net.forward(&mut f, input, None)?;
+        let [cam_logit] = cam_features(&mut f)?;
         drop(f);
-        let tape = keep.then(|| DiscriminatorTape { layers, x });
+        let tape = keep.then(|| DiscriminatorTape { layers });
         Ok((out, cam_logit, tape))
     }
 
@@ -1025,20 +1007,9 @@ impl Discriminator {
         param_grads: bool,
         input_grad: bool,
     ) -> Result<Option<Tensor>> {
-        let p = &self.params;
-        let DiscriminatorTape { layers, x } = t;
-        let mut b = Backward { gpu, params: p, param_grads, tape: layers, feature_grads: Vec::new() };
-        let dh = self.last.backward(&mut b, d_out, true)?.ok_or_else(no_input)?;
-        let d_weighted = self.conv1x1.backward(&mut b, &dh, true)?.ok_or_else(no_input)?;
-        let fc = [self.gap_fc.sn.weight, self.gmp_fc.sn.weight];
-        let dx = cam_weighting_backward(gpu, p, fc, &x, &d_weighted, param_grads)?;
-        // The logits' fcs, popped in reverse; their pooling gradients are added in forward order.
-        let (d_gap, d_gmp) = split_logits(gpu, d_cam)?;
-        let d_gmp = self.gmp_fc.backward(&mut b, &d_gmp, true)?.ok_or_else(no_input)?;
-        let d_gap = self.gap_fc.backward(&mut b, &d_gap, true)?.ok_or_else(no_input)?;
-        pool_backward_into(gpu, &dx, &x, 0, &d_gap)?;
-        pool_backward_into(gpu, &dx, &x, 1, &d_gmp)?;
-        self.model.backward(&mut b, &dx, input_grad)
+        let feature_grads = vec![Some(d_cam.clone())];
+        let mut b = Backward { gpu, params: &self.params, param_grads, tape: t.layers, feature_grads };
+        self.net.backward(&mut b, d_out, input_grad)
     }
 
     /// Reads the weights and spectral norm vectors back as a state_dict in the reference's layout.
