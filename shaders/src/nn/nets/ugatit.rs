@@ -1,10 +1,13 @@
 //! U-GAT-IT's networks (znxlwm/UGATIT-pytorch `networks.py`): the
 //! generator with its class activation map (CAM), the γ/β MLP and the
 //! adaILN decoder, and the spectrally normalized discriminators with their
-//! CAM logits. Each keeps the reference's state_dict keys; the parts that
-//! are plain Sequentials (the encoder, the 1x1 convolution, the adaILN
-//! blocks' convolutions, and the decoder UpBlock2 with its ILNs) are
-//! [`Layer`]s, the rest is written out here with its backward.
+//! CAM logits. Each keeps the reference's state_dict keys and is one
+//! [`Sequential`] of [`Layer`]s: the encoder and `model` as the reference's
+//! Sequentials, the CAM block (whose logits, and the generator's heatmap,
+//! are returned as features), the γ/β MLP with the adaILN blocks it
+//! conditions, UpBlock2 with its ILNs, and the spectrally normalized
+//! convolutions and fcs, whose power iteration updates their buffers in
+//! training.
 //!
 //! Quirks kept from the reference:
 //! - the CAM feature weighting multiplies by the fc weight itself
@@ -205,6 +208,13 @@ fn no_input() -> Error {
     Error::Network("U-GAT-IT: a backward pass returned no input gradient".into())
 }
 
+/// The CAM's features of a forward pass: the logits, and the heatmap when the network has one.
+fn cam_features<const N: usize>(f: &mut Forward) -> Result<[Tensor; N]> {
+    std::mem::take(&mut f.features)
+        .try_into()
+        .map_err(|_| Error::Network(format!("U-GAT-IT: the forward pass did not return its {N} CAM feature(s)")))
+}
+
 fn forward_ctx<'a>(gpu: &'a Gpu, params: &'a ParamArena, tape: Option<&'a mut Tape>) -> Forward<'a> {
     Forward { gpu, params, buffers: &[], mode: Mode::TRAIN, rng: None, tape, features: Vec::new() }
 }
@@ -218,6 +228,147 @@ struct AdaBlock {
     rho1: usize,
     conv2: Sequential,
     rho2: usize,
+}
+
+/// adaILN with a ReLU (norm1) and without (norm2, which takes the block's
+/// input as its fused residual).
+const ADA_RELU: LayerInstanceNormParams = LayerInstanceNormParams { eps: 1e-5, activation: Activation::Relu };
+const ADA_PLAIN: LayerInstanceNormParams = LayerInstanceNormParams { eps: 1e-5, activation: Activation::None };
+
+/// What an adaILN saves: its input and statistics.
+struct AdaIlnSaved {
+    input: Tensor,
+    stats: Tensor,
+}
+
+impl AdaBlock {
+    /// conv1, adaILN + ReLU, conv2, adaILN + x with the MLP's γ and β.
+    fn forward(&self, f: &mut Forward, x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
+        let (gpu, p) = (f.gpu, f.params);
+        let c1 = self.conv1.forward(f, x, None)?;
+        let (n1, s1) = layer_instance_norm(gpu, &c1, &p.value(self.rho1), gamma, beta, &ADA_RELU, None)?;
+        f.save(AdaIlnSaved { input: c1, stats: s1 });
+        let c2 = self.conv2.forward(f, &n1, None)?;
+        let (n2, s2) = layer_instance_norm(gpu, &c2, &p.value(self.rho2), gamma, beta, &ADA_PLAIN, Some(x))?;
+        f.save(AdaIlnSaved { input: c2, stats: s2 });
+        Ok(n2)
+    }
+
+    /// Backward: dL/dx; the gradients wrt γ and β are added into `d_gamma`, `d_beta`.
+    fn backward(
+        &self,
+        b: &mut Backward,
+        dy: &Tensor,
+        gamma: &Tensor,
+        beta: &Tensor,
+        d_gamma: &mut Option<Tensor>,
+        d_beta: &mut Option<Tensor>,
+    ) -> Result<Tensor> {
+        let (gpu, p) = (b.gpu, b.params);
+        let AdaIlnSaved { input: c2, stats: s2 } = b.tape.pop("adaILN")?;
+        let g2 = layer_instance_norm_backward(gpu, &c2, &s2, dy, &p.value(self.rho2), gamma, beta, &ADA_PLAIN)?;
+        if b.param_grads {
+            accumulate(gpu, &p.grad(self.rho2), &g2.drho, 1.0)?;
+        }
+        sum_into(gpu, d_gamma, g2.dgamma)?;
+        sum_into(gpu, d_beta, g2.dbeta)?;
+        let dn1 = self.conv2.backward(b, &g2.dx, true)?.ok_or_else(no_input)?;
+        let AdaIlnSaved { input: c1, stats: s1 } = b.tape.pop("adaILN")?;
+        let g1 = layer_instance_norm_backward(gpu, &c1, &s1, &dn1, &p.value(self.rho1), gamma, beta, &ADA_RELU)?;
+        if b.param_grads {
+            accumulate(gpu, &p.grad(self.rho1), &g1.drho, 1.0)?;
+        }
+        sum_into(gpu, d_gamma, g1.dgamma)?;
+        sum_into(gpu, d_beta, g1.dbeta)?;
+        let dh = self.conv1.backward(b, &g1.dx, true)?.ok_or_else(no_input)?;
+        // out + x: the block's input gets the output's gradient too.
+        add(gpu, &dh, dy)
+    }
+}
+
+/// The γ/β MLP (`FC`, `gamma`, `beta`) and the adaILN residual blocks it
+/// conditions (`UpBlock1_1` ... `UpBlock1_n`): one layer from the
+/// bottleneck features, which both take, to the decoder's UpBlock2.
+struct AdaIlnBlocks {
+    /// The light MLP pools the features first; the full one flattens them.
+    light: bool,
+    /// `FC.0` (possibly in row blocks) and `FC.2`, each followed by a ReLU.
+    fc: [usize; 2],
+    gamma: usize,
+    beta: usize,
+    blocks: Vec<AdaBlock>,
+}
+
+/// What the MLP saves, pushed after the blocks' entries so that backward
+/// has γ and β before it walks the blocks.
+struct MlpSaved {
+    h_shape: [usize; 4],
+    fc_in: Tensor,
+    f1: Tensor,
+    f2: Tensor,
+    gamma: Tensor,
+    beta: Tensor,
+}
+
+impl Layer for AdaIlnBlocks {
+    fn refresh(&mut self, gpu: &Gpu, params: &ParamArena, backward: bool) -> Result<()> {
+        for b in &mut self.blocks {
+            b.conv1.refresh(gpu, params, backward)?;
+            b.conv2.refresh(gpu, params, backward)?;
+        }
+        Ok(())
+    }
+
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let (gpu, p) = (f.gpu, f.params);
+        let h_shape = x.nchw("U-GAT-IT generator", "features")?;
+        let n = h_shape[0];
+        let fc_in = if self.light { global_avg_pool(gpu, x)? } else { x.reshape(&[n, x.len() / n])? };
+        let f1 = linear_parts(gpu, &fc_in, &p.value_parts(self.fc[0]), Activation::Relu)?;
+        let f2 = linear(gpu, &f1, &p.value(self.fc[1]), Activation::Relu)?;
+        let gamma = linear(gpu, &f2, &p.value(self.gamma), Activation::None)?;
+        let beta = linear(gpu, &f2, &p.value(self.beta), Activation::None)?;
+        let mut h = x.clone();
+        for b in &self.blocks {
+            h = b.forward(f, &h, &gamma, &beta)?;
+        }
+        f.save(MlpSaved { h_shape, fc_in, f1, f2, gamma, beta });
+        add_residual(gpu, h, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let MlpSaved { h_shape, fc_in, f1, f2, gamma, beta } = b.tape.pop("U-GAT-IT γ/β MLP")?;
+        let (gpu, p) = (b.gpu, b.params);
+        let mut d = dy.clone();
+        let (mut d_gamma, mut d_beta): (Option<Tensor>, Option<Tensor>) = (None, None);
+        for blk in self.blocks.iter().rev() {
+            d = blk.backward(b, &d, &gamma, &beta, &mut d_gamma, &mut d_beta)?;
+        }
+        // γ = gamma(f2), β = beta(f2), f2 = relu(FC.2(f1)), f1 = relu(FC.0(fc_in)).
+        if let (Some(dg), Some(db)) = (d_gamma, d_beta) {
+            let (wg, wb) = (p.value(self.gamma), p.value(self.beta));
+            if b.param_grads {
+                linear_backward_weight_accumulate(gpu, &f2, &dg, &p.grad_parts(self.gamma))?;
+                linear_backward_weight_accumulate(gpu, &f2, &db, &p.grad_parts(self.beta))?;
+            }
+            let df2 = linear_backward_input(gpu, &dg, &wg)?;
+            add_assign(gpu, &df2, &linear_backward_input(gpu, &db, &wb)?)?;
+            let df2 = activation_backward_input(gpu, Activation::Relu, &f2, &df2)?;
+            if b.param_grads {
+                linear_backward_weight_accumulate(gpu, &f1, &df2, &p.grad_parts(self.fc[1]))?;
+            }
+            let df1 = linear_backward_input(gpu, &df2, &p.value(self.fc[1]))?;
+            let df1 = activation_backward_input(gpu, Activation::Relu, &f1, &df1)?;
+            if b.param_grads {
+                linear_backward_weight_accumulate(gpu, &fc_in, &df1, &p.grad_parts(self.fc[0]))?;
+            }
+            let d_in = linear_backward_input_parts(gpu, &df1, &p.value_parts(self.fc[0]))?;
+            let d_h =
+                if self.light { global_avg_pool_backward_input(gpu, &d_in, h_shape)? } else { d_in.reshape(&h_shape)? };
+            add_assign(gpu, &d, &d_h)?;
+        }
+        Ok(input_grad.then_some(d))
+    }
 }
 
 /// `nn.Upsample(scale_factor=2, mode='nearest')`.
@@ -288,18 +439,11 @@ impl Layer for Iln {
 /// The U-GAT-IT generator (`ResnetGenerator`).
 pub struct Generator {
     shape: GeneratorShape,
-    down: Sequential,
-    gap_fc: usize,
-    gmp_fc: usize,
-    conv1x1: Sequential,
-    fc: [usize; 2],
-    gamma: usize,
-    beta: usize,
-    blocks: Vec<AdaBlock>,
-    /// UpBlock2: the decoder after the adaILN blocks, with the output conv and Tanh.
-    up: Sequential,
-    /// The ILNs' ρ in UpBlock2.
-    up_rhos: Vec<usize>,
+    /// DownBlock, the CAM, the γ/β MLP with the adaILN blocks, and UpBlock2
+    /// (the decoder's ILN stages, the output conv and Tanh).
+    net: Sequential,
+    /// Every ρ (adaILN and ILN).
+    rhos: Vec<usize>,
     params: ParamArena,
     order: Vec<(String, Entry)>,
 }
@@ -317,41 +461,22 @@ pub struct GeneratorOutput {
 /// What a generator's backward needs from its training forward.
 pub struct GeneratorTape {
     layers: Tape,
-    x: Tensor,
-    pooled: [Tensor; 2],
-    h_shape: [usize; 4],
-    fc_in: Tensor,
-    f1: Tensor,
-    f2: Tensor,
-    gamma: Tensor,
-    beta: Tensor,
-    /// (input, stats) of each adaILN, in forward order.
-    norms: Vec<(Tensor, Tensor)>,
 }
 
 /// The modules and parameter indices of a generator, registered in the
 /// reference's state_dict order (modules in assignment order: gap_fc,
 /// gmp_fc, conv1x1, gamma, beta, UpBlock1_*, then DownBlock, FC, UpBlock2).
 struct GeneratorParts {
-    down: Sequential,
-    gap_fc: usize,
-    gmp_fc: usize,
-    conv1x1: Sequential,
-    fc: [usize; 2],
-    gamma: usize,
-    beta: usize,
-    blocks: Vec<AdaBlock>,
-    up: Sequential,
-    up_rhos: Vec<usize>,
+    net: Sequential,
+    rhos: Vec<usize>,
 }
 
 fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
     let (ch, c) = (g.ch, g.bottleneck());
-    let gap_fc = reg.param("gap_fc.weight".into(), &[1, c]);
-    let gmp_fc = reg.param("gmp_fc.weight".into(), &[1, c]);
+    let fc = [CamFc::plain(reg, "gap_fc", c), CamFc::plain(reg, "gmp_fc", c)];
     let mut s = SeqBuilder::new(reg, "");
     s.named("conv1x1").conv([c, 2 * c, 1, 1], true, conv(1, 0, Padding::Zero, Activation::Relu));
-    let conv1x1 = s.finish();
+    let cam = Cam { fc, conv1x1: s.finish(), heatmap: true };
     let gamma = reg.param("gamma.weight".into(), &[c, c]);
     let beta = reg.param("beta.weight".into(), &[c, c]);
     let block_conv = |reg: &mut Registry, name: String| {
@@ -416,7 +541,10 @@ fn generator_parts(reg: &mut Registry, g: &GeneratorShape) -> GeneratorParts {
     s.conv([3, ch, 7, 7], false, conv(1, 3, Padding::Reflect, Activation::Tanh));
     s.fused(); // Tanh
     let up = s.finish();
-    GeneratorParts { down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, up, up_rhos }
+    let rhos = blocks.iter().flat_map(|b| [b.rho1, b.rho2]).chain(up_rhos).collect();
+    let ada = AdaIlnBlocks { light: g.light, fc, gamma, beta, blocks };
+    let net = Sequential(vec![Box::new(down), Box::new(cam), Box::new(ada), Box::new(up)]);
+    GeneratorParts { net, rhos }
 }
 
 impl Generator {
@@ -432,9 +560,8 @@ impl Generator {
         let mut reg = Registry::default();
         let parts = generator_parts(&mut reg, &g);
         let Loaded { params, order, .. } = Loaded::new(gpu, &g.describe(), reg, sd)?;
-        let GeneratorParts { down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, up, up_rhos } = parts;
-        let mut net =
-            Generator { shape: g, down, gap_fc, gmp_fc, conv1x1, fc, gamma, beta, blocks, up, up_rhos, params, order };
+        let GeneratorParts { net, rhos } = parts;
+        let mut net = Generator { shape: g, net, rhos, params, order };
         net.refresh(gpu)?;
         Ok(net)
     }
@@ -451,21 +578,13 @@ impl Generator {
 
     /// Re-packs the convolution weights after the parameters changed.
     pub fn refresh(&mut self, gpu: &Gpu) -> Result<()> {
-        let p = &self.params;
-        self.down.refresh(gpu, p, true)?;
-        self.conv1x1.refresh(gpu, p, true)?;
-        for b in &mut self.blocks {
-            b.conv1.refresh(gpu, p, true)?;
-            b.conv2.refresh(gpu, p, true)?;
-        }
-        self.up.refresh(gpu, p, true)
+        self.net.refresh(gpu, &self.params, true)
     }
 
     /// Clamps every ρ (adaILN and ILN) to [0, 1]: the reference's RhoClipper
     /// after each generator step.
     pub fn clip_rho(&self, gpu: &Gpu) -> Result<()> {
-        let rhos = self.blocks.iter().flat_map(|b| [b.rho1, b.rho2]).chain(self.up_rhos.iter().copied());
-        for i in rhos {
+        for &i in &self.rhos {
             crate::ops::clamp_in_place(gpu, &self.params.value(i), 0.0, 1.0)?;
         }
         Ok(())
@@ -484,47 +603,12 @@ impl Generator {
 
     fn run(&self, gpu: &Gpu, input: &Tensor, keep: bool) -> Result<(GeneratorOutput, Option<GeneratorTape>)> {
         self.shape.check_input(input)?;
-        let p = &self.params;
         let mut layers = Tape::default();
-        let mut f = forward_ctx(gpu, p, keep.then_some(&mut layers));
-        let x = self.down.forward(&mut f, input, None)?;
-        let gap = global_avg_pool(gpu, &x)?;
-        let gmp = global_max_pool(gpu, &x)?;
-        let (w_gap, w_gmp) = (p.value(self.gap_fc), p.value(self.gmp_fc));
-        let cam_logit = cat_logits(
-            gpu,
-            &linear(gpu, &gap, &w_gap, Activation::None)?,
-            &linear(gpu, &gmp, &w_gmp, Activation::None)?,
-        )?;
-        let weighted = concat_channels(gpu, &channel_scale(gpu, &x, &w_gap)?, &channel_scale(gpu, &x, &w_gmp)?)?;
-        let h = self.conv1x1.forward(&mut f, &weighted, None)?;
-        let heatmap = channel_sum(gpu, &h)?;
-        let h_shape = h.nchw("U-GAT-IT generator", "features")?;
-        let n = h_shape[0];
-        let fc_in = if self.shape.light { global_avg_pool(gpu, &h)? } else { h.reshape(&[n, h.len() / n])? };
-        let f1 = linear_parts(gpu, &fc_in, &p.value_parts(self.fc[0]), Activation::Relu)?;
-        let f2 = linear(gpu, &f1, &p.value(self.fc[1]), Activation::Relu)?;
-        let gamma = linear(gpu, &f2, &p.value(self.gamma), Activation::None)?;
-        let beta = linear(gpu, &f2, &p.value(self.beta), Activation::None)?;
-        let mut norms = Vec::new();
-        let relu = LayerInstanceNormParams { eps: 1e-5, activation: Activation::Relu };
-        let plain = LayerInstanceNormParams { eps: 1e-5, activation: Activation::None };
-        let mut h = h;
-        for b in &self.blocks {
-            let c1 = b.conv1.forward(&mut f, &h, None)?;
-            let (n1, s1) = layer_instance_norm(gpu, &c1, &p.value(b.rho1), &gamma, &beta, &relu, None)?;
-            let c2 = b.conv2.forward(&mut f, &n1, None)?;
-            let (n2, s2) = layer_instance_norm(gpu, &c2, &p.value(b.rho2), &gamma, &beta, &plain, Some(&h))?;
-            if keep {
-                norms.push((c1, s1));
-                norms.push((c2, s2));
-            }
-            h = n2;
-        }
-        let image = self.up.forward(&mut f, &h, None)?;
+        let mut f = forward_ctx(gpu, &self.params, keep.then_some(&mut layers));
+        let image = self.net.forward(&mut f, input, None)?;
+        let [cam_logit, heatmap] = cam_features(&mut f)?;
         drop(f);
-        let tape =
-            keep.then(|| GeneratorTape { layers, x, pooled: [gap, gmp], h_shape, fc_in, f1, f2, gamma, beta, norms });
+        let tape = keep.then(|| GeneratorTape { layers });
         Ok((GeneratorOutput { image, cam_logit, heatmap }, tape))
     }
 
@@ -538,52 +622,10 @@ impl Generator {
         d_cam: Option<&Tensor>,
         input_grad: bool,
     ) -> Result<Option<Tensor>> {
-        let p = &self.params;
-        let GeneratorTape { layers, x, pooled: [gap, gmp], h_shape, fc_in, f1, f2, gamma, beta, mut norms } = t;
-        let mut b = Backward { gpu, params: p, param_grads: true, tape: layers, feature_grads: Vec::new() };
-        let relu = LayerInstanceNormParams { eps: 1e-5, activation: Activation::Relu };
-        let plain = LayerInstanceNormParams { eps: 1e-5, activation: Activation::None };
-        let mut d = self.up.backward(&mut b, d_image, true)?.ok_or_else(no_input)?;
-        let (mut d_gamma, mut d_beta): (Option<Tensor>, Option<Tensor>) = (None, None);
-        for blk in self.blocks.iter().rev() {
-            let (c2, s2) = norms.pop().ok_or_else(no_input)?;
-            let (c1, s1) = norms.pop().ok_or_else(no_input)?;
-            let g2 = layer_instance_norm_backward(gpu, &c2, &s2, &d, &p.value(blk.rho2), &gamma, &beta, &plain)?;
-            accumulate(gpu, &p.grad(blk.rho2), &g2.drho, 1.0)?;
-            sum_into(gpu, &mut d_gamma, g2.dgamma)?;
-            sum_into(gpu, &mut d_beta, g2.dbeta)?;
-            let dn1 = blk.conv2.backward(&mut b, &g2.dx, true)?.ok_or_else(no_input)?;
-            let g1 = layer_instance_norm_backward(gpu, &c1, &s1, &dn1, &p.value(blk.rho1), &gamma, &beta, &relu)?;
-            accumulate(gpu, &p.grad(blk.rho1), &g1.drho, 1.0)?;
-            sum_into(gpu, &mut d_gamma, g1.dgamma)?;
-            sum_into(gpu, &mut d_beta, g1.dbeta)?;
-            let dh = blk.conv1.backward(&mut b, &g1.dx, true)?.ok_or_else(no_input)?;
-            // out + x: the block's input gets the output's gradient too.
-            d = add(gpu, &dh, &d)?;
-        }
-        // γ = gamma(f2), β = beta(f2), f2 = relu(FC.2(f1)), f1 = relu(FC.0(fc_in)).
-        if let (Some(dg), Some(db)) = (d_gamma, d_beta) {
-            let (wg, wb) = (p.value(self.gamma), p.value(self.beta));
-            linear_backward_weight_accumulate(gpu, &f2, &dg, &p.grad_parts(self.gamma))?;
-            linear_backward_weight_accumulate(gpu, &f2, &db, &p.grad_parts(self.beta))?;
-            let df2 = linear_backward_input(gpu, &dg, &wg)?;
-            add_assign(gpu, &df2, &linear_backward_input(gpu, &db, &wb)?)?;
-            let df2 = activation_backward_input(gpu, Activation::Relu, &f2, &df2)?;
-            linear_backward_weight_accumulate(gpu, &f1, &df2, &p.grad_parts(self.fc[1]))?;
-            let df1 = linear_backward_input(gpu, &df2, &p.value(self.fc[1]))?;
-            let df1 = activation_backward_input(gpu, Activation::Relu, &f1, &df1)?;
-            linear_backward_weight_accumulate(gpu, &fc_in, &df1, &p.grad_parts(self.fc[0]))?;
-            let d_in = linear_backward_input_parts(gpu, &df1, &p.value_parts(self.fc[0]))?;
-            let d_h = if self.shape.light {
-                global_avg_pool_backward_input(gpu, &d_in, h_shape)?
-            } else {
-                d_in.reshape(&h_shape)?
-            };
-            add_assign(gpu, &d, &d_h)?;
-        }
-        let d_weighted = self.conv1x1.backward(&mut b, &d, true)?.ok_or_else(no_input)?;
-        let dx = cam_backward(gpu, p, [self.gap_fc, self.gmp_fc], &x, &[gap, gmp], &d_weighted, d_cam, None, true)?;
-        self.down.backward(&mut b, &dx, input_grad)
+        // The CAM logits' gradient, and none for the heatmap.
+        let feature_grads = vec![d_cam.cloned(), None];
+        let mut b = Backward { gpu, params: &self.params, param_grads: true, tape: t.layers, feature_grads };
+        self.net.backward(&mut b, d_image, input_grad)
     }
 
     /// Reads the weights back as a state_dict in the reference's layout.
@@ -596,90 +638,244 @@ impl Generator {
     }
 }
 
-/// Backward through the CAM block shared by both networks: from the
-/// gradient wrt cat(x · w_gap, x · w_gmp) and wrt the logits [N, 2]
-/// (gap_fc(avgpool x), gmp_fc(maxpool x)) to dL/dx. `fc` are the fc weights'
-/// parameter indices (their raw values weight the features); `sn`, for the
-/// discriminators, the spectral norms the logits used (their gradients go
-/// through the normalization to the same parameters). Parameter gradients
-/// are added when `param_grads`.
-#[allow(clippy::too_many_arguments)]
-fn cam_backward(
-    gpu: &Gpu,
-    p: &ParamArena,
-    fc: [usize; 2],
-    x: &Tensor,
-    pooled: &[Tensor; 2],
-    d_weighted: &Tensor,
-    d_cam: Option<&Tensor>,
-    sn: Option<&[SpectralNorm; 2]>,
-    param_grads: bool,
-) -> Result<Tensor> {
-    let c = x.nchw("U-GAT-IT CAM", "features")?[1];
-    let (d_gap_x, d_gmp_x) = concat_channels_backward_input(gpu, d_weighted, c)?;
-    let dx = channel_scale(gpu, &d_gap_x, &p.value(fc[0]))?;
-    add_assign(gpu, &dx, &channel_scale(gpu, &d_gmp_x, &p.value(fc[1]))?)?;
-    if param_grads {
-        for (k, d) in [(0, &d_gap_x), (1, &d_gmp_x)] {
-            let dw = channel_scale_backward_weight(gpu, x, d)?.reshape(&[1, c])?;
-            accumulate(gpu, &p.grad(fc[k]), &dw, 1.0)?;
-        }
+// ---------------------------------------------------------------------------
+// The CAM block of both networks
+
+/// A bias-free fc of the CAM (`gap_fc`, `gmp_fc`: weight [1, C]) on
+/// pooled [N, C] features; spectrally normalized in the discriminators.
+struct CamFc {
+    /// The weight (`weight`, or the spectral norm's `weight_orig`).
+    weight: usize,
+    sn: Option<SnWeight>,
+}
+
+/// What a [`CamFc`] saves: its input and that call's normalization.
+struct CamFcSaved {
+    input: Tensor,
+    sn: Option<SpectralNorm>,
+}
+
+impl CamFc {
+    /// Registers `<path>.weight` [1, c].
+    fn plain(reg: &mut Registry, path: &str, c: usize) -> CamFc {
+        CamFc { weight: reg.param(format!("{path}.weight"), &[1, c]), sn: None }
     }
-    if let Some(d_cam) = d_cam {
-        let (d_gap, d_gmp) = split_logits(gpu, d_cam)?;
-        for (k, d_logit) in [d_gap, d_gmp].into_iter().enumerate() {
-            let w_used = match sn {
-                Some(sn) => sn[k].w_sn.clone(),
-                None => p.value(fc[k]),
-            };
-            if param_grads {
-                let dw = linear_backward_weight(gpu, &pooled[k], &d_logit)?;
-                let dw = match sn {
-                    Some(sn) => spectral_norm_backward(gpu, &sn[k], &dw)?,
-                    None => dw,
-                };
-                accumulate(gpu, &p.grad(fc[k]), &dw, 1.0)?;
+
+    /// Registers `<path>.weight_orig` [1, c], `.weight_u` and `.weight_v`.
+    fn spectral(reg: &mut Registry, path: &str, c: usize) -> CamFc {
+        let sn = SnWeight::new(reg, path, &[1, c]);
+        CamFc { weight: sn.weight, sn: Some(sn) }
+    }
+}
+
+impl Layer for CamFc {
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let sn = self.sn.as_ref().map(|s| s.normalize(f)).transpose()?;
+        let w = sn.as_ref().map_or_else(|| f.params.value(self.weight), |sn| sn.w_sn.clone());
+        let y = linear(f.gpu, x, &w, Activation::None)?;
+        f.save(CamFcSaved { input: x.clone(), sn });
+        add_residual(f.gpu, y, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let CamFcSaved { input, sn } = b.tape.pop("CAM fc")?;
+        let (gpu, p) = (b.gpu, b.params);
+        if b.param_grads {
+            let dw = linear_backward_weight(gpu, &input, dy)?;
+            match (&self.sn, &sn) {
+                (Some(w), Some(sn)) => w.accumulate_grad(b, sn, &dw)?,
+                _ => accumulate(gpu, &p.grad(self.weight), &dw, 1.0)?,
             }
-            let d_pooled = linear_backward_input(gpu, &d_logit, &w_used)?;
-            let d = if k == 0 {
-                global_avg_pool_backward_input(gpu, &d_pooled, x.nchw("U-GAT-IT CAM", "features")?)?
-            } else {
-                global_max_pool_backward_input(gpu, x, &d_pooled)?
-            };
-            add_assign(gpu, &dx, &d)?;
         }
+        if !input_grad {
+            return Ok(None);
+        }
+        let w = sn.map_or_else(|| p.value(self.weight), |sn| sn.w_sn);
+        Ok(Some(linear_backward_input(gpu, dy, &w)?))
     }
-    Ok(dx)
+}
+
+/// The class activation map block of both networks: the logits
+/// gap_fc(avgpool x) and gmp_fc(maxpool x), returned as a feature ([N, 2],
+/// [`Forward::features`]); the features weighted by the fc weights
+/// themselves, cat(x · w_gap, x · w_gmp), through `conv1x1` and its
+/// activation; and, in the generator, the heatmap (the result summed over
+/// channels) as a second feature. Backward takes the logits' gradient from
+/// [`Backward::feature_grads`] (none: the logits are not in the loss); the
+/// heatmap takes none.
+struct Cam {
+    fc: [CamFc; 2],
+    conv1x1: Sequential,
+    heatmap: bool,
+}
+
+/// What a [`Cam`] saves after its children's entries: its input.
+struct CamSaved(Tensor);
+
+impl Layer for Cam {
+    fn refresh(&mut self, gpu: &Gpu, params: &ParamArena, backward: bool) -> Result<()> {
+        self.conv1x1.refresh(gpu, params, backward)
+    }
+
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let gpu = f.gpu;
+        let gap = global_avg_pool(gpu, x)?;
+        let gmp = global_max_pool(gpu, x)?;
+        let gap_logit = self.fc[0].forward(f, &gap, None)?;
+        let gmp_logit = self.fc[1].forward(f, &gmp, None)?;
+        f.features.push(cat_logits(gpu, &gap_logit, &gmp_logit)?);
+        let (w_gap, w_gmp) = (f.params.value(self.fc[0].weight), f.params.value(self.fc[1].weight));
+        let weighted = concat_channels(gpu, &channel_scale(gpu, x, &w_gap)?, &channel_scale(gpu, x, &w_gmp)?)?;
+        let h = self.conv1x1.forward(f, &weighted, None)?;
+        if self.heatmap {
+            f.features.push(channel_sum(gpu, &h)?);
+        }
+        f.save(CamSaved(x.clone()));
+        add_residual(gpu, h, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, _input_grad: bool) -> Result<Option<Tensor>> {
+        let CamSaved(x) = b.tape.pop("CAM")?;
+        if self.heatmap && b.feature_grads.pop().flatten().is_some() {
+            return Err(Error::Network("U-GAT-IT: the CAM heatmap takes no gradient".into()));
+        }
+        let d_cam = b.feature_grads.pop().flatten();
+        let gpu = b.gpu;
+        let d_weighted = self.conv1x1.backward(b, dy, true)?.ok_or_else(no_input)?;
+        // The fc weights weight the features: their raw values get this gradient first.
+        let c = x.nchw("U-GAT-IT CAM", "features")?[1];
+        let (d_gap_x, d_gmp_x) = concat_channels_backward_input(gpu, &d_weighted, c)?;
+        let p = b.params;
+        let dx = channel_scale(gpu, &d_gap_x, &p.value(self.fc[0].weight))?;
+        add_assign(gpu, &dx, &channel_scale(gpu, &d_gmp_x, &p.value(self.fc[1].weight))?)?;
+        if b.param_grads {
+            for (fc, d) in [(&self.fc[0], &d_gap_x), (&self.fc[1], &d_gmp_x)] {
+                let dw = channel_scale_backward_weight(gpu, &x, d)?.reshape(&[1, c])?;
+                accumulate(gpu, &p.grad(fc.weight), &dw, 1.0)?;
+            }
+        }
+        // The logits' fcs, popped in reverse; their pooling gradients are added in forward order.
+        let Some(d_cam) = d_cam else {
+            b.tape.pop::<CamFcSaved>("CAM fc")?;
+            b.tape.pop::<CamFcSaved>("CAM fc")?;
+            return Ok(Some(dx));
+        };
+        let (d_gap, d_gmp) = split_logits(gpu, &d_cam)?;
+        let d_gmp = self.fc[1].backward(b, &d_gmp, true)?.ok_or_else(no_input)?;
+        let d_gap = self.fc[0].backward(b, &d_gap, true)?.ok_or_else(no_input)?;
+        add_assign(gpu, &dx, &global_avg_pool_backward_input(gpu, &d_gap, x.nchw("U-GAT-IT CAM", "features")?)?)?;
+        add_assign(gpu, &dx, &global_max_pool_backward_input(gpu, &x, &d_gmp)?)?;
+        Ok(Some(dx))
+    }
 }
 
 // ---------------------------------------------------------------------------
 // Discriminator
 
-/// A spectrally normalized convolution: parameter and buffer indices.
-struct SnConv {
+/// `torch.nn.utils.spectral_norm` on a weight: the parameter `weight_orig`
+/// and the buffers `weight_u` [O] and `weight_v` [K] of its [O, K] matrix.
+struct SnWeight {
     weight: usize,
-    bias: Option<usize>,
     u: usize,
     v: usize,
+}
+
+impl SnWeight {
+    /// Registers `<path>.weight_orig`, `.weight_u` and `.weight_v`.
+    fn new(reg: &mut Registry, path: &str, shape: &[usize]) -> SnWeight {
+        let weight = reg.param(format!("{path}.weight_orig"), shape);
+        let u = reg.buffer(format!("{path}.weight_u"), &[shape[0]], 0.0);
+        let v = reg.buffer(format!("{path}.weight_v"), &[shape[1..].iter().product()], 0.0);
+        SnWeight { weight, u, v }
+    }
+
+    /// W / σ(W). With training behaviour ([`Mode::batch_stats`], PyTorch's
+    /// `train()`) one power iteration runs first, and with
+    /// [`Mode::update_running`] its u and v are written into the buffers (in
+    /// place); otherwise the stored vectors are used as they are.
+    fn normalize(&self, f: &Forward) -> Result<SpectralNorm> {
+        let power_iteration = f.mode.batch_stats;
+        let (u, v) = (&f.buffers[self.u], &f.buffers[self.v]);
+        let sn = spectral_norm(f.gpu, &f.params.value(self.weight), u, v, power_iteration)?;
+        if power_iteration && f.mode.update_running {
+            f.gpu.copy(&sn.u, 0, u, 0, u.byte_len());
+            f.gpu.copy(&sn.v, 0, v, 0, v.byte_len());
+        }
+        Ok(sn)
+    }
+
+    /// Adds dL/dW, from dL/dw_sn, through the normalization `sn` of the forward.
+    fn accumulate_grad(&self, b: &Backward, sn: &SpectralNorm, dw_sn: &Tensor) -> Result<()> {
+        accumulate(b.gpu, &b.params.grad(self.weight), &spectral_norm_backward(b.gpu, sn, dw_sn)?, 1.0)
+    }
+}
+
+/// A spectrally normalized convolution with its fused epilogue activation;
+/// the normalized weight is packed at every call.
+struct SnConv {
+    sn: SnWeight,
+    bias: Option<usize>,
     shape: [usize; 4],
     p: Conv2dParams,
 }
 
-/// A spectrally normalized fc weight [1, C] (no bias).
-struct SnFc {
-    weight: usize,
-    u: usize,
-    v: usize,
+/// What an [`SnConv`] saves: its input, its output (with an epilogue
+/// activation) and that call's normalization.
+struct SnConvSaved {
+    input: Tensor,
+    output: Option<Tensor>,
+    sn: SpectralNorm,
+}
+
+impl SnConv {
+    /// Registers `<path>.bias` (when `bias`), `.weight_orig`, `.weight_u`
+    /// and `.weight_v`, in the reference's order.
+    fn new(reg: &mut Registry, path: &str, shape: [usize; 4], bias: bool, p: Conv2dParams) -> SnConv {
+        let bias = bias.then(|| reg.param(format!("{path}.bias"), &[shape[0]]));
+        let sn = SnWeight::new(reg, path, &shape);
+        SnConv { sn, bias, shape, p }
+    }
+}
+
+impl Layer for SnConv {
+    fn forward(&self, f: &mut Forward, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let sn = self.sn.normalize(f)?;
+        let gpu = f.gpu;
+        let bias = self.bias.map(|b| f.params.value(b));
+        let y = conv2d_packed(gpu, x, &conv2d_pack_weight(gpu, &sn.w_sn)?, self.shape, bias.as_ref(), &self.p)?;
+        let output = (self.p.activation != Activation::None).then(|| y.clone());
+        f.save(SnConvSaved { input: x.clone(), output, sn });
+        add_residual(gpu, y, residual)
+    }
+
+    fn backward(&self, b: &mut Backward, dy: &Tensor, input_grad: bool) -> Result<Option<Tensor>> {
+        let SnConvSaved { input, output, sn } = b.tape.pop("spectrally normalized convolution")?;
+        let gpu = b.gpu;
+        let dz = match &output {
+            Some(y) => activation_backward_input(gpu, self.p.activation, y, dy)?,
+            None => dy.clone(),
+        };
+        if b.param_grads {
+            let dw = conv2d_backward_weight(gpu, &input, &dz, self.shape, &self.p)?;
+            self.sn.accumulate_grad(b, &sn, &dw)?;
+            if let Some(bias) = self.bias {
+                accumulate(gpu, &b.params.grad(bias), &conv2d_backward_bias(gpu, &dz)?, 1.0)?;
+            }
+        }
+        if !input_grad {
+            return Ok(None);
+        }
+        let in_shape = input.nchw("U-GAT-IT discriminator", "input")?;
+        Ok(Some(conv2d_backward_input(gpu, &dz, &sn.w_sn, in_shape, &self.p)?))
+    }
 }
 
 /// The U-GAT-IT discriminator (`Discriminator`).
 pub struct Discriminator {
     shape: DiscriminatorShape,
-    model: Vec<SnConv>,
-    gap_fc: SnFc,
-    gmp_fc: SnFc,
-    conv1x1: Sequential,
-    last: SnConv,
+    /// `model` ([pad, SN conv, LeakyReLU] per layer), the CAM and `conv`,
+    /// the final SN conv to the patch logits.
+    net: Sequential,
     params: ParamArena,
     buffers: Vec<Tensor>,
     buffer_specs: Vec<ParamSpec>,
@@ -689,50 +885,18 @@ pub struct Discriminator {
 /// What a discriminator's backward needs from its training forward.
 pub struct DiscriminatorTape {
     layers: Tape,
-    /// (input, output, spectral norm) of each `model` conv.
-    convs: Vec<(Tensor, Tensor, SpectralNorm)>,
-    x: Tensor,
-    pooled: [Tensor; 2],
-    fc: [SpectralNorm; 2],
-    last_input: Tensor,
-    last: SpectralNorm,
-}
-
-struct DiscriminatorParts {
-    model: Vec<SnConv>,
-    gap_fc: SnFc,
-    gmp_fc: SnFc,
-    conv1x1: Sequential,
-    last: SnConv,
-}
-
-fn sn_conv(reg: &mut Registry, path: &str, shape: [usize; 4], bias: bool, p: Conv2dParams) -> SnConv {
-    let bias = bias.then(|| reg.param(format!("{path}.bias"), &[shape[0]]));
-    let weight = reg.param(format!("{path}.weight_orig"), &shape);
-    let u = reg.buffer(format!("{path}.weight_u"), &[shape[0]], 0.0);
-    let v = reg.buffer(format!("{path}.weight_v"), &[shape[1] * shape[2] * shape[3]], 0.0);
-    SnConv { weight, bias, u, v, shape, p }
-}
-
-fn sn_fc(reg: &mut Registry, path: &str, c: usize) -> SnFc {
-    let weight = reg.param(format!("{path}.weight_orig"), &[1, c]);
-    let u = reg.buffer(format!("{path}.weight_u"), &[1], 0.0);
-    let v = reg.buffer(format!("{path}.weight_v"), &[c], 0.0);
-    SnFc { weight, u, v }
 }
 
 /// Registers in the reference's order: gap_fc, gmp_fc, conv1x1, conv, model.
-fn discriminator_parts(reg: &mut Registry, d: &DiscriminatorShape) -> DiscriminatorParts {
+fn discriminator_parts(reg: &mut Registry, d: &DiscriminatorShape) -> Sequential {
     let (ch, c) = (d.ch, d.cam_channels());
     let leaky = Activation::LeakyRelu(LEAKY_SLOPE);
-    let gap_fc = sn_fc(reg, "gap_fc", c);
-    let gmp_fc = sn_fc(reg, "gmp_fc", c);
+    let fc = [CamFc::spectral(reg, "gap_fc", c), CamFc::spectral(reg, "gmp_fc", c)];
     let mut s = SeqBuilder::new(reg, "");
     s.named("conv1x1").conv([c, 2 * c, 1, 1], true, conv(1, 0, Padding::Zero, leaky));
-    let conv1x1 = s.finish();
-    let last = sn_conv(reg, "conv", [1, c, 4, 4], false, conv(1, 1, Padding::Reflect, Activation::None));
+    let cam = Cam { fc, conv1x1: s.finish(), heatmap: false };
+    let last = SnConv::new(reg, "conv", [1, c, 4, 4], false, conv(1, 1, Padding::Reflect, Activation::None));
     // model: [pad, SN conv, LeakyReLU] per layer, the convs at 1, 4, 7, ...
-    let mut model = Vec::new();
     let mut widths = vec![(3, ch, 2)];
     for i in 1..d.n_layers - 2 {
         let m = ch << (i - 1);
@@ -740,11 +904,14 @@ fn discriminator_parts(reg: &mut Registry, d: &DiscriminatorShape) -> Discrimina
     }
     let m = ch << (d.n_layers - 3);
     widths.push((m, 2 * m, 1));
-    for (k, (cin, cout, stride)) in widths.into_iter().enumerate() {
-        let path = format!("model.{}", 3 * k + 1);
-        model.push(sn_conv(reg, &path, [cout, cin, 4, 4], true, conv(stride, 1, Padding::Reflect, leaky)));
+    let mut s = SeqBuilder::new(reg, "model");
+    for (cin, cout, stride) in widths {
+        s.fused(); // ReflectionPad2d(1)
+        s.child(|reg, path| SnConv::new(reg, path, [cout, cin, 4, 4], true, conv(stride, 1, Padding::Reflect, leaky)));
+        s.fused(); // LeakyReLU(0.2)
     }
-    DiscriminatorParts { model, gap_fc, gmp_fc, conv1x1, last }
+    let model = s.finish();
+    Sequential(vec![Box::new(model), Box::new(cam), Box::new(last)])
 }
 
 impl Discriminator {
@@ -759,12 +926,12 @@ impl Discriminator {
     /// Builds the discriminator from a state_dict in the reference's layout.
     pub fn new(gpu: &Gpu, d: DiscriminatorShape, sd: &StateDict) -> Result<Discriminator> {
         let mut reg = Registry::default();
-        let DiscriminatorParts { model, gap_fc, gmp_fc, mut conv1x1, last } = discriminator_parts(&mut reg, &d);
+        let mut net = discriminator_parts(&mut reg, &d);
         let label =
             format!("U-GAT-IT {} discriminator (ch {})", if d.n_layers == 7 { "global" } else { "local" }, d.ch);
         let Loaded { params, buffers, buffer_specs, order } = Loaded::new(gpu, &label, reg, sd)?;
-        conv1x1.refresh(gpu, &params, true)?;
-        Ok(Discriminator { shape: d, model, gap_fc, gmp_fc, conv1x1, last, params, buffers, buffer_specs, order })
+        net.refresh(gpu, &params, true)?;
+        Ok(Discriminator { shape: d, net, params, buffers, buffer_specs, order })
     }
 
     /// The shape.
@@ -780,21 +947,11 @@ impl Discriminator {
     /// Re-packs the 1x1 convolution after the parameters changed (the
     /// spectrally normalized weights are packed at every call).
     pub fn refresh(&mut self, gpu: &Gpu) -> Result<()> {
-        self.conv1x1.refresh(gpu, &self.params, true)
-    }
-
-    fn normalize(&mut self, gpu: &Gpu, weight: usize, u: usize, v: usize, train: bool) -> Result<SpectralNorm> {
-        let sn = spectral_norm(gpu, &self.params.value(weight), &self.buffers[u], &self.buffers[v], train)?;
-        if train {
-            self.buffers[u] = sn.u.clone();
-            self.buffers[v] = sn.v.clone();
-        }
-        Ok(sn)
+        self.net.refresh(gpu, &self.params, true)
     }
 
     /// The forward pass: (patch logits, CAM logits [N, 2]). `train` runs
-    /// the spectral norm's power iteration (updating its vectors); `tape`
-    /// keeps what backward needs.
+    /// the spectral norm's power iteration (updating its vectors).
     pub fn forward(&mut self, gpu: &Gpu, input: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
         let (out, cam, _) = self.run(gpu, input, train, false)?;
         Ok((out, cam))
@@ -808,7 +965,7 @@ impl Discriminator {
     }
 
     fn run(
-        &mut self,
+        &self,
         gpu: &Gpu,
         input: &Tensor,
         train: bool,
@@ -822,49 +979,20 @@ impl Discriminator {
                 format!("input {:?} must be [N, 3, H, W] with H and W at least {min}", input.shape()),
             ));
         }
-        let mut convs = Vec::new();
-        let mut x = input.clone();
-        for i in 0..self.model.len() {
-            let (weight, u, v, shape, p, bias) = {
-                let l = &self.model[i];
-                (l.weight, l.u, l.v, l.shape, l.p, l.bias)
-            };
-            let sn = self.normalize(gpu, weight, u, v, train)?;
-            let bias = bias.map(|b| self.params.value(b));
-            let y = conv2d_packed(gpu, &x, &conv2d_pack_weight(gpu, &sn.w_sn)?, shape, bias.as_ref(), &p)?;
-            if keep {
-                convs.push((x, y.clone(), sn));
-            }
-            x = y;
-        }
-        let sn_gap = self.normalize(gpu, self.gap_fc.weight, self.gap_fc.u, self.gap_fc.v, train)?;
-        let sn_gmp = self.normalize(gpu, self.gmp_fc.weight, self.gmp_fc.u, self.gmp_fc.v, train)?;
-        let p = &self.params;
-        let gap = global_avg_pool(gpu, &x)?;
-        let gmp = global_max_pool(gpu, &x)?;
-        let cam_logit = cat_logits(
-            gpu,
-            &linear(gpu, &gap, &sn_gap.w_sn, Activation::None)?,
-            &linear(gpu, &gmp, &sn_gmp.w_sn, Activation::None)?,
-        )?;
-        let (w_gap, w_gmp) = (p.value(self.gap_fc.weight), p.value(self.gmp_fc.weight));
-        let weighted = concat_channels(gpu, &channel_scale(gpu, &x, &w_gap)?, &channel_scale(gpu, &x, &w_gmp)?)?;
         let mut layers = Tape::default();
-        let mut f = forward_ctx(gpu, p, keep.then_some(&mut layers));
-        let h = self.conv1x1.forward(&mut f, &weighted, None)?;
+        let mut f = Forward {
+            gpu,
+            params: &self.params,
+            buffers: &self.buffers,
+            mode: if train { Mode::TRAIN } else { Mode::EVAL },
+            rng: None,
+            tape: keep.then_some(&mut layers),
+            features: Vec::new(),
+        };
+        let out = self.net.forward(&mut f, input, None)?;
+        let [cam_logit] = cam_features(&mut f)?;
         drop(f);
-        let (lw, lu, lv, lshape, lp) = (self.last.weight, self.last.u, self.last.v, self.last.shape, self.last.p);
-        let sn_last = self.normalize(gpu, lw, lu, lv, train)?;
-        let out = conv2d_packed(gpu, &h, &conv2d_pack_weight(gpu, &sn_last.w_sn)?, lshape, None, &lp)?;
-        let tape = keep.then(|| DiscriminatorTape {
-            layers,
-            convs,
-            x,
-            pooled: [gap, gmp],
-            fc: [sn_gap, sn_gmp],
-            last_input: h,
-            last: sn_last,
-        });
+        let tape = keep.then(|| DiscriminatorTape { layers });
         Ok((out, cam_logit, tape))
     }
 
@@ -879,44 +1007,9 @@ impl Discriminator {
         param_grads: bool,
         input_grad: bool,
     ) -> Result<Option<Tensor>> {
-        let p = &self.params;
-        let DiscriminatorTape { layers, mut convs, x, pooled, fc, last_input, last } = t;
-        let l = &self.last;
-        let h_shape = last_input.nchw("U-GAT-IT discriminator", "features")?;
-        if param_grads {
-            let dw = conv2d_backward_weight(gpu, &last_input, d_out, l.shape, &l.p)?;
-            accumulate(gpu, &p.grad(l.weight), &spectral_norm_backward(gpu, &last, &dw)?, 1.0)?;
-        }
-        let dh = conv2d_backward_input(gpu, d_out, &last.w_sn, h_shape, &l.p)?;
-        let mut b = Backward { gpu, params: p, param_grads, tape: layers, feature_grads: Vec::new() };
-        let d_weighted = self.conv1x1.backward(&mut b, &dh, true)?.ok_or_else(no_input)?;
-        let mut d = cam_backward(
-            gpu,
-            p,
-            [self.gap_fc.weight, self.gmp_fc.weight],
-            &x,
-            &pooled,
-            &d_weighted,
-            Some(d_cam),
-            Some(&fc),
-            param_grads,
-        )?;
-        for (i, layer) in self.model.iter().enumerate().rev() {
-            let (input, output, sn) = convs.pop().ok_or_else(no_input)?;
-            let dz = activation_backward_input(gpu, layer.p.activation, &output, &d)?;
-            if param_grads {
-                let dw = conv2d_backward_weight(gpu, &input, &dz, layer.shape, &layer.p)?;
-                accumulate(gpu, &p.grad(layer.weight), &spectral_norm_backward(gpu, &sn, &dw)?, 1.0)?;
-                if let Some(bias) = layer.bias {
-                    accumulate(gpu, &p.grad(bias), &conv2d_backward_bias(gpu, &dz)?, 1.0)?;
-                }
-            }
-            if i == 0 && !input_grad {
-                return Ok(None);
-            }
-            d = conv2d_backward_input(gpu, &dz, &sn.w_sn, input.nchw("U-GAT-IT discriminator", "input")?, &layer.p)?;
-        }
-        Ok(Some(d))
+        let feature_grads = vec![Some(d_cam.clone())];
+        let mut b = Backward { gpu, params: &self.params, param_grads, tape: t.layers, feature_grads };
+        self.net.backward(&mut b, d_out, input_grad)
     }
 
     /// Reads the weights and spectral norm vectors back as a state_dict in the reference's layout.
