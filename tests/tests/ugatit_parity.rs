@@ -18,10 +18,10 @@
 //! relative 5e-5 (the CAM terms, weighted 1000, dominate G_A and G_B);
 //! weights as `tests::parity::compare_net` with [`W_ATOL`] and [`W_ATOL_FULL`].
 
+use shaders::models::ugatit::nets::{Generator, GeneratorShape};
 use shaders::models::ugatit::{detect_generator, split_checkpoint, Ugatit, UgatitConfig, LOSS_NAMES, NETWORKS};
 use shaders::nn::io::weights::{HostTensor, StateDict};
 use shaders::nn::model::{Init, Model};
-use shaders::nn::nets::ugatit::{Generator, GeneratorShape};
 use shaders::{Gpu, GpuOptions, Tensor};
 use tests::gpu;
 use tests::parity::compare_net;

@@ -20,10 +20,12 @@
 //! the generators' of the discriminator step are never used (the reference
 //! zeroes them before its next step), so they are not computed.
 
+pub mod nets;
 pub mod translate;
 
 pub use translate::Translator;
 
+use self::nets::{Discriminator, DiscriminatorShape, Generator, GeneratorShape};
 use super::cyclegan::non_negative;
 use super::options::{Group, OptionGroup, SizeCheck, TrainOptions};
 use super::{default_unset, BenchCase, Data, Demo, ModelCard, ModelSpec};
@@ -34,7 +36,6 @@ use crate::nn::io::weights::StateDict;
 use crate::nn::layers::optim::AdamGroup;
 use crate::nn::layers::params::SplitMix64;
 use crate::nn::model::{BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
-use crate::nn::nets::ugatit::{Discriminator, DiscriminatorShape, Generator, GeneratorShape};
 use crate::ops::{accumulate, add_assign, const_loss, l1_loss, AdamConfig, ConstLoss};
 use crate::tensor::Tensor;
 use crate::train::transform::Preprocess;

@@ -2,12 +2,12 @@
 //! attention map its CAM heatmap draws, as the reference's test code writes
 //! them.
 
+use super::nets::{Generator, GeneratorShape};
 use crate::context::Gpu;
 use crate::error::{Error, Result};
 use crate::nn::generator::{Generator as GeneratorApi, Rgba, Summary, Translation};
 use crate::nn::layers::Mode;
 use crate::nn::model::BoxFuture;
-use crate::nn::nets::ugatit::{Generator, GeneratorShape};
 use crate::nn::translate::{crop_keep_alpha, pad_rgba};
 use crate::ops::{image_to_tensor, tensor_to_image};
 use crate::tensor::Tensor;
