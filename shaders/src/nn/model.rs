@@ -158,6 +158,29 @@ pub trait Model {
     fn state<'a>(&'a self, gpu: &'a Gpu) -> BoxFuture<'a, Result<TrainState>>;
 }
 
+/// The state_dicts of the networks `names` from an [`Init`]: fresh ones
+/// drawn by `fresh` (one seed per network from the init's stream), the
+/// given ones, or a saved state's, which comes back with the rest of that
+/// state (empty otherwise).
+pub(crate) fn state_dicts(
+    names: &[&str],
+    init: Init,
+    fresh: impl FnOnce(&mut SplitMix64) -> Result<Vec<StateDict>>,
+) -> Result<(Vec<StateDict>, Option<TrainState>)> {
+    let (dicts, rest): (Vec<StateDict>, Option<TrainState>) = match init {
+        Init::Fresh(seed) => (fresh(&mut SplitMix64(seed))?, None),
+        Init::Networks(dicts) => (dicts, None),
+        Init::Resume(mut state) => {
+            let dicts = names.iter().map(|n| state.take(n)).collect::<Result<_>>()?;
+            (dicts, Some(state))
+        }
+    };
+    if dicts.len() != names.len() {
+        return Err(Error::Network(format!("{} state_dicts for the {} networks {names:?}", dicts.len(), names.len())));
+    }
+    Ok((dicts, rest))
+}
+
 /// Builds the networks of `archs` named `names` from an [`Init`], returning
 /// them with the state that a resume restores (empty otherwise).
 pub(crate) fn networks(
@@ -170,21 +193,8 @@ pub(crate) fn networks(
         let name = name.to_string();
         move |e: Error| Error::Network(format!("{name}: {e}"))
     };
-    let (dicts, rest): (Vec<StateDict>, Option<TrainState>) = match init {
-        Init::Fresh(seed) => {
-            let mut rng = SplitMix64(seed);
-            let dicts = archs.iter().map(|a| Network::init_state_dict(a, rng.next_u64())).collect::<Result<_>>()?;
-            (dicts, None)
-        }
-        Init::Networks(dicts) => (dicts, None),
-        Init::Resume(mut state) => {
-            let dicts = names.iter().map(|n| state.take(n)).collect::<Result<_>>()?;
-            (dicts, Some(state))
-        }
-    };
-    if dicts.len() != names.len() {
-        return Err(Error::Network(format!("{} state_dicts for the {} networks {names:?}", dicts.len(), names.len())));
-    }
+    let (dicts, rest) =
+        state_dicts(names, init, |rng| archs.iter().map(|a| Network::init_state_dict(a, rng.next_u64())).collect())?;
     let nets = names
         .iter()
         .zip(archs)

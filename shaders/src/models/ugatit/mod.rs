@@ -35,7 +35,7 @@ use crate::nn::generator::{Detected, Detection, Generator as GeneratorApi, LoadO
 use crate::nn::io::weights::StateDict;
 use crate::nn::layers::optim::AdamGroup;
 use crate::nn::layers::params::SplitMix64;
-use crate::nn::model::{BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
+use crate::nn::model::{state_dicts, BoxFuture, Init, Model, ModelInfo, StepOutput, TrainState};
 use crate::ops::{accumulate, add_assign, const_loss, l1_loss, AdamConfig, ConstLoss};
 use crate::tensor::Tensor;
 use crate::train::transform::Preprocess;
@@ -161,27 +161,14 @@ impl Ugatit {
             return Err(Error::Network(format!("U-GAT-IT: {} is not a valid generator", g.describe())));
         }
         let shapes = [config.global(), config.global(), config.local(), config.local()];
-        let (mut dicts, rest): (Vec<StateDict>, Option<TrainState>) = match init {
-            Init::Fresh(seed) => {
-                let mut rng = SplitMix64(seed);
-                let mut dicts = vec![
-                    Generator::init_state_dict(&g, rng.next_u64())?,
-                    Generator::init_state_dict(&g, rng.next_u64())?,
-                ];
-                for d in &shapes {
-                    dicts.push(Discriminator::init_state_dict(d, rng.next_u64())?);
-                }
-                (dicts, None)
+        let (mut dicts, rest) = state_dicts(&NETWORKS, init, |rng| {
+            let mut dicts =
+                vec![Generator::init_state_dict(&g, rng.next_u64())?, Generator::init_state_dict(&g, rng.next_u64())?];
+            for d in &shapes {
+                dicts.push(Discriminator::init_state_dict(d, rng.next_u64())?);
             }
-            Init::Networks(dicts) => (dicts, None),
-            Init::Resume(mut state) => {
-                let dicts = NETWORKS.iter().map(|n| state.take(n)).collect::<Result<_>>()?;
-                (dicts, Some(state))
-            }
-        };
-        if dicts.len() != NETWORKS.len() {
-            return Err(Error::Network(format!("U-GAT-IT: {} state_dicts for its six networks", dicts.len())));
-        }
+            Ok(dicts)
+        })?;
         let named = |i: usize| move |e: Error| Error::Network(format!("{}: {e}", NETWORKS[i]));
         let dis_dicts = dicts.split_off(2);
         let gen_a2b = Generator::new(gpu, g, &dicts[0]).map_err(named(0))?;
